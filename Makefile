@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench migrate timer clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedded PostgreSQL unless DATABASE_URL
+	$(PY) -m local serve
+
+test: $(STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded)
+	$(PY) -m pytest
+
+bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run
+	$(PY) -m bench
+
+migrate: $(STAMP)  ## provision the local database and apply the migrations
+	$(PY) -m local migrate
+
+timer: $(STAMP)  ## run a timer function now: make timer NAME=purge_ended_sessions
+	$(PY) -m local timer $(NAME)
+
+clean:
+	rm -rf .local $(VENV)

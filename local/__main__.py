@@ -1,0 +1,131 @@
+"""Run the product locally.
+
+    python -m local serve            # database, migrations, demo organization, http://127.0.0.1:7071
+    python -m local timer NAME       # run one timer function now, by its function name
+    python -m local migrate          # only provision the database and apply the migrations
+
+DATABASE_URL, when set, names the PostgreSQL server to use, as a role that may create roles and
+databases; otherwise an embedded PostgreSQL keeps its data under .local/. PORT overrides 7071.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+
+from local.database import LOCAL_DIR, embedded_server, provision
+
+DEMO_LOGIN = LOCAL_DIR / "demo-login.json"
+log = logging.getLogger("snf.local")
+
+
+def _database():
+    """Provision the local database and point the functions' settings at it. Returns the
+    embedded server (kept referenced: it stops when this process ends) or None."""
+    server = None
+    admin_url = os.environ.get("DATABASE_URL")
+    if not admin_url:
+        server = embedded_server()
+        admin_url = server.get_uri()
+        print(f"embedded PostgreSQL: data in {LOCAL_DIR / 'pgdata'}")
+    target = provision(admin_url, database="snf_local", owner_role="snf_owner",
+                       app_role="snf_app")
+    os.environ.update(target.function_settings())
+    return server
+
+
+def _demo_organization() -> dict:
+    """Create the demo organization once; its owner's sign-in is kept in .local/."""
+    from shared.errors import Conflict
+    from shared.models.auth import SignupIn
+    from shared.services import auth
+
+    if DEMO_LOGIN.exists():
+        return json.loads(DEMO_LOGIN.read_text())
+    login = {"subdomain": "demo", "email": "owner@demo.example",
+             "password": os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)}
+    try:
+        auth.signup(SignupIn(organization_name="Demo Senior Care", subdomain=login["subdomain"],
+                             email=login["email"], password=login["password"]),
+                    source_address="127.0.0.1", request_id="make-run")
+    except Conflict:
+        print("the demo organization exists but .local/demo-login.json is gone: "
+              "remove .local/ to start over", file=sys.stderr)
+        raise
+    DEMO_LOGIN.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_LOGIN.write_text(json.dumps(login))
+    DEMO_LOGIN.chmod(0o600)
+    return login
+
+
+def serve() -> int:
+    server = _database()
+    from function_app import app
+    from local.host import make_server
+
+    login = _demo_organization()
+    port = int(os.environ.get("PORT", "7071"))
+    http = make_server(app, "127.0.0.1", port)
+    print(f"\nServing http://127.0.0.1:{port}  (API under /api, OpenAPI at /api/openapi.json)")
+    print(f"Demo organization: subdomain {login['subdomain']}, e-mail {login['email']}, "
+          f"password {login['password']}  (also in {DEMO_LOGIN.relative_to(LOCAL_DIR.parent)})")
+    print("Ctrl-C stops everything.\n", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    http.shutdown()
+    from shared import db
+    db.close_pool()
+    del server  # cleanup_mode="stop": the embedded PostgreSQL stops with the last reference
+    print("stopped")
+    return 0
+
+
+def run_timer(name: str) -> int:
+    server = _database()  # noqa: F841  (kept alive while the timer runs)
+    from azure.functions.timer import TimerRequest  # the concrete class the worker passes
+
+    from function_app import app
+    from shared.routing import timer_functions
+
+    timers = {t.name: t for t in timer_functions(app)}
+    if name not in timers:
+        print(f"no timer function {name!r}; there are: {', '.join(sorted(timers))}",
+              file=sys.stderr)
+        return 2
+    timers[name].function(TimerRequest(past_due=False))
+    print(f"ran {name}")
+    return 0
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve")
+    commands.add_parser("migrate")
+    timer = commands.add_parser("timer")
+    timer.add_argument("name")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve()
+    if args.command == "timer":
+        return run_timer(args.name)
+    _database()
+    print("database ready")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

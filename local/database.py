@@ -1,0 +1,118 @@
+"""Provision a database for the local host and the tests: a server to use, its roles, a database,
+the migrations. In Azure the same roles come from Bicep and the Entra administrator instead.
+
+Which server: the URL given (DATABASE_URL for `make run`, TEST_DATABASE_URL for tests), else the
+machine's PostgreSQL on 127.0.0.1:5432 when it answers (tests only), else an embedded PostgreSQL
+(pgserver) with its data under `.local/`. The URL must name a role that may create roles and
+databases; the functions never use it: they connect as the least-privileged app role.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import make_dsn, parse_dsn
+
+from shared.migrate import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DIR = ROOT / ".local"
+MACHINE_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """A database ready for the functions: where it is and who connects."""
+    admin_dsn: str
+    database: str
+    owner_role: str
+    app_role: str
+
+    def dsn(self, role: str) -> str:
+        return make_dsn(self.admin_dsn, dbname=self.database, user=role, password=None)
+
+    @property
+    def owner_dsn(self) -> str:
+        return self.dsn(self.owner_role)
+
+    @property
+    def app_dsn(self) -> str:
+        return self.dsn(self.app_role)
+
+    def function_settings(self) -> dict[str, str]:
+        """The functions' DB_* settings for connecting as the app role."""
+        parts = parse_dsn(self.app_dsn)
+        return {
+            "DB_HOST": parts.get("host", "127.0.0.1"),
+            "DB_PORT": parts.get("port", "5432"),
+            "DB_NAME": self.database,
+            "DB_USER": self.app_role,
+            "DB_SSLMODE": parts.get("sslmode", "prefer"),
+        }
+
+
+def server_answers(dsn: str) -> bool:
+    try:
+        psycopg2.connect(dsn, connect_timeout=2).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+def embedded_server(data_dir: Path = LOCAL_DIR / "pgdata"):
+    """Start (or reuse) the embedded PostgreSQL; it stops when this process exits."""
+    import pgserver  # only the local default needs it
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(str(data_dir), cleanup_mode="stop")
+
+
+def _execute(admin_dsn: str, statement, params=()) -> None:
+    conn = psycopg2.connect(admin_dsn, connect_timeout=5)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+    finally:
+        conn.close()
+
+
+def _exists(admin_dsn: str, query: str, name: str) -> bool:
+    conn = psycopg2.connect(admin_dsn, connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, (name,))
+            return cur.fetchone() is not None
+    finally:
+        conn.close()
+
+
+def provision(admin_dsn: str, database: str, owner_role: str, app_role: str) -> Provisioned:
+    """Create the roles and the database if missing, then apply the migrations as the owner."""
+    for role, extra in ((owner_role, sql.SQL("")), (app_role, sql.SQL(" NOINHERIT"))):
+        if not _exists(admin_dsn, "SELECT 1 FROM pg_roles WHERE rolname = %s", role):
+            _execute(admin_dsn, sql.SQL(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS{}"
+            ).format(sql.Identifier(role), extra))
+    if not _exists(admin_dsn, "SELECT 1 FROM pg_database WHERE datname = %s", database):
+        _execute(admin_dsn, sql.SQL("CREATE DATABASE {} OWNER {}").format(
+            sql.Identifier(database), sql.Identifier(owner_role)))
+        _execute(admin_dsn, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
+            sql.Identifier(database)))
+        _execute(admin_dsn, sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(
+            sql.Identifier(database), sql.Identifier(owner_role), sql.Identifier(app_role)))
+    target = Provisioned(admin_dsn, database, owner_role, app_role)
+    migrate(target.owner_dsn, app_role=app_role)
+    return target
+
+
+def drop(target: Provisioned) -> None:
+    """Drop the database and both roles (tests clean up after themselves)."""
+    _execute(target.admin_dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        sql.Identifier(target.database)))
+    for role in (target.app_role, target.owner_role):
+        _execute(target.admin_dsn, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))

@@ -1,0 +1,180 @@
+"""The decorator every HTTP function wears: the project's middleware, since Blueprints have none.
+
+In this order, for every request: a request id; the bearer session, its user and organization,
+inside the tenant transaction; the role the endpoint declares; path, query and body validated by
+the endpoint's pydantic models; the handler; its result serialized by the response model. Any
+exception becomes application/problem+json in `shared.problems`, and one log line per request
+names the request id, never a body.
+
+    @bp.route(route="facilities/{id}", methods=["GET"])
+    @endpoint(role=Role.viewer, path=IdPath, response=FacilityPublic)
+    def get_facility(ctx: Context) -> FacilityPublic: ...
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from shared import db
+from shared.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
+from shared.models.users import Role
+from shared.problems import problem_response, validation_errors
+from shared.tenancy import (Actor, Caller, authenticate, bearer_token, claimed_organization,
+                            require_role)
+
+log = logging.getLogger("snf.request")
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    """What an endpoint declares; the OpenAPI document is generated from it."""
+    summary: str
+    role: Role | None
+    path: type[BaseModel] | None
+    query: type[BaseModel] | None
+    body: type[BaseModel] | None
+    response: type | None
+    status: int
+    tag: str
+    errors: tuple[int, ...]
+    content_type: str = "application/json"
+
+
+@dataclass
+class Context:
+    """What a handler gets: the validated input, the caller, and the tenant transaction."""
+    request_id: str
+    source_address: str | None
+    path: Any = None
+    query: Any = None
+    body: Any = None
+    caller: Caller | None = None
+    cursor: Any = None
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        caller = self.caller
+        return Actor(organization_id=caller.organization_id, user_id=caller.user_id,
+                     source_address=self.source_address, request_id=self.request_id)
+
+
+def source_address(req: func.HttpRequest) -> str | None:
+    """The client's address as the last proxy saw it: the last X-Forwarded-For hop, the one
+    Azure's front end appends (earlier hops are whatever the client claimed)."""
+    forwarded = (req.headers.get("x-forwarded-for") or "").split(",")[-1].strip()
+    if forwarded.count(":") == 1:  # "203.0.113.7:51234"
+        forwarded = forwarded.split(":")[0]
+    try:
+        return str(ipaddress.ip_address(forwarded.strip("[]")))
+    except ValueError:
+        return None
+
+
+def _parse(model, data, location: str):
+    try:
+        if location == "body":
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        if location == "path":  # a malformed id names nothing that exists
+            raise NotFound("Nothing exists at this address.") from None
+        if location == "body" and any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise BadRequest("The request body is not valid JSON.") from None
+        raise Unprocessable("Some fields are missing or invalid.",
+                            errors=validation_errors(exc, location)) from None
+
+
+def _inputs(req: func.HttpRequest, spec: EndpointSpec, ctx: Context) -> None:
+    if spec.path:
+        ctx.path = _parse(spec.path, dict(req.route_params), "path")
+    if spec.query:
+        ctx.query = _parse(spec.query, dict(req.params), "query")
+    if spec.body:
+        body = req.get_body() or b""
+        if len(body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES // 1024} KB.")
+        if not body.strip():
+            raise BadRequest("This request needs a JSON body.")
+        ctx.body = _parse(spec.body, body, "body")
+
+
+def _respond(result, spec: EndpointSpec, request_id: str) -> func.HttpResponse:
+    headers = {"X-Request-Id": request_id, "Cache-Control": "no-store"}
+    if isinstance(result, func.HttpResponse):
+        result.headers.update(headers)
+        return result
+    if result is None:
+        return func.HttpResponse(status_code=204 if spec.status == 200 else spec.status,
+                                 headers=headers)
+    body = result.model_dump_json() if isinstance(result, BaseModel) else result
+    return func.HttpResponse(body, status_code=spec.status, headers=headers,
+                             mimetype=spec.content_type)
+
+
+def endpoint(*, summary: str, tag: str, role: Role | None = Role.viewer,
+             path: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+             body: type[BaseModel] | None = None, response: type | None = None,
+             status: int = 200, errors: tuple[int, ...] = (),
+             content_type: str = "application/json") -> Callable:
+    """Wrap a handler `(ctx: Context) -> model | None` as an Azure Functions HTTP function.
+
+    role=None makes the endpoint public: no session is read and no transaction is opened, so
+    its service opens the transaction it needs (signup, sign-in)."""
+    spec = EndpointSpec(summary=summary, role=role, path=path, query=query, body=body,
+                        response=response, status=status, tag=tag, errors=errors,
+                        content_type=content_type)
+
+    def decorate(handler: Callable[[Context], Any]) -> Callable:
+        # A fresh function with the signature the Functions worker indexes: one `req` binding.
+        def function(req: func.HttpRequest) -> func.HttpResponse:
+            return _handle(req, handler, spec)
+
+        function.__name__ = handler.__name__
+        function.__qualname__ = handler.__qualname__
+        function.__module__ = handler.__module__
+        function.__doc__ = handler.__doc__
+        function.endpoint_spec = spec
+        return function
+
+    return decorate
+
+
+def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResponse:
+    started = time.perf_counter()
+    ctx = Context(request_id=uuid.uuid4().hex, source_address=source_address(req),
+                  headers=dict(req.headers))
+    try:
+        if spec.role is None:
+            _inputs(req, spec, ctx)
+            response = _respond(handler(ctx), spec, ctx.request_id)
+        else:
+            token = bearer_token(req.headers.get("authorization"))
+            organization_id = claimed_organization(token)
+            with db.tenant_transaction(organization_id) as cur:
+                ctx.caller = authenticate(cur, organization_id=organization_id, token=token)
+                require_role(ctx.caller, spec.role)
+                _inputs(req, spec, ctx)
+                ctx.cursor = cur
+                response = _respond(handler(ctx), spec, ctx.request_id)
+    except Exception as exc:  # the one place where any failure becomes a response
+        response = problem_response(exc, ctx.request_id)
+    log.info("%s %s -> %s in %.1f ms request_id=%s organization_id=%s",
+             req.method, _route_of(req), response.status_code,
+             (time.perf_counter() - started) * 1000, ctx.request_id,
+             ctx.caller.organization_id if ctx.caller else "-")
+    return response
+
+
+def _route_of(req: func.HttpRequest) -> str:
+    """The path without its query string: query values never reach a log line."""
+    return urlsplit(req.url or "").path

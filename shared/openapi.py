@@ -1,0 +1,115 @@
+"""The OpenAPI 3.1 document, generated from the FunctionApp's registered HTTP routes and the
+pydantic models their endpoints declare: what validates a request is what documents it."""
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.routing import http_functions, route_prefix
+
+REF = "#/components/schemas/{model}"
+ERROR_TITLES = {400: "Malformed request", 401: "Not signed in", 403: "The role does not allow it",
+                404: "Not found (or another organization's)", 409: "Conflict",
+                413: "Body too large", 422: "Invalid fields", 429: "Too many attempts",
+                402: "The plan or a limit does not allow it", 503: "Database unavailable"}
+PROBLEM = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "request_id"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}, "field": {"type": "string"},
+                           "message": {"type": "string"}, "type": {"type": "string"}}}},
+    },
+}
+
+
+def _parameters(model: type[BaseModel] | None, where: str) -> list[dict]:
+    if model is None:
+        return []
+    schema = model.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": where, "required": where == "path" or name in required,
+             "schema": prop} for name, prop in schema.get("properties", {}).items()]
+
+
+def build(app) -> dict:
+    """The whole document for this FunctionApp."""
+    prefix = "/" + route_prefix()
+    models: set[tuple[type, str]] = set()
+    operations = []
+    for registered in http_functions(app):
+        spec = registered.spec
+        path = prefix + "/" + re.sub(r"\{\*?([A-Za-z0-9_]+)[^}]*\}", r"{\1}", registered.route)
+        for model, mode in ((spec and spec.body, "validation"),
+                            (spec and spec.response, "serialization")):
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                models.add((model, mode))
+        operations.append((path, registered, spec))
+    refs, defs = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])),
+                                    ref_template=REF)
+    schemas = {**defs.get("$defs", {}), "Problem": PROBLEM}
+
+    paths: dict[str, dict] = {}
+    for path, registered, spec in operations:
+        for method in registered.methods:
+            paths.setdefault(path, {})[method.lower()] = _operation(registered, spec, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SNF admission decisions API", "version": "1.0.0",
+                 "description": "Multi-tenant: every answer is scoped to the signed-in "
+                                "user's organization. Errors are application/problem+json."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _operation(registered, spec, refs: dict) -> dict:
+    if spec is None:  # the catch-all and other functions without a declared contract
+        return {"operationId": registered.name, "summary": registered.function.__doc__ or "",
+                "responses": {"404": _problem(404)}}
+    operation = {
+        "operationId": registered.name,
+        "summary": spec.summary,
+        "tags": [spec.tag],
+        "parameters": _parameters(spec.path, "path") + _parameters(spec.query, "query"),
+        "responses": {},
+    }
+    if spec.role is not None:
+        operation["security"] = [{"bearer": []}]
+        operation["description"] = f"Needs the {spec.role.value} role or higher."
+    else:
+        operation["security"] = []
+    if spec.body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": refs[(spec.body, "validation")]}}}
+    if spec.response is not None:
+        operation["responses"][str(spec.status)] = {
+            "description": spec.summary,
+            "content": {spec.content_type: {"schema": refs.get(
+                (spec.response, "serialization"), {"type": "object"})}}}
+    else:
+        operation["responses"]["204" if spec.status == 200 else str(spec.status)] = {
+            "description": "Done; no content."}
+    statuses = set(spec.errors) | {503}
+    if spec.role is not None:
+        statuses |= {401, 403}
+    if spec.body is not None or spec.query is not None:
+        statuses |= {400, 422}
+    if spec.path is not None:
+        statuses |= {404}
+    for status in sorted(statuses):
+        operation["responses"][str(status)] = _problem(status)
+    return operation
+
+
+def _problem(status: int) -> dict:
+    return {"description": ERROR_TITLES.get(status, "Error"), "content": {
+        "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}

@@ -1,0 +1,52 @@
+"""SQL for sessions. Every statement names the organization, as every tenant query does."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+
+def find_caller(cur, *, organization_id: uuid.UUID, token_hash: bytes) -> dict | None:
+    """The live session with its user and organization, or None."""
+    cur.execute("""
+        SELECT s.id AS session_id, s.expires_at,
+               u.id AS user_id, u.role, u.email,
+               o.id AS organization_id, o.status, o.tier
+          FROM sessions s
+          JOIN users u ON u.organization_id = s.organization_id AND u.id = s.user_id
+          JOIN organizations o ON o.id = s.organization_id
+         WHERE s.organization_id = %(organization_id)s
+           AND s.token_hash = %(token_hash)s
+           AND s.revoked_at IS NULL
+           AND s.expires_at > now()
+           AND u.is_active
+    """, {"organization_id": organization_id, "token_hash": token_hash})
+    return cur.fetchone()
+
+
+def insert(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID, token_hash: bytes,
+           expires_at: datetime) -> dict:
+    cur.execute("""
+        INSERT INTO sessions (organization_id, user_id, token_hash, expires_at)
+        VALUES (%(organization_id)s, %(user_id)s, %(token_hash)s, %(expires_at)s)
+        RETURNING id, expires_at
+    """, {"organization_id": organization_id, "user_id": user_id, "token_hash": token_hash,
+          "expires_at": expires_at})
+    return cur.fetchone()
+
+
+def revoke(cur, *, organization_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    cur.execute("""
+        UPDATE sessions SET revoked_at = now()
+         WHERE organization_id = %(organization_id)s AND id = %(session_id)s
+           AND revoked_at IS NULL
+    """, {"organization_id": organization_id, "session_id": session_id})
+
+
+def delete_ended(cur, *, organization_id: uuid.UUID, ended_before: datetime) -> int:
+    """Forget sessions that expired or were revoked before the given time."""
+    cur.execute("""
+        DELETE FROM sessions
+         WHERE organization_id = %(organization_id)s
+           AND (expires_at < %(before)s OR revoked_at < %(before)s)
+    """, {"organization_id": organization_id, "before": ended_before})
+    return cur.rowcount

@@ -1,0 +1,86 @@
+"""Signup, sign-in, sign-out and who-am-I."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from shared import audit, db
+from shared.errors import Unauthorized
+from shared.models.auth import LoginIn, MeOut, SessionOut, SignupIn
+from shared.models.organizations import OrganizationPublic
+from shared.models.users import Role, UserPublic
+from shared.repositories import organizations, sessions, users
+from shared.security import hash_password, new_session_token, token_hash, verify_password
+from shared.settings import get_settings
+from shared.tenancy import Actor, Caller
+
+WRONG_CREDENTIALS = "The subdomain, e-mail or password is not right."
+
+
+def _open_session(cur, actor: Actor, organization: dict, user: dict) -> SessionOut:
+    token = new_session_token(actor.organization_id)
+    expires_at = datetime.now(timezone.utc) + timedelta(hours=get_settings().session_ttl_hours)
+    session = sessions.insert(cur, organization_id=actor.organization_id, user_id=user["id"],
+                              token_hash=token_hash(token), expires_at=expires_at)
+    audit.record(cur, actor, action="session.create", object_type="session",
+                 object_id=session["id"])
+    return SessionOut(token=token, expires_at=session["expires_at"],
+                      organization=OrganizationPublic.model_validate(organization),
+                      user=UserPublic.model_validate(user))
+
+
+def signup(data: SignupIn, *, source_address: str | None, request_id: str) -> SessionOut:
+    """Create the organization in trial with its owner, and sign the owner in.
+
+    The new organization's id is chosen here, so the whole signup runs as an ordinary tenant
+    transaction of that organization: row-level security checks every insert."""
+    organization_id = uuid.uuid4()
+    password_hash = hash_password(data.password)  # slow: before the transaction opens
+    trial_ends_at = datetime.now(timezone.utc) + timedelta(days=get_settings().trial_days)
+    # A taken subdomain fails the unique index: 409, see shared.problems.CONFLICTS.
+    with db.tenant_transaction(organization_id) as cur:
+        organization = organizations.insert(
+            cur, organization_id=organization_id, name=data.organization_name,
+            subdomain=data.subdomain, trial_ends_at=trial_ends_at)
+        owner = users.insert(cur, organization_id=organization_id, email=data.email,
+                             password_hash=password_hash, role=Role.owner.value)
+        actor = Actor(organization_id, owner["id"], source_address, request_id)
+        audit.record(cur, actor, action="organization.create", object_type="organization",
+                     object_id=organization_id,
+                     changes={"name": data.organization_name, "subdomain": data.subdomain})
+        audit.record(cur, actor, action="user.create", object_type="user",
+                     object_id=owner["id"], changes={"role": Role.owner.value})
+        return _open_session(cur, actor, organization, owner)
+
+
+def login(data: LoginIn, *, source_address: str | None, request_id: str) -> SessionOut:
+    """Sign in with subdomain, e-mail and password. Every wrong combination gets the same
+    answer after the same work (one argon2 verification), so nothing tells which part was
+    wrong or whether an address exists."""
+    with db.dangerously_cross_tenant_transaction("sign-in lookup") as cur:
+        organization_id = organizations.find_id_by_subdomain(cur, subdomain=data.subdomain)
+    if organization_id is None:
+        verify_password(None, data.password)
+        raise Unauthorized(WRONG_CREDENTIALS)
+    with db.tenant_transaction(organization_id) as cur:
+        user = users.find_for_sign_in(cur, organization_id=organization_id, email=data.email)
+        if not verify_password(user["password_hash"] if user else None, data.password):
+            raise Unauthorized(WRONG_CREDENTIALS)
+        users.mark_signed_in(cur, organization_id=organization_id, user_id=user["id"])
+        organization = organizations.get(cur, organization_id=organization_id)
+        actor = Actor(organization_id, user["id"], source_address, request_id)
+        return _open_session(cur, actor, organization, user)
+
+
+def logout(cur, actor: Actor, caller: Caller) -> None:
+    """Revoke the caller's session."""
+    sessions.revoke(cur, organization_id=caller.organization_id, session_id=caller.session_id)
+    audit.record(cur, actor, action="session.revoke", object_type="session",
+                 object_id=caller.session_id)
+
+
+def me(cur, caller: Caller) -> MeOut:
+    organization = organizations.get(cur, organization_id=caller.organization_id)
+    user = users.get(cur, organization_id=caller.organization_id, user_id=caller.user_id)
+    return MeOut(organization=OrganizationPublic.model_validate(organization),
+                 user=UserPublic.model_validate(user))

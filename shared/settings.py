@@ -1,0 +1,57 @@
+"""The settings every function reads, loaded once from the environment.
+
+In Azure they are app settings (secrets as Key Vault references); locally the local host sets
+them. `local.settings.example.json` documents each one.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    db_host: str = "127.0.0.1"
+    db_port: int = 5432
+    db_name: str = "snf"
+    db_user: str = "snf_app"
+    db_password: str | None = None
+    # Azure: the password is a Microsoft Entra access token of the function app's identity.
+    db_entra_auth: bool = False
+    db_sslmode: str = "prefer"
+    db_connect_timeout_seconds: int = Field(default=5, ge=2, le=60)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=100)
+    db_pool_max: int = Field(default=10, ge=1, le=100)
+    session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    trial_days: int = Field(default=14, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("db_password", "db_host", "db_user")
+    @classmethod
+    def _no_unresolved_key_vault_reference(cls, value):
+        # A Key Vault reference that fails to resolve leaves its literal text in the variable.
+        if value and value.startswith("@Microsoft.KeyVault("):
+            raise ValueError("is an unresolved Key Vault reference")
+        return value
+
+
+ENVIRONMENT_NAMES = {name: name.upper() for name in Settings.model_fields}
+
+
+def load_settings(environ=os.environ) -> Settings:
+    """Build the settings from environment variables (upper-case field names)."""
+    values = {field: environ[env] for field, env in ENVIRONMENT_NAMES.items() if environ.get(env)}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{ENVIRONMENT_NAMES[str(e['loc'][0])]}: {e['msg']}" for e in exc.errors())
+        raise RuntimeError(f"invalid settings: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return load_settings()

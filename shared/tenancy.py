@@ -1,0 +1,60 @@
+"""Who is calling, and on behalf of which organization: established once per request, from the
+bearer session only, inside the tenant transaction that the request's queries then use."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from shared.errors import Forbidden, Unauthorized
+from shared.models.users import Role
+from shared.repositories import sessions
+from shared.security import organization_of_token, token_hash
+
+
+@dataclass(frozen=True)
+class Caller:
+    organization_id: uuid.UUID
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    role: Role
+    organization_status: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did a write and from where, for its audit row."""
+    organization_id: uuid.UUID
+    user_id: uuid.UUID | None
+    source_address: str | None
+    request_id: str | None
+
+
+def bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    return token.strip()
+
+
+def claimed_organization(token: str) -> uuid.UUID:
+    """The organization whose tenant transaction can look the session up; not yet proof."""
+    organization_id = organization_of_token(token)
+    if organization_id is None:
+        raise Unauthorized("The session is not valid. Sign in again.")
+    return organization_id
+
+
+def authenticate(cur, *, organization_id: uuid.UUID, token: str) -> Caller:
+    """Load the session, its user and organization; row-level security already limits the
+    lookup to the claimed organization, so a token can only ever find its own session."""
+    row = sessions.find_caller(cur, organization_id=organization_id, token_hash=token_hash(token))
+    if row is None:
+        raise Unauthorized("The session has expired or was signed out. Sign in again.")
+    return Caller(organization_id=row["organization_id"], user_id=row["user_id"],
+                  session_id=row["session_id"], role=Role(row["role"]),
+                  organization_status=row["status"])
+
+
+def require_role(caller: Caller, role: Role) -> None:
+    if not caller.role.at_least(role):
+        raise Forbidden(f"This needs the {role.value} role or higher; you are {caller.role.value}.")
