@@ -36,6 +36,7 @@ def openapi(ctx: Context) -> func.HttpResponse:
 # The Functions host tries literal routes first and a catch-all last, so this answers only what
 # no other function does, with the same problem+json as everything else.
 @bp.route(route="{*path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
-@endpoint(summary="Unknown route", tag="meta", role=None)
+@endpoint(summary="No such endpoint: the answer to any route not listed here", tag="meta",
+          role=None, status=404)
 def not_found(ctx: Context) -> None:
     raise NotFound("There is no such endpoint. See /api/openapi.json.")

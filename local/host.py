@@ -26,7 +26,10 @@ def make_server(app, host: str = "127.0.0.1", port: int = 7071) -> ThreadingHTTP
             path = self.path.split("?", 1)[0]
             if router.handles(path):
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                headers.setdefault("x-forwarded-for", self.client_address[0])
+                # As Azure's front end does: append the peer, so the last hop is trustworthy.
+                forwarded = headers.get("x-forwarded-for")
+                peer = self.client_address[0]
+                headers["x-forwarded-for"] = f"{forwarded}, {peer}" if forwarded else peer
                 url = f"http://{self.headers.get('Host', f'{host}:{port}')}{self.path}"
                 response = router.dispatch(self.command, url, headers, body)
                 self._send(response.status_code, dict(response.headers),

@@ -58,6 +58,13 @@ class UnsupportedMediaType(ProblemError):
 class Unprocessable(ProblemError):
     status, title, slug = 422, "Unprocessable Content", "validation"
 
+    @classmethod
+    def for_fields(cls, errors: dict[str, str], location: str = "body") -> "Unprocessable":
+        """A 422 naming each field with what is wrong with it (rules the models cannot see)."""
+        return cls("Some fields are missing or invalid.", errors=[
+            {"location": location, "field": field, "message": message, "type": "value_error"}
+            for field, message in errors.items()])
+
 
 class TooManyRequests(ProblemError):
     status, title, slug = 429, "Too Many Requests", "too-many-requests"

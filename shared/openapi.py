@@ -57,7 +57,14 @@ def build(app) -> dict:
     paths: dict[str, dict] = {}
     for path, registered, spec in operations:
         for method in registered.methods:
-            paths.setdefault(path, {})[method.lower()] = _operation(registered, spec, refs)
+            operation = _operation(registered, spec, refs)
+            if len(registered.methods) > 1:  # operation ids are unique per method
+                operation["operationId"] = f"{registered.name}_{method.lower()}"
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            operation.setdefault("parameters", []).extend(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in re.findall(r"\{([A-Za-z0-9_]+)\}", path) if name not in declared)
+            paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "SNF admission decisions API", "version": "1.0.0",
@@ -90,6 +97,9 @@ def _operation(registered, spec, refs: dict) -> dict:
     if spec.body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": refs[(spec.body, "validation")]}}}
+    if spec.status >= 400:  # an endpoint that only ever answers with this problem
+        operation["responses"][str(spec.status)] = _problem(spec.status)
+        return operation
     if spec.response is not None:
         operation["responses"][str(spec.status)] = {
             "description": spec.summary,

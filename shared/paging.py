@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Callable
 
 from shared.errors import Unprocessable
 
@@ -13,15 +14,16 @@ def encode_cursor(*key) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, parts: int) -> list[str] | None:
-    """The sort key inside a cursor made by encode_cursor, or None for the first page."""
+def decode_cursor(cursor: str | None, types: tuple[Callable, ...]) -> list | None:
+    """The sort key inside a cursor made by encode_cursor, each part converted by its type
+    (str, uuid.UUID, datetime.fromisoformat...), or None for the first page."""
     if cursor is None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if isinstance(key, list) and len(key) == parts and all(isinstance(k, str) for k in key):
-            return key
-    except ValueError:
+        if isinstance(key, list) and len(key) == len(types) and all(isinstance(k, str) for k in key):
+            return [convert(part) for convert, part in zip(types, key)]
+    except (ValueError, TypeError):
         pass
     raise Unprocessable("The cursor is not one this list gave out.", errors=[
         {"location": "query", "field": "cursor", "message": "Use next_cursor from a previous page.",

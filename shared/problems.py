@@ -9,7 +9,8 @@ import psycopg2
 import psycopg2.errors
 from pydantic import ValidationError
 
-from shared.errors import (Conflict, ProblemError, ServiceUnavailable, Unprocessable)
+from shared.errors import Conflict, ProblemError, ServiceUnavailable, Unprocessable
+from shared.models.common import FieldErrors
 
 log = logging.getLogger("snf.request")
 PROBLEM_TYPE_BASE = "https://snf-admissions.example/problems/"
@@ -18,6 +19,9 @@ PROBLEM_JSON = "application/problem+json"
 CONFLICTS = {
     "organizations_subdomain_key": "This subdomain is taken. Choose another.",
     "facilities_organization_active_name_key": "An active facility already has this name.",
+    "payers_organization_active_name_key": "An active payer already has this name.",
+    "cost_models_organization_facility_active_key":
+        "This facility already has an active cost model. Change it, or deactivate it first.",
 }
 
 
@@ -26,8 +30,14 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict]:
     password)."""
     errors = []
     for error in exc.errors(include_input=False, include_url=False):
-        field = ".".join(str(part) for part in error["loc"])
-        errors.append({"location": location, "field": field or location,
+        path = [str(part) for part in error["loc"]]
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldErrors):
+            errors.extend({"location": location, "field": ".".join(path + [field]),
+                           "message": message, "type": "value_error"}
+                          for field, message in cause.errors.items())
+            continue
+        errors.append({"location": location, "field": ".".join(path) or location,
                        "message": error["msg"], "type": error["type"]})
     return errors
 

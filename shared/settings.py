@@ -27,7 +27,6 @@ class Settings(BaseModel):
     db_pool_max: int = Field(default=10, ge=1, le=100)
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     trial_days: int = Field(default=14, ge=1)
-    log_level: str = "INFO"
 
     @field_validator("db_password", "db_host", "db_user")
     @classmethod

@@ -3,15 +3,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import BeforeValidator, EmailStr, Field, StringConstraints
 
 from shared.models.common import Input, Name, Output
 from shared.models.organizations import OrganizationPublic
 from shared.models.users import UserPublic
 
-Subdomain = Annotated[str, StringConstraints(
-    strip_whitespace=True, to_lower=True, min_length=3, max_length=30,
-    pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
+def _lowered(value):
+    # Before the pattern: subdomains are unique regardless of case, so "Lakeside" is "lakeside".
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Subdomain = Annotated[str, BeforeValidator(_lowered), StringConstraints(
+    min_length=3, max_length=30, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
 NewPassword = Annotated[str, Field(min_length=12, max_length=256)]
 
 

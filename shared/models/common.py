@@ -40,3 +40,12 @@ class IdPath(BaseModel):
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class FieldErrors(ValueError):
+    """Raised by a model validator for rules across fields, so the 422 still names each field
+    (shared.problems expands it)."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors

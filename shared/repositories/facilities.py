@@ -25,13 +25,13 @@ def list_page(cur, *, organization_id: uuid.UUID, include_inactive: bool,
     return cur.fetchall()
 
 
-def get(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID,
+def get(cur, *, organization_id: uuid.UUID, id: uuid.UUID,
         for_update: bool = False) -> dict | None:
     cur.execute(f"""
         SELECT {COLUMNS} FROM facilities
          WHERE organization_id = %(organization_id)s AND id = %(id)s
          {"FOR UPDATE" if for_update else ""}
-    """, {"organization_id": organization_id, "id": facility_id})
+    """, {"organization_id": organization_id, "id": id})
     return cur.fetchone()
 
 
@@ -46,21 +46,32 @@ def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
     return cur.fetchone()
 
 
-def update(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID, values: dict) -> dict:
+def update(cur, *, organization_id: uuid.UUID, id: uuid.UUID, values: dict) -> dict:
     """Set the given writable fields (names from WRITABLE only, values bound)."""
     assignments = ", ".join(f"{name} = %({name})s" for name in values if name in WRITABLE)
     cur.execute(f"""
         UPDATE facilities SET {assignments}, updated_at = now()
          WHERE organization_id = %(organization_id)s AND id = %(id)s
         RETURNING {COLUMNS}
-    """, {**values, "organization_id": organization_id, "id": facility_id})
+    """, {**values, "organization_id": organization_id, "id": id})
     return cur.fetchone()
 
 
-def deactivate(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID) -> dict | None:
+def deactivate(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
     cur.execute(f"""
         UPDATE facilities SET is_active = false, updated_at = now()
          WHERE organization_id = %(organization_id)s AND id = %(id)s AND is_active
         RETURNING {COLUMNS}
-    """, {"organization_id": organization_id, "id": facility_id})
+    """, {"organization_id": organization_id, "id": id})
     return cur.fetchone()
+
+
+def list_active(cur, *, organization_id: uuid.UUID, limit: int = 500) -> list[dict]:
+    """The active facilities in name order (placement comparison)."""
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM facilities
+         WHERE organization_id = %(organization_id)s AND is_active
+         ORDER BY name, id
+         LIMIT %(limit)s
+    """, {"organization_id": organization_id, "limit": limit})
+    return cur.fetchall()

@@ -1,0 +1,16 @@
+"""`make bench`: benchmarks that report ratios against floors measured in the same run.
+
+    python -m bench
+
+Each benchmark measures the product's path and a floor for the same work with nothing of the
+product around it, on the same machine in the same run, and reports the ratio: absolute
+numbers vary by machine, the ratio says how much the product adds.
+
+- `bench.facilities_get`: GET /api/facilities/{id} through the real decorator and data layer,
+  against the same SQL statements run through psycopg2 alone on one open connection; and the
+  EXPLAIN (ANALYZE, BUFFERS) plans of those statements on a database with many organizations.
+- `bench.cold_start`: the import time of `function_app` against a FunctionApp with one empty
+  route, each in fresh interpreters; and the cold start rule (no heavy SDK imported).
+
+The run provisions its own database and roles (`bench.database`) and drops them at the end.
+"""

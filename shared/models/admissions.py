@@ -1,0 +1,243 @@
+"""Admissions: a referral's inputs, its evaluation, and the decision. No field holds a patient
+identifier: a referral is known by its case number only."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
+
+from shared.catalog import Acuity, PayerType, Service
+from shared.models.common import FieldErrors, Input, Output, PageQuery
+from shared.models.rates import Money
+from shared.phi import identifier_kinds
+
+Recommendation = Literal["accept", "review", "decline"]
+Status = Literal["pending", "accepted", "declined", "admitted", "not_admitted"]
+DECLINE_REASONS = ("clinical_capability", "financial", "no_bed", "payer", "staffing",
+                   "patient_choice", "hospital_withdrew", "other")
+NOT_ADMITTED_REASONS = ("patient_choice", "hospital_withdrew", "clinical_change", "other")
+
+
+def _no_identifiers(note: str | None) -> str | None:
+    if note:
+        kinds = identifier_kinds(note)
+        if kinds:
+            raise ValueError("looks like it holds " + ", ".join(kinds)
+                             + "; notes must not identify the patient")
+    return note
+
+
+Note = Annotated[str, Field(max_length=280), AfterValidator(_no_identifiers)]
+
+
+class PdpmGroupsIn(Input):
+    """The PDPM classification; PT and OT share one group."""
+    pt_ot: Annotated[str, Field(pattern=r"^T[A-P]$", examples=["TK"])]
+    slp: Annotated[str, Field(pattern=r"^S[A-L]$", examples=["SB"])]
+    nursing: Annotated[str, Field(pattern=r"^[A-Z]{2,3}[0-9]?$", examples=["HBC1"])]
+    nta: Annotated[str, Field(pattern=r"^N[A-F]$", examples=["NE"])]
+
+
+class ReferralIn(Input):
+    """A referral to evaluate at every active facility (placement comparison)."""
+    payer_id: uuid.UUID
+    length_of_stay_days: Annotated[int, Field(ge=1, le=365, description="Expected stay.")]
+    acuity: Acuity
+    required_services: Annotated[list[Service], Field(max_length=20)] = []
+    medication_cost_per_day: Money | None = Field(
+        default=None, description="Expected daily medication cost; the cost model's default "
+                                  "when omitted.")
+    pdpm_groups: PdpmGroupsIn | None = None
+    hipps_code: Annotated[str, Field(pattern=r"^[A-P][A-L][A-Y][A-F][0-9]?$",
+                                     examples=["KBGE1"])] | None = Field(
+        default=None, description="The PDPM classification as a HIPPS code, instead of "
+                                  "pdpm_groups.")
+    referral_received_at: AwareDatetime | None = Field(
+        default=None, description="When the hospital's referral arrived; now when omitted.")
+    note: Note | None = Field(default=None, description="Short and free of identifiers.")
+
+    @field_validator("required_services")
+    @classmethod
+    def _unique(cls, value):
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        errors = {}
+        if self.pdpm_groups is not None and self.hipps_code is not None:
+            errors["hipps_code"] = "give pdpm_groups or hipps_code, not both"
+        received = self.referral_received_at
+        if received is not None and received > datetime.now(timezone.utc) + timedelta(minutes=5):
+            errors["referral_received_at"] = "is in the future"
+        if errors:
+            raise FieldErrors(errors)
+        return self
+
+
+class AdmissionIn(ReferralIn):
+    facility_id: uuid.UUID
+
+
+class RevenueDay(Output):
+    day: int
+    amount: Decimal
+    payer_pays: Decimal
+    patient_pays: Decimal = Field(description="Medicare Part A coinsurance from day 21: the "
+                                              "patient's or a secondary payer's share.")
+
+
+class PdpmDetail(Output):
+    fiscal_year: int
+    area: str
+    groups: dict[str, str]
+    hipps: str
+    assumed_groups: bool
+    component_rates: dict[str, Decimal]
+    wage_index: Decimal
+    vbp_multiplier: Decimal
+    labor_related_share: Decimal
+    covered_days: int
+    uncovered_days: int
+    coinsurance_per_day: Decimal
+    coinsurance_days: int
+    coinsurance_total: Decimal
+
+
+class Revenue(Output):
+    method: str
+    total: Decimal
+    per_day_average: Decimal
+    days: list[RevenueDay]
+    pdpm: PdpmDetail | None
+
+
+class CostBreakdown(Output):
+    fixed: Decimal
+    nursing: Decimal
+    therapy: Decimal
+    services: dict[str, Decimal]
+    medication: Decimal
+
+
+class Cost(Output):
+    per_day: Decimal
+    breakdown: CostBreakdown
+    total: Decimal
+
+
+class Factor(Output):
+    name: str
+    value: Decimal = Field(description="0-100")
+    weight: Decimal
+    contribution: Decimal = Field(description="Points of the score from this factor.")
+    detail: str
+
+
+class HardStop(Output):
+    code: str
+    message: str
+
+
+class Named(Output):
+    id: uuid.UUID
+    name: str
+
+
+class PayerRef(Named):
+    payer_type: PayerType
+
+
+class RateRef(Output):
+    id: uuid.UUID
+    method: str
+    effective_from: date
+    effective_to: date | None
+
+
+class Evaluation(Output):
+    facility: Named
+    payer: PayerRef
+    rate: RateRef
+    length_of_stay_days: int
+    revenue: Revenue
+    cost: Cost
+    margin: Decimal
+    margin_pct: Decimal
+    factors: list[Factor]
+    score: Decimal = Field(description="0-100")
+    recommendation: Recommendation
+    hard_stops: list[HardStop]
+    assumptions: list[str]
+
+
+class AdmissionSummary(Output):
+    id: uuid.UUID
+    case_number: str
+    facility_id: uuid.UUID
+    payer_id: uuid.UUID
+    length_of_stay_days: int
+    acuity: Acuity
+    referral_received_at: datetime
+    revenue_total: Decimal
+    cost_total: Decimal
+    margin: Decimal
+    margin_pct: Decimal
+    score: Decimal
+    recommendation: Recommendation
+    status: Status
+    decision_reason: str | None
+    decided_at: datetime | None
+    turnaround_minutes: int | None
+    created_at: datetime
+
+
+class AdmissionPublic(AdmissionSummary):
+    rate_id: uuid.UUID
+    required_services: list[str]
+    medication_cost_per_day: Decimal | None
+    pdpm_groups: dict[str, str] | None
+    note: str | None
+    decided_by: uuid.UUID | None
+    outcome_at: datetime | None
+    created_by: uuid.UUID
+    evaluation: Evaluation
+
+
+class AdmissionListQuery(PageQuery):
+    facility_id: uuid.UUID | None = None
+    payer_id: uuid.UUID | None = None
+    recommendation: Recommendation | None = None
+    status: Status | None = None
+    received_from: date | None = Field(default=None, description="Inclusive, UTC.")
+    received_to: date | None = Field(default=None, description="Inclusive, UTC.")
+
+
+class DecisionIn(Input):
+    """pending -> accepted | declined (with a reason); accepted -> admitted | not_admitted."""
+    decision: Literal["accepted", "declined", "admitted", "not_admitted"]
+    reason_code: Literal[DECLINE_REASONS + NOT_ADMITTED_REASONS] | None = None  # type: ignore
+
+    @model_validator(mode="after")
+    def _reason_fits(self):
+        if self.decision == "declined" and self.reason_code not in DECLINE_REASONS:
+            raise FieldErrors({"reason_code": "a decline needs one of " + ", ".join(DECLINE_REASONS)})
+        if self.decision == "not_admitted" and self.reason_code not in NOT_ADMITTED_REASONS:
+            raise FieldErrors({"reason_code": "needs one of " + ", ".join(NOT_ADMITTED_REASONS)})
+        if self.decision in ("accepted", "admitted") and self.reason_code is not None:
+            raise FieldErrors({"reason_code": f"not used when {self.decision}"})
+        return self
+
+
+class Placement(Output):
+    facility: Named
+    rank: int | None = Field(description="1 is the best placement; null when it cannot be "
+                                         "evaluated there.")
+    evaluation: Evaluation | None
+    unavailable: str | None = Field(description="Why it could not be evaluated there.")
+
+
+class ComparisonOut(Output):
+    placements: list[Placement]

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.catalog import ACUITY_LEVELS
+from shared.models.common import FieldErrors, Input, Output, PageQuery
+
+Money = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=10, decimal_places=2)]
+Method = Literal["per_diem", "acuity", "pdpm"]
+WageIndex = Annotated[Decimal, Field(gt=0, lt=5, max_digits=6, decimal_places=4)]
+VbpMultiplier = Annotated[Decimal, Field(gt=0, lt=2, max_digits=7, decimal_places=5,
+                                         description="The facility's SNF VBP incentive "
+                                                     "payment multiplier (1 when none).")]
+FiscalYear = Annotated[int, Field(ge=2020, le=2100)]
+METHOD_FIELDS = {
+    "per_diem": {"per_diem"},
+    "acuity": {"acuity_rates"},
+    "pdpm": {"fiscal_year", "locality", "wage_index", "vbp_multiplier"},
+}
+TERMS = set().union(*METHOD_FIELDS.values())
+
+
+class AcuityRates(Input):
+    low: Money
+    moderate: Money
+    high: Money
+    complex: Money
+
+
+def method_field_errors(method: str, present: set[str]) -> dict[str, str]:
+    """Each term the method needs but lacks, or gets but does not take."""
+    errors = {f: f"required for method {method}" for f in sorted(METHOD_FIELDS[method] - present)}
+    errors.update({f: f"not used by method {method}"
+                   for f in sorted((present & TERMS) - METHOD_FIELDS[method])})
+    return errors
+
+
+class RateCreate(Input):
+    facility_id: uuid.UUID
+    payer_id: uuid.UUID
+    method: Method
+    effective_from: date
+    effective_to: date | None = Field(default=None, description="Inclusive; null: open-ended.")
+    per_diem: Money | None = None
+    acuity_rates: AcuityRates | None = None
+    fiscal_year: FiscalYear | None = None
+    locality: Literal["urban", "rural"] | None = None
+    wage_index: WageIndex | None = None
+    vbp_multiplier: VbpMultiplier | None = None
+
+    @model_validator(mode="after")
+    def _terms_fit_the_method(self):
+        errors = method_field_errors(self.method,
+                                     {f for f in TERMS if getattr(self, f) is not None})
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            errors["effective_to"] = "must not be before effective_from"
+        if errors:
+            raise FieldErrors(errors)
+        return self
+
+
+class RateUpdate(Input):
+    """The period and the amounts; the facility, payer and method of a rate stay."""
+    effective_from: date | None = None
+    effective_to: date | None = None
+    per_diem: Money | None = None
+    acuity_rates: AcuityRates | None = None
+    fiscal_year: FiscalYear | None = None
+    locality: Literal["urban", "rural"] | None = None
+    wage_index: WageIndex | None = None
+    vbp_multiplier: VbpMultiplier | None = None
+
+    @field_validator("effective_from", "per_diem", "acuity_rates", "fiscal_year", "locality",
+                     "wage_index", "vbp_multiplier")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class RatePublic(Output):
+    id: uuid.UUID
+    facility_id: uuid.UUID
+    payer_id: uuid.UUID
+    method: Method
+    effective_from: date
+    effective_to: date | None
+    per_diem: Decimal | None
+    acuity_rates: dict[str, Decimal] | None
+    fiscal_year: int | None
+    locality: str | None
+    wage_index: Decimal | None
+    vbp_multiplier: Decimal | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class RateListQuery(PageQuery):
+    facility_id: uuid.UUID | None = None
+    payer_id: uuid.UUID | None = None
+    include_inactive: bool = False
+
+
+assert set(AcuityRates.model_fields) == set(ACUITY_LEVELS)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field
+
+from shared.models.common import Output, Query
+
+
+class Option(Output):
+    code: str
+    label: str
+
+
+class PdpmGroup(Output):
+    component: str
+    group: str
+    hipps_char: str
+    cmi: Decimal
+
+
+class ReferenceOut(Output):
+    acuity_levels: list[Option]
+    services: list[Option]
+    payer_types: list[Option]
+    pdpm_fiscal_years: list[int]
+    pdpm_fiscal_year: int | None = Field(description="The year of `pdpm_groups`.")
+    pdpm_groups: list[PdpmGroup]
+
+
+class ReferenceQuery(Query):
+    fiscal_year: int | None = Field(default=None, ge=2000, le=2100,
+                                    description="PDPM fiscal year; the latest by default.")

@@ -1,0 +1,26 @@
+"""Recognize identifier-like text in the few free-text fields, so no patient identifier is ever
+stored (HIPAA Safe Harbor). Errs on the side of refusing: the user can rephrase."""
+from __future__ import annotations
+
+import re
+
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+PATTERNS: dict[str, re.Pattern] = {
+    "an e-mail address": re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.I),
+    "a Social Security number": re.compile(r"\b\d{3}[-\s.]\d{2}[-\s.]\d{4}\b"),
+    "a phone number": re.compile(
+        r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\b\d{3})[\s.-]?\d{3}[\s.-]\d{4}\b"),
+    "a full date": re.compile(
+        r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{1,2}-\d{1,2}\b"
+        rf"|\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+        rf"|\b\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}\b", re.I),
+    "a long number (record or account number)": re.compile(r"\d(?:[\s-]?\d){5,}"),
+    "an identifier label (name, DOB, MRN, SSN, address)": re.compile(
+        r"\b(?:dob|d\.o\.b|mrn|ssn|medical record|date of birth|born|patient name|name:|"
+        r"address|zip)\b", re.I),
+}
+
+
+def identifier_kinds(text: str) -> list[str]:
+    """The kinds of identifier the text seems to hold; empty when it looks clean."""
+    return [kind for kind, pattern in PATTERNS.items() if pattern.search(text)]

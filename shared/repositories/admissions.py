@@ -1,0 +1,107 @@
+"""SQL for admissions and their case numbers."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from psycopg2.extras import Json
+
+SUMMARY = ("id, case_number, facility_id, payer_id, length_of_stay_days, acuity, "
+           "referral_received_at, revenue_total, cost_total, margin, margin_pct, score, "
+           "recommendation, status, decision_reason, decided_at, turnaround_minutes, created_at")
+DETAIL = (SUMMARY + ", rate_id, required_services, medication_cost_per_day, pdpm_groups, note, "
+          "decided_by, outcome_at, created_by, evaluation")
+INSERTED = ("case_number", "facility_id", "payer_id", "rate_id", "length_of_stay_days", "acuity",
+            "required_services", "medication_cost_per_day", "pdpm_groups",
+            "referral_received_at", "note", "revenue_total", "cost_total", "margin",
+            "margin_pct", "score", "recommendation", "evaluation", "created_by")
+
+
+def next_case_sequence(cur, *, organization_id: uuid.UUID, year: int) -> int:
+    """The next number of the organization's year. The upsert takes the counter row's lock, so
+    concurrent admissions get consecutive numbers; a rolled-back one gives its number back."""
+    cur.execute("""
+        INSERT INTO case_number_counters (organization_id, year, last_value)
+        VALUES (%(organization_id)s, %(year)s, 1)
+        ON CONFLICT (organization_id, year)
+        DO UPDATE SET last_value = case_number_counters.last_value + 1
+        RETURNING last_value
+    """, {"organization_id": organization_id, "year": year})
+    return cur.fetchone()["last_value"]
+
+
+def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
+    bound = {**values, "evaluation": Json(values["evaluation"]),
+             "pdpm_groups": Json(values["pdpm_groups"]) if values["pdpm_groups"] else None}
+    cur.execute(f"""
+        INSERT INTO admissions (organization_id, {", ".join(INSERTED)})
+        VALUES (%(organization_id)s, {", ".join(f"%({c})s" for c in INSERTED)})
+        RETURNING {DETAIL}
+    """, {"organization_id": organization_id, **bound})
+    return cur.fetchone()
+
+
+def get(cur, *, organization_id: uuid.UUID, id: uuid.UUID, for_update: bool = False) -> dict | None:
+    cur.execute(f"""
+        SELECT {DETAIL} FROM admissions
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+         {"FOR UPDATE" if for_update else ""}
+    """, {"organization_id": organization_id, "id": id})
+    return cur.fetchone()
+
+
+def list_page(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID | None,
+              payer_id: uuid.UUID | None, recommendation: str | None, status: str | None,
+              received_from: date | None, received_to: date | None, after: list | None,
+              limit: int) -> list[dict]:
+    """Up to limit+1 admissions, newest referral first, after the (received, id) of a cursor."""
+    cur.execute(f"""
+        SELECT {SUMMARY} FROM admissions
+         WHERE organization_id = %(organization_id)s
+           AND (%(facility_id)s::uuid IS NULL OR facility_id = %(facility_id)s)
+           AND (%(payer_id)s::uuid IS NULL OR payer_id = %(payer_id)s)
+           AND (%(recommendation)s::text IS NULL OR recommendation = %(recommendation)s)
+           AND (%(status)s::text IS NULL OR status = %(status)s)
+           AND (%(received_from)s::date IS NULL
+                OR referral_received_at >= %(received_from)s::date::timestamp AT TIME ZONE 'UTC')
+           AND (%(received_to)s::date IS NULL
+                OR referral_received_at < (%(received_to)s::date + 1)::timestamp AT TIME ZONE 'UTC')
+           AND (%(after_at)s::timestamptz IS NULL
+                OR (referral_received_at, id) < (%(after_at)s::timestamptz, %(after_id)s::uuid))
+         ORDER BY referral_received_at DESC, id DESC
+         LIMIT %(limit)s
+    """, {"organization_id": organization_id, "facility_id": facility_id, "payer_id": payer_id,
+          "recommendation": recommendation, "status": status, "received_from": received_from,
+          "received_to": received_to, "after_at": after[0] if after else None,
+          "after_id": after[1] if after else None, "limit": limit + 1})
+    return cur.fetchall()
+
+
+def decide(cur, *, organization_id: uuid.UUID, id: uuid.UUID, status: str,
+           reason: str | None, user_id: uuid.UUID, at: datetime) -> dict:
+    """Record accepted or declined: who, when, and the turnaround from the referral."""
+    cur.execute(f"""
+        UPDATE admissions
+           SET status = %(status)s, decision_reason = %(reason)s, decided_at = %(at)s,
+               decided_by = %(user_id)s, updated_at = now(),
+               turnaround_minutes = GREATEST(0, floor(
+                   extract(epoch FROM %(at)s - referral_received_at) / 60))::integer
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+        RETURNING {DETAIL}
+    """, {"organization_id": organization_id, "id": id, "status": status, "reason": reason,
+          "user_id": user_id, "at": at})
+    return cur.fetchone()
+
+
+def record_outcome(cur, *, organization_id: uuid.UUID, id: uuid.UUID, status: str,
+                   reason: str | None, user_id: uuid.UUID, at: datetime) -> dict:
+    """Record admitted or not admitted after an acceptance."""
+    cur.execute(f"""
+        UPDATE admissions
+           SET status = %(status)s, decision_reason = COALESCE(%(reason)s, decision_reason),
+               outcome_at = %(at)s, outcome_by = %(user_id)s, updated_at = now()
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+        RETURNING {DETAIL}
+    """, {"organization_id": organization_id, "id": id, "status": status, "reason": reason,
+          "user_id": user_id, "at": at})
+    return cur.fetchone()

@@ -1,0 +1,61 @@
+"""SQL for payers."""
+from __future__ import annotations
+
+import uuid
+
+COLUMNS = "id, name, payer_type, is_active, created_at, updated_at"
+WRITABLE = ("name", "payer_type")
+
+
+def list_page(cur, *, organization_id: uuid.UUID, include_inactive: bool,
+              after: list[str] | None, limit: int) -> list[dict]:
+    """Up to limit+1 payers in name order, after the (name, id) of a cursor."""
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM payers
+         WHERE organization_id = %(organization_id)s
+           AND (is_active OR %(include_inactive)s)
+           AND (%(after_name)s::text IS NULL OR (name, id) > (%(after_name)s, %(after_id)s::uuid))
+         ORDER BY name, id
+         LIMIT %(limit)s
+    """, {"organization_id": organization_id, "include_inactive": include_inactive,
+          "after_name": after[0] if after else None, "after_id": after[1] if after else None,
+          "limit": limit + 1})
+    return cur.fetchall()
+
+
+def get(cur, *, organization_id: uuid.UUID, id: uuid.UUID,
+        for_update: bool = False) -> dict | None:
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM payers
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+         {"FOR UPDATE" if for_update else ""}
+    """, {"organization_id": organization_id, "id": id})
+    return cur.fetchone()
+
+
+def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
+    cur.execute(f"""
+        INSERT INTO payers (organization_id, name, payer_type)
+        VALUES (%(organization_id)s, %(name)s, %(payer_type)s)
+        RETURNING {COLUMNS}
+    """, {"organization_id": organization_id, **values})
+    return cur.fetchone()
+
+
+def update(cur, *, organization_id: uuid.UUID, id: uuid.UUID, values: dict) -> dict:
+    assignments = ", ".join(f"{name} = %({name})s" for name in values if name in WRITABLE)
+    cur.execute(f"""
+        UPDATE payers SET {assignments}, updated_at = now()
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+        RETURNING {COLUMNS}
+    """, {**values, "organization_id": organization_id, "id": id})
+    return cur.fetchone()
+
+
+def deactivate(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
+    cur.execute(f"""
+        UPDATE payers SET is_active = false, updated_at = now()
+         WHERE organization_id = %(organization_id)s AND id = %(id)s AND is_active
+        RETURNING {COLUMNS}
+    """, {"organization_id": organization_id, "id": id})
+    return cur.fetchone()

@@ -1,0 +1,60 @@
+"""SQL for the Medicare PDPM reference tables (the same for every organization)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from shared.engine.pdpm import Tables
+
+
+def fiscal_years(cur) -> list[int]:
+    cur.execute("SELECT DISTINCT fiscal_year FROM pdpm_base_rates ORDER BY fiscal_year")
+    return [row["fiscal_year"] for row in cur.fetchall()]
+
+
+def load_tables(cur, *, fiscal_year: int, area: str) -> Tables | None:
+    """One fiscal year and area of the reference data, or None when it is not loaded."""
+    cur.execute("""
+        SELECT component, rate FROM pdpm_base_rates
+         WHERE fiscal_year = %(fy)s AND area = %(area)s
+    """, {"fy": fiscal_year, "area": area})
+    base_rates = {row["component"]: row["rate"] for row in cur.fetchall()}
+    cur.execute("SELECT labor_related_share FROM pdpm_labor_shares WHERE fiscal_year = %(fy)s",
+                {"fy": fiscal_year})
+    share = cur.fetchone()
+    if not base_rates or share is None:
+        return None
+    cur.execute("""
+        SELECT component, group_code, hipps_char, cmi FROM pdpm_case_mix_indexes
+         WHERE fiscal_year = %(fy)s
+    """, {"fy": fiscal_year})
+    cmis: dict[str, dict[str, Decimal]] = {}
+    hipps: dict[str, dict[str, str]] = {}
+    for row in cur.fetchall():
+        cmis.setdefault(row["component"], {})[row["group_code"]] = row["cmi"]
+        hipps.setdefault(row["component"], {})[row["hipps_char"]] = row["group_code"]
+    cur.execute("SELECT component, first_day, last_day, factor FROM pdpm_variable_per_diem"
+                " ORDER BY component, first_day")
+    vpd: dict[str, list] = {}
+    for row in cur.fetchall():
+        vpd.setdefault(row["component"], []).append(
+            (row["first_day"], row["last_day"], row["factor"]))
+    return Tables(fiscal_year=fiscal_year, area=area, base_rates=base_rates, cmis=cmis,
+                  hipps=hipps, labor_share=share["labor_related_share"], vpd=vpd)
+
+
+def coinsurance_per_day(cur, *, calendar_year: int) -> Decimal | None:
+    """The SNF daily coinsurance of that calendar year, else of the latest year known."""
+    cur.execute("""
+        SELECT daily_amount FROM snf_coinsurance
+         WHERE calendar_year <= %(year)s ORDER BY calendar_year DESC LIMIT 1
+    """, {"year": calendar_year})
+    row = cur.fetchone()
+    return row["daily_amount"] if row else None
+
+
+def groups(cur, *, fiscal_year: int) -> list[dict]:
+    cur.execute("""
+        SELECT component, group_code, hipps_char, cmi FROM pdpm_case_mix_indexes
+         WHERE fiscal_year = %(fy)s ORDER BY component, hipps_char
+    """, {"fy": fiscal_year})
+    return cur.fetchall()

@@ -1,0 +1,117 @@
+"""SQL for rates."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from psycopg2.extras import Json
+from pydantic_core import to_jsonable_python
+
+COLUMNS = ("id, facility_id, payer_id, method, effective_from, effective_to, per_diem, "
+           "acuity_rates, fiscal_year, locality, wage_index, vbp_multiplier, is_active, "
+           "created_at, updated_at")
+WRITABLE = ("effective_from", "effective_to", "per_diem", "acuity_rates", "fiscal_year",
+            "locality", "wage_index", "vbp_multiplier")
+FIELDS = ("facility_id", "payer_id", "method") + WRITABLE
+
+
+def _bind(values: dict) -> dict:
+    if values.get("acuity_rates") is not None:
+        values = {**values, "acuity_rates": Json(to_jsonable_python(values["acuity_rates"]))}
+    return values
+
+
+def list_page(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID | None,
+              payer_id: uuid.UUID | None, include_inactive: bool, after: list | None,
+              limit: int) -> list[dict]:
+    """Up to limit+1 rates, newest period first, after the (effective_from, id) of a cursor."""
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM rates
+         WHERE organization_id = %(organization_id)s
+           AND (%(facility_id)s::uuid IS NULL OR facility_id = %(facility_id)s)
+           AND (%(payer_id)s::uuid IS NULL OR payer_id = %(payer_id)s)
+           AND (is_active OR %(include_inactive)s)
+           AND (%(after_from)s::date IS NULL
+                OR (effective_from, id) < (%(after_from)s::date, %(after_id)s::uuid))
+         ORDER BY effective_from DESC, id DESC
+         LIMIT %(limit)s
+    """, {"organization_id": organization_id, "facility_id": facility_id, "payer_id": payer_id,
+          "include_inactive": include_inactive, "after_from": after[0] if after else None,
+          "after_id": after[1] if after else None, "limit": limit + 1})
+    return cur.fetchall()
+
+
+def get(cur, *, organization_id: uuid.UUID, id: uuid.UUID, for_update: bool = False) -> dict | None:
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM rates
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+         {"FOR UPDATE" if for_update else ""}
+    """, {"organization_id": organization_id, "id": id})
+    return cur.fetchone()
+
+
+def in_force(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID, payer_id: uuid.UUID,
+             on: date) -> dict | None:
+    """The active rate for this facility and payer whose period contains the date."""
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM rates
+         WHERE organization_id = %(organization_id)s AND facility_id = %(facility_id)s
+           AND payer_id = %(payer_id)s AND is_active
+           AND effective_from <= %(on)s AND (effective_to IS NULL OR effective_to >= %(on)s)
+    """, {"organization_id": organization_id, "facility_id": facility_id, "payer_id": payer_id,
+          "on": on})
+    return cur.fetchone()
+
+
+def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
+    cur.execute(f"""
+        INSERT INTO rates (organization_id, {", ".join(FIELDS)})
+        VALUES (%(organization_id)s, {", ".join(f"%({f})s" for f in FIELDS)})
+        RETURNING {COLUMNS}
+    """, {"organization_id": organization_id, **{f: None for f in FIELDS}, **_bind(values)})
+    return cur.fetchone()
+
+
+def update(cur, *, organization_id: uuid.UUID, id: uuid.UUID, values: dict) -> dict:
+    assignments = ", ".join(f"{name} = %({name})s" for name in values if name in WRITABLE)
+    cur.execute(f"""
+        UPDATE rates SET {assignments}, updated_at = now()
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+        RETURNING {COLUMNS}
+    """, {**_bind(values), "organization_id": organization_id, "id": id})
+    return cur.fetchone()
+
+
+def deactivate(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
+    cur.execute(f"""
+        UPDATE rates SET is_active = false, updated_at = now()
+         WHERE organization_id = %(organization_id)s AND id = %(id)s AND is_active
+        RETURNING {COLUMNS}
+    """, {"organization_id": organization_id, "id": id})
+    return cur.fetchone()
+
+
+def lock_pair(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID,
+              payer_id: uuid.UUID) -> None:
+    """Serialize writes to one facility and payer's rates until the transaction ends, so two
+    concurrent writes cannot both pass the overlap check."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))",
+                {"key": f"rates:{organization_id}:{facility_id}:{payer_id}"})
+
+
+def overlapping(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID, payer_id: uuid.UUID,
+                effective_from: date, effective_to: date | None,
+                except_id: uuid.UUID | None = None) -> dict | None:
+    """An active rate of the pair whose period shares a day with this one."""
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM rates
+         WHERE organization_id = %(organization_id)s AND facility_id = %(facility_id)s
+           AND payer_id = %(payer_id)s AND is_active
+           AND (%(except_id)s::uuid IS NULL OR id <> %(except_id)s)
+           AND daterange(effective_from, effective_to, '[]')
+               && daterange(%(effective_from)s, %(effective_to)s, '[]')
+         LIMIT 1
+    """, {"organization_id": organization_id, "facility_id": facility_id, "payer_id": payer_id,
+          "effective_from": effective_from, "effective_to": effective_to,
+          "except_id": except_id})
+    return cur.fetchone()

@@ -1,0 +1,131 @@
+"""Admissions: evaluate a referral, save it with a case number, decide it, compare placements."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from shared import audit, paging
+from shared.errors import Conflict, Unprocessable
+from shared.models.admissions import (AdmissionIn, AdmissionListQuery, AdmissionPublic,
+                                      AdmissionSummary, ComparisonOut, DecisionIn, Evaluation,
+                                      Placement, ReferralIn)
+from shared.models.common import Page
+from shared.repositories import admissions, facilities, organizations
+from shared.services import lifecycle
+from shared.services.evaluations import evaluate, load_payer, received_at
+from shared.tenancy import Actor
+
+KIND = "admission"
+RECOMMENDATION_ORDER = {"accept": 0, "review": 1, "decline": 2}
+# pending -> accepted | declined; accepted -> admitted | not_admitted.
+TRANSITIONS = {"accepted": "pending", "declined": "pending", "admitted": "accepted",
+               "not_admitted": "accepted"}
+
+
+def _active_facility(cur, organization_id: uuid.UUID, facility_id: uuid.UUID) -> dict:
+    facility = facilities.get(cur, organization_id=organization_id, id=facility_id)
+    if facility is None or not facility["is_active"]:
+        raise Unprocessable.for_fields({"facility_id": "no active facility with this id"})
+    return facility
+
+
+def evaluate_referral(cur, organization_id: uuid.UUID, data: AdmissionIn) -> Evaluation:
+    """The evaluation alone; nothing is saved."""
+    facility = _active_facility(cur, organization_id, data.facility_id)
+    payer = load_payer(cur, organization_id, data.payer_id)
+    return evaluate(cur, organization_id, facility, payer, data)[0]
+
+
+def case_number(subdomain: str, year: int, sequence: int) -> str:
+    """DEMO-2026-000123: the organization, the year and a sequence, nothing of the patient."""
+    return f"{subdomain.upper()}-{year}-{sequence:06d}"
+
+
+def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
+    """Evaluate and save, with the next case number of the organization's year."""
+    facility = _active_facility(cur, actor.organization_id, data.facility_id)
+    payer = load_payer(cur, actor.organization_id, data.payer_id)
+    evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data)
+    now = datetime.now(timezone.utc)
+    organization = organizations.get(cur, organization_id=actor.organization_id)
+    sequence = admissions.next_case_sequence(cur, organization_id=actor.organization_id,
+                                             year=now.year)
+    groups = data.pdpm_groups.model_dump() if data.pdpm_groups else None
+    if groups is None and evaluation.revenue.pdpm and data.hipps_code:
+        groups = evaluation.revenue.pdpm.groups
+    row = admissions.insert(cur, organization_id=actor.organization_id, values={
+        "case_number": case_number(organization["subdomain"], now.year, sequence),
+        "facility_id": facility["id"], "payer_id": payer["id"], "rate_id": rate["id"],
+        "length_of_stay_days": data.length_of_stay_days, "acuity": data.acuity,
+        "required_services": data.required_services,
+        "medication_cost_per_day": data.medication_cost_per_day, "pdpm_groups": groups,
+        "referral_received_at": received_at(data), "note": data.note,
+        "revenue_total": evaluation.revenue.total, "cost_total": evaluation.cost.total,
+        "margin": evaluation.margin, "margin_pct": evaluation.margin_pct,
+        "score": evaluation.score, "recommendation": evaluation.recommendation,
+        "evaluation": evaluation.model_dump(mode="json"), "created_by": actor.user_id,
+    })
+    audit.record(cur, actor, action="admission.create", object_type=KIND, object_id=row["id"],
+                 changes={"case_number": row["case_number"], "facility_id": facility["id"],
+                          "payer_id": payer["id"], "recommendation": row["recommendation"],
+                          "score": row["score"]})
+    return AdmissionPublic.model_validate(row)
+
+
+def list_admissions(cur, organization_id: uuid.UUID,
+                    query: AdmissionListQuery) -> Page[AdmissionSummary]:
+    rows = admissions.list_page(
+        cur, organization_id=organization_id, facility_id=query.facility_id,
+        payer_id=query.payer_id, recommendation=query.recommendation, status=query.status,
+        received_from=query.received_from, received_to=query.received_to,
+        after=paging.decode_cursor(query.cursor, (datetime.fromisoformat, uuid.UUID)),
+        limit=query.limit)
+    rows, next_cursor = paging.page(rows, query.limit, ("referral_received_at", "id"))
+    return Page[AdmissionSummary](items=rows, next_cursor=next_cursor)
+
+
+def get_admission(cur, organization_id: uuid.UUID, admission_id: uuid.UUID) -> AdmissionPublic:
+    return AdmissionPublic.model_validate(
+        lifecycle.fetch(cur, admissions, organization_id, admission_id, KIND))
+
+
+def decide(cur, actor: Actor, admission_id: uuid.UUID, data: DecisionIn) -> AdmissionPublic:
+    """Record a decision or an outcome, in order; who and when are kept."""
+    current = lifecycle.fetch(cur, admissions, actor.organization_id, admission_id, KIND,
+                              for_update=True)
+    if current["status"] != TRANSITIONS[data.decision]:
+        raise Conflict(f"This admission is {current['status']}; it can become {data.decision} "
+                       f"only when {TRANSITIONS[data.decision]}.")
+    now = datetime.now(timezone.utc)
+    record = admissions.decide if data.decision in ("accepted", "declined") \
+        else admissions.record_outcome
+    row = record(cur, organization_id=actor.organization_id, id=admission_id,
+                 status=data.decision, reason=data.reason_code, user_id=actor.user_id, at=now)
+    audit.record(cur, actor, action=f"admission.{data.decision}", object_type=KIND,
+                 object_id=admission_id,
+                 changes={"status": data.decision, "reason_code": data.reason_code})
+    return AdmissionPublic.model_validate(row)
+
+
+def compare(cur, organization_id: uuid.UUID, data: ReferralIn) -> ComparisonOut:
+    """The same referral at every active facility, best placement first; where one cannot be
+    evaluated (no rate, no cost model), it says why."""
+    payer = load_payer(cur, organization_id, data.payer_id)
+    evaluated, unavailable = [], []
+    for facility in facilities.list_active(cur, organization_id=organization_id):
+        named = {"id": facility["id"], "name": facility["name"]}
+        try:
+            evaluation, _ = evaluate(cur, organization_id, facility, payer, data)
+        except Unprocessable as exc:
+            if exc.errors:  # the referral itself is wrong, wherever it goes
+                raise
+            unavailable.append(Placement(facility=named, rank=None, evaluation=None,
+                                         unavailable=exc.detail))
+            continue
+        evaluated.append((facility, evaluation))
+    evaluated.sort(key=lambda pair: (RECOMMENDATION_ORDER[pair[1].recommendation],
+                                     -pair[1].score, -pair[1].margin, pair[0]["name"]))
+    placements = [Placement(facility={"id": f["id"], "name": f["name"]}, rank=rank,
+                            evaluation=e, unavailable=None)
+                  for rank, (f, e) in enumerate(evaluated, start=1)]
+    return ComparisonOut(placements=placements + unavailable)

@@ -1,0 +1,124 @@
+"""Gather what an evaluation needs from the organization's configuration, and run the engine.
+Every missing piece is a 422 that says what to set up."""
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from shared.engine import evaluation as engine
+from shared.engine import pdpm
+from shared.errors import Unprocessable
+from shared.models.admissions import Evaluation, ReferralIn
+from shared.repositories import cost_models, payers, rates
+from shared.repositories import pdpm as pdpm_tables
+from shared.services.business_weights import get_weights
+
+# PDPM reference data changes only with a migration: keep each year and area once per process.
+_tables: dict[tuple[int, str], pdpm.Tables] = {}
+_tables_lock = threading.Lock()
+
+
+def _pdpm_tables(cur, fiscal_year: int, area: str) -> pdpm.Tables:
+    key = (fiscal_year, area)
+    if key not in _tables:
+        tables = pdpm_tables.load_tables(cur, fiscal_year=fiscal_year, area=area)
+        if tables is None:
+            raise Unprocessable(f"No Medicare PDPM reference data for FY{fiscal_year}.")
+        with _tables_lock:
+            _tables[key] = tables
+    return _tables[key]
+
+
+def _decimals(values: dict | None) -> dict[str, Decimal]:
+    """Amounts kept in jsonb come back as text (or floats): make them Decimal again."""
+    return {key: Decimal(str(value)) for key, value in (values or {}).items()}
+
+
+def received_at(referral: ReferralIn) -> datetime:
+    return referral.referral_received_at or datetime.now(timezone.utc)
+
+
+def load_payer(cur, organization_id: uuid.UUID, payer_id: uuid.UUID) -> dict:
+    payer = payers.get(cur, organization_id=organization_id, id=payer_id)
+    if payer is None or not payer["is_active"]:
+        raise Unprocessable.for_fields({"payer_id": "no active payer with this id"})
+    return payer
+
+
+def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classification | None:
+    try:
+        if referral.hipps_code:
+            return pdpm.classification_from_hipps(tables, referral.hipps_code)
+        if referral.pdpm_groups:
+            groups = referral.pdpm_groups
+            classification = pdpm.Classification(groups.pt_ot, groups.slp, groups.nursing,
+                                                 groups.nta)
+            pdpm.check_classification(tables, classification)
+            return classification
+    except ValueError as exc:
+        field = "hipps_code" if referral.hipps_code else "pdpm_groups"
+        raise Unprocessable.for_fields({field: str(exc)}) from None
+    return None
+
+
+def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
+             referral: ReferralIn) -> tuple[Evaluation, dict]:
+    """The evaluation of the referral at this facility, and the rate it used."""
+    when = received_at(referral)
+    rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
+                          payer_id=payer["id"], on=when.astimezone(timezone.utc).date())
+    if rate is None:
+        raise Unprocessable(f"No rate of {payer['name']} at {facility['name']} is in force on "
+                            f"{when.date()}. Add one under Rates.")
+    model = cost_models.active_for_facility(cur, organization_id=organization_id,
+                                            facility_id=facility["id"])
+    if model is None:
+        raise Unprocessable(f"{facility['name']} has no active cost model. Add one under "
+                            "Cost models.")
+    weights = get_weights(cur, organization_id)
+
+    classification, pdpm_terms = None, None
+    if rate["method"] == "pdpm":
+        tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
+        classification = _classification(tables, referral)
+        coinsurance = pdpm_tables.coinsurance_per_day(cur, calendar_year=when.year)
+        pdpm_terms = engine.PdpmTerms(tables=tables, wage_index=rate["wage_index"],
+                                      vbp_multiplier=rate["vbp_multiplier"],
+                                      coinsurance_per_day=coinsurance or Decimal(0))
+    result = engine.evaluate(
+        engine.Referral(length_of_stay_days=referral.length_of_stay_days,
+                        acuity=referral.acuity,
+                        required_services=tuple(referral.required_services),
+                        medication_cost_per_day=referral.medication_cost_per_day,
+                        received_at=when, classification=classification),
+        engine.FacilityState(bed_count=facility["bed_count"],
+                             current_census=facility["current_census"],
+                             target_occupancy_pct=facility["target_occupancy_pct"]),
+        payer["payer_type"],
+        engine.Rate(method=rate["method"], per_diem=rate["per_diem"],
+                    acuity_rates=_decimals(rate["acuity_rates"]), pdpm=pdpm_terms),
+        engine.CostModel(
+            fixed_daily_cost=model["fixed_daily_cost"],
+            nursing_hours_per_day=_decimals(model["nursing_hours_per_day"]),
+            nursing_wage_hourly=model["nursing_wage_hourly"],
+            therapy_cost_per_day=model["therapy_cost_per_day"],
+            service_costs=_decimals(model["service_costs"]),
+            default_medication_cost_per_day=model["default_medication_cost_per_day"],
+            supported_services=frozenset(model["supported_services"])),
+        engine.Weights(factor_weights=weights.factor_weights,
+                       target_margin_pct=weights.target_margin_pct,
+                       margin_floor_pct=weights.margin_floor_pct,
+                       payer_preferences=weights.payer_preferences,
+                       accept_threshold=weights.accept_threshold,
+                       review_threshold=weights.review_threshold),
+    )
+    evaluation = Evaluation.model_validate({
+        **result,
+        "facility": {"id": facility["id"], "name": facility["name"]},
+        "payer": {"id": payer["id"], "name": payer["name"], "payer_type": payer["payer_type"]},
+        "rate": rate,
+        "length_of_stay_days": referral.length_of_stay_days,
+    })
+    return evaluation, rate

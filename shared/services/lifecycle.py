@@ -1,0 +1,56 @@
+"""The life of a configuration record (facility, payer, rate, cost model), written once: get or
+404, create, change only what differs, deactivate; each write with its audit row.
+
+A repository passed here has get/insert/update/deactivate taking `organization_id` and `id`."""
+from __future__ import annotations
+
+import uuid
+from types import ModuleType
+from typing import Callable
+
+from pydantic import BaseModel
+
+from shared import audit
+from shared.errors import NotFound
+from shared.tenancy import Actor
+
+
+def fetch(cur, repository: ModuleType, organization_id: uuid.UUID, id: uuid.UUID,
+          kind: str, *, for_update: bool = False) -> dict:
+    """The record, or 404: another organization's record is as missing as a deleted one."""
+    row = repository.get(cur, organization_id=organization_id, id=id, for_update=for_update)
+    if row is None:
+        raise NotFound(f"No {kind.replace('_', ' ')} with this id.")
+    return row
+
+
+def create(cur, actor: Actor, repository: ModuleType, kind: str, values: dict) -> dict:
+    row = repository.insert(cur, organization_id=actor.organization_id, values=values)
+    audit.record(cur, actor, action=f"{kind}.create", object_type=kind, object_id=row["id"],
+                 changes=values)
+    return row
+
+
+def update(cur, actor: Actor, repository: ModuleType, kind: str, id: uuid.UUID,
+           data: BaseModel, check: Callable[[dict, dict], None] | None = None) -> dict:
+    """Apply the fields sent that differ from the stored ones. `check(current, changes)` may
+    refuse the combination (a rule across fields)."""
+    current = fetch(cur, repository, actor.organization_id, id, kind, for_update=True)
+    changes = {name: value for name, value in data.model_dump(exclude_unset=True).items()
+               if value != current[name]}
+    if not changes:
+        return current
+    if check:
+        check(current, changes)
+    row = repository.update(cur, organization_id=actor.organization_id, id=id, values=changes)
+    audit.record(cur, actor, action=f"{kind}.update", object_type=kind, object_id=id,
+                 changes=changes)
+    return row
+
+
+def deactivate(cur, actor: Actor, repository: ModuleType, kind: str, id: uuid.UUID) -> None:
+    """Deactivate: out of lists and choices, history kept. Repeating it is harmless."""
+    fetch(cur, repository, actor.organization_id, id, kind)
+    if repository.deactivate(cur, organization_id=actor.organization_id, id=id):
+        audit.record(cur, actor, action=f"{kind}.deactivate", object_type=kind, object_id=id,
+                     changes={"is_active": False})

@@ -1,0 +1,88 @@
+"""Rates: what a payer pays a facility, by period and method."""
+from __future__ import annotations
+
+import uuid
+
+from shared import paging
+from shared.errors import Conflict, Unprocessable
+from shared.models.common import Page
+from shared.models.rates import (TERMS, RateCreate, RateListQuery, RatePublic, RateUpdate,
+                                 method_field_errors)
+from shared.repositories import facilities, payers, pdpm, rates
+from shared.services import lifecycle
+from shared.tenancy import Actor
+
+KIND = "rate"
+
+
+def _check_references(cur, organization_id: uuid.UUID, values: dict) -> None:
+    """The facility and payer must be this organization's and active; a PDPM fiscal year must
+    be one the reference tables hold."""
+    errors = {}
+    facility = facilities.get(cur, organization_id=organization_id, id=values["facility_id"])
+    if facility is None or not facility["is_active"]:
+        errors["facility_id"] = "no active facility with this id"
+    payer = payers.get(cur, organization_id=organization_id, id=values["payer_id"])
+    if payer is None or not payer["is_active"]:
+        errors["payer_id"] = "no active payer with this id"
+    if values.get("fiscal_year") is not None and values["fiscal_year"] not in pdpm.fiscal_years(cur):
+        errors["fiscal_year"] = (f"no PDPM reference data for FY{values['fiscal_year']}; loaded: "
+                                 + ", ".join(map(str, pdpm.fiscal_years(cur))))
+    if errors:
+        raise Unprocessable.for_fields(errors)
+
+
+def _no_overlap(cur, organization_id: uuid.UUID, rate: dict, except_id: uuid.UUID | None) -> None:
+    rates.lock_pair(cur, organization_id=organization_id, facility_id=rate["facility_id"],
+                    payer_id=rate["payer_id"])
+    clash = rates.overlapping(cur, organization_id=organization_id,
+                              facility_id=rate["facility_id"], payer_id=rate["payer_id"],
+                              effective_from=rate["effective_from"],
+                              effective_to=rate["effective_to"], except_id=except_id)
+    if clash:
+        until = clash["effective_to"] or "further notice"
+        raise Conflict(f"Another active rate of this facility and payer runs from "
+                       f"{clash['effective_from']} to {until} (rate {clash['id']}). End it first "
+                       "or choose other dates.")
+
+
+def list_rates(cur, organization_id: uuid.UUID, query: RateListQuery) -> Page[RatePublic]:
+    rows = rates.list_page(cur, organization_id=organization_id, facility_id=query.facility_id,
+                           payer_id=query.payer_id, include_inactive=query.include_inactive,
+                           after=paging.decode_cursor(query.cursor, (str, uuid.UUID)),
+                           limit=query.limit)
+    rows, next_cursor = paging.page(rows, query.limit, ("effective_from", "id"))
+    return Page[RatePublic](items=rows, next_cursor=next_cursor)
+
+
+def get_rate(cur, organization_id: uuid.UUID, rate_id: uuid.UUID) -> RatePublic:
+    return RatePublic.model_validate(lifecycle.fetch(cur, rates, organization_id, rate_id, KIND))
+
+
+def create_rate(cur, actor: Actor, data: RateCreate) -> RatePublic:
+    values = data.model_dump()
+    _check_references(cur, actor.organization_id, values)
+    _no_overlap(cur, actor.organization_id, values, except_id=None)
+    return RatePublic.model_validate(lifecycle.create(cur, actor, rates, KIND, values))
+
+
+def update_rate(cur, actor: Actor, rate_id: uuid.UUID, data: RateUpdate) -> RatePublic:
+    def terms_fit(current: dict, changes: dict) -> None:
+        merged = {**current, **changes}
+        errors = method_field_errors(merged["method"],
+                                     {f for f in TERMS if merged.get(f) is not None})
+        if merged["effective_to"] is not None and merged["effective_to"] < merged["effective_from"]:
+            errors["effective_to"] = "must not be before effective_from"
+        if errors:
+            raise Unprocessable.for_fields(errors)
+        if "fiscal_year" in changes:
+            _check_references(cur, actor.organization_id, merged)
+        if "effective_from" in changes or "effective_to" in changes:
+            _no_overlap(cur, actor.organization_id, merged, except_id=rate_id)
+
+    return RatePublic.model_validate(
+        lifecycle.update(cur, actor, rates, KIND, rate_id, data, check=terms_fit))
+
+
+def deactivate_rate(cur, actor: Actor, rate_id: uuid.UUID) -> None:
+    lifecycle.deactivate(cur, actor, rates, KIND, rate_id)

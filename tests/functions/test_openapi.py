@@ -1,0 +1,216 @@
+"""The OpenAPI document describes every registered route, its inputs and its errors."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shared.routing import http_functions, route_prefix
+
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@pytest.fixture(scope="module")
+def document(database, app):
+    from local.router import Router
+    from tests.conftest import ApiClient
+    response = ApiClient(Router(app)).get("/api/openapi.json")
+    assert response.status == 200, response.body
+    assert response.mimetype == "application/json"
+    return response.json()
+
+
+def documented_path(route: str) -> str:
+    """/api/facilities/{id} for the route template facilities/{id:guid}; {*path} -> {path}."""
+    route = re.sub(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}", r"{\1}", route)
+    return f"/{route_prefix()}/{route}".rstrip("/") if route else f"/{route_prefix()}/"
+
+
+def is_catch_all(registered) -> bool:
+    return "{*" in registered.route
+
+
+def operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def resolve(document, ref: str):
+    assert ref.startswith("#/"), ref
+    node = document
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        assert isinstance(node, dict) and part in node, f"unresolvable $ref {ref}"
+        node = node[part]
+    return node
+
+
+def refs_in(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs_in(value)
+
+
+def contracted(app):
+    """Each registered HTTP function with a declared contract, with its documented path."""
+    return [(r, documented_path(r.route)) for r in http_functions(app) if r.spec is not None]
+
+
+def test_the_document_is_openapi_3_1(document):
+    assert document["openapi"].startswith("3.1.")
+    assert document["info"]["title"] and document["info"]["version"]
+    assert document["paths"]
+    assert all(path.startswith("/") for path in document["paths"])
+    assert document["components"]["securitySchemes"]["bearer"] == {"type": "http",
+                                                                   "scheme": "bearer"}
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "request_id"}
+    for path, method, operation in operations(document):
+        assert operation["responses"], (path, method)
+        for status, response in operation["responses"].items():
+            assert re.fullmatch(r"[1-5]\d\d", status), (path, method, status)
+            assert response["description"], (path, method, status)
+
+
+def test_every_registered_route_is_documented_with_each_of_its_methods(app, document):
+    registered = http_functions(app)
+    assert len(registered) >= 9
+
+    for function in registered:
+        path = documented_path(function.route)
+        assert path in document["paths"], f"{function.name}: {path} is not documented"
+        for method in function.methods:
+            assert method.lower() in document["paths"][path], (
+                f"{function.name}: {method} {path} is not documented")
+
+
+def test_the_core_endpoints_are_documented(document):
+    expected = {("/api/health", "get"), ("/api/openapi.json", "get"), ("/api/signup", "post"),
+                ("/api/auth/login", "post"), ("/api/auth/logout", "post"), ("/api/me", "get"),
+                ("/api/facilities", "get"), ("/api/facilities", "post"),
+                ("/api/facilities/{id}", "get"), ("/api/facilities/{id}", "patch"),
+                ("/api/facilities/{id}", "delete")}
+
+    documented = {(path, method) for path, method, _ in operations(document)}
+
+    assert expected <= documented
+
+
+def test_every_request_body_refers_to_its_model_schema(app, document):
+    with_body = [(r, path) for r, path in contracted(app) if r.spec.body is not None]
+    assert len(with_body) >= 4
+
+    for registered, path in with_body:
+        for method in registered.methods:
+            operation = document["paths"][path][method.lower()]
+            body = operation["requestBody"]
+            assert body["required"] is True
+            ref = body["content"]["application/json"]["schema"]["$ref"]
+            schema = resolve(document, ref)
+            model = registered.spec.body
+            fields = {f.alias or name: f for name, f in model.model_fields.items()}
+            assert set(schema["properties"]) == set(fields), registered.name
+            required = {name for name, f in fields.items() if f.is_required()}
+            assert set(schema.get("required", [])) == required, registered.name
+
+
+def test_operations_without_a_body_have_no_request_body(app, document):
+    for registered, path in contracted(app):
+        if registered.spec.body is None:
+            for method in registered.methods:
+                assert "requestBody" not in document["paths"][path][method.lower()]
+
+
+def test_every_operation_declares_its_success_and_error_responses(app, document):
+    for registered, path in contracted(app):
+        if is_catch_all(registered):
+            continue  # see test_the_catch_all_is_documented_as_what_it_does
+        spec = registered.spec
+        expected_errors = set(spec.errors) | {503}
+        if spec.role is not None:
+            expected_errors |= {401, 403}
+        if spec.body is not None:
+            expected_errors |= {400, 422}
+        if spec.query is not None:
+            expected_errors |= {422}
+        if spec.path is not None:
+            expected_errors |= {404}
+        for method in registered.methods:
+            responses = document["paths"][path][method.lower()]["responses"]
+            success = "204" if spec.response is None and spec.status == 200 else str(spec.status)
+            assert success in responses, (registered.name, success)
+            for status in expected_errors:
+                problem = responses.get(str(status))
+                assert problem is not None, f"{registered.name} does not declare {status}"
+                schema = problem["content"]["application/problem+json"]["schema"]
+                assert resolve(document, schema["$ref"]) is document["components"]["schemas"][
+                    "Problem"]
+
+
+def test_authenticated_operations_require_the_bearer_scheme_and_public_ones_do_not(app,
+                                                                                   document):
+    for registered, path in contracted(app):
+        for method in registered.methods:
+            operation = document["paths"][path][method.lower()]
+            if registered.spec.role is None:
+                assert operation["security"] == [], registered.name
+            else:
+                assert operation["security"] == [{"bearer": []}], registered.name
+                assert registered.spec.role.value in operation["description"]
+
+
+def test_path_and_query_parameters_match_the_models(app, document):
+    for registered, path in contracted(app):
+        if is_catch_all(registered):
+            continue  # see test_the_catch_all_is_documented_as_what_it_does
+        in_template = set(re.findall(r"\{([^}]+)\}", path))
+        spec = registered.spec
+        for method in registered.methods:
+            parameters = document["paths"][path][method.lower()]["parameters"]
+            declared_path = {p["name"] for p in parameters if p["in"] == "path"}
+            declared_query = {p["name"] for p in parameters if p["in"] == "query"}
+            assert declared_path == in_template, registered.name
+            assert all(p["required"] for p in parameters if p["in"] == "path")
+            expected_query = ({f.alias or name for name, f in spec.query.model_fields.items()}
+                              if spec.query else set())
+            assert declared_query == expected_query, registered.name
+
+
+def test_every_ref_in_the_document_resolves(document):
+    refs = set(refs_in(document))
+    assert "#/components/schemas/Problem" in refs
+    assert len(refs) > 5
+
+    for ref in refs:
+        resolve(document, ref)
+
+
+def test_operation_ids_are_unique_apart_from_the_catch_all(app, document):
+    catch_all = {documented_path(r.route) for r in http_functions(app) if is_catch_all(r)}
+    ids = [operation["operationId"] for path, _, operation in operations(document)
+           if path not in catch_all]
+
+    assert len(ids) == len(set(ids))
+
+
+def test_the_catch_all_is_documented_as_what_it_does(app, document):
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert len(ids) == len(set(ids)), "operationIds must be unique (OpenAPI 3.1, 4.8.10.1)"
+    for registered in http_functions(app):
+        if not is_catch_all(registered):
+            continue
+        path = documented_path(registered.route)
+        for method in registered.methods:
+            operation = document["paths"][path][method.lower()]
+            names = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
+            assert names == set(re.findall(r"\{([^}]+)\}", path))
+            assert "404" in operation["responses"]
+            assert "204" not in operation["responses"]

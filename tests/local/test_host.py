@@ -1,0 +1,193 @@
+"""The local host over real HTTP, and the timer functions run by name."""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import secrets
+import threading
+import urllib.error
+import urllib.request
+
+import psycopg2
+import pytest
+
+from local.host import WEB_DIR, make_server
+from tests.conftest import PASSWORD, unique_subdomain
+
+
+@pytest.fixture(scope="module")
+def server(database, app):
+    """The local host on a free port, serving in a thread; shut down afterwards."""
+    http_server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
+    thread.start()
+    host, port = http_server.server_address[:2]
+    yield f"http://{host}:{port}"
+    http_server.shutdown()
+    http_server.server_close()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def fetch(url: str, *, method: str = "GET", data: bytes | None = None,
+          headers: dict | None = None):
+    """(status, headers, body) of a real HTTP request, error statuses included."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers, error.read()
+
+
+def raw_get(base: str, path: str):
+    """A GET with the path sent exactly as given (urllib would not normalize it either, but
+    http.client makes that certain)."""
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def test_health_over_http_is_json(server):
+    status, headers, body = fetch(server + "/api/health")
+
+    assert status == 200
+    assert headers.get_content_type() == "application/json"
+    assert json.loads(body) == {"status": "ok", "database": "ok"}
+    assert headers["X-Request-Id"]
+    assert int(headers["Content-Length"]) == len(body)
+
+
+def test_an_unknown_api_route_over_http_is_a_problem(server):
+    status, headers, body = fetch(server + "/api/no/such/thing?x=1")
+
+    assert status == 404
+    assert headers.get_content_type() == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["status"] == 404
+    assert problem["request_id"] == headers["X-Request-Id"]
+
+
+def test_signup_over_http_creates_the_organization(server, admin_sql):
+    subdomain = unique_subdomain("http")
+    payload = json.dumps({"organization_name": "Over HTTP", "subdomain": subdomain,
+                          "email": f"owner@{subdomain}.example", "password": PASSWORD})
+
+    status, headers, body = fetch(server + "/api/signup", method="POST", data=payload.encode(),
+                                  headers={"Content-Type": "application/json"})
+
+    assert status == 201, body
+    session = json.loads(body)
+    assert session["organization"]["subdomain"] == subdomain
+    status, _, me = fetch(server + "/api/me",
+                          headers={"Authorization": f"Bearer {session['token']}"})
+    assert status == 200
+    assert json.loads(me)["user"]["email"] == f"owner@{subdomain}.example"
+    # The host passes the peer address on as the function's source address.
+    rows = admin_sql("SELECT host(source_address) AS address FROM audit_logs "
+                     "WHERE request_id = %s", (headers["X-Request-Id"],))
+    assert rows and {r["address"] for r in rows} == {"127.0.0.1"}
+
+
+def test_a_client_sent_forwarded_for_does_not_become_the_source_address(server, admin_sql):
+    subdomain = unique_subdomain("xff")
+    payload = json.dumps({"organization_name": "Spoof", "subdomain": subdomain,
+                          "email": f"owner@{subdomain}.example", "password": PASSWORD})
+
+    status, headers, _ = fetch(server + "/api/signup", method="POST", data=payload.encode(),
+                               headers={"X-Forwarded-For": "198.51.100.77"})
+
+    assert status == 201
+    rows = admin_sql("SELECT host(source_address) AS address FROM audit_logs "
+                     "WHERE request_id = %s", (headers["X-Request-Id"],))
+    assert {r["address"] for r in rows} == {"127.0.0.1"}
+
+
+def test_the_root_serves_the_frontend_or_a_plain_404(server):
+    index = WEB_DIR / "index.html"
+
+    status, headers, body = fetch(server + "/")
+
+    if index.is_file():
+        assert status == 200
+        assert headers.get_content_type() == "text/html"
+        assert body == index.read_bytes()
+    else:
+        assert status == 404
+        assert body == b"not found"
+
+
+def test_a_missing_static_file_is_a_404(server):
+    status, _, body = fetch(server + f"/no-such-file-{secrets.token_hex(4)}.js")
+
+    assert status == 404
+    assert body == b"not found"
+
+
+@pytest.mark.parametrize("path", ["/../README.md", "/../../README.md", "/web/../../README.md",
+                                  "/..%2fREADME.md", "/../local/host.py", "//etc/passwd",
+                                  "/../.local/demo-login.json"])
+def test_a_path_traversal_does_not_escape_web(server, path):
+    status, body = raw_get(server, path)
+
+    assert status == 404
+    assert body == b"not found"
+
+
+# --- timers -------------------------------------------------------------------------------
+
+def _digest(token: str):
+    return psycopg2.Binary(hashlib.sha256(token.encode()).digest())
+
+
+def test_purge_ended_sessions_forgets_only_sessions_that_ended_over_a_week_ago(app, client, org,
+                                                                                admin_sql):
+    from azure.functions.timer import TimerRequest
+
+    from shared.routing import timer_functions
+
+    owner = admin_sql("SELECT id FROM users WHERE organization_id = %s", (str(org.id),))[0]["id"]
+    ended = {
+        "revoked 8 days ago": ("now() - interval '9 days'", "now() + interval '1 day'",
+                               "now() - interval '8 days'"),
+        "expired 8 days ago": ("now() - interval '9 days'", "now() - interval '8 days'",
+                               "NULL"),
+    }
+    recent = {
+        "revoked yesterday": ("now() - interval '2 days'", "now() + interval '1 day'",
+                              "now() - interval '1 day'"),
+        "expired yesterday": ("now() - interval '2 days'", "now() - interval '1 day'",
+                              "NULL"),
+    }
+    hashes = {}
+    for label, (created, expires, revoked) in {**ended, **recent}.items():
+        hashes[label] = _digest(secrets.token_urlsafe(32))
+        admin_sql(f"""
+            INSERT INTO sessions (organization_id, user_id, token_hash, created_at,
+                                  expires_at, revoked_at)
+            VALUES (%s, %s, %s, {created}, {expires}, {revoked})""",
+                  (str(org.id), owner, hashes[label]))
+
+    timers = {t.name: t for t in timer_functions(app)}
+    assert timers["purge_ended_sessions"].schedule == "0 30 3 * * *"
+    timers["purge_ended_sessions"].function(TimerRequest(past_due=False))
+
+    def exists(digest):
+        return bool(admin_sql("SELECT 1 FROM sessions WHERE token_hash = %s", (digest,)))
+
+    for label in ended:
+        assert not exists(hashes[label]), label
+    for label in recent:
+        assert exists(hashes[label]), label
+    assert exists(_digest(org.token))
+    assert client.get("/api/me", token=org.token).status == 200  # the live one still works
+
+    timers["purge_ended_sessions"].function(TimerRequest(past_due=True))  # idempotent
+    assert exists(_digest(org.token)) and exists(hashes["revoked yesterday"])

@@ -1,0 +1,138 @@
+"""The data layer on a real server: one pool, broken connections replaced, tenant settings that
+last one transaction, Entra tokens per new connection, 503 when the database is away."""
+import os
+import threading
+import time
+import uuid
+
+import pytest
+
+from shared import db
+from shared.errors import ServiceUnavailable
+from shared.settings import get_settings
+from tests.conftest import use_database
+
+
+def test_tenant_transaction_sets_the_organization_for_that_transaction_only(database):
+    organization_id = uuid.uuid4()
+    with db.tenant_transaction(organization_id) as cur:
+        cur.execute("SELECT current_setting('app.organization_id', true) AS org")
+        assert cur.fetchone()["org"] == str(organization_id)
+        cur.execute("SELECT pg_backend_pid() AS pid")
+        pid = cur.fetchone()["pid"]
+    # The pool hands the same idle connection back; the setting ended with the transaction.
+    with db.dangerously_cross_tenant_transaction("test") as cur:
+        cur.execute("SELECT pg_backend_pid() AS pid,"
+                    " current_setting('app.organization_id', true) AS org")
+        row = cur.fetchone()
+    assert row["pid"] == pid
+    assert row["org"] in (None, "")
+
+
+def test_an_exception_rolls_the_transaction_back(database, org, admin_sql):
+    with pytest.raises(RuntimeError):
+        with db.tenant_transaction(org.id) as cur:
+            cur.execute("UPDATE organizations SET name = 'Renamed' WHERE id = %s", (org.id,))
+            raise RuntimeError("boom")
+    assert admin_sql("SELECT name FROM organizations WHERE id = %s", (org.id,))[0]["name"] != "Renamed"
+
+
+def test_a_connection_the_server_dropped_is_replaced(database, admin_sql):
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        cur.execute("SELECT pg_backend_pid() AS pid")
+        pid = cur.fetchone()["pid"]
+    admin_sql("SELECT pg_terminate_backend(%s)", (pid,))
+    time.sleep(0.2)
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        cur.execute("SELECT pg_backend_pid() AS pid")
+        assert cur.fetchone()["pid"] != pid
+
+
+def test_the_pool_never_opens_more_than_its_maximum(database):
+    pool = db.get_pool()
+    maximum = get_settings().db_pool_max
+    inside, peak, lock = 0, 0, threading.Lock()
+
+    def work():
+        nonlocal inside, peak
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            with lock:
+                inside += 1
+                peak = max(peak, inside)
+            cur.execute("SELECT pg_sleep(0.05)")
+            with lock:
+                inside -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(maximum * 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak <= maximum
+    assert len(pool._idle) <= maximum
+
+
+def test_database_unreachable_is_a_503_within_the_connect_timeout(database):
+    os.environ["DB_PORT"] = "1"  # nothing listens there
+    os.environ["DB_CONNECT_TIMEOUT_SECONDS"] = "2"
+    get_settings.cache_clear()
+    db.close_pool()
+    try:
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable):
+            with db.tenant_transaction(uuid.uuid4()):
+                pass
+        assert time.monotonic() - started < 4
+    finally:
+        del os.environ["DB_CONNECT_TIMEOUT_SECONDS"]
+        use_database(database)
+
+
+class FakeCredential:
+    """Stands in for azure-identity's credential: hands out a token and counts the requests."""
+
+    def __init__(self):
+        self.scopes = []
+
+    def get_token(self, *scopes):
+        from azure.core.credentials import AccessToken
+        self.scopes.append(scopes)
+        return AccessToken(f"token-{len(self.scopes)}", int(time.time()) + 3600)
+
+
+def test_entra_auth_asks_for_a_token_for_each_new_connection(database):
+    credential = FakeCredential()
+    os.environ["DB_ENTRA_AUTH"] = "true"
+    get_settings.cache_clear()
+    db.close_pool()
+    db.use_credential(credential)
+    try:
+        with db.tenant_transaction(uuid.uuid4()) as first:
+            # A second connection while the first is in use: a second token.
+            with db.tenant_transaction(uuid.uuid4()) as second:
+                first.execute("SELECT 1")
+                second.execute("SELECT 1")
+        assert credential.scopes == [(db.ENTRA_SCOPE,), (db.ENTRA_SCOPE,)]
+        with db.tenant_transaction(uuid.uuid4()) as cur:  # an idle connection is reused
+            cur.execute("SELECT 1")
+        assert len(credential.scopes) == 2
+    finally:
+        del os.environ["DB_ENTRA_AUTH"]
+        db.use_credential(None)
+        use_database(database)
+
+
+def test_settings_refuse_an_unresolved_key_vault_reference():
+    from shared.settings import load_settings
+    with pytest.raises(RuntimeError, match="DB_PASSWORD"):
+        load_settings({"DB_PASSWORD": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/x)"})
+
+
+def test_importing_the_function_app_loads_no_heavy_sdk():
+    import subprocess
+    import sys
+    code = ("import sys, function_app; "
+            "print(sorted(m for m in ('stripe', 'azure.identity') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,432 @@
+"""The migration runner and the schema it leaves, on real PostgreSQL.
+
+Every test that runs the migrations makes its own throwaway database and roles (random
+suffixes); the read-only inspections of the catalog share one per module. They live on the server
+the run uses (conftest's `database` fixture picks it: TEST_DATABASE_URL, else the machine's
+PostgreSQL on 127.0.0.1:5432, else the embedded one) and are dropped afterwards.
+"""
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extras
+import pytest
+from psycopg2.extensions import make_dsn
+
+import local.database
+from local.database import ROOT, Provisioned, drop, provision
+from shared.migrate import LOCK_KEY, MIGRATIONS_DIR, discover, migrate
+
+FOUNDATION_TABLES = {"organizations", "users", "sessions", "facilities", "audit_logs"}
+
+
+# --- fixtures and helpers ------------------------------------------------------------------------
+
+def _new_target(admin_dsn: str) -> Provisioned:
+    suffix = secrets.token_hex(4)
+    return Provisioned(admin_dsn, database=f"snf_mig_{suffix}",
+                       owner_role=f"snf_mig_owner_{suffix}", app_role=f"snf_mig_app_{suffix}")
+
+
+@pytest.fixture
+def migrated(database):
+    """A fresh database provisioned the real way: roles, database, every migration."""
+    target = _new_target(database.admin_dsn)
+    try:
+        provision(target.admin_dsn, target.database, target.owner_role, target.app_role)
+        yield target
+    finally:
+        drop(target)
+
+
+@pytest.fixture(scope="module")
+def schema(database):
+    """One fresh database provisioned the real way for this module's read-only inspections of
+    the catalog (they change nothing, so they share it: a database costs about a second)."""
+    target = _new_target(database.admin_dsn)
+    try:
+        provision(target.admin_dsn, target.database, target.owner_role, target.app_role)
+        yield target
+    finally:
+        drop(target)
+
+
+@pytest.fixture
+def unmigrated(database, monkeypatch):
+    """A fresh database with its roles and grants exactly as `provision` makes them, but with no
+    migration applied (provision's call to migrate is replaced by a no-op for its duration)."""
+    target = _new_target(database.admin_dsn)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(local.database, "migrate", lambda *args, **kwargs: [])
+            provision(target.admin_dsn, target.database, target.owner_role, target.app_role)
+        yield target
+    finally:
+        drop(target)
+
+
+def _admin_connect(target: Provisioned):
+    """A superuser connection to the target database (autocommit)."""
+    conn = psycopg2.connect(make_dsn(target.admin_dsn, dbname=target.database), connect_timeout=5)
+    conn.autocommit = True
+    return conn
+
+
+def query(target: Provisioned, statement: str, params=None) -> list[dict]:
+    conn = _admin_connect(target)
+    try:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(statement, params)
+            return [dict(row) for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def public_tables(target: Provisioned) -> set[str]:
+    rows = query(target, """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')""")
+    return {row["relname"] for row in rows}
+
+
+def tenant_tables(target: Provisioned) -> set[str]:
+    """organizations and every table with an organization_id column (the others, such as the
+    PDPM reference tables, hold data shared by every organization)."""
+    rows = query(target, """
+        SELECT DISTINCT c.relname FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+          JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+           AND a.attname = 'organization_id' AND NOT a.attisdropped""")
+    return {row["relname"] for row in rows} | {"organizations"}
+
+
+def schema_migrations(target: Provisioned) -> list[dict]:
+    return query(target, "SELECT version, name, checksum, applied_at FROM schema_migrations"
+                         " ORDER BY version")
+
+
+def copy_migrations(tmp_path: Path) -> Path:
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    return directory
+
+
+# --- applying ------------------------------------------------------------------------------------
+
+def test_migrating_an_empty_database_creates_the_tables_and_records_every_version(unmigrated):
+    assert public_tables(unmigrated) == set()
+
+    applied = migrate(unmigrated.owner_dsn, app_role=unmigrated.app_role)
+
+    expected = discover()
+    assert applied == [m.version for m in expected]
+    assert FOUNDATION_TABLES <= public_tables(unmigrated)
+    recorded = schema_migrations(unmigrated)
+    assert [(r["version"], r["name"], r["checksum"]) for r in recorded] == [
+        (m.version, m.name, m.checksum) for m in expected]
+
+
+def test_the_owner_role_owns_the_migrated_tables(schema):
+    rows = query(schema, """
+        SELECT c.relname, pg_get_userbyid(c.relowner) AS owner
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')""")
+    assert {r["relname"] for r in rows} >= FOUNDATION_TABLES | {"schema_migrations"}
+    assert {r["owner"] for r in rows} == {schema.owner_role}
+
+
+def test_a_second_run_applies_nothing_and_leaves_the_record_unchanged(migrated):
+    before = schema_migrations(migrated)
+    assert before, "provision recorded no migration"
+
+    assert migrate(migrated.owner_dsn, app_role=migrated.app_role) == []
+
+    assert schema_migrations(migrated) == before
+
+
+def test_two_concurrent_runs_both_succeed_and_apply_each_migration_once(unmigrated):
+    """Two runner processes start while the runners' advisory lock is held, so both are
+    provably waiting on it at the same time; then the lock is released."""
+    holder = _admin_connect(unmigrated)
+    processes = []
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        command = [sys.executable, "-m", "shared.migrate", unmigrated.owner_dsn,
+                   "--app-role", unmigrated.app_role]
+        processes = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(2)]
+
+        deadline = time.monotonic() + 15
+        waiting = 0
+        while time.monotonic() < deadline:
+            with holder.cursor() as cur:
+                cur.execute("""
+                    SELECT count(*) FROM pg_locks
+                     WHERE locktype = 'advisory' AND NOT granted
+                       AND database = (SELECT oid FROM pg_database
+                                        WHERE datname = current_database())
+                       AND (classid::text::bigint << 32) + objid::text::bigint = %s""",
+                            (LOCK_KEY,))
+                waiting = cur.fetchone()[0]
+            if waiting == 2 or any(p.poll() is not None for p in processes):
+                break
+            time.sleep(0.05)
+        assert waiting == 2, "both runners should be waiting on the advisory lock"
+
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+        results = [p.communicate(timeout=30) for p in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        holder.close()
+
+    assert [p.returncode for p in processes] == [0, 0], results
+    outputs = sorted(stdout.strip() for stdout, _ in results)
+    versions = [m.version for m in discover()]
+    assert outputs == sorted([
+        f"applied {len(versions)} migration(s): {', '.join(versions)}",
+        "applied 0 migration(s): none pending",
+    ]), results
+    recorded = query(unmigrated, "SELECT version, count(*) AS n FROM schema_migrations"
+                                 " GROUP BY version ORDER BY version")
+    assert recorded == [{"version": v, "n": 1} for v in versions]
+    assert FOUNDATION_TABLES <= public_tables(unmigrated)
+
+
+def test_a_new_migration_is_applied_alone_with_the_app_role_bound(migrated, tmp_path):
+    directory = copy_migrations(tmp_path)
+    (directory / "9001_extra.sql").write_text(
+        "CREATE TABLE extra (id integer PRIMARY KEY, note text CHECK (note LIKE '%%x'));\n"
+        "GRANT SELECT ON extra TO %(app_role)s;\n")
+
+    applied = migrate(migrated.owner_dsn, app_role=migrated.app_role, directory=directory)
+
+    assert applied == ["9001"]
+    assert [r["version"] for r in schema_migrations(migrated)] == [
+        m.version for m in discover()] + ["9001"]
+    granted = query(migrated, "SELECT has_table_privilege(%s, 'extra', 'SELECT') AS ok",
+                    (migrated.app_role,))
+    assert granted == [{"ok": True}]
+    check = query(migrated, """
+        SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+         WHERE conrelid = 'extra'::regclass AND contype = 'c'""")
+    assert "'%x'" in check[0]["def"]  # `%%` in a file is a literal `%`
+
+
+def test_a_failing_migration_is_rolled_back_and_not_recorded(migrated, tmp_path):
+    directory = copy_migrations(tmp_path)
+    (directory / "9001_broken.sql").write_text(
+        "CREATE TABLE half_done (id integer);\nSELECT 1 / 0;\n")
+    before = schema_migrations(migrated)
+
+    with pytest.raises(psycopg2.errors.DivisionByZero):
+        migrate(migrated.owner_dsn, app_role=migrated.app_role, directory=directory)
+
+    assert "half_done" not in public_tables(migrated)
+    assert schema_migrations(migrated) == before
+
+    (directory / "9001_broken.sql").write_text("CREATE TABLE half_done (id integer);\n")
+    assert migrate(migrated.owner_dsn, app_role=migrated.app_role, directory=directory) == [
+        "9001"]
+    assert "half_done" in public_tables(migrated)
+
+
+def test_an_applied_migration_whose_file_changed_is_refused(migrated, tmp_path):
+    directory = copy_migrations(tmp_path)
+    first = discover()[0]
+    path = directory / f"{first.version}_{first.name}.sql"
+    path.write_text(path.read_text() + "\n-- edited after it was applied\n")
+    (directory / "9001_later.sql").write_text("CREATE TABLE later (id integer);\n")
+    before = schema_migrations(migrated)
+
+    with pytest.raises(RuntimeError, match=rf"{first.version}_{first.name} changed after it was"):
+        migrate(migrated.owner_dsn, app_role=migrated.app_role, directory=directory)
+
+    assert schema_migrations(migrated) == before
+    assert "later" not in public_tables(migrated)  # nothing after the refusal ran either
+
+
+def test_badly_named_migration_files_are_refused(tmp_path):
+    directory = copy_migrations(tmp_path)
+    (directory / "2-oops.sql").write_text("SELECT 1;\n")
+    with pytest.raises(RuntimeError, match="NNNN_name.sql"):
+        discover(directory)
+
+
+def test_two_migrations_with_one_version_are_refused(tmp_path):
+    directory = copy_migrations(tmp_path)
+    first = discover()[0]
+    (directory / f"{first.version}_duplicate.sql").write_text("SELECT 1;\n")
+    with pytest.raises(RuntimeError, match="share a version"):
+        discover(directory)
+
+
+# --- the schema's tenancy rules ------------------------------------------------------------------
+
+def test_every_tenant_table_has_row_level_security_enabled_and_forced(schema):
+    tables = tenant_tables(schema)
+    assert FOUNDATION_TABLES <= tables
+    rows = query(schema, """
+        SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relname = ANY(%s)""", (sorted(tables),))
+    assert len(rows) == len(tables)
+    for row in rows:
+        assert row["relrowsecurity"], f"{row['relname']}: row-level security not enabled"
+        assert row["relforcerowsecurity"], f"{row['relname']}: row-level security not forced"
+        assert row["policies"] >= 1, f"{row['relname']}: no policy"
+
+
+def test_every_tenant_policy_admits_only_the_current_organization(schema):
+    # A policy is permissive: one `USING (true)` beside tenant_isolation would open the table. The
+    # only other policy allowed is the sign-in lookup: SELECT on organizations under
+    # app.cross_tenant.
+    policies = query(schema, """
+        SELECT tablename, policyname, permissive, cmd, qual, with_check FROM pg_policies
+         WHERE schemaname = 'public' AND tablename = ANY(%s)""", (sorted(tenant_tables(schema)),))
+    assert {p["tablename"] for p in policies} == tenant_tables(schema)
+    for policy in policies:
+        where = f"{policy['tablename']}.{policy['policyname']}"
+        if policy["permissive"] == "RESTRICTIVE":
+            continue  # can only narrow what the permissive ones admit
+        if (policy["tablename"], policy["policyname"]) == ("organizations", "cross_tenant_lookup"):
+            assert policy["cmd"] == "SELECT", where
+            assert "app.cross_tenant" in policy["qual"], where
+            continue
+        column = "id" if policy["tablename"] == "organizations" else "organization_id"
+        expected = f"({column} = ( SELECT current_organization_id() AS current_organization_id))"
+        assert policy["qual"] == expected, where
+        assert policy["with_check"] in (None, expected), where
+
+
+def _key_columns(target: Provisioned) -> list[dict]:
+    """Every primary key, unique index, exclusion constraint and foreign key of the tenant tables, with its column
+    names in order (expression columns as NULL) and, for foreign keys, the referenced ones."""
+    return query(target, """SELECT * FROM (
+        SELECT c.relname AS table_name, i.indexrelid::regclass::text AS name,
+               CASE WHEN i.indisprimary THEN 'primary' ELSE 'unique' END AS kind,  -- or exclusion
+               ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+                       LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                      ORDER BY k.n) AS columns,
+               NULL AS referenced_table, NULL::name[] AS referenced_columns
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+          JOIN pg_namespace ns ON ns.oid = c.relnamespace
+         WHERE ns.nspname = 'public' AND (i.indisunique OR i.indisexclusion)
+        UNION ALL
+        SELECT c.relname, con.conname, 'foreign',
+               ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(attnum, n)
+                       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+                      ORDER BY k.n),
+               con.confrelid::regclass::text,
+               ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(attnum, n)
+                       JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+                      ORDER BY k.n)
+          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+          JOIN pg_namespace ns ON ns.oid = c.relnamespace
+         WHERE ns.nspname = 'public' AND con.contype = 'f'
+        ) keys WHERE table_name = ANY(%s)""", (sorted(tenant_tables(target)),))
+
+
+def test_every_tenant_primary_key_leads_with_the_organization(schema):
+    keys = [k for k in _key_columns(schema) if k["kind"] == "primary"]
+    by_table = {k["table_name"]: k["columns"] for k in keys}
+    assert set(by_table) == tenant_tables(schema), "every tenant table needs a primary key"
+    assert by_table["organizations"] == ["id"]
+    for table, columns in by_table.items():
+        if table != "organizations":
+            assert columns[0] == "organization_id", f"{table}: primary key {columns}"
+
+
+def test_every_tenant_unique_index_and_exclusion_includes_the_organization(schema):
+    # organizations is the tenant root: its one extra unique index (the subdomain, the public name
+    # of an organization) is global by design; every other table's must include organization_id.
+    keys = [k for k in _key_columns(schema)
+            if k["kind"] in ("primary", "unique") and k["table_name"] != "organizations"]
+    assert {k["table_name"] for k in keys} == tenant_tables(schema) - {"organizations"}
+    for key in keys:
+        assert "organization_id" in key["columns"], f"{key['name']}: {key['columns']}"
+
+
+def test_every_tenant_foreign_key_pairs_the_organization_with_the_referenced_tenant(schema):
+    foreign = [k for k in _key_columns(schema) if k["kind"] == "foreign"]
+    assert {k["table_name"] for k in foreign} == tenant_tables(schema) - {"organizations"}
+    for key in foreign:
+        pairs = dict(zip(key["columns"], key["referenced_columns"]))
+        tenant_column = "id" if key["referenced_table"] == "organizations" else "organization_id"
+        assert pairs.get("organization_id") == tenant_column, (
+            f"{key['table_name']}.{key['name']}: {key['columns']} -> "
+            f"{key['referenced_table']}{key['referenced_columns']}")
+
+
+# --- the functions' role -------------------------------------------------------------------------
+
+def test_the_app_role_owns_nothing_and_cannot_bypass_row_level_security(schema):
+    role = query(schema, "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolinherit"
+                           " FROM pg_roles WHERE rolname = %s", (schema.app_role,))
+    assert role == [{"rolsuper": False, "rolbypassrls": False, "rolcreaterole": False,
+                     "rolcreatedb": False, "rolinherit": False}]
+    owned = query(schema, """
+        SELECT 'relation' AS kind, relname::text AS name FROM pg_class
+         WHERE relowner = %(role)s::regrole
+        UNION ALL SELECT 'function', proname::text FROM pg_proc WHERE proowner = %(role)s::regrole
+        UNION ALL SELECT 'schema', nspname::text FROM pg_namespace
+         WHERE nspowner = %(role)s::regrole
+        UNION ALL SELECT 'database', datname::text FROM pg_database
+         WHERE datdba = %(role)s::regrole""", {"role": schema.app_role})
+    assert owned == []
+    memberships = query(schema, "SELECT roleid::regrole::text AS granted FROM pg_auth_members"
+                                  " WHERE member = %s::regrole", (schema.app_role,))
+    assert memberships == []
+
+
+def test_the_owner_role_is_not_a_superuser_and_cannot_bypass_row_level_security(schema):
+    role = query(schema, "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s",
+                 (schema.owner_role,))
+    assert role == [{"rolsuper": False, "rolbypassrls": False}]
+
+
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+
+
+def _privileges(target: Provisioned, table: str) -> set[str]:
+    rows = query(target, "SELECT p FROM unnest(%s::text[]) p WHERE has_table_privilege(%s, %s, p)",
+                 (list(PRIVILEGES), target.app_role, table))
+    return {row["p"] for row in rows}
+
+
+def test_the_app_role_may_only_insert_and_read_audit_rows(schema):
+    assert _privileges(schema, "audit_logs") == {"SELECT", "INSERT"}
+
+
+def test_the_app_role_has_only_the_privileges_it_uses(schema):
+    assert {t: _privileges(schema, t) for t in sorted(FOUNDATION_TABLES)} == {
+        "audit_logs": {"SELECT", "INSERT"},
+        "facilities": {"SELECT", "INSERT", "UPDATE"},
+        "organizations": {"SELECT", "INSERT", "UPDATE"},
+        "sessions": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+        "users": {"SELECT", "INSERT", "UPDATE"},
+    }
+    assert _privileges(schema, "schema_migrations") == set()
+    schema = query(schema, "SELECT has_schema_privilege(%s, 'public', 'CREATE') AS can_create",
+                   (schema.app_role,))
+    assert schema == [{"can_create": False}]
+
+
+def test_tables_shared_by_every_organization_are_read_only_to_the_app_role(schema):
+    # A table without organization_id has no row-level security to keep tenants apart: if the
+    # functions could write it, one organization could change what every other one sees.
+    shared = public_tables(schema) - tenant_tables(schema) - {"schema_migrations"}
+    assert {t: _privileges(schema, t) - {"SELECT"} for t in sorted(shared)} == {
+        t: set() for t in sorted(shared)}
