@@ -1,11 +1,11 @@
 """The Azure Functions entry point: it only composes the blueprints of functions/."""
 import azure.functions as func
 
-from functions import (admissions, auth, configuration, cost_models, facilities, maintenance,
-                       meta, payers, rates)
+from functions import (admissions, auth, configuration, cost_models, dashboard, facilities,
+                       maintenance, meta, payers, rates)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for module in (meta, auth, facilities, payers, rates, cost_models, configuration, admissions,
-               maintenance):
+               dashboard, maintenance):
     app.register_functions(module.bp)

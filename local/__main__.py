@@ -69,6 +69,9 @@ def serve() -> int:
     from local.host import make_server
 
     login = _demo_organization()
+    from local import demo
+    if demo.populate(login):
+        print("demo data added: 3 facilities, 6 payers, rates, cost models, 120 referrals")
     port = int(os.environ.get("PORT", "7071"))
     http = make_server(app, "127.0.0.1", port)
     print(f"\nServing http://127.0.0.1:{port}  (API under /api, OpenAPI at /api/openapi.json)")

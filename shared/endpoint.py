@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -72,10 +73,13 @@ def source_address(req: func.HttpRequest) -> str | None:
     """The client's address as the last proxy saw it: the last X-Forwarded-For hop, the one
     Azure's front end appends (earlier hops are whatever the client claimed)."""
     forwarded = (req.headers.get("x-forwarded-for") or "").split(",")[-1].strip()
-    if forwarded.count(":") == 1:  # "203.0.113.7:51234"
+    bracketed = re.match(r"^\[([^\]]+)\](?::\d+)?$", forwarded)  # "[2001:db8::1]:51234"
+    if bracketed:
+        forwarded = bracketed[1]
+    elif forwarded.count(":") == 1:  # "203.0.113.7:51234"
         forwarded = forwarded.split(":")[0]
     try:
-        return str(ipaddress.ip_address(forwarded.strip("[]")))
+        return str(ipaddress.ip_address(forwarded))
     except ValueError:
         return None
 

@@ -357,9 +357,6 @@ def test_the_audited_source_address_is_the_last_forwarded_hop(client, org, admin
     assert _audited_address(client, org, admin_sql, forwarded_for) == address
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shared/endpoint.py source_address strips a port only when the value has one colon, so "
-    "a bracketed IPv6 address with a port ('[2001:db8::1]:51234') is recorded as NULL"))
 def test_an_ipv6_client_with_a_port_is_audited_with_its_address(client, org, admin_sql):
     assert _audited_address(client, org, admin_sql, "[2001:db8::1]:51234") == "2001:db8::1"
 
