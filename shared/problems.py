@@ -33,9 +33,9 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict]:
         path = [str(part) for part in error["loc"]]
         cause = (error.get("ctx") or {}).get("error")
         if isinstance(cause, FieldErrors):
-            errors.extend({"location": location, "field": ".".join(path + [field]),
+            errors.extend({"location": location, "field": ".".join(path + [field] if field else path),
                            "message": message, "type": "value_error"}
-                          for field, message in cause.errors.items())
+                          for field, messages in cause.errors.items() for message in messages)
             continue
         errors.append({"location": location, "field": ".".join(path) or location,
                        "message": error["msg"], "type": error["type"]})

@@ -27,6 +27,13 @@ class Settings(BaseModel):
     db_pool_max: int = Field(default=10, ge=1, le=100)
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
     trial_days: int = Field(default=14, ge=1)
+    # Links in e-mails point here (the static web app in Azure).
+    public_base_url: str = "http://127.0.0.1:7071"
+    # "file" writes .eml files (local); "acs" sends through Azure Communication Services.
+    email_sender: str = Field(default="file", pattern="^(file|acs)$")
+    email_file_dir: str = ".local/mail"
+    acs_endpoint: str | None = None
+    email_from: str = "no-reply@snf-admissions.example"
 
     @field_validator("db_password", "db_host", "db_user")
     @classmethod

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tests.conftest import PASSWORD, ApiClient, Org, unique_subdomain
 
@@ -20,6 +21,11 @@ def fields_named(response) -> set[str]:
     assert response.status == 422, (response.status, response.body)
     assert response.mimetype == "application/problem+json"
     return {error["field"] for error in response.json()["errors"]}
+
+
+def at(timestamp: str) -> datetime:
+    """A response's timestamp, comparable (pydantic drops a zero microsecond part)."""
+    return datetime.fromisoformat(timestamp)
 
 
 def without_request_id(body: dict) -> dict:

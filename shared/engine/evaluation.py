@@ -46,7 +46,7 @@ class PdpmTerms:
     tables: pdpm.Tables
     wage_index: Decimal
     vbp_multiplier: Decimal
-    coinsurance_per_day: Decimal
+    coinsurance_per_day: Decimal | None   # None: no amount loaded for the year
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,8 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
                                    vbp_multiplier=terms.vbp_multiplier)
     uncovered = referral.length_of_stay_days - len(covered)
     # From day 21 a daily coinsurance is the patient's (or a secondary payer's) share.
-    patient = [min(terms.coinsurance_per_day, amount) if day >= pdpm.COINSURANCE_FROM_DAY else ZERO
+    coinsurance = terms.coinsurance_per_day if terms.coinsurance_per_day is not None else ZERO
+    patient = [cents(min(coinsurance, amount)) if day >= pdpm.COINSURANCE_FROM_DAY else ZERO
                for day, amount in enumerate(covered, start=1)]
     groups = {"pt_ot": classification.pt_ot, "slp": classification.slp,
               "nursing": classification.nursing, "nta": classification.nta}
@@ -127,7 +128,8 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
         "component_rates": rates, "wage_index": terms.wage_index,
         "vbp_multiplier": terms.vbp_multiplier, "labor_related_share": tables.labor_share,
         "covered_days": len(covered), "uncovered_days": uncovered,
-        "coinsurance_per_day": terms.coinsurance_per_day,
+        "coinsurance_per_day": cents(coinsurance),
+        "coinsurance_known": terms.coinsurance_per_day is not None,
         "coinsurance_days": sum(1 for p in patient if p > 0),
         "coinsurance_total": sum(patient, ZERO),
         "patient_pays_by_day": patient + [ZERO] * uncovered,
@@ -224,6 +226,11 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                 f"PDPM groups not given: assumed {detail['hipps']} "
                 f"({', '.join(detail['groups'].values())}) for {referral.acuity} acuity.")
         assumptions.append("The PDPM classification is an estimate until the 5-day assessment.")
+        if (not detail["coinsurance_known"]
+                and referral.length_of_stay_days >= pdpm.COINSURANCE_FROM_DAY):
+            assumptions.append(f"No SNF coinsurance amount is loaded for "
+                               f"{referral.received_at.year}: the patient's share from day 21 "
+                               "is not shown.")
         if detail["uncovered_days"]:
             assumptions.append(f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days; "
                                f"{detail['uncovered_days']} day(s) earn nothing under it.")

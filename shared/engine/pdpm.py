@@ -57,6 +57,8 @@ def classification_from_hipps(tables: Tables, code: str) -> Classification:
     code = code.strip().upper()
     if len(code) not in (4, 5):
         raise ValueError("a HIPPS code has 5 characters, such as KBGE1")
+    if len(code) == 5 and code[4] not in "01":
+        raise ValueError(f"character 5 ({code[4]}) is not an assessment indicator (0 or 1)")
     groups = []
     for position, components in enumerate(HIPPS_COMPONENTS):
         letter = code[position]

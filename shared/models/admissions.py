@@ -51,7 +51,7 @@ class ReferralIn(Input):
         default=None, description="Expected daily medication cost; the cost model's default "
                                   "when omitted.")
     pdpm_groups: PdpmGroupsIn | None = None
-    hipps_code: Annotated[str, Field(pattern=r"^[A-P][A-L][A-Y][A-F][0-9]?$",
+    hipps_code: Annotated[str, Field(pattern=r"^[A-P][A-L][A-Y][A-F][01]?$",
                                      examples=["KBGE1"])] | None = Field(
         default=None, description="The PDPM classification as a HIPPS code, instead of "
                                   "pdpm_groups.")
@@ -102,6 +102,8 @@ class PdpmDetail(Output):
     covered_days: int
     uncovered_days: int
     coinsurance_per_day: Decimal
+    coinsurance_known: bool = Field(description="False when no coinsurance amount is loaded "
+                                                "for the referral's year.")
     coinsurance_days: int
     coinsurance_total: Decimal
 

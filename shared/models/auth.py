@@ -1,36 +1,64 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BeforeValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, model_validator
 
-from shared.models.common import Input, Name, Output
+from shared import passwords, subdomains
+from shared.models.common import FieldErrors, Input, Name, Output
 from shared.models.organizations import OrganizationPublic
-from shared.models.users import UserPublic
+from shared.models.users import Role, UserPublic
+
 
 def _lowered(value):
-    # Before the pattern: subdomains are unique regardless of case, so "Lakeside" is "lakeside".
-    return value.strip().lower() if isinstance(value, str) else value
+    # Before the rules: subdomains are unique regardless of case, so "Lakeside" is "lakeside".
+    return subdomains.normalize(value) if isinstance(value, str) else value
 
 
-Subdomain = Annotated[str, BeforeValidator(_lowered), StringConstraints(
-    min_length=3, max_length=30, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")]
-NewPassword = Annotated[str, Field(min_length=12, max_length=256)]
+def _allowed(value: str) -> str:
+    problem = subdomains.problem_with(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Subdomain = Annotated[str, BeforeValidator(_lowered), Field(max_length=100),
+                      AfterValidator(_allowed)]
+AnySubdomain = Annotated[str, BeforeValidator(_lowered), Field(min_length=1, max_length=100)]
+def _strong(password: str) -> str:
+    found = passwords.problems(password)
+    if found:
+        raise FieldErrors({"": found})
+    return password
+
+
+Password = Annotated[str, Field(min_length=1, max_length=passwords.MAX_LENGTH)]
+NewPassword = Annotated[str, Field(max_length=passwords.MAX_LENGTH), AfterValidator(_strong)]
+Token = Annotated[str, Field(min_length=20, max_length=200)]
 
 
 class SignupIn(Input):
     organization_name: Name
     subdomain: Subdomain = Field(description="3-30 lowercase letters, digits and inner hyphens.")
     email: EmailStr
-    password: NewPassword
+    password: NewPassword = Field(description="At least 12 characters, not a common password, "
+                                              "not containing the e-mail or the subdomain.")
+
+    @model_validator(mode="after")
+    def _password_not_personal(self):
+        found = passwords.personal_problems(self.password, email=self.email,
+                                            subdomain=self.subdomain)
+        if found:
+            raise FieldErrors({"password": found})
+        return self
 
 
 class LoginIn(Input):
-    subdomain: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
-                                                min_length=1, max_length=30)]
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    subdomain: AnySubdomain
+    email: Annotated[str, Field(min_length=1, max_length=254)]
+    password: Password
 
 
 class SessionOut(Output):
@@ -43,3 +71,49 @@ class SessionOut(Output):
 class MeOut(Output):
     organization: OrganizationPublic
     user: UserPublic
+    session_expires_at: datetime | None = None
+
+
+class SubdomainPath(Input):
+    subdomain: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class SubdomainAvailability(Output):
+    subdomain: str
+    available: bool
+    reason: str | None = Field(description="Why not, when it is not available.")
+
+
+class PasswordChangeIn(Input):
+    current_password: Password
+    new_password: NewPassword
+
+
+class PasswordResetRequestIn(Input):
+    subdomain: AnySubdomain
+    email: Annotated[str, Field(min_length=1, max_length=254)]
+
+
+class PasswordResetIn(Input):
+    token: Token
+    new_password: NewPassword
+
+
+class InvitationIn(Input):
+    email: EmailStr
+    role: Role
+
+
+class InvitationAcceptIn(Input):
+    token: Token
+    password: NewPassword
+
+
+class InvitationPublic(Output):
+    id: uuid.UUID
+    email: str
+    role: Role
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+    created_at: datetime

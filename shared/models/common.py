@@ -43,9 +43,11 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class FieldErrors(ValueError):
-    """Raised by a model validator for rules across fields, so the 422 still names each field
-    (shared.problems expands it)."""
+    """Raised by a validator to name each field and each rule it breaks (shared.problems
+    expands it); in a field validator, the key "" is that field itself."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
-        self.errors = errors
+    def __init__(self, errors: dict[str, str | list[str]]):
+        self.errors = {field: [messages] if isinstance(messages, str) else list(messages)
+                       for field, messages in errors.items()}
+        super().__init__("; ".join(f"{field}: {message}" for field, messages in self.errors.items()
+                                   for message in messages))

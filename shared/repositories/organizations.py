@@ -4,7 +4,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-COLUMNS = "id, name, subdomain, tier, status, trial_ends_at, created_at"
+COLUMNS = ("id, name, subdomain, tier, status, trial_ends_at, created_at, primary_color, "
+           "logo_content_type, logo_updated_at")
 
 
 def insert(cur, *, organization_id: uuid.UUID, name: str, subdomain: str,
@@ -36,3 +37,46 @@ def list_ids(cur) -> list[uuid.UUID]:
     """Cross-tenant: every organization's id, for timers that then work one tenant at a time."""
     cur.execute("SELECT id FROM organizations ORDER BY id")
     return [row["id"] for row in cur.fetchall()]
+
+
+def update_profile(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
+    """Set name and primary color (names from a fixed list, values bound)."""
+    assignments = ", ".join(f"{name} = %({name})s" for name in values
+                            if name in ("name", "primary_color"))
+    cur.execute(f"""
+        UPDATE organizations SET {assignments}, updated_at = now()
+         WHERE id = %(id)s
+        RETURNING {COLUMNS}
+    """, {**values, "id": organization_id})
+    return cur.fetchone()
+
+
+def set_logo(cur, *, organization_id: uuid.UUID, content: bytes | None,
+             content_type: str | None) -> dict:
+    cur.execute(f"""
+        UPDATE organizations
+           SET logo = %(content)s, logo_content_type = %(content_type)s,
+               logo_updated_at = CASE WHEN %(content)s::bytea IS NULL THEN NULL ELSE now() END,
+               updated_at = now()
+         WHERE id = %(id)s
+        RETURNING {COLUMNS}
+    """, {"id": organization_id, "content": content, "content_type": content_type})
+    return cur.fetchone()
+
+
+def branding_by_subdomain(cur, *, subdomain: str) -> dict | None:
+    """Cross-tenant: the public face of an organization (sign-in page, e-mails)."""
+    cur.execute("""
+        SELECT name, subdomain, primary_color, logo_content_type, logo_updated_at
+          FROM organizations WHERE lower(subdomain) = lower(%(subdomain)s)
+    """, {"subdomain": subdomain})
+    return cur.fetchone()
+
+
+def logo_by_subdomain(cur, *, subdomain: str) -> dict | None:
+    """Cross-tenant: the logo bytes, public like the sign-in page that shows them."""
+    cur.execute("""
+        SELECT logo, logo_content_type, logo_updated_at FROM organizations
+         WHERE lower(subdomain) = lower(%(subdomain)s) AND logo IS NOT NULL
+    """, {"subdomain": subdomain})
+    return cur.fetchone()

@@ -50,3 +50,15 @@ def delete_ended(cur, *, organization_id: uuid.UUID, ended_before: datetime) -> 
            AND (expires_at < %(before)s OR revoked_at < %(before)s)
     """, {"organization_id": organization_id, "before": ended_before})
     return cur.rowcount
+
+
+def revoke_all(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID,
+               except_session_id: uuid.UUID | None = None) -> int:
+    """Revoke the user's live sessions, but for one (the caller's own, on a password change)."""
+    cur.execute("""
+        UPDATE sessions SET revoked_at = now()
+         WHERE organization_id = %(organization_id)s AND user_id = %(user_id)s
+           AND revoked_at IS NULL
+           AND (%(keep)s::uuid IS NULL OR id <> %(keep)s)
+    """, {"organization_id": organization_id, "user_id": user_id, "keep": except_session_id})
+    return cur.rowcount

@@ -86,7 +86,7 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
         coinsurance = pdpm_tables.coinsurance_per_day(cur, calendar_year=when.year)
         pdpm_terms = engine.PdpmTerms(tables=tables, wage_index=rate["wage_index"],
                                       vbp_multiplier=rate["vbp_multiplier"],
-                                      coinsurance_per_day=coinsurance or Decimal(0))
+                                      coinsurance_per_day=coinsurance)
     result = engine.evaluate(
         engine.Referral(length_of_stay_days=referral.length_of_stay_days,
                         acuity=referral.acuity,

@@ -5,6 +5,7 @@ A repository passed here has get/insert/update/deactivate taking `organization_i
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal, InvalidOperation
 from types import ModuleType
 from typing import Callable
 
@@ -37,7 +38,7 @@ def update(cur, actor: Actor, repository: ModuleType, kind: str, id: uuid.UUID,
     refuse the combination (a rule across fields)."""
     current = fetch(cur, repository, actor.organization_id, id, kind, for_update=True)
     changes = {name: value for name, value in data.model_dump(exclude_unset=True).items()
-               if value != current[name]}
+               if _comparable(value) != _comparable(current[name])}
     if not changes:
         return current
     if check:
@@ -46,6 +47,20 @@ def update(cur, actor: Actor, repository: ModuleType, kind: str, id: uuid.UUID,
     audit.record(cur, actor, action=f"{kind}.update", object_type=kind, object_id=id,
                  changes=changes)
     return row
+
+
+def _comparable(value):
+    """Amounts inside jsonb come back as text: compare numbers as numbers, at any scale."""
+    if isinstance(value, dict):
+        return {key: _comparable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_comparable(item) for item in value]
+    if isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            return value
+    return value
 
 
 def deactivate(cur, actor: Actor, repository: ModuleType, kind: str, id: uuid.UUID) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from shared import paging
 from shared.errors import Conflict, Unprocessable
@@ -49,7 +50,7 @@ def _no_overlap(cur, organization_id: uuid.UUID, rate: dict, except_id: uuid.UUI
 def list_rates(cur, organization_id: uuid.UUID, query: RateListQuery) -> Page[RatePublic]:
     rows = rates.list_page(cur, organization_id=organization_id, facility_id=query.facility_id,
                            payer_id=query.payer_id, include_inactive=query.include_inactive,
-                           after=paging.decode_cursor(query.cursor, (str, uuid.UUID)),
+                           after=paging.decode_cursor(query.cursor, (date.fromisoformat, uuid.UUID)),
                            limit=query.limit)
     rows, next_cursor = paging.page(rows, query.limit, ("effective_from", "id"))
     return Page[RatePublic](items=rows, next_cursor=next_cursor)

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from shared.catalog import PAYER_TYPES
-from tests.factories import (audit_rows, count, fields_named, header, new_client, pages,
+from tests.factories import (at, audit_rows, count, fields_named, header, new_client, pages,
                              payer, payer_body, signup, tenant, without_request_id)
 
 
@@ -162,7 +162,7 @@ def test_patch_changes_only_the_fields_sent(client, ours, admin_sql):
     assert body["payer_type"] == "hospice"
     assert {k: body[k] for k in ("id", "name", "is_active", "created_at")} == {
         k: made[k] for k in ("id", "name", "is_active", "created_at")}
-    assert body["updated_at"] > made["updated_at"]
+    assert at(body["updated_at"]) > at(made["updated_at"])
     assert stored(admin_sql, made["id"])["payer_type"] == "hospice"
     assert client.get(f"/api/payers/{made['id']}", token=ours.token).json() == body
 
@@ -275,7 +275,7 @@ def test_every_write_leaves_one_audit_row_with_what_changed(client, ours, admin_
     owner_id = client.get("/api/me", token=ours.token).json()["user"]["id"]
     made = client.post("/api/payers", json=payer_body(name="Audited", payer_type="va"),
                        token=ours.token)
-    payer_id = created_id = made.json()["id"]
+    payer_id = made.json()["id"]
     changed = client.patch(f"/api/payers/{payer_id}",
                            json={"name": "Audited", "payer_type": "other"}, token=ours.token)
     deleted = client.delete(f"/api/payers/{payer_id}", token=ours.token)
@@ -283,7 +283,7 @@ def test_every_write_leaves_one_audit_row_with_what_changed(client, ours, admin_
     assert (made.status, changed.status, deleted.status, deleted_again.status) == (
         201, 200, 204, 204)
 
-    rows = audit_rows(admin_sql, "payer", created_id)
+    rows = audit_rows(admin_sql, "payer", payer_id)
 
     assert [r["action"] for r in rows] == ["payer.create", "payer.update", "payer.deactivate"]
     assert all(r["object_id"] == payer_id and r["user_id"] == owner_id for r in rows)

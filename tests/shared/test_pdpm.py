@@ -428,9 +428,11 @@ NURSING_LETTERS = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXY", [
     "PA1"]))
 
 
+KBGE = pdpm.Classification("TK", "SB", "HBC1", "NE")
+
+
 def test_kbge1_is_tk_sb_hbc1_ne(urban_2026):
-    assert pdpm.classification_from_hipps(urban_2026, "KBGE1") == \
-        pdpm.Classification("TK", "SB", "HBC1", "NE")
+    assert pdpm.classification_from_hipps(urban_2026, "KBGE1") == KBGE
 
 
 @pytest.mark.parametrize("fiscal_year", range(2020, 2027))
@@ -469,14 +471,16 @@ def test_a_code_of_the_wrong_length_raises(urban_2026, code):
         pdpm.classification_from_hipps(urban_2026, code)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shared/engine/pdpm.py:55-70 classification_from_hipps checks only characters 1-4, so a bad "
-    "5th (assessment) character such as KBGE9 is accepted; README says the pricer checks it in "
-    "0-1. Suggested fix: if len(code) == 5 and code[4] not in '01': raise ValueError("
-    "f'character 5 ({code[4]}) is not an assessment indicator (0 or 1)')"))
-def test_a_bad_assessment_character_raises_naming_position_5(urban_2026):
-    with pytest.raises(ValueError, match=r"character 5 \(9\)"):
-        pdpm.classification_from_hipps(urban_2026, "KBGE9")
+@pytest.mark.parametrize("code", ["KBGE9", "KBGE2", "KBGEX"])
+def test_a_bad_assessment_character_raises_naming_position_5(urban_2026, code):
+    # The pricer checks character 5 in 0-1 (README, "HIPPS letters").
+    with pytest.raises(ValueError, match=rf"character 5 \({code[4]}\)"):
+        pdpm.classification_from_hipps(urban_2026, code)
+
+
+@pytest.mark.parametrize("code", ["KBGE0", "KBGE1", "KBGE"])
+def test_assessment_character_0_or_1_or_none_is_accepted(urban_2026, code):
+    assert pdpm.classification_from_hipps(urban_2026, code) == KBGE
 
 
 def test_hipps_letters_are_case_insensitive(urban_2026):

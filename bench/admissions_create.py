@@ -1,0 +1,248 @@
+"""POST /api/admissions: the endpoint against the floor of the engine and the writes it must make.
+
+The endpoint: `local.router.Router(app).dispatch(...)`: the real decorator (request id, bearer
+session, role, tenant transaction, body validation, serialization, problem+json), the admissions
+and evaluations services (facility, payer, rate in force, cost model, business weights, PDPM
+tables and coinsurance, the organization), the engine, and the writes, through the data layer.
+
+The floor: `shared.engine.evaluation.evaluate` alone on the same inputs (the dataclasses the
+service built, captured from one endpoint call and reused), plus the statements that save an
+admission: BEGIN, the set_config of `shared.db.tenant_transaction`, the case number counter
+upsert, the admission INSERT ... RETURNING, the audit INSERT, COMMIT, through psycopg2 alone on
+one open connection as the app role. The statements are not copied here: they are recorded from
+what the endpoint sends, and reused with only the values that must change (the case number from
+the counter, the new admission's id in the audit row).
+
+Two referrals, as in the README: Medicare Part A on PDPM (30 days, a HIPPS code, coinsurance
+from day 21) and Medicaid per diem (45 days, a service, expensive drugs).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import psycopg2
+from psycopg2.extras import Json
+
+from bench.facilities_get import _recording
+from bench.organization import Organization, configure
+from local.database import Provisioned
+
+WARMUP = 60                    # requests of each kind before measuring
+BLOCKS = 10                    # measured requests are interleaved in blocks to cancel drift
+PER_BLOCK = 50                 # BLOCKS * PER_BLOCK = 500 of each
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    body: dict
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    endpoint_us: float
+    floor_us: float
+    engine_us: float           # the floor's engine part alone (median)
+    sql_us: float              # the floor's statements alone (median)
+    endpoint_statements: int
+    floor_statements: int
+
+    @property
+    def ratio(self) -> float:
+        return self.endpoint_us / self.floor_us
+
+
+def _cases(org: Organization) -> list[Case]:
+    facility = org.facilities[0]["id"]
+    received = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(microsecond=0)
+    return [
+        Case("Medicare Part A PDPM, 30 days", {
+            "facility_id": facility, "payer_id": org.payers["medicare_a"]["id"],
+            "length_of_stay_days": 30, "acuity": "high", "required_services": ["iv_therapy"],
+            "hipps_code": "KBGE1", "referral_received_at": received.isoformat()}),
+        Case("Medicaid per diem, 45 days", {
+            "facility_id": facility, "payer_id": org.payers["medicaid"]["id"],
+            "length_of_stay_days": 45, "acuity": "moderate", "required_services": ["wound_vac"],
+            "medication_cost_per_day": 140, "referral_received_at": received.isoformat()}),
+    ]
+
+
+# --- what the endpoint sends, and what the engine gets --------------------------------------
+
+def _post(router, org: Organization, body: bytes):
+    response = router.dispatch("POST", "/api/admissions", org.headers, body)
+    if response.status_code != 201:
+        raise RuntimeError(f"POST /api/admissions answered {response.status_code}: "
+                           f"{response.get_body()[:600]!r}")
+    return response
+
+
+def record(router, target: Provisioned, org: Organization, body: bytes):
+    """One endpoint call on a recording connection, with the engine's arguments captured.
+    Returns (the statements sent, (args, kwargs) of engine.evaluate, the response body)."""
+    from shared.engine import evaluation as engine
+    captured = []
+    original = engine.evaluate
+
+    def capture(*args, **kwargs):
+        captured.append((args, kwargs))
+        return original(*args, **kwargs)
+
+    with _recording(target.app_dsn) as conn:
+        engine.evaluate = capture
+        try:
+            response = _post(router, org, body)
+        finally:
+            engine.evaluate = original
+        statements = list(conn.statements)
+    assert len(captured) == 1, f"the engine ran {len(captured)} times"
+    return statements, captured[0], json.loads(response.get_body())
+
+
+def _pick(statements: list, start: str) -> tuple[str, object]:
+    found = [s for s in statements if " ".join(s[0].split()).startswith(start)]
+    if len(found) != 1:
+        raise RuntimeError(f"the endpoint sent {len(found)} statements starting {start!r}")
+    return found[0]
+
+
+def floor_statements(statements: list) -> dict:
+    first = statements[0]
+    if "set_config('app.organization_id'" not in first[0]:
+        raise RuntimeError("the endpoint's first statement is not tenant_transaction's set_config")
+    return {"first": first,
+            "counter": _pick(statements, "INSERT INTO case_number_counters"),
+            "admission": _pick(statements, "INSERT INTO admissions"),
+            "audit": _pick(statements, "INSERT INTO audit_logs")}
+
+
+# --- timing --------------------------------------------------------------------------------
+
+def _endpoint_runner(router, org: Organization, body: bytes):
+    dispatch, headers = router.dispatch, org.headers
+    clock = time.perf_counter_ns
+
+    def run(n: int, samples: list) -> None:
+        for _ in range(n):
+            started = clock()
+            response = dispatch("POST", "/api/admissions", headers, body)
+            samples.append(clock() - started)
+        assert response.status_code == 201, (response.status_code, response.get_body()[:600])
+
+    return run
+
+
+def _floor_runner(conn, statements: dict, engine_call, engine_samples: list, sql_samples: list):
+    """The engine on the captured dataclasses, then BEGIN (psycopg2 sends it before the first
+    statement), set_config, the counter, the admission with the next case number, the audit row
+    naming it, COMMIT."""
+    from shared.engine.evaluation import evaluate
+    args, kwargs = engine_call
+    cur = conn.cursor()
+    first, first_vars = statements["first"]
+    counter, counter_vars = statements["counter"]
+    insert, insert_vars = statements["admission"]
+    audit, audit_vars = statements["audit"]
+    prefix = insert_vars["case_number"].rsplit("-", 1)[0] + "-"
+    changes = audit_vars["changes"].adapted
+    commit = conn.commit
+    clock = time.perf_counter_ns
+
+    def run(n: int, samples: list) -> None:
+        for _ in range(n):
+            started = clock()
+            evaluate(*args, **kwargs)
+            evaluated = clock()
+            cur.execute(first, first_vars)
+            cur.execute(counter, counter_vars)
+            case_number = f"{prefix}{cur.fetchone()[0]:06d}"
+            cur.execute(insert, {**insert_vars, "case_number": case_number})
+            row = cur.fetchone()
+            cur.execute(audit, {**audit_vars, "object_id": row[0],
+                                "changes": Json({**changes, "case_number": case_number})})
+            commit()
+            done = clock()
+            samples.append(done - started)
+            engine_samples.append(evaluated - started)
+            sql_samples.append(done - evaluated)
+        assert row[1] == case_number, "the floor's INSERT did not return its row"
+
+    return run
+
+
+def measure(router, target: Provisioned, org: Organization, body: bytes, statements: dict,
+            engine_call) -> tuple[float, float, float, float]:
+    """Median microseconds per request: (endpoint, floor, floor's engine, floor's SQL)."""
+    from shared import db
+    db.close_pool()  # the endpoint gets a fresh pool, warmed below like the floor's connection
+    conn = psycopg2.connect(target.app_dsn)
+    try:
+        engine_ns, sql_ns = [], []
+        endpoint = _endpoint_runner(router, org, body)
+        floor = _floor_runner(conn, statements, engine_call, engine_ns, sql_ns)
+        endpoint(WARMUP, [])
+        floor(WARMUP, [])
+        del engine_ns[:], sql_ns[:]
+        endpoint_ns, floor_ns = [], []
+        for block in range(BLOCKS):
+            order = ((endpoint, endpoint_ns), (floor, floor_ns))
+            for run, samples in (order if block % 2 == 0 else order[::-1]):
+                run(PER_BLOCK, samples)
+    finally:
+        conn.close()
+    return tuple(statistics.median(s) / 1000 for s in (endpoint_ns, floor_ns, engine_ns, sql_ns))
+
+
+def _short(query: str, width: int = 110) -> str:
+    text = " ".join(query.split())
+    return text[:width] + ("..." if len(text) > width else "")
+
+
+# --- the benchmark -------------------------------------------------------------------------
+
+def run(target: Provisioned) -> list[Result]:
+    from function_app import app
+    from local.router import Router
+
+    router = Router(app)
+    print("\n== POST /api/admissions: endpoint vs. the engine alone + its INSERTs through "
+          "psycopg2 ==")
+    org = configure(router, name="Admissions Bench", subdomain="admit-bench")
+    print(f"configuration through the endpoints: facility {org.facilities[0]['name']!r}; "
+          "Medicare Part A on FY2026 PDPM (urban, wage index 0.9512, VBP 0.99124), Ohio "
+          "Medicaid per diem 262.50; a cost model; default business weights")
+    results = []
+    for case in _cases(org):
+        body = json.dumps(case.body).encode()
+        _post(router, org, body)  # untimed: the PDPM tables are cached per process after this
+        sent, engine_call, saved = record(router, target, org, body)
+        statements = floor_statements(sent)
+        reused = {id(s) for s in statements.values()}
+        print(f"\n-- {case.name}: {len(body)} byte body; saved {saved['case_number']}, score "
+              f"{saved['score']}, {saved['recommendation']}, revenue {saved['revenue_total']}, "
+              f"margin {saved['margin_pct']}%")
+        print(f"the endpoint sends {len(sent)} statements (* = reused by the floor):")
+        for statement in sent:
+            print(f"  {'*' if id(statement) in reused else ' '} {_short(statement[0])}")
+        evaluation_bytes = len(json.dumps(saved["evaluation"]))
+        print(f"  the stored evaluation jsonb: {evaluation_bytes} bytes of JSON")
+        endpoint_us, floor_us, engine_us, sql_us = measure(router, target, org, body,
+                                                           statements, engine_call)
+        total = BLOCKS * PER_BLOCK
+        print(f"timing: {WARMUP} warm-up requests each, then {total} each in {BLOCKS} "
+              f"interleaved blocks of {PER_BLOCK}")
+        print(f"endpoint (Router.dispatch -> @endpoint -> services -> engine -> SQL): "
+              f"median {endpoint_us / 1000:.2f} ms")
+        print(f"floor (engine on prebuilt dataclasses + {len(statements)} statements): "
+              f"median {floor_us / 1000:.2f} ms (engine {engine_us / 1000:.2f} ms, "
+              f"SQL {sql_us / 1000:.2f} ms)")
+        print(f"ratio endpoint / floor: {endpoint_us / floor_us:.2f}x "
+              f"(the endpoint adds {(endpoint_us - floor_us) / 1000:.2f} ms)")
+        results.append(Result(case.name, endpoint_us, floor_us, engine_us, sql_us, len(sent),
+                              len(statements)))
+    return results

@@ -1,0 +1,494 @@
+"""A small organization's dashboard and history, with and without a million other admissions.
+
+The organization: ~200 admissions over the last twelve months at three facilities and four
+payers. Its configuration and a handful of admissions (evaluated, saved, some decided) go through
+the real endpoints; the rest are bulk-inserted as the superuser with generate_series, each a copy
+of one of those admissions (its real evaluation jsonb, facility, payer, rate and figures) at
+another referral time, with decisions, turnarounds and outcomes.
+
+The requests: `GET /api/dashboard` (12 months, two aggregate queries over the organization's
+admissions and a facility name lookup) and `GET /api/admissions?limit=50` (the history's first
+page), through `local.router.Router(app).dispatch(...)`, measured first with no other
+organization's admissions in the database, then again after loading 1,000,000 admissions of
+~2,000 other organizations (each with one user, one facility, one payer, one rate), inserted as
+the superuser with INSERT ... SELECT generate_series into the real tables (every index, check
+and foreign key in place, logged), then ANALYZEd.
+
+Row-level security and the explicit organization_id of every query should keep both requests
+at the organization's own size; the ratios show whether they do, and EXPLAIN (ANALYZE, BUFFERS)
+as the app role inside a tenant transaction shows how.
+
+`--admissions N` or BENCH_OTHER_ADMISSIONS=N loads N other admissions instead of 1,000,000.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import psycopg2
+import psycopg2.extras
+from psycopg2.extensions import make_dsn
+
+from bench.facilities_get import _recording
+from bench.organization import Organization, configure
+from local.database import Provisioned
+
+OTHER_ADMISSIONS = 1_000_000
+OTHER_ORGANIZATIONS = 2_000
+OWN_ADMISSIONS = 200           # the organization's own, over the last twelve months
+THROUGH_API = 12               # of which made through POST /api/admissions
+WARMUP = 50                    # requests of each kind before measuring, in each state
+BLOCKS = 10                    # measured requests are interleaved in blocks to cancel drift
+PER_BLOCK = 50                 # BLOCKS * PER_BLOCK = 500 of each, in each state
+INDEX = "admissions_organization_received_idx"   # (organization_id, referral_received_at, id)
+
+DASHBOARD = "/api/dashboard"
+HISTORY = "/api/admissions?limit=50"
+
+
+def other_admissions_wanted(argument: int | None = None) -> int:
+    if argument is not None:
+        return argument
+    return int(os.environ.get("BENCH_OTHER_ADMISSIONS", OTHER_ADMISSIONS))
+
+
+@dataclass
+class Timing:
+    dashboard_us: float
+    history_us: float
+
+
+@dataclass
+class Result:
+    other_admissions: int
+    other_organizations: int
+    own_admissions: int
+    without: Timing
+    with_others: Timing
+    load_seconds: float
+    analyze_seconds: float
+    plan_notes: list[str] = field(default_factory=list)
+
+    @property
+    def dashboard_ratio(self) -> float:
+        return self.with_others.dashboard_us / self.without.dashboard_us
+
+    @property
+    def history_ratio(self) -> float:
+        return self.with_others.history_us / self.without.history_us
+
+
+# --- data ----------------------------------------------------------------------------------
+
+class Admin:
+    """One superuser connection to the bench database (no row-level security), autocommit."""
+
+    def __init__(self, target: Provisioned):
+        self.conn = psycopg2.connect(make_dsn(target.admin_dsn, dbname=target.database))
+        self.conn.autocommit = True
+
+    def sql(self, statement: str, params=None) -> list[dict] | None:
+        with self.conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _referrals(org: Organization) -> list[dict]:
+    """The handful made through the API: every facility and payer, a spread of stays, acuities,
+    services and referral times over the year, Medicare Part A with and without a HIPPS code."""
+    rng = random.Random(20261126)
+    now = datetime.now(timezone.utc)
+    services = ["iv_therapy", "wound_vac", "isolation", "oxygen", "tube_feeding",
+                "wound_care_complex"]
+    payer_types = list(org.payers)
+    made = []
+    for i in range(THROUGH_API):
+        payer_type = payer_types[i % len(payer_types)]
+        referral = {
+            "facility_id": org.facilities[i % len(org.facilities)]["id"],
+            "payer_id": org.payers[payer_type]["id"],
+            "length_of_stay_days": rng.choice([8, 12, 14, 18, 21, 25, 30, 42, 60]),
+            "acuity": rng.choice(["low", "moderate", "moderate", "high", "complex"]),
+            "required_services": rng.sample(services, k=rng.choice([0, 1, 1, 2])),
+            "referral_received_at": (now - timedelta(days=rng.uniform(1, 330))).isoformat(),
+        }
+        if payer_type == "medicare_a" and i % 2 == 0:
+            referral["hipps_code"] = rng.choice(["KBGE1", "NAHD1", "MBJF1", "CAKE1"])
+        if rng.random() < 0.3:
+            referral["medication_cost_per_day"] = rng.choice([15, 40, 85])
+        made.append(referral)
+    return made
+
+
+def _decide(router, org: Organization, admission_id: str, decision: str,
+            reason: str | None = None) -> None:
+    body = {"decision": decision, **({"reason_code": reason} if reason else {})}
+    response = router.dispatch("POST", f"/api/admissions/{admission_id}/decision", org.headers,
+                               json.dumps(body).encode())
+    if response.status_code != 200:
+        raise RuntimeError(f"decision {decision} answered {response.status_code}: "
+                           f"{response.get_body()[:400]!r}")
+
+
+def seed_own(router, admin: Admin) -> Organization:
+    """The organization, its configuration and THROUGH_API admissions through the endpoints
+    (some decided), then the rest of OWN_ADMISSIONS as copies of those, in bulk."""
+    org = configure(router, name="Lakeside Care", subdomain="lakeside", facilities=3,
+                    payer_types=("medicare_a", "medicaid", "managed_medicaid", "commercial"))
+    for i, referral in enumerate(_referrals(org)):
+        response = router.dispatch("POST", "/api/admissions", org.headers,
+                                   json.dumps(referral).encode())
+        if response.status_code != 201:
+            raise RuntimeError(f"POST /api/admissions answered {response.status_code}: "
+                               f"{response.get_body()[:600]!r}")
+        admission = json.loads(response.get_body())
+        if i % 4 == 3:
+            continue  # left pending
+        accept = admission["recommendation"] != "decline"
+        _decide(router, org, admission["id"], "accepted" if accept else "declined",
+                None if accept else "financial")
+        if accept and i % 3 != 2:
+            _decide(router, org, admission["id"], "admitted")
+    # The rest: copies of those (evaluation, facility, payer, rate, figures) at other times.
+    admin.sql("""
+        WITH source AS (
+            SELECT a.*, row_number() OVER (ORDER BY a.case_number) - 1 AS k,
+                   count(*) OVER () AS n
+              FROM admissions a WHERE a.organization_id = %(org)s
+        ), copies AS (
+            SELECT g, now() - random() * interval '360 days' AS received,
+                   random() AS r, (30 + 400 * random() ^ 3)::integer AS turnaround
+              FROM generate_series(1, %(rows)s) g
+        ), decided AS (
+            SELECT c.*, s.*,
+                   CASE WHEN c.received > now() - interval '2 days' AND c.r < 0.6 THEN 'pending'
+                        WHEN s.recommendation = 'decline' AND c.r < 0.85 THEN 'declined'
+                        WHEN s.recommendation = 'accept' AND c.r < 0.08 THEN 'declined'
+                        WHEN c.r < 0.75 THEN 'admitted'
+                        WHEN c.r < 0.83 THEN 'not_admitted'
+                        WHEN c.r < 0.90 THEN 'accepted'
+                        ELSE 'declined' END AS new_status
+              FROM copies c JOIN source s ON s.k = c.g %% s.n
+        )
+        INSERT INTO admissions (
+            organization_id, case_number, facility_id, payer_id, rate_id, length_of_stay_days,
+            acuity, required_services, medication_cost_per_day, pdpm_groups,
+            referral_received_at, note, revenue_total, cost_total, margin, margin_pct, score,
+            recommendation, evaluation, status, decision_reason, decided_at, decided_by,
+            turnaround_minutes, outcome_at, outcome_by, created_by, created_at, updated_at)
+        SELECT organization_id,
+               upper(%(subdomain)s) || '-' || extract(year FROM received)::integer || '-'
+                   || lpad((1000 + g)::text, 6, '0'),
+               facility_id, payer_id, rate_id, length_of_stay_days, acuity, required_services,
+               medication_cost_per_day, pdpm_groups, received, NULL, revenue_total, cost_total,
+               margin, margin_pct, score, recommendation, evaluation, new_status,
+               CASE new_status WHEN 'declined' THEN 'financial'
+                               WHEN 'not_admitted' THEN 'patient_choice' END,
+               CASE WHEN new_status <> 'pending'
+                    THEN received + turnaround * interval '1 minute' END,
+               CASE WHEN new_status <> 'pending' THEN created_by END,
+               CASE WHEN new_status <> 'pending' THEN turnaround END,
+               CASE WHEN new_status IN ('admitted', 'not_admitted')
+                    THEN received + turnaround * interval '1 minute' + interval '1 day' END,
+               CASE WHEN new_status IN ('admitted', 'not_admitted') THEN created_by END,
+               created_by, received, received
+          FROM decided
+    """, {"org": org.organization_id, "subdomain": org.subdomain,
+          "rows": OWN_ADMISSIONS - THROUGH_API})
+    # The case number counters stay ahead of the numbers used, as the endpoint keeps them.
+    admin.sql("""
+        INSERT INTO case_number_counters (organization_id, year, last_value)
+        SELECT organization_id, split_part(case_number, '-', 2)::integer,
+               max(split_part(case_number, '-', 3)::integer)
+          FROM admissions WHERE organization_id = %(org)s GROUP BY 1, 2
+        ON CONFLICT (organization_id, year)
+        DO UPDATE SET last_value = GREATEST(case_number_counters.last_value, EXCLUDED.last_value)
+    """, {"org": org.organization_id})
+    admin.sql("ANALYZE")
+    return org
+
+
+# The other organizations' admissions carry a compact evaluation (the summary figures a list
+# shows), not a full one: a full evaluation is 4-5 kB of JSON and a million copies of it would
+# not load in the time allowed. Their rows are only ever skipped by the organization's queries.
+OTHER_EVALUATION = json.dumps({
+    "revenue": {"method": "per_diem", "total": "7875.00", "per_day_average": "262.50"},
+    "cost": {"per_day": "231.40", "total": "6942.00"},
+    "margin": "933.00", "margin_pct": "11.85", "score": "71.4", "recommendation": "review",
+    "hard_stops": [], "assumptions": []})
+
+
+def load_others(admin: Admin, admissions: int) -> tuple[int, float, float]:
+    """`admissions` admissions of up to OTHER_ORGANIZATIONS other organizations, each with one
+    user, facility, payer and per diem rate, over the last twelve months. Returns (organizations,
+    seconds to insert, seconds to ANALYZE)."""
+    organizations = max(1, min(OTHER_ORGANIZATIONS, admissions))
+    started = time.perf_counter()
+    admin.sql("DROP TABLE IF EXISTS bench_others")
+    admin.sql("""
+        CREATE TEMP TABLE bench_others AS
+        SELECT n, gen_random_uuid() AS org, gen_random_uuid() AS usr,
+               gen_random_uuid() AS facility, gen_random_uuid() AS payer,
+               gen_random_uuid() AS rate,
+               (ARRAY['medicare_advantage', 'medicaid', 'managed_medicaid', 'commercial',
+                      'private_pay'])[1 + n %% 5] AS payer_type,
+               %(per)s + (n <= %(extra)s)::integer AS admissions
+          FROM generate_series(1, %(orgs)s) n
+    """, {"orgs": organizations, "per": admissions // organizations,
+          "extra": admissions % organizations})
+    admin.sql("""
+        INSERT INTO organizations (id, name, subdomain, tier, status)
+        SELECT org, 'Other organization ' || n, 'other-' || n, 'starter', 'active'
+          FROM bench_others""")
+    admin.sql("""
+        INSERT INTO users (organization_id, id, email, password_hash, role)
+        SELECT org, usr, 'owner@other-' || n || '.example', 'not-a-hash', 'owner'
+          FROM bench_others""")
+    admin.sql("""
+        INSERT INTO facilities (organization_id, id, name, bed_count, state, wage_index,
+                                target_occupancy_pct, current_census)
+        SELECT org, facility, 'Facility of ' || n, 80 + n %% 100, 'OH', 0.9000, 90, 60 + n %% 20
+          FROM bench_others""")
+    admin.sql("""
+        INSERT INTO payers (organization_id, id, name, payer_type)
+        SELECT org, payer, 'Payer of ' || n, payer_type FROM bench_others""")
+    admin.sql("""
+        INSERT INTO rates (organization_id, id, facility_id, payer_id, method, effective_from,
+                           per_diem)
+        SELECT org, rate, facility, payer, 'per_diem', DATE '2025-10-01', 262.50
+          FROM bench_others""")
+    # Organization by organization (as a tenant's rows arrive in no such order, but the
+    # organization's own queries never read these pages, and index inserts stay local).
+    admin.sql("""
+        INSERT INTO admissions (
+            organization_id, case_number, facility_id, payer_id, rate_id, length_of_stay_days,
+            acuity, referral_received_at, revenue_total, cost_total, margin, margin_pct, score,
+            recommendation, evaluation, status, decision_reason, decided_at, decided_by,
+            turnaround_minutes, created_by, created_at, updated_at)
+        SELECT o.org, 'OTHER-' || o.n || '-' || lpad(a.i::text, 6, '0'), o.facility, o.payer,
+               o.rate, 30, (ARRAY['low', 'moderate', 'high', 'complex'])[1 + a.i %% 4],
+               a.received, 7875.00, 6942.00, 933.00, 11.85, 71.4, 'review',
+               %(evaluation)s::jsonb,
+               CASE WHEN a.i %% 10 < 6 THEN 'admitted' WHEN a.i %% 10 < 9 THEN 'declined'
+                    ELSE 'pending' END,
+               CASE WHEN a.i %% 10 BETWEEN 6 AND 8 THEN 'financial' END,
+               CASE WHEN a.i %% 10 < 9 THEN a.received + interval '90 minutes' END,
+               CASE WHEN a.i %% 10 < 9 THEN o.usr END,
+               CASE WHEN a.i %% 10 < 9 THEN 90 END,
+               o.usr, a.received, a.received
+          FROM bench_others o
+          CROSS JOIN LATERAL (
+              SELECT i, now() - random() * interval '365 days' + o.n * interval '0' AS received
+                FROM generate_series(1, o.admissions) i) a
+    """, {"evaluation": OTHER_EVALUATION})
+    loaded = time.perf_counter()
+    for table in ("organizations", "users", "facilities", "payers", "rates", "admissions"):
+        admin.sql(f"ANALYZE {table}")
+    return organizations, loaded - started, time.perf_counter() - loaded
+
+
+def counts(admin: Admin, org: Organization) -> dict[str, int]:
+    row = admin.sql("""
+        SELECT (SELECT count(*) FROM organizations) AS organizations,
+               (SELECT count(*) FROM admissions) AS admissions,
+               (SELECT count(*) FROM admissions WHERE organization_id = %(org)s) AS own,
+               pg_size_pretty(pg_total_relation_size('admissions')) AS admissions_size
+    """, {"org": org.organization_id})[0]
+    return dict(row)
+
+
+# --- timing --------------------------------------------------------------------------------
+
+def _runner(router, org: Organization, url: str):
+    dispatch, headers = router.dispatch, org.headers
+    clock = time.perf_counter_ns
+
+    def run(n: int, samples: list) -> None:
+        for _ in range(n):
+            started = clock()
+            response = dispatch("GET", url, headers)
+            samples.append(clock() - started)
+        assert response.status_code == 200, (url, response.status_code, response.get_body()[:400])
+
+    return run
+
+
+def measure(router, org: Organization) -> Timing:
+    """Median microseconds of each request, interleaved in blocks, after a warm-up."""
+    from shared import db
+    db.close_pool()
+    dashboard, history = _runner(router, org, DASHBOARD), _runner(router, org, HISTORY)
+    dashboard(WARMUP, [])
+    history(WARMUP, [])
+    dashboard_ns, history_ns = [], []
+    for block in range(BLOCKS):
+        order = ((dashboard, dashboard_ns), (history, history_ns))
+        for run, samples in (order if block % 2 == 0 else order[::-1]):
+            run(PER_BLOCK, samples)
+    return Timing(statistics.median(dashboard_ns) / 1000, statistics.median(history_ns) / 1000)
+
+
+def _check(router, org: Organization) -> str:
+    """What the two requests answer (so the figures are of real work)."""
+    dashboard = json.loads(router.dispatch("GET", DASHBOARD, org.headers).get_body())
+    history = json.loads(router.dispatch("GET", HISTORY, org.headers).get_body())
+    referrals = sum(m["referrals"] for m in dashboard["months"])
+    return (f"dashboard: {len(dashboard['months'])} months, {referrals} referrals, "
+            f"{len(dashboard['facilities'])} facilities; history: {len(history['items'])} items, "
+            f"next_cursor {'set' if history['next_cursor'] else 'none'}")
+
+
+# --- plans ---------------------------------------------------------------------------------
+
+def recorded_queries(router, target: Provisioned, org: Organization) -> dict[str, tuple]:
+    """The dashboard's two aggregate queries and the history query, as the endpoints send them,
+    with tenant_transaction's first statement."""
+    with _recording(target.app_dsn) as conn:
+        assert router.dispatch("GET", DASHBOARD, org.headers).status_code == 200
+        dashboard = list(conn.statements)
+        del conn.statements[:]
+        assert router.dispatch("GET", HISTORY, org.headers).status_code == 200
+        history = list(conn.statements)
+
+    def one(statements, *needles):
+        found = [s for s in statements if all(n in " ".join(s[0].split()) for n in needles)]
+        if len(found) != 1:
+            raise RuntimeError(f"{len(found)} statements contain {needles}")
+        return found[0]
+
+    return {
+        "first": dashboard[0],
+        "dashboard monthly figures (dashboard.monthly_figures)":
+            one(dashboard, "FROM admissions", "GROUPING SETS ((1), (1, facility_id))"),
+        "dashboard payer mix (dashboard.monthly_payer_mix)":
+            one(dashboard, "FROM admissions a", "JOIN payers p"),
+        "history (admissions.list_page)":
+            one(history, "FROM admissions", "ORDER BY referral_received_at DESC"),
+    }
+
+
+def explain(target: Provisioned, queries: dict[str, tuple]) -> dict[str, list[str]]:
+    """EXPLAIN (ANALYZE, BUFFERS) as the app role inside a transaction where tenant_transaction's
+    set_config has run; rolled back. Each query once before, so the plan is of a warm cache as
+    the measured requests were."""
+    first, first_vars = queries["first"]
+    conn = psycopg2.connect(target.app_dsn)
+    plans = {}
+    try:
+        with conn.cursor() as cur:
+            cur.execute(first, first_vars)
+            for name, (query, params) in queries.items():
+                if name == "first":
+                    continue
+                cur.execute(query, params)
+                cur.fetchall()
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params)
+                plans[name] = [row[0] for row in cur.fetchall()]
+        conn.rollback()
+    finally:
+        conn.close()
+    return plans
+
+
+def _key_lines(lines: list[str]) -> list[str]:
+    keep = ("Scan", "Index Cond", "Buffers: shared", "Execution Time", "Sort Method", "Join",
+            "Aggregate", "Limit", "Rows Removed")
+    return [line.strip() for line in lines if any(k in line for k in keep)]
+
+
+def _summary(lines: list[str]) -> str:
+    text = "\n".join(lines)
+    scans = sorted({line.strip().split("  (")[0].lstrip("-> ").strip() for line in lines
+                    if " Scan " in line and " on " in line})
+    top = next((line.split("Buffers: ")[1] for line in lines if "Buffers: shared" in line), "?")
+    executed = next((line.split(": ")[1] for line in lines if "Execution Time" in line), "?")
+    return f"{'; '.join(scans)}; buffers {top}; {executed}" + (
+        "" if INDEX in text else f"; {INDEX} NOT used")
+
+
+def _plan_notes(plans: dict[str, list[str]]) -> list[str]:
+    notes = []
+    for name, lines in plans.items():
+        text = "\n".join(lines)
+        for line in lines:
+            if "Seq Scan on admissions" in line:
+                notes.append(f"{name}: sequential scan of admissions")
+        if INDEX not in text:
+            notes.append(f"{name}: {INDEX} not used")
+    return notes
+
+
+# --- the benchmark -------------------------------------------------------------------------
+
+def run(target: Provisioned, other_admissions: int | None = None) -> Result:
+    from function_app import app
+    from local.router import Router
+
+    wanted = other_admissions_wanted(other_admissions)
+    router = Router(app)
+    print(f"\n== tenant scale: a small organization's dashboard and history, without and with "
+          f"{wanted:,} other admissions ==")
+    admin = Admin(target)
+    try:
+        started = time.perf_counter()
+        org = seed_own(router, admin)
+        before = counts(admin, org)
+        print(f"the organization: {before['own']} admissions over 12 months ({THROUGH_API} "
+              f"through POST /api/admissions and decisions, the rest copied in bulk), 3 "
+              f"facilities, 4 payers; made in {time.perf_counter() - started:.1f} s")
+        print(f"database: {before['organizations']} organizations, {before['admissions']} "
+              f"admissions ({before['admissions_size']})")
+        print(_check(router, org))
+        queries = recorded_queries(router, target, org)
+        plans_without = explain(target, queries)
+        total = BLOCKS * PER_BLOCK
+        print(f"timing: {WARMUP} warm-up requests each, then {total} each in {BLOCKS} "
+              f"interleaved blocks of {PER_BLOCK}")
+        without = measure(router, org)
+        print(f"without other admissions: dashboard median {without.dashboard_us / 1000:.2f} ms, "
+              f"history median {without.history_us / 1000:.2f} ms")
+
+        print(f"\nloading {wanted:,} admissions of other organizations (INSERT ... SELECT "
+              "generate_series, as the superuser, into the real tables)...", flush=True)
+        organizations, load_s, analyze_s = load_others(admin, wanted)
+        after = counts(admin, org)
+        print(f"loaded in {load_s:.1f} s, ANALYZE {analyze_s:.1f} s: {after['organizations']} "
+              f"organizations, {after['admissions']:,} admissions ({after['admissions_size']}), "
+              f"{after['own']} of them the organization's")
+        print(_check(router, org))
+        with_others = measure(router, org)
+        print(f"with {wanted:,} other admissions: dashboard median "
+              f"{with_others.dashboard_us / 1000:.2f} ms, history median "
+              f"{with_others.history_us / 1000:.2f} ms")
+        print(f"ratios with / without: dashboard {with_others.dashboard_us / without.dashboard_us:.2f}x, "
+              f"history {with_others.history_us / without.history_us:.2f}x")
+
+        plans = explain(target, queries)
+        print(f"\nplans with {wanted:,} other admissions, as the app role inside a tenant "
+              f"transaction (app.organization_id = {org.organization_id}):")
+        for name, lines in plans.items():
+            print(f"-- {name}")
+            for line in lines:
+                print("   " + line)
+        print("\nthe same queries without other admissions (before the load), in short:")
+        for name, lines in plans_without.items():
+            print(f"  {name}: {_summary(lines)}")
+        print(f"with {wanted:,}, in short:")
+        for name, lines in plans.items():
+            print(f"  {name}: {_summary(lines)}")
+        notes = _plan_notes(plans)
+        for note in notes:
+            print("NOTE: " + note)
+    finally:
+        admin.close()
+    return Result(wanted, organizations, after["own"], without, with_others, load_s, analyze_s,
+                  notes)

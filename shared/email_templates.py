@@ -1,0 +1,53 @@
+"""The e-mails the service sends, in plain text and HTML, with the organization's branding.
+Every value is escaped in the HTML part."""
+from __future__ import annotations
+
+from html import escape
+from string import Template
+
+DEFAULT_COLOR = "#1f5f8b"
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    "welcome": {
+        "subject": "Welcome to SNF Admissions, $organization",
+        "text": ("Your organization $organization is ready, with a $trial_days-day trial.\n\n"
+                 "Sign in at $link with the subdomain $subdomain and your e-mail address.\n\n"
+                 "Next: add your facilities, payers, rates and cost models, then evaluate your "
+                 "first referral."),
+    },
+    "invitation": {
+        "subject": "$inviter invited you to $organization on SNF Admissions",
+        "text": ("$inviter invited you to join $organization as $role.\n\n"
+                 "Choose your password here (the link works once, until $expires):\n$link\n\n"
+                 "If you did not expect this, ignore this e-mail."),
+    },
+    "password_reset": {
+        "subject": "Reset your SNF Admissions password",
+        "text": ("Someone asked to reset the password of your account at $organization.\n\n"
+                 "Choose a new password here (the link works once, until $expires):\n$link\n\n"
+                 "If it was not you, ignore this e-mail: your password stays as it is."),
+    },
+}
+
+
+def render(template: str, values: dict[str, str], *, color: str | None,
+           logo_url: str | None) -> tuple[str, str, str]:
+    """(subject, text, html) of a template with these values."""
+    parts = TEMPLATES[template]
+    subject = Template(parts["subject"]).substitute(values)
+    text = Template(parts["text"]).substitute(values)
+    safe = {k: escape(str(v)) for k, v in values.items()}
+    paragraphs = "".join(
+        f'<p style="margin:0 0 16px">{line}</p>'
+        for line in Template(escape(parts["text"])).substitute(safe).split("\n\n"))
+    link = safe.get("link")
+    if link:
+        paragraphs = paragraphs.replace(link, f'<a href="{link}" style="color:{color or DEFAULT_COLOR}">{link}</a>')
+    logo = (f'<img src="{escape(logo_url)}" alt="{safe.get("organization", "")}" height="40" '
+            f'style="display:block;margin-bottom:16px">') if logo_url else ""
+    html = (f'<!doctype html><html><body style="font-family:Arial,sans-serif;color:#1d2430">'
+            f'<div style="max-width:560px;margin:24px auto;border-top:6px solid '
+            f'{color or DEFAULT_COLOR};padding:24px">{logo}'
+            f'<h1 style="font-size:20px;margin:0 0 16px">{escape(subject)}</h1>'
+            f'{paragraphs.replace(chr(10), "<br>")}</div></body></html>')
+    return subject, text, html

@@ -1,0 +1,53 @@
+"""SQL for the e-mail outbox."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+
+def insert(cur, *, organization_id: uuid.UUID, template: str, to_address: str, subject: str,
+           text_body: str, html_body: str) -> uuid.UUID:
+    cur.execute("""
+        INSERT INTO email_outbox (organization_id, template, to_address, subject, text_body,
+                                  html_body)
+        VALUES (%(organization_id)s, %(template)s, %(to_address)s, %(subject)s, %(text_body)s,
+                %(html_body)s)
+        RETURNING id
+    """, {"organization_id": organization_id, "template": template, "to_address": to_address,
+          "subject": subject, "text_body": text_body, "html_body": html_body})
+    return cur.fetchone()["id"]
+
+
+def claim_due(cur, *, limit: int) -> list[dict]:
+    """Pending e-mails that are due, locked for this transaction; rows another run holds are
+    skipped, so two runs never take the same e-mail. Cross-tenant: the sender's transaction."""
+    cur.execute("""
+        SELECT organization_id, id, template, to_address, subject, text_body, html_body, attempts
+          FROM email_outbox
+         WHERE status = 'pending' AND next_attempt_at <= now()
+         ORDER BY next_attempt_at
+         LIMIT %(limit)s
+           FOR UPDATE SKIP LOCKED
+    """, {"limit": limit})
+    return cur.fetchall()
+
+
+def mark_sent(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> None:
+    cur.execute("""
+        UPDATE email_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1,
+               last_error = NULL
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+    """, {"organization_id": organization_id, "id": id})
+
+
+def mark_failed_attempt(cur, *, organization_id: uuid.UUID, id: uuid.UUID, error: str,
+                        retry_at: datetime | None) -> None:
+    """Count the attempt; retry at `retry_at`, or give up (status failed) when it is None."""
+    cur.execute("""
+        UPDATE email_outbox
+           SET attempts = attempts + 1, last_error = %(error)s,
+               status = CASE WHEN %(retry_at)s::timestamptz IS NULL THEN 'failed' ELSE status END,
+               next_attempt_at = COALESCE(%(retry_at)s, next_attempt_at)
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+    """, {"organization_id": organization_id, "id": id, "error": error[:500],
+          "retry_at": retry_at})

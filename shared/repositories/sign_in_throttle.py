@@ -1,0 +1,39 @@
+"""SQL for the sign-in throttle: failure counters by hashed key, in fixed windows. Only inside
+dangerously_cross_tenant_transaction('sign-in throttle')."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+def current(cur, *, key_hash: bytes, window: timedelta) -> dict | None:
+    """The key's counter, when its window is still open."""
+    cur.execute("""
+        SELECT failures, window_started_at + %(window)s AS window_ends_at
+          FROM sign_in_throttle
+         WHERE key_hash = %(key_hash)s AND window_started_at > now() - %(window)s
+    """, {"key_hash": key_hash, "window": window})
+    return cur.fetchone()
+
+
+def record_failure(cur, *, key_hash: bytes, window: timedelta) -> None:
+    """Count a failure: in the open window, or in a new one that starts now."""
+    cur.execute("""
+        INSERT INTO sign_in_throttle AS t (key_hash, failures, window_started_at)
+        VALUES (%(key_hash)s, 1, now())
+        ON CONFLICT (key_hash) DO UPDATE SET
+            failures = CASE WHEN t.window_started_at > now() - %(window)s
+                            THEN t.failures + 1 ELSE 1 END,
+            window_started_at = CASE WHEN t.window_started_at > now() - %(window)s
+                                     THEN t.window_started_at ELSE now() END
+    """, {"key_hash": key_hash, "window": window})
+
+
+def clear(cur, *, key_hash: bytes) -> None:
+    cur.execute("DELETE FROM sign_in_throttle WHERE key_hash = %(key_hash)s",
+                {"key_hash": key_hash})
+
+
+def delete_expired(cur, *, window: timedelta) -> int:
+    cur.execute("DELETE FROM sign_in_throttle WHERE window_started_at < now() - %(window)s",
+                {"window": window})
+    return cur.rowcount

@@ -1,0 +1,52 @@
+"""Sign-in protection: failures are counted per account (organization and e-mail, whether the
+address exists or not, so a lock-out tells nothing) and per source address. Past a threshold
+the answer is 429 with Retry-After until the window ends: the account is locked for a while."""
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timedelta, timezone
+
+from shared import db
+from shared.errors import TooManyRequests
+from shared.repositories import sign_in_throttle
+
+WINDOW = timedelta(minutes=15)
+ACCOUNT_LIMIT = 5      # failures per account in a window
+ADDRESS_LIMIT = 30     # failures per source address in a window, across organizations
+CROSS_TENANT = "sign-in throttle"
+
+
+def account_key(subdomain: str, email: str) -> bytes:
+    return hashlib.sha256(f"account:{subdomain.lower()}:{email.strip().lower()}".encode()).digest()
+
+
+def address_key(source_address: str | None) -> bytes:
+    return hashlib.sha256(f"address:{source_address or 'unknown'}".encode()).digest()
+
+
+def check(cur, keys: list[tuple[bytes, int]]) -> None:
+    """Refuse with 429 while any key is at its limit."""
+    for key_hash, limit in keys:
+        row = sign_in_throttle.current(cur, key_hash=key_hash, window=WINDOW)
+        if row and row["failures"] >= limit:
+            wait = (row["window_ends_at"] - datetime.now(timezone.utc)).total_seconds()
+            raise TooManyRequests("Too many failed sign-ins. Try again later, or reset the "
+                                  "password.", retry_after_seconds=math.ceil(max(wait, 1)))
+
+
+def keys_for(subdomain: str, email: str, source_address: str | None) -> list[tuple[bytes, int]]:
+    return [(account_key(subdomain, email), ACCOUNT_LIMIT),
+            (address_key(source_address), ADDRESS_LIMIT)]
+
+
+def record_failure(keys: list[tuple[bytes, int]]) -> None:
+    with db.dangerously_cross_tenant_transaction(CROSS_TENANT) as cur:
+        for key_hash, _ in keys:
+            sign_in_throttle.record_failure(cur, key_hash=key_hash, window=WINDOW)
+
+
+def record_success(subdomain: str, email: str) -> None:
+    """A successful sign-in clears the account's count (the address's stays)."""
+    with db.dangerously_cross_tenant_transaction(CROSS_TENANT) as cur:
+        sign_in_throttle.clear(cur, key_hash=account_key(subdomain, email))
