@@ -2,10 +2,10 @@
 import azure.functions as func
 
 from functions import (admissions, auth, configuration, cost_models, dashboard, facilities,
-                       maintenance, meta, payers, rates)
+                       maintenance, meta, organization, payers, rates, users)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
-for module in (meta, auth, facilities, payers, rates, cost_models, configuration, admissions,
-               dashboard, maintenance):
+for module in (meta, auth, users, organization, facilities, payers, rates, cost_models,
+               configuration, admissions, dashboard, maintenance):
     app.register_functions(module.bp)

@@ -1,10 +1,18 @@
-"""python -m bench: run every benchmark on a throwaway database, then print the summary."""
+"""python -m bench: run every benchmark on throwaway databases, then print the summary.
+
+    python -m bench                          # all of them (make bench)
+    python -m bench --admissions 20000       # tenant scale with 20,000 other admissions
+    python -m bench --only tenant_scale      # one or more of them
+BENCH_OTHER_ADMISSIONS=N does what --admissions N does (make bench takes no arguments)."""
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
 import time
+
+BENCHMARKS = ("facilities_get", "cold_start", "admissions_create", "tenant_scale")
 
 
 def _load() -> str:
@@ -14,31 +22,76 @@ def _load() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {cores} cores{busy}"
 
 
-def main() -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--admissions", type=int, default=None, metavar="N",
+                        help="other organizations' admissions for tenant_scale (default "
+                             "BENCH_OTHER_ADMISSIONS, else 1,000,000)")
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS),
+                        metavar="NAME", help="run only these: " + ", ".join(BENCHMARKS))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     started = time.perf_counter()
 
-    from bench import cold_start, facilities_get
+    from bench import admissions_create, cold_start, facilities_get, tenant_scale
     from bench.database import throwaway_database
 
+    def on_database(benchmark, *extra):
+        """Each benchmark on a database of its own: tenant_scale's "none" means none."""
+        with throwaway_database() as (target, where):
+            print(f"database: {target.database} on {where}; the functions connect as "
+                  f"{target.app_role}")
+            result = benchmark(target, *extra)
+        print(f"dropped {target.database} and its roles")
+        return result
+
     print(f"python {sys.version.split()[0]}; {_load()}")
-    with throwaway_database() as (target, where):
-        print(f"database: {target.database} on {where}; the functions connect as "
-              f"{target.app_role}")
-        facility = facilities_get.run(target)
-    print(f"dropped {target.database} and its roles")
-    cold = cold_start.run()
+    facility = cold = admission = scale = None
+    if "facilities_get" in args.only:
+        facility = on_database(facilities_get.run)
+    if "cold_start" in args.only:
+        cold = cold_start.run()
+    if "admissions_create" in args.only:
+        admission = on_database(admissions_create.run)
+    if "tenant_scale" in args.only:
+        scale = on_database(tenant_scale.run,
+                            tenant_scale.other_admissions_wanted(args.admissions))
 
     print(f"\n== summary ({time.perf_counter() - started:.0f} s; {_load()}) ==")
-    print(f"facility GET: {facility.ratio:.2f}x floor (endpoint {facility.endpoint_us:.0f} us, "
-          f"floor {facility.floor_us:.0f} us)")
-    print(f"facility GET plans: {facility.plan_summary}")
-    print(f"cold start: function_app import {cold.ratio:.1f}x bare FunctionApp "
-          f"({cold.app_ms:.0f} ms vs {cold.bare_ms:.0f} ms)")
-    print("cold start rule: " + (f"BROKEN, {', '.join(cold.heavy_loaded)} imported"
-                                 if cold.heavy_loaded else "stripe and azure.identity not imported"))
-    return 1 if cold.heavy_loaded else 0
+    if facility:
+        print(f"facility GET: {facility.ratio:.2f}x floor (endpoint {facility.endpoint_us:.0f} us, "
+              f"floor {facility.floor_us:.0f} us)")
+        print(f"facility GET plans: {facility.plan_summary}")
+    if cold:
+        print(f"cold start: function_app import {cold.ratio:.1f}x bare FunctionApp "
+              f"({cold.app_ms:.0f} ms vs {cold.bare_ms:.0f} ms)")
+        print("cold start rule: " + (f"BROKEN, {', '.join(cold.heavy_loaded)} imported"
+                                     if cold.heavy_loaded
+                                     else "stripe and azure.identity not imported"))
+    for case in admission or ():
+        print(f"admission POST ({case.name}): {case.ratio:.2f}x floor (endpoint "
+              f"{case.endpoint_us / 1000:.2f} ms, floor {case.floor_us / 1000:.2f} ms = engine "
+              f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements "
+              f"{case.sql_us / 1000:.2f} ms; the endpoint sends {case.endpoint_statements})")
+    if scale:
+        others = (f"{scale.other_admissions:,} other admissions "
+                  f"({scale.other_organizations:,} organizations)")
+        print(f"dashboard: {scale.dashboard_ratio:.2f}x with {others} "
+              f"({scale.with_others.dashboard_us / 1000:.2f} ms vs "
+              f"{scale.without.dashboard_us / 1000:.2f} ms)")
+        print(f"history: {scale.history_ratio:.2f}x with {others} "
+              f"({scale.with_others.history_us / 1000:.2f} ms vs "
+              f"{scale.without.history_us / 1000:.2f} ms)")
+        print(f"tenant scale load: {scale.other_admissions:,} admissions in "
+              f"{scale.load_seconds:.0f} s (+ {scale.analyze_seconds:.0f} s VACUUM ANALYZE, "
+              f"CHECKPOINT)")
+        print(f"tenant scale plans (with {scale.other_admissions:,}): {scale.plan_summary}")
+    return 1 if cold and cold.heavy_loaded else 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ page), through `local.router.Router(app).dispatch(...)`, measured first with no 
 organization's admissions in the database, then again after loading 1,000,000 admissions of
 ~2,000 other organizations (each with one user, one facility, one payer, one rate), inserted as
 the superuser with INSERT ... SELECT generate_series into the real tables (every index, check
-and foreign key in place, logged), then ANALYZEd.
+and foreign key in place, logged), then VACUUMed and ANALYZEd (as autovacuum would soon do)
+and CHECKPOINTed (so the load's writes are not still draining while the requests are timed).
 
 Row-level security and the explicit organization_id of every query should keep both requests
 at the organization's own size; the ratios show whether they do, and EXPLAIN (ANALYZE, BUFFERS)
@@ -27,7 +28,6 @@ import os
 import random
 import statistics
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -73,6 +73,7 @@ class Result:
     with_others: Timing
     load_seconds: float
     analyze_seconds: float
+    plan_summary: str = ""
     plan_notes: list[str] = field(default_factory=list)
 
     @property
@@ -93,9 +94,10 @@ class Admin:
         self.conn = psycopg2.connect(make_dsn(target.admin_dsn, dbname=target.database))
         self.conn.autocommit = True
 
-    def sql(self, statement: str, params=None) -> list[dict] | None:
+    def sql(self, statement: str, params: dict | None = None) -> list[dict] | None:
+        """Parameters are always interpolated, so a literal % is written %% everywhere."""
         with self.conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            cur.execute(statement, params)
+            cur.execute(statement, params or {})
             return cur.fetchall() if cur.description else None
 
     def close(self) -> None:
@@ -213,7 +215,8 @@ def seed_own(router, admin: Admin) -> Organization:
         ON CONFLICT (organization_id, year)
         DO UPDATE SET last_value = GREATEST(case_number_counters.last_value, EXCLUDED.last_value)
     """, {"org": org.organization_id})
-    admin.sql("ANALYZE")
+    admin.sql("VACUUM (ANALYZE)")
+    admin.sql("CHECKPOINT")
     return org
 
 
@@ -230,7 +233,7 @@ OTHER_EVALUATION = json.dumps({
 def load_others(admin: Admin, admissions: int) -> tuple[int, float, float]:
     """`admissions` admissions of up to OTHER_ORGANIZATIONS other organizations, each with one
     user, facility, payer and per diem rate, over the last twelve months. Returns (organizations,
-    seconds to insert, seconds to ANALYZE)."""
+    seconds to insert, seconds to VACUUM (ANALYZE) and CHECKPOINT)."""
     organizations = max(1, min(OTHER_ORGANIZATIONS, admissions))
     started = time.perf_counter()
     admin.sql("DROP TABLE IF EXISTS bench_others")
@@ -287,12 +290,16 @@ def load_others(admin: Admin, admissions: int) -> tuple[int, float, float]:
                o.usr, a.received, a.received
           FROM bench_others o
           CROSS JOIN LATERAL (
-              SELECT i, now() - random() * interval '365 days' + o.n * interval '0' AS received
+              SELECT i, now() - random() * interval '365 days' AS received
                 FROM generate_series(1, o.admissions) i) a
     """, {"evaluation": OTHER_EVALUATION})
     loaded = time.perf_counter()
+    # ANALYZE for the planner; VACUUM too, as autovacuum would do soon after such a load (it
+    # would otherwise start during the measurement); a CHECKPOINT so the load's dirty pages are
+    # not being written out while the requests are timed.
     for table in ("organizations", "users", "facilities", "payers", "rates", "admissions"):
-        admin.sql(f"ANALYZE {table}")
+        admin.sql(f"VACUUM (ANALYZE) {table}")
+    admin.sql("CHECKPOINT")
     return organizations, loaded - started, time.perf_counter() - loaded
 
 
@@ -322,6 +329,10 @@ def _runner(router, org: Organization, url: str):
     return run
 
 
+def _load() -> str:
+    return "load average {:.1f}".format(os.getloadavg()[0])
+
+
 def measure(router, org: Organization) -> Timing:
     """Median microseconds of each request, interleaved in blocks, after a warm-up."""
     from shared import db
@@ -349,15 +360,27 @@ def _check(router, org: Organization) -> str:
 
 # --- plans ---------------------------------------------------------------------------------
 
+MONTHLY = "dashboard monthly figures (dashboard.monthly_figures)"
+PAYER_MIX = "dashboard payer mix (dashboard.monthly_payer_mix)"
+LIST = "history (admissions.list_page)"
+SESSION = "session lookup (sessions.find_caller), every request"
+ONE_MONTH = "dashboard monthly figures of GET /api/dashboard?months=1"
+MAIN_PLANS = (MONTHLY, PAYER_MIX, LIST)
+SHORT = {MONTHLY: "dashboard figures", PAYER_MIX: "dashboard payer mix", LIST: "history",
+         ONE_MONTH: "dashboard figures ?months=1"}
+
+
 def recorded_queries(router, target: Provisioned, org: Organization) -> dict[str, tuple]:
-    """The dashboard's two aggregate queries and the history query, as the endpoints send them,
-    with tenant_transaction's first statement."""
+    """The dashboard's two aggregate queries and the history query as the endpoints send them,
+    with tenant_transaction's first statement; also the session lookup, and the dashboard's
+    monthly figures over one month (a date bound that excludes most of the organization's rows)."""
+    sent = {}
     with _recording(target.app_dsn) as conn:
-        assert router.dispatch("GET", DASHBOARD, org.headers).status_code == 200
-        dashboard = list(conn.statements)
-        del conn.statements[:]
-        assert router.dispatch("GET", HISTORY, org.headers).status_code == 200
-        history = list(conn.statements)
+        for url in (DASHBOARD, HISTORY, DASHBOARD + "?months=1"):
+            del conn.statements[:]
+            response = router.dispatch("GET", url, org.headers)
+            assert response.status_code == 200, (url, response.status_code)
+            sent[url] = list(conn.statements)
 
     def one(statements, *needles):
         found = [s for s in statements if all(n in " ".join(s[0].split()) for n in needles)]
@@ -365,21 +388,24 @@ def recorded_queries(router, target: Provisioned, org: Organization) -> dict[str
             raise RuntimeError(f"{len(found)} statements contain {needles}")
         return found[0]
 
+    dashboard = sent[DASHBOARD]
+    if "set_config('app.organization_id'" not in dashboard[0][0]:
+        raise RuntimeError("the dashboard's first statement is not tenant_transaction's")
     return {
         "first": dashboard[0],
-        "dashboard monthly figures (dashboard.monthly_figures)":
-            one(dashboard, "FROM admissions", "GROUPING SETS ((1), (1, facility_id))"),
-        "dashboard payer mix (dashboard.monthly_payer_mix)":
-            one(dashboard, "FROM admissions a", "JOIN payers p"),
-        "history (admissions.list_page)":
-            one(history, "FROM admissions", "ORDER BY referral_received_at DESC"),
+        MONTHLY: one(dashboard, "FROM admissions", "GROUPING SETS ((1), (1, facility_id))"),
+        PAYER_MIX: one(dashboard, "FROM admissions a", "JOIN payers p"),
+        LIST: one(sent[HISTORY], "FROM admissions", "ORDER BY referral_received_at DESC"),
+        SESSION: one(dashboard, "FROM sessions s"),
+        ONE_MONTH: one(sent[DASHBOARD + "?months=1"], "FROM admissions",
+                       "GROUPING SETS ((1), (1, facility_id))"),
     }
 
 
 def explain(target: Provisioned, queries: dict[str, tuple]) -> dict[str, list[str]]:
     """EXPLAIN (ANALYZE, BUFFERS) as the app role inside a transaction where tenant_transaction's
-    set_config has run; rolled back. Each query once before, so the plan is of a warm cache as
-    the measured requests were."""
+    set_config has run; rolled back. Each query runs once before, so the plan is of a warm cache
+    as the measured requests were."""
     first, first_vars = queries["first"]
     conn = psycopg2.connect(target.app_dsn)
     plans = {}
@@ -399,31 +425,51 @@ def explain(target: Provisioned, queries: dict[str, tuple]) -> dict[str, list[st
     return plans
 
 
-def _key_lines(lines: list[str]) -> list[str]:
-    keep = ("Scan", "Index Cond", "Buffers: shared", "Execution Time", "Sort Method", "Join",
-            "Aggregate", "Limit", "Rows Removed")
-    return [line.strip() for line in lines if any(k in line for k in keep)]
-
-
 def _summary(lines: list[str]) -> str:
-    text = "\n".join(lines)
-    scans = sorted({line.strip().split("  (")[0].lstrip("-> ").strip() for line in lines
-                    if " Scan " in line and " on " in line})
+    """The scans (index conditions shortened), the top node's buffers, the execution time."""
+    scans = []
+    for i, line in enumerate(lines):
+        if " Scan " in line and " on " in line:
+            scan = line.strip().removeprefix("->").strip().split("  (")[0]
+            follow = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if follow.startswith("Index Cond:") and "referral_received_at" in follow:
+                scan += " (Index Cond on organization_id AND referral_received_at)"
+            scans.append(scan)
     top = next((line.split("Buffers: ")[1] for line in lines if "Buffers: shared" in line), "?")
     executed = next((line.split(": ")[1] for line in lines if "Execution Time" in line), "?")
-    return f"{'; '.join(scans)}; buffers {top}; {executed}" + (
-        "" if INDEX in text else f"; {INDEX} NOT used")
+    return f"{'; '.join(scans)}; buffers {top}; execution {executed}"
 
 
-def _plan_notes(plans: dict[str, list[str]]) -> list[str]:
+def _indexes(lines: list[str]) -> list[str]:
+    names = set()
+    for line in lines:
+        if "Bitmap Index Scan on " in line:
+            names.add(line.split("Bitmap Index Scan on ")[1].split()[0])
+        elif "Index Scan using " in line or "Index Only Scan using " in line:
+            names.add(line.split(" using ")[1].split()[0])
+    return sorted(names)
+
+
+def plan_summary(plans: dict[str, list[str]]) -> str:
+    """Which admissions index each query uses, and whether any scans the table."""
+    parts = []
+    for name, short in SHORT.items():
+        lines = plans[name]
+        used = [i for i in _indexes(lines) if i.startswith("admissions")]
+        seq = any("Seq Scan on admissions" in line for line in lines)
+        parts.append(f"{short} " + ", ".join(used + (["SEQ SCAN"] if seq else []) or ["?"]))
+    return "; ".join(parts)
+
+
+def _plan_notes(plans: dict[str, list[str]], wanted: int) -> list[str]:
     notes = []
-    for name, lines in plans.items():
-        text = "\n".join(lines)
-        for line in lines:
-            if "Seq Scan on admissions" in line:
-                notes.append(f"{name}: sequential scan of admissions")
-        if INDEX not in text:
-            notes.append(f"{name}: {INDEX} not used")
+    for name in MAIN_PLANS:
+        lines = plans[name]
+        if any("Seq Scan on admissions" in line for line in lines):
+            notes.append(f"{name}: sequential scan of admissions with {wanted:,} others")
+        if INDEX not in _indexes(lines):
+            notes.append(f"{name}: {INDEX} not chosen; the planner uses "
+                         + ", ".join(_indexes(lines) or ["no index"]))
     return notes
 
 
@@ -455,40 +501,48 @@ def run(target: Provisioned, other_admissions: int | None = None) -> Result:
               f"interleaved blocks of {PER_BLOCK}")
         without = measure(router, org)
         print(f"without other admissions: dashboard median {without.dashboard_us / 1000:.2f} ms, "
-              f"history median {without.history_us / 1000:.2f} ms")
+              f"history median {without.history_us / 1000:.2f} ms ({_load()})")
 
         print(f"\nloading {wanted:,} admissions of other organizations (INSERT ... SELECT "
               "generate_series, as the superuser, into the real tables)...", flush=True)
         organizations, load_s, analyze_s = load_others(admin, wanted)
         after = counts(admin, org)
-        print(f"loaded in {load_s:.1f} s, ANALYZE {analyze_s:.1f} s: {after['organizations']} "
-              f"organizations, {after['admissions']:,} admissions ({after['admissions_size']}), "
+        print(f"loaded in {load_s:.1f} s, then VACUUM (ANALYZE) and CHECKPOINT in "
+              f"{analyze_s:.1f} s: {after['organizations']} organizations, "
+              f"{after['admissions']:,} admissions ({after['admissions_size']}), "
               f"{after['own']} of them the organization's")
         print(_check(router, org))
         with_others = measure(router, org)
         print(f"with {wanted:,} other admissions: dashboard median "
               f"{with_others.dashboard_us / 1000:.2f} ms, history median "
-              f"{with_others.history_us / 1000:.2f} ms")
-        print(f"ratios with / without: dashboard {with_others.dashboard_us / without.dashboard_us:.2f}x, "
-              f"history {with_others.history_us / without.history_us:.2f}x")
+              f"{with_others.history_us / 1000:.2f} ms ({_load()})")
+        print(f"ratios with / without: dashboard "
+              f"{with_others.dashboard_us / without.dashboard_us:.2f}x, history "
+              f"{with_others.history_us / without.history_us:.2f}x")
 
         plans = explain(target, queries)
         print(f"\nplans with {wanted:,} other admissions, as the app role inside a tenant "
               f"transaction (app.organization_id = {org.organization_id}):")
-        for name, lines in plans.items():
+        for name in MAIN_PLANS:
             print(f"-- {name}")
-            for line in lines:
+            for line in plans[name]:
                 print("   " + line)
-        print("\nthe same queries without other admissions (before the load), in short:")
+        print("\nin short, without other admissions (before the load):")
         for name, lines in plans_without.items():
             print(f"  {name}: {_summary(lines)}")
-        print(f"with {wanted:,}, in short:")
+        print(f"in short, with {wanted:,} other admissions:")
         for name, lines in plans.items():
             print(f"  {name}: {_summary(lines)}")
-        notes = _plan_notes(plans)
+        notes = _plan_notes(plans, wanted)
         for note in notes:
             print("NOTE: " + note)
+        if INDEX in "\n".join(plans[ONE_MONTH]) and any(INDEX not in "\n".join(plans[n])
+                                                          for n in (MONTHLY, PAYER_MIX)):
+            notes.append(f"the dashboard uses {INDEX} when its date bound is selective "
+                         "(?months=1); over 12 months every row of the organization qualifies, "
+                         "so any index leading with organization_id serves it")
+            print("NOTE: " + notes[-1])
     finally:
         admin.close()
     return Result(wanted, organizations, after["own"], without, with_others, load_s, analyze_s,
-                  notes)
+                  plan_summary(plans), notes)

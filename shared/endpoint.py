@@ -48,6 +48,7 @@ class EndpointSpec:
     tag: str
     errors: tuple[int, ...]
     content_type: str = "application/json"
+    raw_body: tuple[str, ...] = ()  # media types of a non-JSON body, handed over as bytes
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Context:
     path: Any = None
     query: Any = None
     body: Any = None
+    raw_body: bytes = b""
     caller: Caller | None = None
     cursor: Any = None
     headers: dict = field(default_factory=dict)
@@ -103,10 +105,13 @@ def _inputs(req: func.HttpRequest, spec: EndpointSpec, ctx: Context) -> None:
         ctx.path = _parse(spec.path, dict(req.route_params), "path")
     if spec.query:
         ctx.query = _parse(spec.query, dict(req.params), "query")
-    if spec.body:
+    if spec.body or spec.raw_body:
         body = req.get_body() or b""
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES // 1024} KB.")
+        if spec.raw_body:
+            ctx.raw_body = body
+            return
         if not body.strip():
             raise BadRequest("This request needs a JSON body.")
         ctx.body = _parse(spec.body, body, "body")
@@ -115,7 +120,9 @@ def _inputs(req: func.HttpRequest, spec: EndpointSpec, ctx: Context) -> None:
 def _respond(result, spec: EndpointSpec, request_id: str) -> func.HttpResponse:
     headers = {"X-Request-Id": request_id, "Cache-Control": "no-store"}
     if isinstance(result, func.HttpResponse):
-        result.headers.update(headers)
+        for name, value in headers.items():
+            if name not in result.headers:
+                result.headers[name] = value
         return result
     if result is None:
         return func.HttpResponse(status_code=204 if spec.status == 200 else spec.status,
@@ -129,14 +136,15 @@ def endpoint(*, summary: str, tag: str, role: Role | None = Role.viewer,
              path: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
              body: type[BaseModel] | None = None, response: type | None = None,
              status: int = 200, errors: tuple[int, ...] = (),
-             content_type: str = "application/json") -> Callable:
+             content_type: str = "application/json",
+             raw_body: tuple[str, ...] = ()) -> Callable:
     """Wrap a handler `(ctx: Context) -> model | None` as an Azure Functions HTTP function.
 
     role=None makes the endpoint public: no session is read and no transaction is opened, so
     its service opens the transaction it needs (signup, sign-in)."""
     spec = EndpointSpec(summary=summary, role=role, path=path, query=query, body=body,
                         response=response, status=status, tag=tag, errors=errors,
-                        content_type=content_type)
+                        content_type=content_type, raw_body=raw_body)
 
     def decorate(handler: Callable[[Context], Any]) -> Callable:
         # A fresh function with the signature the Functions worker indexes: one `req` binding.

@@ -59,11 +59,13 @@ class Unprocessable(ProblemError):
     status, title, slug = 422, "Unprocessable Content", "validation"
 
     @classmethod
-    def for_fields(cls, errors: dict[str, str], location: str = "body") -> "Unprocessable":
+    def for_fields(cls, errors: dict[str, str | list[str]],
+                   location: str = "body") -> "Unprocessable":
         """A 422 naming each field with what is wrong with it (rules the models cannot see)."""
         return cls("Some fields are missing or invalid.", errors=[
             {"location": location, "field": field, "message": message, "type": "value_error"}
-            for field, message in errors.items()])
+            for field, messages in errors.items()
+            for message in ([messages] if isinstance(messages, str) else messages)])
 
 
 class TooManyRequests(ProblemError):

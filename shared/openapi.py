@@ -94,13 +94,21 @@ def _operation(registered, spec, refs: dict) -> dict:
         operation["description"] = f"Needs the {spec.role.value} role or higher."
     else:
         operation["security"] = []
+    if spec.raw_body:
+        operation["requestBody"] = {"required": True, "content": {
+            kind: {"schema": {"type": "string", "format": "binary"}} for kind in spec.raw_body}}
     if spec.body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": refs[(spec.body, "validation")]}}}
     if spec.status >= 400:  # an endpoint that only ever answers with this problem
         operation["responses"][str(spec.status)] = _problem(spec.status)
         return operation
-    if spec.response is not None:
+    if spec.content_type.startswith("image/"):
+        operation["responses"][str(spec.status)] = {
+            "description": spec.summary, "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in spec.content_type.split(",")}}
+    elif spec.response is not None:
         operation["responses"][str(spec.status)] = {
             "description": spec.summary,
             "content": {spec.content_type: {"schema": refs.get(
@@ -111,7 +119,7 @@ def _operation(registered, spec, refs: dict) -> dict:
     statuses = set(spec.errors) | {503}
     if spec.role is not None:
         statuses |= {401, 403}
-    if spec.body is not None or spec.query is not None:
+    if spec.body is not None or spec.query is not None or spec.raw_body:
         statuses |= {400, 422}
     if spec.path is not None:
         statuses |= {404}

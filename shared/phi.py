@@ -11,9 +11,9 @@ PATTERNS: dict[str, re.Pattern] = {
     "a phone number": re.compile(
         r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\b\d{3})[\s.-]?\d{3}[\s.-]\d{4}\b"),
     "a full date": re.compile(
-        r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{1,2}-\d{1,2}\b"
-        rf"|\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
-        rf"|\b\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}\b", re.I),
+        r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b"
+        rf"|\b{_MONTHS}[\s/.-]*\d{{1,2}}(?:st|nd|rd|th)?,?[\s/.-]*\d{{4}}\b"
+        rf"|\b\d{{1,2}}(?:st|nd|rd|th)?[\s/.-]*(?:of\s+)?{_MONTHS}[\s/.,-]*\d{{4}}\b", re.I),
     "a long number (record or account number)": re.compile(r"\d(?:[\s-]?\d){5,}"),
     "an identifier label (name, DOB, MRN, SSN, address)": re.compile(
         r"\b(?:dob|d\.o\.b|mrn|ssn|medical record|date of birth|born|patient name|name:|"

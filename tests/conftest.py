@@ -39,8 +39,9 @@ def use_database(target: Provisioned) -> None:
 
 
 @pytest.fixture(scope="session")
-def database():
+def database(tmp_path_factory):
     """The run's database, migrated, with its owner and app roles."""
+    os.environ["EMAIL_FILE_DIR"] = str(tmp_path_factory.mktemp("mail"))
     admin_url, server = _admin_url()
     run = secrets.token_hex(4)
     target = provision(admin_url, database=f"snf_test_{run}", owner_role=f"snf_test_owner_{run}",

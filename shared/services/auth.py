@@ -4,20 +4,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from shared import audit, db
-from shared.errors import Unauthorized
-from shared.models.auth import LoginIn, MeOut, SessionOut, SignupIn
+from shared import audit, db, passwords, subdomains
+from shared.errors import Unauthorized, Unprocessable
+from shared.models.auth import (LoginIn, MeOut, PasswordChangeIn, SessionOut, SignupIn,
+                                SubdomainAvailability)
 from shared.models.organizations import OrganizationPublic
 from shared.models.users import Role, UserPublic
 from shared.repositories import organizations, sessions, users
 from shared.security import hash_password, new_session_token, token_hash, verify_password
+from shared.services import email, throttle
 from shared.settings import get_settings
 from shared.tenancy import Actor, Caller
 
 WRONG_CREDENTIALS = "The subdomain, e-mail or password is not right."
 
 
-def _open_session(cur, actor: Actor, organization: dict, user: dict) -> SessionOut:
+def open_session(cur, actor: Actor, organization: dict, user: dict) -> SessionOut:
     token = new_session_token(actor.organization_id)
     expires_at = datetime.now(timezone.utc) + timedelta(hours=get_settings().session_ttl_hours)
     session = sessions.insert(cur, organization_id=actor.organization_id, user_id=user["id"],
@@ -50,26 +52,33 @@ def signup(data: SignupIn, *, source_address: str | None, request_id: str) -> Se
                      changes={"name": data.organization_name, "subdomain": data.subdomain})
         audit.record(cur, actor, action="user.create", object_type="user",
                      object_id=owner["id"], changes={"role": Role.owner.value})
-        return _open_session(cur, actor, organization, owner)
+        email.enqueue(cur, organization_id, "welcome", data.email, {
+            "link": email.link("/"), "trial_days": str(get_settings().trial_days)})
+        return open_session(cur, actor, organization, owner)
 
 
 def login(data: LoginIn, *, source_address: str | None, request_id: str) -> SessionOut:
     """Sign in with subdomain, e-mail and password. Every wrong combination gets the same
-    answer after the same work (one argon2 verification), so nothing tells which part was
-    wrong or whether an address exists."""
-    with db.dangerously_cross_tenant_transaction("sign-in lookup") as cur:
+    answer after the same work (one argon2 verification, one throttle update), so nothing
+    tells which part was wrong or whether an address exists. Too many failures for the
+    account or the source address: 429 until the window ends."""
+    keys = throttle.keys_for(data.subdomain, data.email, source_address)
+    with db.dangerously_cross_tenant_transaction(throttle.CROSS_TENANT) as cur:
+        throttle.check(cur, keys)
         organization_id = organizations.find_id_by_subdomain(cur, subdomain=data.subdomain)
-    if organization_id is None:
-        verify_password(None, data.password)
+    user = None
+    if organization_id is not None:
+        with db.tenant_transaction(organization_id) as cur:
+            user = users.find_for_sign_in(cur, organization_id=organization_id, email=data.email)
+    if not verify_password(user["password_hash"] if user else None, data.password):
+        throttle.record_failure(keys)
         raise Unauthorized(WRONG_CREDENTIALS)
+    throttle.record_success(data.subdomain, data.email)
     with db.tenant_transaction(organization_id) as cur:
-        user = users.find_for_sign_in(cur, organization_id=organization_id, email=data.email)
-        if not verify_password(user["password_hash"] if user else None, data.password):
-            raise Unauthorized(WRONG_CREDENTIALS)
         users.mark_signed_in(cur, organization_id=organization_id, user_id=user["id"])
         organization = organizations.get(cur, organization_id=organization_id)
         actor = Actor(organization_id, user["id"], source_address, request_id)
-        return _open_session(cur, actor, organization, user)
+        return open_session(cur, actor, organization, user)
 
 
 def logout(cur, actor: Actor, caller: Caller) -> None:
@@ -79,8 +88,37 @@ def logout(cur, actor: Actor, caller: Caller) -> None:
                  object_id=caller.session_id)
 
 
+def change_password(cur, actor: Actor, caller: Caller, data: PasswordChangeIn) -> None:
+    """Check the current password, set the new one, and sign out every other session."""
+    user = users.lock(cur, organization_id=caller.organization_id, user_id=caller.user_id)
+    if not verify_password(user["password_hash"], data.current_password):
+        raise Unprocessable.for_fields({"current_password": "is not right"})
+    organization = organizations.get(cur, organization_id=caller.organization_id)
+    found = passwords.personal_problems(data.new_password, email=user["email"],
+                                        subdomain=organization["subdomain"])
+    if found:
+        raise Unprocessable.for_fields({"new_password": found})
+    users.set_password(cur, organization_id=caller.organization_id, user_id=caller.user_id,
+                       password_hash=hash_password(data.new_password))
+    revoked = sessions.revoke_all(cur, organization_id=caller.organization_id,
+                                  user_id=caller.user_id, except_session_id=caller.session_id)
+    audit.record(cur, actor, action="user.password_change", object_type="user",
+                 object_id=caller.user_id, changes={"other_sessions_revoked": revoked})
+
+
 def me(cur, caller: Caller) -> MeOut:
     organization = organizations.get(cur, organization_id=caller.organization_id)
     user = users.get(cur, organization_id=caller.organization_id, user_id=caller.user_id)
     return MeOut(organization=OrganizationPublic.model_validate(organization),
                  user=UserPublic.model_validate(user))
+
+
+def subdomain_availability(subdomain: str) -> SubdomainAvailability:
+    """Whether signup would take this subdomain now (the signup page asks as the user types)."""
+    normalized = subdomains.normalize(subdomain)
+    problem = subdomains.problem_with(normalized)
+    if problem is None:
+        with db.dangerously_cross_tenant_transaction("subdomain availability") as cur:
+            if organizations.find_id_by_subdomain(cur, subdomain=normalized) is not None:
+                problem = "is taken"
+    return SubdomainAvailability(subdomain=normalized, available=problem is None, reason=problem)

@@ -66,7 +66,7 @@ def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classific
 def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
              referral: ReferralIn) -> tuple[Evaluation, dict]:
     """The evaluation of the referral at this facility, and the rate it used."""
-    when = received_at(referral)
+    when = received_at(referral).astimezone(timezone.utc)
     rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
                           payer_id=payer["id"], on=when.astimezone(timezone.utc).date())
     if rate is None:

@@ -5,7 +5,8 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from shared import db
-from shared.repositories import organizations, sessions
+from shared.repositories import organizations, sessions, sign_in_throttle
+from shared.services import throttle
 
 log = logging.getLogger(__name__)
 KEEP_ENDED_SESSIONS = timedelta(days=7)
@@ -21,5 +22,7 @@ def purge_ended_sessions() -> int:
         with db.tenant_transaction(organization_id) as cur:
             removed += sessions.delete_ended(cur, organization_id=organization_id,
                                              ended_before=before)
+    with db.dangerously_cross_tenant_transaction(throttle.CROSS_TENANT) as cur:
+        sign_in_throttle.delete_expired(cur, window=throttle.WINDOW)
     log.info("purged %d ended sessions across %d organizations", removed, len(organization_ids))
     return removed

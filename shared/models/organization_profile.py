@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from shared.models.common import Input, Name, Output
+from shared.models.organizations import OrganizationPublic
+
+Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f5f8b"])]
+
+
+class OrganizationProfile(OrganizationPublic):
+    primary_color: str | None
+    logo_url: str | None = Field(description="Public address of the logo, or null.")
+
+
+class OrganizationUpdate(Input):
+    name: Name | None = None
+    primary_color: Color | None = Field(default=None, description="#rrggbb; null removes it.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class Branding(Output):
+    name: str
+    subdomain: str
+    primary_color: str | None
+    logo_url: str | None

@@ -1,0 +1,80 @@
+"""Invitations: an owner or admin invites by e-mail with a role; the invitee chooses a password
+through a single-use link that expires, and is signed in."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from shared import audit, db, passwords
+from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from shared.models.auth import InvitationAcceptIn, InvitationIn, InvitationPublic, SessionOut
+from shared.repositories import invitations, organizations, users
+from shared.security import hash_password, new_session_token, organization_of_token, token_hash
+from shared.services import auth, email
+from shared.services.users import check_can_grant
+from shared.tenancy import Actor, Caller
+
+VALID_FOR = timedelta(days=7)
+INVALID_LINK = "This link is not valid any more. Ask for a new invitation."
+
+
+def invite(cur, actor: Actor, caller: Caller, data: InvitationIn) -> InvitationPublic:
+    check_can_grant(caller, data.role)
+    if users.find_by_email(cur, organization_id=actor.organization_id, email=data.email):
+        raise Conflict("Someone in this organization already has this e-mail address.")
+    token = new_session_token(actor.organization_id)
+    expires_at = datetime.now(timezone.utc) + VALID_FOR
+    row = invitations.insert(cur, organization_id=actor.organization_id, email=data.email,
+                             role=data.role.value, token_hash=token_hash(token),
+                             invited_by=actor.user_id, expires_at=expires_at)
+    inviter = users.get(cur, organization_id=actor.organization_id, user_id=actor.user_id)
+    email.enqueue(cur, actor.organization_id, "invitation", data.email, {
+        "inviter": inviter["email"], "role": data.role.value,
+        "expires": f"{expires_at:%B %d, %Y %H:%M} UTC",
+        "link": email.link(f"/#accept-invitation={token}")})
+    audit.record(cur, actor, action="invitation.create", object_type="invitation",
+                 object_id=row["id"], changes={"role": data.role.value})
+    return InvitationPublic.model_validate(row)
+
+
+def list_open(cur, organization_id: uuid.UUID) -> list[InvitationPublic]:
+    return [InvitationPublic.model_validate(r)
+            for r in invitations.list_open(cur, organization_id=organization_id)]
+
+
+def revoke(cur, actor: Actor, invitation_id: uuid.UUID) -> None:
+    if invitations.get(cur, organization_id=actor.organization_id, id=invitation_id) is None:
+        raise NotFound("No invitation with this id.")
+    if invitations.revoke(cur, organization_id=actor.organization_id, id=invitation_id):
+        audit.record(cur, actor, action="invitation.revoke", object_type="invitation",
+                     object_id=invitation_id)
+
+
+def accept(data: InvitationAcceptIn, *, source_address: str | None,
+           request_id: str) -> SessionOut:
+    """Create the invited user with the chosen password and sign them in. The token names its
+    organization; the lookup of its hash in that organization's transaction proves it."""
+    organization_id = organization_of_token(data.token)
+    if organization_id is None:
+        raise Unauthorized(INVALID_LINK)
+    password_hash = hash_password(data.password)
+    with db.tenant_transaction(organization_id) as cur:
+        invitation = invitations.take_open(cur, organization_id=organization_id,
+                                           token_hash=token_hash(data.token))
+        if invitation is None:
+            raise Unauthorized(INVALID_LINK)
+        organization = organizations.get(cur, organization_id=organization_id)
+        found = passwords.personal_problems(data.password, email=invitation["email"],
+                                            subdomain=organization["subdomain"])
+        if found:
+            raise Unprocessable.for_fields({"password": found})
+        if users.find_by_email(cur, organization_id=organization_id, email=invitation["email"]):
+            raise Conflict("Someone in this organization already has this e-mail address.")
+        user = users.insert(cur, organization_id=organization_id, email=invitation["email"],
+                            password_hash=password_hash, role=invitation["role"])
+        actor = Actor(organization_id, user["id"], source_address, request_id)
+        audit.record(cur, actor, action="invitation.accept", object_type="invitation",
+                     object_id=invitation["id"], changes={"role": invitation["role"]})
+        audit.record(cur, actor, action="user.create", object_type="user", object_id=user["id"],
+                     changes={"role": invitation["role"]})
+        return auth.open_session(cur, actor, organization, user)

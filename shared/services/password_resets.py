@@ -1,0 +1,63 @@
+"""Password reset by e-mail: the same answer whether the address exists or not; a single-use
+link that expires; the new password signs out every session."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from shared import audit, db, passwords
+from shared.errors import Unauthorized, Unprocessable
+from shared.models.auth import PasswordResetIn, PasswordResetRequestIn
+from shared.repositories import invitations, organizations, sessions, users
+from shared.security import hash_password, new_session_token, organization_of_token, token_hash
+from shared.services import email
+from shared.tenancy import Actor
+
+VALID_FOR = timedelta(hours=1)
+INVALID_LINK = "This reset link is not valid any more. Ask for a new one."
+
+
+def request_reset(data: PasswordResetRequestIn, *, source_address: str | None,
+                  request_id: str) -> None:
+    """Queue a reset e-mail when the account exists; say nothing either way."""
+    with db.dangerously_cross_tenant_transaction("password reset lookup") as cur:
+        organization_id = organizations.find_id_by_subdomain(cur, subdomain=data.subdomain)
+    if organization_id is None:
+        return
+    with db.tenant_transaction(organization_id) as cur:
+        user = users.find_for_sign_in(cur, organization_id=organization_id, email=data.email)
+        if user is None:
+            return
+        token = new_session_token(organization_id)
+        expires_at = datetime.now(timezone.utc) + VALID_FOR
+        invitations.insert_reset(cur, organization_id=organization_id, user_id=user["id"],
+                                 token_hash=token_hash(token), expires_at=expires_at)
+        email.enqueue(cur, organization_id, "password_reset", user["email"], {
+            "expires": f"{expires_at:%B %d, %Y %H:%M} UTC",
+            "link": email.link(f"/#reset-password={token}")})
+        audit.record(cur, Actor(organization_id, user["id"], source_address, request_id),
+                     action="user.password_reset_request", object_type="user",
+                     object_id=user["id"])
+
+
+def reset(data: PasswordResetIn, *, source_address: str | None, request_id: str) -> None:
+    organization_id = organization_of_token(data.token)
+    if organization_id is None:
+        raise Unauthorized(INVALID_LINK)
+    password_hash = hash_password(data.new_password)
+    with db.tenant_transaction(organization_id) as cur:
+        taken = invitations.take_reset(cur, organization_id=organization_id,
+                                       token_hash=token_hash(data.token))
+        if taken is None:
+            raise Unauthorized(INVALID_LINK)
+        user = users.get(cur, organization_id=organization_id, user_id=taken["user_id"])
+        organization = organizations.get(cur, organization_id=organization_id)
+        found = passwords.personal_problems(data.new_password, email=user["email"],
+                                            subdomain=organization["subdomain"])
+        if found:
+            raise Unprocessable.for_fields({"new_password": found})
+        users.set_password(cur, organization_id=organization_id, user_id=user["id"],
+                           password_hash=password_hash)
+        revoked = sessions.revoke_all(cur, organization_id=organization_id, user_id=user["id"])
+        audit.record(cur, Actor(organization_id, user["id"], source_address, request_id),
+                     action="user.password_reset", object_type="user", object_id=user["id"],
+                     changes={"sessions_revoked": revoked})
