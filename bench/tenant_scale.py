@@ -62,6 +62,7 @@ def other_admissions_wanted(argument: int | None = None) -> int:
 class Timing:
     dashboard_us: float
     history_us: float
+    control_us: float          # GET /api/facilities/{id}: no admission read; shows the drift
 
 
 @dataclass
@@ -83,6 +84,12 @@ class Result:
     @property
     def history_ratio(self) -> float:
         return self.with_others.history_us / self.without.history_us
+
+    @property
+    def control_ratio(self) -> float:
+        """The machine's drift between the two states (other sessions, caches, the load's
+        after-effects), as seen by a request that reads no admission."""
+        return self.with_others.control_us / self.without.control_us
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -334,18 +341,21 @@ def _load() -> str:
 
 
 def measure(router, org: Organization) -> Timing:
-    """Median microseconds of each request, interleaved in blocks, after a warm-up."""
+    """Median microseconds of each request, interleaved in blocks (rotating the order), after a
+    warm-up; with the control request that reads no admission."""
     from shared import db
     db.close_pool()
-    dashboard, history = _runner(router, org, DASHBOARD), _runner(router, org, HISTORY)
-    dashboard(WARMUP, [])
-    history(WARMUP, [])
-    dashboard_ns, history_ns = [], []
+    runs = [(_runner(router, org, url), []) for url in (DASHBOARD, HISTORY, _control(org))]
+    for run, _ in runs:
+        run(WARMUP, [])
     for block in range(BLOCKS):
-        order = ((dashboard, dashboard_ns), (history, history_ns))
-        for run, samples in (order if block % 2 == 0 else order[::-1]):
+        for run, samples in runs[block % 3:] + runs[:block % 3]:
             run(PER_BLOCK, samples)
-    return Timing(statistics.median(dashboard_ns) / 1000, statistics.median(history_ns) / 1000)
+    return Timing(*(statistics.median(samples) / 1000 for _, samples in runs))
+
+
+def _control(org: Organization) -> str:
+    return f"/api/facilities/{org.facilities[0]['id']}"
 
 
 def _check(router, org: Organization) -> str:
@@ -498,10 +508,12 @@ def run(target: Provisioned, other_admissions: int | None = None) -> Result:
         plans_without = explain(target, queries)
         total = BLOCKS * PER_BLOCK
         print(f"timing: {WARMUP} warm-up requests each, then {total} each in {BLOCKS} "
-              f"interleaved blocks of {PER_BLOCK}")
+              f"interleaved blocks of {PER_BLOCK}, with a control request that reads no "
+              f"admission: GET {_control(org).replace(str(org.facilities[0]['id']), '{id}')}")
         without = measure(router, org)
         print(f"without other admissions: dashboard median {without.dashboard_us / 1000:.2f} ms, "
-              f"history median {without.history_us / 1000:.2f} ms ({_load()})")
+              f"history median {without.history_us / 1000:.2f} ms, control "
+              f"{without.control_us / 1000:.2f} ms ({_load()})")
 
         print(f"\nloading {wanted:,} admissions of other organizations (INSERT ... SELECT "
               "generate_series, as the superuser, into the real tables)...", flush=True)
@@ -515,10 +527,15 @@ def run(target: Provisioned, other_admissions: int | None = None) -> Result:
         with_others = measure(router, org)
         print(f"with {wanted:,} other admissions: dashboard median "
               f"{with_others.dashboard_us / 1000:.2f} ms, history median "
-              f"{with_others.history_us / 1000:.2f} ms ({_load()})")
+              f"{with_others.history_us / 1000:.2f} ms, control "
+              f"{with_others.control_us / 1000:.2f} ms ({_load()})")
+        drift = with_others.control_us / without.control_us
         print(f"ratios with / without: dashboard "
               f"{with_others.dashboard_us / without.dashboard_us:.2f}x, history "
-              f"{with_others.history_us / without.history_us:.2f}x")
+              f"{with_others.history_us / without.history_us:.2f}x; the control "
+              f"{drift:.2f}x (the machine's drift between the two states: divided by it, "
+              f"dashboard {with_others.dashboard_us / without.dashboard_us / drift:.2f}x, "
+              f"history {with_others.history_us / without.history_us / drift:.2f}x)")
 
         plans = explain(target, queries)
         print(f"\nplans with {wanted:,} other admissions, as the app role inside a tenant "

@@ -36,6 +36,7 @@ def _database():
     target = provision(admin_url, database="snf_local", owner_role="snf_owner",
                        app_role="snf_app")
     os.environ.update(target.function_settings())
+    os.environ.setdefault("EMAIL_FILE_DIR", str(LOCAL_DIR / "mail"))
     return server
 
 
@@ -77,15 +78,21 @@ def serve() -> int:
     print(f"\nServing http://127.0.0.1:{port}  (API under /api, OpenAPI at /api/openapi.json)")
     print(f"Demo organization: subdomain {login['subdomain']}, e-mail {login['email']}, "
           f"password {login['password']}  (also in {DEMO_LOGIN.relative_to(LOCAL_DIR.parent)})")
+    print(f"Timers run on their schedules; e-mails are written to {os.environ['EMAIL_FILE_DIR']}")
     print("Ctrl-C stops everything.\n", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
+    from local.scheduler import Scheduler
+    from shared.routing import timer_functions
+    timers = Scheduler(timer_functions(app))
+    timers.start()
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
+    timers.stop.set()
     http.shutdown()
     from shared import db
     db.close_pool()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# Whole month names or their abbreviations only, so "Janumet 50/1000" is a drug, not a date.
+_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])\.?")
 PATTERNS: dict[str, re.Pattern] = {
     "an e-mail address": re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.I),
     "a Social Security number": re.compile(r"\b\d{3}[-\s.]\d{2}[-\s.]\d{4}\b"),
