@@ -90,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
               f"({scale.with_others.history_us / 1000:.2f} ms vs "
               f"{scale.without.history_us / 1000:.2f} ms; "
               f"{scale.history_ratio / drift:.2f}x after the control's drift)")
+        sql = "; ".join(f"{tenant_scale.SHORT[name]} {scale.with_others.sql_us[name]:.0f} vs "
+                        f"{scale.without.sql_us[name]:.0f} us"
+                        for name in tenant_scale.MAIN_PLANS)
+        print(f"tenant scale SQL alone, with vs without: {sql}")
         print(f"control (GET /api/facilities/{{id}}, reads no admission): {drift:.2f}x "
               f"({scale.with_others.control_us / 1000:.2f} ms vs "
               f"{scale.without.control_us / 1000:.2f} ms)")

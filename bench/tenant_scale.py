@@ -17,7 +17,14 @@ and CHECKPOINTed (so the load's writes are not still draining while the requests
 
 Row-level security and the explicit organization_id of every query should keep both requests
 at the organization's own size; the ratios show whether they do, and EXPLAIN (ANALYZE, BUFFERS)
-as the app role inside a tenant transaction shows how.
+as the app role inside a tenant transaction shows how. The two states are minutes apart, so the
+machine's drift between them is shown by a control request that reads no admission
+(GET /api/facilities/{id}), and each query is also timed alone through psycopg2.
+
+Two simplifications, both in favour of speed of set-up rather than of the result: the other
+organizations' admissions carry a compact evaluation jsonb (~350 bytes, not 4-5 kB), and the
+organization's own rows, inserted before the others, sit together in a few heap pages, where a
+real tenant's rows would be spread among the others' (up to a page per row read).
 
 `--admissions N` or BENCH_OTHER_ADMISSIONS=N loads N other admissions instead of 1,000,000.
 """
@@ -63,6 +70,7 @@ class Timing:
     dashboard_us: float
     history_us: float
     control_us: float          # GET /api/facilities/{id}: no admission read; shows the drift
+    sql_us: dict[str, float] = field(default_factory=dict)  # each query alone, by name
 
 
 @dataclass
@@ -354,6 +362,32 @@ def measure(router, org: Organization) -> Timing:
     return Timing(*(statistics.median(samples) / 1000 for _, samples in runs))
 
 
+def measure_sql(target: Provisioned, queries: dict[str, tuple]) -> dict[str, float]:
+    """Median microseconds of each of the three queries alone, through psycopg2 on one open
+    connection as the app role: BEGIN, tenant_transaction's set_config, the query, its rows,
+    COMMIT. The part of the requests that the other organizations' rows could change."""
+    first, first_vars = queries["first"]
+    conn = psycopg2.connect(target.app_dsn)
+    clock = time.perf_counter_ns
+    samples = {name: [] for name in MAIN_PLANS}
+    try:
+        cur = conn.cursor()
+        for block in range(BLOCKS + 1):  # the first block warms up
+            for name in MAIN_PLANS:
+                query, params = queries[name]
+                for _ in range(PER_BLOCK):
+                    started = clock()
+                    cur.execute(first, first_vars)
+                    cur.execute(query, params)
+                    cur.fetchall()
+                    conn.commit()
+                    if block:
+                        samples[name].append(clock() - started)
+    finally:
+        conn.close()
+    return {name: statistics.median(values) / 1000 for name, values in samples.items()}
+
+
 def _control(org: Organization) -> str:
     return f"/api/facilities/{org.facilities[0]['id']}"
 
@@ -511,6 +545,7 @@ def run(target: Provisioned, other_admissions: int | None = None) -> Result:
               f"interleaved blocks of {PER_BLOCK}, with a control request that reads no "
               f"admission: GET {_control(org).replace(str(org.facilities[0]['id']), '{id}')}")
         without = measure(router, org)
+        without.sql_us = measure_sql(target, queries)
         print(f"without other admissions: dashboard median {without.dashboard_us / 1000:.2f} ms, "
               f"history median {without.history_us / 1000:.2f} ms, control "
               f"{without.control_us / 1000:.2f} ms ({_load()})")
@@ -525,11 +560,17 @@ def run(target: Provisioned, other_admissions: int | None = None) -> Result:
               f"{after['own']} of them the organization's")
         print(_check(router, org))
         with_others = measure(router, org)
+        with_others.sql_us = measure_sql(target, queries)
         print(f"with {wanted:,} other admissions: dashboard median "
               f"{with_others.dashboard_us / 1000:.2f} ms, history median "
               f"{with_others.history_us / 1000:.2f} ms, control "
               f"{with_others.control_us / 1000:.2f} ms ({_load()})")
         drift = with_others.control_us / without.control_us
+        print("each query alone through psycopg2 (BEGIN, set_config, query, rows, COMMIT; "
+              f"median of {BLOCKS * PER_BLOCK}), without -> with:")
+        for name in MAIN_PLANS:
+            print(f"  {name}: {without.sql_us[name]:.0f} us -> {with_others.sql_us[name]:.0f} us "
+                  f"({with_others.sql_us[name] / without.sql_us[name]:.2f}x)")
         print(f"ratios with / without: dashboard "
               f"{with_others.dashboard_us / without.dashboard_us:.2f}x, history "
               f"{with_others.history_us / without.history_us:.2f}x; the control "

@@ -77,10 +77,13 @@ def serve() -> int:
     http = make_server(app, "127.0.0.1", port)
     print(f"\nServing http://127.0.0.1:{port}  (API under /api, OpenAPI at /api/openapi.json)")
     print(f"Demo organization: subdomain {login['subdomain']}, e-mail {login['email']}, "
-          f"password {login['password']}  (also in {DEMO_LOGIN.relative_to(LOCAL_DIR.parent)})")
+          f"password {login['password']}  (also in {DEMO_LOGIN})")
     print(f"Timers run on their schedules; e-mails are written to {os.environ['EMAIL_FILE_DIR']}")
     print("Ctrl-C stops everything.\n", flush=True)
     stop = threading.Event()
+    # Ctrl-C (and a plain kill) stop the server, the timers and the embedded database, even
+    # when the shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
@@ -88,9 +91,7 @@ def serve() -> int:
     from shared.routing import timer_functions
     timers = Scheduler(timer_functions(app))
     timers.start()
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
+    while not stop.wait(0.5):
         pass
     timers.stop.set()
     http.shutdown()

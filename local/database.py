@@ -9,6 +9,7 @@ databases; the functions never use it: they connect as the least-privileged app 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from psycopg2.extensions import make_dsn, parse_dsn
 from shared.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL_DIR = ROOT / ".local"
+# Everything `make run` keeps between runs; SNF_LOCAL_DIR moves it (the tests of `make run`).
+LOCAL_DIR = Path(os.environ.get("SNF_LOCAL_DIR") or ROOT / ".local")
 MACHINE_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 log = logging.getLogger(__name__)
 

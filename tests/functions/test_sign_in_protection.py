@@ -1,0 +1,261 @@
+"""Sign-in protection: failures counted per account and per source address, the lock-out that
+reveals nothing, equal work for every wrong answer, hashed keys; and the session's lifetime,
+sign-out and the password change."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import statistics
+import time
+
+import psycopg2
+
+from shared.services import throttle
+from tests.conftest import PASSWORD
+
+NEW_PASSWORD = "a fresh and rather long passphrase"
+
+
+def header(response, name: str) -> str | None:
+    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
+
+
+def fresh_address() -> str:
+    """A source address no other test uses: the per-address counter is shared by the run."""
+    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::{secrets.token_hex(2)}"
+
+
+def login(client, org, *, address, email=None, password=None, subdomain=None):
+    return client.post("/api/auth/login", headers={"X-Forwarded-For": address}, json={
+        "subdomain": subdomain or org.subdomain, "email": email or org.email,
+        "password": password or org.password})
+
+
+def token_digest(token: str) -> psycopg2.Binary:
+    return psycopg2.Binary(hashlib.sha256(token.encode()).digest())
+
+
+def retry_after(response) -> int:
+    assert response.status == 429, (response.status, response.body)
+    assert response.mimetype == "application/problem+json"
+    assert response.json()["status"] == 429
+    value = header(response, "Retry-After")
+    assert value is not None and value.isdigit(), value
+    return int(value)
+
+
+def field_names(response) -> list[str]:
+    assert response.status == 422, (response.status, response.body)
+    return [e["field"] for e in response.json()["errors"]]
+
+
+def move_window_back(admin_sql, key: bytes, minutes: int) -> None:
+    updated = admin_sql("""UPDATE sign_in_throttle
+                              SET window_started_at = window_started_at - %s * interval '1 minute'
+                            WHERE key_hash = %s RETURNING key_hash""",
+                        (minutes, psycopg2.Binary(key)))
+    assert len(updated) == 1
+
+
+# --- per account --------------------------------------------------------------------------
+
+def test_five_failures_lock_the_account_even_for_the_right_password(client, org):
+    address = fresh_address()
+
+    statuses = [login(client, org, address=address, password=f"wrong password {i}").status
+                for i in range(5)]
+    locked = login(client, org, address=address)
+
+    assert statuses == [401] * 5
+    assert 0 < retry_after(locked) <= 900
+    assert "token" not in locked.json()
+
+
+def test_the_lock_holds_from_any_address(client, org):
+    for i in range(5):
+        assert login(client, org, address=fresh_address(), password=f"wrong {i}").status == 401
+
+    assert 0 < retry_after(login(client, org, address=fresh_address())) <= 900
+
+
+def test_an_unknown_email_gets_the_same_statuses_as_a_real_account(client, org):
+    unknown = f"nobody-{secrets.token_hex(3)}@{org.subdomain}.example"
+    real, ghost = [], []
+    for i in range(6):
+        real.append(login(client, org, address=fresh_address(), password=f"wrong {i}"))
+        ghost.append(login(client, org, address=fresh_address(), email=unknown,
+                           password=f"wrong {i}"))
+
+    assert [r.status for r in real] == [401] * 5 + [429]
+    assert [r.status for r in ghost] == [401] * 5 + [429]
+    for a, b in zip(real, ghost):
+        assert {k: v for k, v in a.json().items() if k != "request_id"} == \
+               {k: v for k, v in b.json().items() if k != "request_id"}
+    assert 0 < retry_after(ghost[-1]) <= 900
+
+
+def test_the_account_lock_is_per_account(client, org, make_user):
+    token = make_user(org, "viewer")
+    viewer_email = client.get("/api/me", token=token).json()["user"]["email"]
+    for i in range(5):
+        assert login(client, org, address=fresh_address(), password=f"wrong {i}").status == 401
+
+    other = login(client, org, address=fresh_address(), email=viewer_email, password=PASSWORD)
+
+    assert other.status == 200, other.body
+
+
+def test_a_success_clears_the_accounts_counter(client, org):
+    address = fresh_address()
+    for _ in range(2):
+        for i in range(4):
+            assert login(client, org, address=address, password=f"wrong {i}").status == 401
+        assert login(client, org, address=address).status == 200
+
+    # eight failures in the window, but never five since the last success
+    assert login(client, org, address=address, password="wrong again").status == 401
+
+
+def test_the_lock_ends_with_its_window(client, org, admin_sql):
+    address = fresh_address()
+    for i in range(5):
+        assert login(client, org, address=address, password=f"wrong {i}").status == 401
+    assert retry_after(login(client, org, address=address)) > 800
+    key = throttle.account_key(org.subdomain, org.email)
+
+    move_window_back(admin_sql, key, 10)
+    wait = retry_after(login(client, org, address=address))
+    assert 0 < wait <= 5 * 60
+
+    move_window_back(admin_sql, key, 6)
+    assert login(client, org, address=address).status == 200
+
+
+# --- per source address -------------------------------------------------------------------
+
+def test_thirty_failures_from_one_address_lock_that_address_only(client, org, other_org):
+    address = fresh_address()
+    for i in range(30):
+        target = org if i % 2 else other_org
+        response = login(client, target, address=address,
+                         email=f"guess{i}@{target.subdomain}.example", password="hunter2 hunter2")
+        assert response.status == 401, (i, response.status)
+
+    locked = login(client, org, address=address)
+    also_locked = login(client, other_org, address=address)
+    elsewhere_wrong = login(client, org, address=fresh_address(), password="not it at all")
+    elsewhere_right = login(client, org, address=fresh_address())
+
+    assert 0 < retry_after(locked) <= 900
+    assert 0 < retry_after(also_locked) <= 900
+    assert elsewhere_wrong.status == 401
+    assert elsewhere_right.status == 200, elsewhere_right.body
+
+
+def test_the_throttle_stores_only_hashes(client, org, admin_sql):
+    address = fresh_address()
+    unknown = f"ghost-{secrets.token_hex(3)}@{org.subdomain}.example"
+    assert login(client, org, address=address, email=unknown, password="wrong!").status == 401
+
+    columns = admin_sql("""SELECT column_name FROM information_schema.columns
+                            WHERE table_name = 'sign_in_throttle' ORDER BY column_name""")
+    assert [c["column_name"] for c in columns] == ["failures", "key_hash", "window_started_at"]
+    lengths = admin_sql("SELECT DISTINCT octet_length(key_hash) AS n FROM sign_in_throttle")
+    assert lengths == [{"n": 32}]
+    for key in (throttle.account_key(org.subdomain, unknown), throttle.address_key(address)):
+        rows = admin_sql("SELECT failures FROM sign_in_throttle WHERE key_hash = %s",
+                         (psycopg2.Binary(key),))
+        assert rows == [{"failures": 1}]
+    dump = admin_sql("SELECT string_agg(row_to_json(t)::text, ' ') AS all FROM sign_in_throttle t")
+    text = dump[0]["all"]
+    for secret in (unknown, unknown.split("@")[0], org.subdomain, address, "ghost"):
+        assert secret not in text
+
+
+def test_wrong_password_and_unknown_email_take_about_the_same_time(client, org):
+    address = fresh_address()
+    login(client, org, address=address, email=f"warmup@{org.subdomain}.example",
+          password="wrong").status  # the dummy hash is made on first use
+
+    def timed(**kw) -> float:
+        started = time.perf_counter()
+        response = login(client, org, address=address, **kw)
+        elapsed = time.perf_counter() - started
+        assert response.status == 401
+        return elapsed
+
+    wrong_password, unknown_email = [], []
+    for i in range(5):  # five: the sixth would meet the account lock
+        wrong_password.append(timed(password=f"wrong password {i}"))
+        unknown_email.append(timed(email=f"nobody{i}@{org.subdomain}.example",
+                                   password=f"wrong password {i}"))
+
+    ratio = statistics.median(wrong_password) / statistics.median(unknown_email)
+    assert 0.5 < ratio < 2, (wrong_password, unknown_email)
+    assert min(unknown_email) > 0.02  # an argon2 verification, not a quick "no such user"
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+def test_an_expired_session_is_refused_while_another_still_works(client, org, admin_sql):
+    second = login(client, org, address=fresh_address()).json()["token"]
+    admin_sql("UPDATE sessions SET expires_at = now() - interval '1 second' "
+              "WHERE token_hash = %s", (token_digest(org.token),))
+
+    expired = client.get("/api/me", token=org.token)
+
+    assert expired.status == 401
+    assert header(expired, "WWW-Authenticate") == "Bearer"
+    assert client.get("/api/me", token=second).status == 200
+
+
+def test_logout_revokes_the_session(client, org):
+    assert client.get("/api/me", token=org.token).status == 200
+
+    assert client.post("/api/auth/logout", token=org.token).status == 204
+
+    assert client.get("/api/me", token=org.token).status == 401
+    assert client.get("/api/organization", token=org.token).status == 401
+
+
+# --- changing the password ----------------------------------------------------------------
+
+def test_a_wrong_current_password_is_refused_naming_it(client, org):
+    response = client.post("/api/me/password", token=org.token, json={
+        "current_password": "not my password", "new_password": NEW_PASSWORD})
+
+    assert field_names(response) == ["current_password"]
+    assert login(client, org, address=fresh_address()).status == 200
+
+
+def test_a_weak_new_password_is_refused_naming_it(client, org):
+    for weak in ("short one", "leavemealone", f"owner of {org.subdomain} here"):
+        response = client.post("/api/me/password", token=org.token, json={
+            "current_password": PASSWORD, "new_password": weak})
+        assert set(field_names(response)) == {"new_password"}, weak
+        assert weak.encode() not in response.body
+    assert login(client, org, address=fresh_address()).status == 200
+
+
+def test_a_password_change_keeps_this_session_and_ends_the_others(client, org, admin_sql):
+    other = login(client, org, address=fresh_address()).json()["token"]
+    third = login(client, org, address=fresh_address()).json()["token"]
+
+    response = client.post("/api/me/password", token=org.token, json={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD})
+
+    assert response.status == 204, response.body
+    assert response.body == b""
+    assert client.get("/api/me", token=org.token).status == 200
+    assert client.get("/api/me", token=other).status == 401
+    assert client.get("/api/me", token=third).status == 401
+    assert login(client, org, address=fresh_address()).status == 401
+    assert login(client, org, address=fresh_address(), password=NEW_PASSWORD).status == 200
+    rows = admin_sql("""SELECT a.user_id::text, a.object_id::text, a.changes
+                          FROM audit_logs a WHERE organization_id = %s
+                           AND action = 'user.password_change'""", (str(org.id),))
+    me = client.get("/api/me", token=org.token).json()["user"]["id"]
+    assert rows == [{"user_id": me, "object_id": me, "changes": {"other_sessions_revoked": 2}}]
+    stored = admin_sql("SELECT password_hash FROM users WHERE id = %s", (me,))[0]
+    assert stored["password_hash"].startswith("$argon2id$")
+    assert NEW_PASSWORD not in str(rows)

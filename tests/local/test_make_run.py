@@ -1,0 +1,80 @@
+"""`make run`'s program end to end: an embedded PostgreSQL, migrations, the demo organization,
+the HTTP host; Ctrl-C stops all of it; a second start finds the same data."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(local_dir: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DB_")}
+    env.pop("DATABASE_URL", None)
+    env.update(SNF_LOCAL_DIR=str(local_dir), PORT=str(port), EMAIL_FILE_DIR=str(local_dir / "mail"))
+    process = subprocess.Popen([sys.executable, "-m", "local", "serve"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    for line in process.stdout:
+        if line.startswith("Serving http://127.0.0.1:"):
+            return process
+        if time.monotonic() > deadline:
+            break
+    process.kill()
+    pytest.fail(f"the local host did not start: {process.stdout.read()}")
+
+
+def stop_with_ctrl_c(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=30)
+
+
+def postgres_running(data_dir: Path) -> bool:
+    found = subprocess.run(["pgrep", "-f", f"postgres -D {data_dir}"], capture_output=True)
+    return found.returncode == 0
+
+
+def sign_in(port: int, login: dict) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/auth/login",
+                                     data=json.dumps(login).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_make_run_serves_the_demo_stops_on_ctrl_c_and_keeps_its_data(tmp_path):
+    port = free_port()
+    process = start(tmp_path, port)
+    try:
+        login = json.loads((tmp_path / "demo-login.json").read_text())
+        session = sign_in(port, login)
+        assert session["organization"]["subdomain"] == "demo"
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/facilities",
+                                         headers={"Authorization": f"Bearer {session['token']}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            facilities = json.loads(response.read())["items"]
+        assert len(facilities) == 3  # the demo data
+        assert postgres_running(tmp_path / "pgdata")
+    finally:
+        code = stop_with_ctrl_c(process)
+    assert code == 0
+    time.sleep(1)
+    assert not postgres_running(tmp_path / "pgdata")
+
+    process = start(tmp_path, port)
+    try:
+        assert sign_in(port, login)["organization"]["subdomain"] == "demo"
+    finally:
+        assert stop_with_ctrl_c(process) == 0
