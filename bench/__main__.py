@@ -81,22 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     if scale:
         others = (f"{scale.other_admissions:,} other admissions "
                   f"({scale.other_organizations:,} organizations)")
-        drift = scale.control_ratio
+        seq_dashboard, seq_history = scale.sequential_ratios
         print(f"dashboard: {scale.dashboard_ratio:.2f}x with {others} "
               f"({scale.with_others.dashboard_us / 1000:.2f} ms vs "
-              f"{scale.without.dashboard_us / 1000:.2f} ms; "
-              f"{scale.dashboard_ratio / drift:.2f}x after the control's drift)")
+              f"{scale.without.dashboard_us / 1000:.2f} ms side by side; after / before the "
+              f"load {seq_dashboard:.2f}x)")
         print(f"history: {scale.history_ratio:.2f}x with {others} "
               f"({scale.with_others.history_us / 1000:.2f} ms vs "
-              f"{scale.without.history_us / 1000:.2f} ms; "
-              f"{scale.history_ratio / drift:.2f}x after the control's drift)")
+              f"{scale.without.history_us / 1000:.2f} ms side by side; after / before the "
+              f"load {seq_history:.2f}x)")
         sql = "; ".join(f"{tenant_scale.SHORT[name]} {scale.with_others.sql_us[name]:.0f} vs "
                         f"{scale.without.sql_us[name]:.0f} us"
                         for name in tenant_scale.MAIN_PLANS)
         print(f"tenant scale SQL alone, with vs without: {sql}")
-        print(f"control (GET /api/facilities/{{id}}, reads no admission): {drift:.2f}x "
-              f"({scale.with_others.control_us / 1000:.2f} ms vs "
-              f"{scale.without.control_us / 1000:.2f} ms)")
         print(f"tenant scale load: {scale.other_admissions:,} admissions in "
               f"{scale.load_seconds:.0f} s (+ {scale.analyze_seconds:.0f} s VACUUM ANALYZE, "
               f"CHECKPOINT)")

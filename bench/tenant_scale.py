@@ -17,9 +17,12 @@ and CHECKPOINTed (so the load's writes are not still draining while the requests
 
 Row-level security and the explicit organization_id of every query should keep both requests
 at the organization's own size; the ratios show whether they do, and EXPLAIN (ANALYZE, BUFFERS)
-as the app role inside a tenant transaction shows how. The two states are minutes apart, so the
-machine's drift between them is shown by a control request that reads no admission
-(GET /api/facilities/{id}), and each query is also timed alone through psycopg2.
+as the app role inside a tenant transaction shows how.
+
+Before and after are minutes apart, and on a shared machine the drift between them can exceed
+what is measured; so the database is also copied (CREATE DATABASE ... TEMPLATE) just before the
+load, and after it the requests and each query alone are timed side by side on the copy and on
+the loaded database, alternating every few dozen requests. Those ratios are the summary's.
 
 Two simplifications, both in favour of speed of set-up rather than of the result: the other
 organizations' admissions carry a compact evaluation jsonb (~350 bytes, not 4-5 kB), and the
@@ -67,10 +70,10 @@ def other_admissions_wanted(argument: int | None = None) -> int:
 
 @dataclass
 class Timing:
+    """Medians in microseconds: the two requests, and each query alone through psycopg2."""
     dashboard_us: float
     history_us: float
-    control_us: float          # GET /api/facilities/{id}: no admission read; shows the drift
-    sql_us: dict[str, float] = field(default_factory=dict)  # each query alone, by name
+    sql_us: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,8 +81,10 @@ class Result:
     other_admissions: int
     other_organizations: int
     own_admissions: int
-    without: Timing
-    with_others: Timing
+    before: Timing             # measured before the load
+    after: Timing              # measured after it
+    without: Timing            # interleaved, after the load: on the copy made before it
+    with_others: Timing        # interleaved, after the load: on the loaded database
     load_seconds: float
     analyze_seconds: float
     plan_summary: str = ""
@@ -94,10 +99,9 @@ class Result:
         return self.with_others.history_us / self.without.history_us
 
     @property
-    def control_ratio(self) -> float:
-        """The machine's drift between the two states (other sessions, caches, the load's
-        after-effects), as seen by a request that reads no admission."""
-        return self.with_others.control_us / self.without.control_us
+    def sequential_ratios(self) -> tuple[float, float]:
+        return (self.after.dashboard_us / self.before.dashboard_us,
+                self.after.history_us / self.before.history_us)
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -349,47 +353,114 @@ def _load() -> str:
 
 
 def measure(router, org: Organization) -> Timing:
-    """Median microseconds of each request, interleaved in blocks (rotating the order), after a
-    warm-up; with the control request that reads no admission."""
+    """Median microseconds of each request on the current database, interleaved in blocks,
+    after a warm-up."""
     from shared import db
     db.close_pool()
-    runs = [(_runner(router, org, url), []) for url in (DASHBOARD, HISTORY, _control(org))]
+    runs = [(_runner(router, org, url), []) for url in (DASHBOARD, HISTORY)]
     for run, _ in runs:
         run(WARMUP, [])
     for block in range(BLOCKS):
-        for run, samples in runs[block % 3:] + runs[:block % 3]:
+        for run, samples in (runs if block % 2 == 0 else runs[::-1]):
             run(PER_BLOCK, samples)
     return Timing(*(statistics.median(samples) / 1000 for _, samples in runs))
 
 
-def measure_sql(target: Provisioned, queries: dict[str, tuple]) -> dict[str, float]:
-    """Median microseconds of each of the three queries alone, through psycopg2 on one open
-    connection as the app role: BEGIN, tenant_transaction's set_config, the query, its rows,
-    COMMIT. The part of the requests that the other organizations' rows could change."""
-    first, first_vars = queries["first"]
-    conn = psycopg2.connect(target.app_dsn)
-    clock = time.perf_counter_ns
-    samples = {name: [] for name in MAIN_PLANS}
+def measure_side_by_side(router, org: Organization, copy: str) -> tuple[Timing, Timing]:
+    """The requests on the loaded database and on the copy made before the load, alternating
+    every PER_BLOCK / 2 requests (one pool per database, swapped in as the process's pool), so
+    the machine's drift falls on both alike. Returns (without, with)."""
+    from shared import db
+    from shared.settings import get_settings
+    db.close_pool()
+    settings = get_settings()
+    pools = {"without": db.Pool(settings.model_copy(update={"db_name": copy})),
+             "with": db.Pool(settings)}
+    runs = [(url, _runner(router, org, url)) for url in (DASHBOARD, HISTORY)]
+    samples = {(state, url): [] for state in pools for url, _ in runs}
     try:
-        cur = conn.cursor()
+        for pool in pools.values():
+            db._pool = pool
+            for _, run in runs:
+                run(WARMUP, [])
+        states = list(pools)
+        for block in range(2 * BLOCKS):
+            for state in (states if block % 2 == 0 else states[::-1]):
+                db._pool = pools[state]
+                for url, run in (runs if block % 4 < 2 else runs[::-1]):
+                    run(PER_BLOCK // 2, samples[(state, url)])
+    finally:
+        db._pool = None
+        for pool in pools.values():
+            pool.close()
+    return tuple(Timing(statistics.median(samples[(state, DASHBOARD)]) / 1000,
+                        statistics.median(samples[(state, HISTORY)]) / 1000)
+                 for state in states)
+
+
+def measure_sql(dsns: dict[str, str], queries: dict[str, tuple]) -> dict[str, dict[str, float]]:
+    """Median microseconds of each of the three queries alone, through psycopg2 on one open
+    connection per database as the app role: BEGIN, tenant_transaction's set_config, the query,
+    its rows, COMMIT; the databases alternating by block. The part of the requests that the
+    other organizations' rows could change. Returns {database: {query: us}}."""
+    first, first_vars = queries["first"]
+    conns = {name: psycopg2.connect(dsn) for name, dsn in dsns.items()}
+    clock = time.perf_counter_ns
+    samples = {(db, name): [] for db in conns for name in MAIN_PLANS}
+    try:
+        cursors = {db: conn.cursor() for db, conn in conns.items()}
         for block in range(BLOCKS + 1):  # the first block warms up
-            for name in MAIN_PLANS:
-                query, params = queries[name]
-                for _ in range(PER_BLOCK):
-                    started = clock()
-                    cur.execute(first, first_vars)
-                    cur.execute(query, params)
-                    cur.fetchall()
-                    conn.commit()
-                    if block:
-                        samples[name].append(clock() - started)
+            for db in (list(conns) if block % 2 == 0 else list(conns)[::-1]):
+                conn, cur = conns[db], cursors[db]
+                for name in MAIN_PLANS:
+                    query, params = queries[name]
+                    for _ in range(PER_BLOCK // 2):
+                        started = clock()
+                        cur.execute(first, first_vars)
+                        cur.execute(query, params)
+                        cur.fetchall()
+                        conn.commit()
+                        if block:
+                            samples[(db, name)].append(clock() - started)
+    finally:
+        for conn in conns.values():
+            conn.close()
+    return {db: {name: statistics.median(samples[(db, name)]) / 1000 for name in MAIN_PLANS}
+            for db in conns}
+
+
+def copy_database(target: Provisioned) -> str:
+    """A copy of the bench database as it is (CREATE DATABASE ... TEMPLATE), with the same
+    roles' access. No session may be connected to the bench database meanwhile."""
+    from psycopg2 import sql
+    copy = target.database + "_none"
+    conn = psycopg2.connect(target.admin_dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
+                sql.Identifier(copy), sql.Identifier(target.database),
+                sql.Identifier(target.owner_role)))
+            cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
+                sql.Identifier(copy)))
+            cur.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(
+                sql.Identifier(copy), sql.Identifier(target.owner_role),
+                sql.Identifier(target.app_role)))
     finally:
         conn.close()
-    return {name: statistics.median(values) / 1000 for name, values in samples.items()}
+    return copy
 
 
-def _control(org: Organization) -> str:
-    return f"/api/facilities/{org.facilities[0]['id']}"
+def drop_database(target: Provisioned, name: str) -> None:
+    from psycopg2 import sql
+    conn = psycopg2.connect(target.admin_dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+    finally:
+        conn.close()
 
 
 def _check(router, org: Organization) -> str:
@@ -522,61 +593,69 @@ def _plan_notes(plans: dict[str, list[str]], wanted: int) -> list[str]:
 def run(target: Provisioned, other_admissions: int | None = None) -> Result:
     from function_app import app
     from local.router import Router
+    from shared import db
 
     wanted = other_admissions_wanted(other_admissions)
     router = Router(app)
     print(f"\n== tenant scale: a small organization's dashboard and history, without and with "
           f"{wanted:,} other admissions ==")
-    admin = Admin(target)
+    admin, copy = Admin(target), None
     try:
         started = time.perf_counter()
         org = seed_own(router, admin)
-        before = counts(admin, org)
-        print(f"the organization: {before['own']} admissions over 12 months ({THROUGH_API} "
-              f"through POST /api/admissions and decisions, the rest copied in bulk), 3 "
-              f"facilities, 4 payers; made in {time.perf_counter() - started:.1f} s")
-        print(f"database: {before['organizations']} organizations, {before['admissions']} "
-              f"admissions ({before['admissions_size']})")
+        before_counts = counts(admin, org)
+        print(f"the organization: {before_counts['own']} admissions over 12 months "
+              f"({THROUGH_API} through POST /api/admissions and decisions, the rest copied in "
+              f"bulk), 3 facilities, 4 payers; made in {time.perf_counter() - started:.1f} s")
+        print(f"database: {before_counts['organizations']} organizations, "
+              f"{before_counts['admissions']} admissions ({before_counts['admissions_size']})")
         print(_check(router, org))
         queries = recorded_queries(router, target, org)
         plans_without = explain(target, queries)
         total = BLOCKS * PER_BLOCK
         print(f"timing: {WARMUP} warm-up requests each, then {total} each in {BLOCKS} "
-              f"interleaved blocks of {PER_BLOCK}, with a control request that reads no "
-              f"admission: GET {_control(org).replace(str(org.facilities[0]['id']), '{id}')}")
-        without = measure(router, org)
-        without.sql_us = measure_sql(target, queries)
-        print(f"without other admissions: dashboard median {without.dashboard_us / 1000:.2f} ms, "
-              f"history median {without.history_us / 1000:.2f} ms, control "
-              f"{without.control_us / 1000:.2f} ms ({_load()})")
+              f"interleaved blocks of {PER_BLOCK}")
+        before = measure(router, org)
+        print(f"before the load: dashboard median {before.dashboard_us / 1000:.2f} ms, history "
+              f"median {before.history_us / 1000:.2f} ms ({_load()})")
+
+        # A copy of this state, to measure against side by side once the load is done.
+        admin.close()
+        db.close_pool()
+        copy = copy_database(target)
+        admin = Admin(target)
+        print(f"copied the database as it is to {copy}")
 
         print(f"\nloading {wanted:,} admissions of other organizations (INSERT ... SELECT "
               "generate_series, as the superuser, into the real tables)...", flush=True)
         organizations, load_s, analyze_s = load_others(admin, wanted)
-        after = counts(admin, org)
+        after_counts = counts(admin, org)
         print(f"loaded in {load_s:.1f} s, then VACUUM (ANALYZE) and CHECKPOINT in "
-              f"{analyze_s:.1f} s: {after['organizations']} organizations, "
-              f"{after['admissions']:,} admissions ({after['admissions_size']}), "
-              f"{after['own']} of them the organization's")
+              f"{analyze_s:.1f} s: {after_counts['organizations']} organizations, "
+              f"{after_counts['admissions']:,} admissions ({after_counts['admissions_size']}), "
+              f"{after_counts['own']} of them the organization's")
         print(_check(router, org))
-        with_others = measure(router, org)
-        with_others.sql_us = measure_sql(target, queries)
-        print(f"with {wanted:,} other admissions: dashboard median "
-              f"{with_others.dashboard_us / 1000:.2f} ms, history median "
-              f"{with_others.history_us / 1000:.2f} ms, control "
-              f"{with_others.control_us / 1000:.2f} ms ({_load()})")
-        drift = with_others.control_us / without.control_us
-        print("each query alone through psycopg2 (BEGIN, set_config, query, rows, COMMIT; "
-              f"median of {BLOCKS * PER_BLOCK}), without -> with:")
+        after = measure(router, org)
+        print(f"after the load: dashboard median {after.dashboard_us / 1000:.2f} ms, history "
+              f"median {after.history_us / 1000:.2f} ms ({_load()})")
+        print(f"ratios after / before: dashboard {after.dashboard_us / before.dashboard_us:.2f}x, "
+              f"history {after.history_us / before.history_us:.2f}x (minutes apart: they carry "
+              "the machine's drift too)")
+
+        without, with_others = measure_side_by_side(router, org, copy)
+        sql = measure_sql({"without": make_dsn(target.app_dsn, dbname=copy),
+                           "with": target.app_dsn}, queries)
+        without.sql_us, with_others.sql_us = sql["without"], sql["with"]
+        print(f"\nside by side after the load, alternating every {PER_BLOCK // 2} requests "
+              f"between {copy} (the copy without) and {target.database} (with), "
+              f"{total} each ({_load()}):")
+        for label, attribute in (("dashboard", "dashboard_us"), ("history", "history_us")):
+            a, b = getattr(without, attribute), getattr(with_others, attribute)
+            print(f"  {label}: {a / 1000:.2f} ms without, {b / 1000:.2f} ms with: {b / a:.2f}x")
+        print("  each query alone through psycopg2 (BEGIN, set_config, query, rows, COMMIT):")
         for name in MAIN_PLANS:
-            print(f"  {name}: {without.sql_us[name]:.0f} us -> {with_others.sql_us[name]:.0f} us "
-                  f"({with_others.sql_us[name] / without.sql_us[name]:.2f}x)")
-        print(f"ratios with / without: dashboard "
-              f"{with_others.dashboard_us / without.dashboard_us:.2f}x, history "
-              f"{with_others.history_us / without.history_us:.2f}x; the control "
-              f"{drift:.2f}x (the machine's drift between the two states: divided by it, "
-              f"dashboard {with_others.dashboard_us / without.dashboard_us / drift:.2f}x, "
-              f"history {with_others.history_us / without.history_us / drift:.2f}x)")
+            a, b = without.sql_us[name], with_others.sql_us[name]
+            print(f"    {name}: {a:.0f} us without, {b:.0f} us with: {b / a:.2f}x")
 
         plans = explain(target, queries)
         print(f"\nplans with {wanted:,} other admissions, as the app role inside a tenant "
@@ -594,13 +673,17 @@ def run(target: Provisioned, other_admissions: int | None = None) -> Result:
         notes = _plan_notes(plans, wanted)
         for note in notes:
             print("NOTE: " + note)
-        if INDEX in "\n".join(plans[ONE_MONTH]) and any(INDEX not in "\n".join(plans[n])
-                                                          for n in (MONTHLY, PAYER_MIX)):
+        if INDEX in _indexes(plans[ONE_MONTH]) and any(INDEX not in _indexes(plans[n])
+                                                       for n in (MONTHLY, PAYER_MIX)):
             notes.append(f"the dashboard uses {INDEX} when its date bound is selective "
                          "(?months=1); over 12 months every row of the organization qualifies, "
                          "so any index leading with organization_id serves it")
             print("NOTE: " + notes[-1])
     finally:
         admin.close()
-    return Result(wanted, organizations, after["own"], without, with_others, load_s, analyze_s,
-                  plan_summary(plans), notes)
+        if copy:
+            db.close_pool()
+            drop_database(target, copy)
+            print(f"dropped {copy}")
+    return Result(wanted, organizations, after_counts["own"], before, after, without,
+                  with_others, load_s, analyze_s, plan_summary(plans), notes)

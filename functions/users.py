@@ -2,7 +2,8 @@
 import azure.functions as func
 
 from shared.endpoint import Context, endpoint
-from shared.models.auth import InvitationAcceptIn, InvitationIn, InvitationPublic, SessionOut
+from shared.models.auth import (InvitationAcceptIn, InvitationIn, InvitationList,
+                                InvitationPublic, SessionOut)
 from shared.models.common import IdPath, Page
 from shared.models.team import UserListQuery, UserUpdate
 from shared.models.users import Role, UserPublic
@@ -33,9 +34,9 @@ def invite_user(ctx: Context) -> InvitationPublic:
 
 
 @bp.route(route="invitations", methods=["GET"])
-@endpoint(summary="The open invitations", tag="users", role=Role.admin,
-          response=list[InvitationPublic])
-def list_invitations(ctx: Context) -> list[InvitationPublic]:
+@endpoint(summary="The open invitations, newest first", tag="users", role=Role.admin,
+          response=InvitationList)
+def list_invitations(ctx: Context) -> InvitationList:
     return invitations.list_open(ctx.cursor, ctx.caller.organization_id)
 
 

@@ -142,6 +142,9 @@ def endpoint(*, summary: str, tag: str, role: Role | None = Role.viewer,
 
     role=None makes the endpoint public: no session is read and no transaction is opened, so
     its service opens the transaction it needs (signup, sign-in)."""
+    if response not in (None, dict) and not (isinstance(response, type)
+                                             and issubclass(response, BaseModel)):
+        raise TypeError(f"response must be a pydantic model, not {response!r}: lists go in one")
     spec = EndpointSpec(summary=summary, role=role, path=path, query=query, body=body,
                         response=response, status=status, tag=tag, errors=errors,
                         content_type=content_type, raw_body=raw_body)

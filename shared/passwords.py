@@ -39,3 +39,8 @@ def personal_problems(password: str, *, email: str | None, subdomain: str | None
     if subdomain and len(subdomain) >= 3 and subdomain.lower() in lowered:
         found.append("must not contain the organization's subdomain")
     return found
+
+
+def all_problems(password: str, *, email: str | None, subdomain: str | None) -> list[str]:
+    """Every rule broken, on its own and about the account, in one answer."""
+    return problems(password) + personal_problems(password, email=email, subdomain=subdomain)

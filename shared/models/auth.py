@@ -4,7 +4,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, model_validator
+from pydantic import (AfterValidator, BeforeValidator, EmailStr, Field, ValidationInfo,
+                      field_validator)
 
 from shared import passwords, subdomains
 from shared.models.common import FieldErrors, Input, Name, Output
@@ -27,15 +28,10 @@ def _allowed(value: str) -> str:
 Subdomain = Annotated[str, BeforeValidator(_lowered), Field(max_length=100),
                       AfterValidator(_allowed)]
 AnySubdomain = Annotated[str, BeforeValidator(_lowered), Field(min_length=1, max_length=100)]
-def _strong(password: str) -> str:
-    found = passwords.problems(password)
-    if found:
-        raise FieldErrors({"": found})
-    return password
-
-
 Password = Annotated[str, Field(min_length=1, max_length=passwords.MAX_LENGTH)]
-NewPassword = Annotated[str, Field(max_length=passwords.MAX_LENGTH), AfterValidator(_strong)]
+# A new password's rules need the account (e-mail, subdomain): signup checks them here, the
+# other forms in their service, always all rules in one answer (shared.passwords.all_problems).
+NewPassword = Annotated[str, Field(max_length=passwords.MAX_LENGTH)]
 Token = Annotated[str, Field(min_length=20, max_length=200)]
 
 
@@ -46,13 +42,15 @@ class SignupIn(Input):
     password: NewPassword = Field(description="At least 12 characters, not a common password, "
                                               "not containing the e-mail or the subdomain.")
 
-    @model_validator(mode="after")
-    def _password_not_personal(self):
-        found = passwords.personal_problems(self.password, email=self.email,
-                                            subdomain=self.subdomain)
+    @field_validator("password")
+    @classmethod
+    def _strong_password(cls, password: str, info: ValidationInfo) -> str:
+        # Fields validate in order: e-mail and subdomain are here when they were valid.
+        found = passwords.all_problems(password, email=info.data.get("email"),
+                                       subdomain=info.data.get("subdomain"))
         if found:
-            raise FieldErrors({"password": found})
-        return self
+            raise FieldErrors({"": found})
+        return password
 
 
 class LoginIn(Input):
@@ -117,3 +115,7 @@ class InvitationPublic(Output):
     accepted_at: datetime | None
     revoked_at: datetime | None
     created_at: datetime
+
+
+class InvitationList(Output):
+    items: list[InvitationPublic]

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import uuid
 
+from shared.repositories.records import Table
+
 COLUMNS = ("id, name, bed_count, state, locality, wage_index, target_occupancy_pct, "
            "current_census, is_active, created_at, updated_at")
 WRITABLE = ("name", "bed_count", "state", "locality", "wage_index", "target_occupancy_pct",
             "current_census")
+TABLE = Table("facilities", COLUMNS, insertable=WRITABLE, writable=WRITABLE)
+get, insert, update, deactivate = TABLE.get, TABLE.insert, TABLE.update, TABLE.deactivate
 
 
 def list_page(cur, *, organization_id: uuid.UUID, include_inactive: bool,
@@ -25,45 +29,8 @@ def list_page(cur, *, organization_id: uuid.UUID, include_inactive: bool,
     return cur.fetchall()
 
 
-def get(cur, *, organization_id: uuid.UUID, id: uuid.UUID,
-        for_update: bool = False) -> dict | None:
-    cur.execute(f"""
-        SELECT {COLUMNS} FROM facilities
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-         {"FOR UPDATE" if for_update else ""}
-    """, {"organization_id": organization_id, "id": id})
-    return cur.fetchone()
 
 
-def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
-    cur.execute(f"""
-        INSERT INTO facilities (organization_id, name, bed_count, state, locality, wage_index,
-                                target_occupancy_pct, current_census)
-        VALUES (%(organization_id)s, %(name)s, %(bed_count)s, %(state)s, %(locality)s,
-                %(wage_index)s, %(target_occupancy_pct)s, %(current_census)s)
-        RETURNING {COLUMNS}
-    """, {"organization_id": organization_id, **values})
-    return cur.fetchone()
-
-
-def update(cur, *, organization_id: uuid.UUID, id: uuid.UUID, values: dict) -> dict:
-    """Set the given writable fields (names from WRITABLE only, values bound)."""
-    assignments = ", ".join(f"{name} = %({name})s" for name in values if name in WRITABLE)
-    cur.execute(f"""
-        UPDATE facilities SET {assignments}, updated_at = now()
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-        RETURNING {COLUMNS}
-    """, {**values, "organization_id": organization_id, "id": id})
-    return cur.fetchone()
-
-
-def deactivate(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
-    cur.execute(f"""
-        UPDATE facilities SET is_active = false, updated_at = now()
-         WHERE organization_id = %(organization_id)s AND id = %(id)s AND is_active
-        RETURNING {COLUMNS}
-    """, {"organization_id": organization_id, "id": id})
-    return cur.fetchone()
 
 
 def list_active(cur, *, organization_id: uuid.UUID, limit: int = 500) -> list[dict]:

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import uuid
 
+from shared.repositories.records import Table
+
 COLUMNS = "id, name, payer_type, is_active, created_at, updated_at"
 WRITABLE = ("name", "payer_type")
+TABLE = Table("payers", COLUMNS, insertable=WRITABLE, writable=WRITABLE)
+get, insert, update, deactivate = TABLE.get, TABLE.insert, TABLE.update, TABLE.deactivate
 
 
 def list_page(cur, *, organization_id: uuid.UUID, include_inactive: bool,
@@ -23,39 +27,4 @@ def list_page(cur, *, organization_id: uuid.UUID, include_inactive: bool,
     return cur.fetchall()
 
 
-def get(cur, *, organization_id: uuid.UUID, id: uuid.UUID,
-        for_update: bool = False) -> dict | None:
-    cur.execute(f"""
-        SELECT {COLUMNS} FROM payers
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-         {"FOR UPDATE" if for_update else ""}
-    """, {"organization_id": organization_id, "id": id})
-    return cur.fetchone()
 
-
-def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
-    cur.execute(f"""
-        INSERT INTO payers (organization_id, name, payer_type)
-        VALUES (%(organization_id)s, %(name)s, %(payer_type)s)
-        RETURNING {COLUMNS}
-    """, {"organization_id": organization_id, **values})
-    return cur.fetchone()
-
-
-def update(cur, *, organization_id: uuid.UUID, id: uuid.UUID, values: dict) -> dict:
-    assignments = ", ".join(f"{name} = %({name})s" for name in values if name in WRITABLE)
-    cur.execute(f"""
-        UPDATE payers SET {assignments}, updated_at = now()
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-        RETURNING {COLUMNS}
-    """, {**values, "organization_id": organization_id, "id": id})
-    return cur.fetchone()
-
-
-def deactivate(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
-    cur.execute(f"""
-        UPDATE payers SET is_active = false, updated_at = now()
-         WHERE organization_id = %(organization_id)s AND id = %(id)s AND is_active
-        RETURNING {COLUMNS}
-    """, {"organization_id": organization_id, "id": id})
-    return cur.fetchone()

@@ -4,21 +4,17 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from psycopg2.extras import Json
-from pydantic_core import to_jsonable_python
+from shared.repositories.records import Table
 
 COLUMNS = ("id, facility_id, payer_id, method, effective_from, effective_to, per_diem, "
            "acuity_rates, fiscal_year, locality, wage_index, vbp_multiplier, is_active, "
            "created_at, updated_at")
 WRITABLE = ("effective_from", "effective_to", "per_diem", "acuity_rates", "fiscal_year",
             "locality", "wage_index", "vbp_multiplier")
-FIELDS = ("facility_id", "payer_id", "method") + WRITABLE
+TABLE = Table("rates", COLUMNS, insertable=("facility_id", "payer_id", "method") + WRITABLE,
+              writable=WRITABLE, json_fields=("acuity_rates",))
+get, insert, update, deactivate = TABLE.get, TABLE.insert, TABLE.update, TABLE.deactivate
 
-
-def _bind(values: dict) -> dict:
-    if values.get("acuity_rates") is not None:
-        values = {**values, "acuity_rates": Json(to_jsonable_python(values["acuity_rates"]))}
-    return values
 
 
 def list_page(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID | None,
@@ -41,14 +37,6 @@ def list_page(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID | None,
     return cur.fetchall()
 
 
-def get(cur, *, organization_id: uuid.UUID, id: uuid.UUID, for_update: bool = False) -> dict | None:
-    cur.execute(f"""
-        SELECT {COLUMNS} FROM rates
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-         {"FOR UPDATE" if for_update else ""}
-    """, {"organization_id": organization_id, "id": id})
-    return cur.fetchone()
-
 
 def in_force(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID, payer_id: uuid.UUID,
              on: date) -> dict | None:
@@ -63,32 +51,7 @@ def in_force(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID, payer_i
     return cur.fetchone()
 
 
-def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
-    cur.execute(f"""
-        INSERT INTO rates (organization_id, {", ".join(FIELDS)})
-        VALUES (%(organization_id)s, {", ".join(f"%({f})s" for f in FIELDS)})
-        RETURNING {COLUMNS}
-    """, {"organization_id": organization_id, **{f: None for f in FIELDS}, **_bind(values)})
-    return cur.fetchone()
 
-
-def update(cur, *, organization_id: uuid.UUID, id: uuid.UUID, values: dict) -> dict:
-    assignments = ", ".join(f"{name} = %({name})s" for name in values if name in WRITABLE)
-    cur.execute(f"""
-        UPDATE rates SET {assignments}, updated_at = now()
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-        RETURNING {COLUMNS}
-    """, {**_bind(values), "organization_id": organization_id, "id": id})
-    return cur.fetchone()
-
-
-def deactivate(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
-    cur.execute(f"""
-        UPDATE rates SET is_active = false, updated_at = now()
-         WHERE organization_id = %(organization_id)s AND id = %(id)s AND is_active
-        RETURNING {COLUMNS}
-    """, {"organization_id": organization_id, "id": id})
-    return cur.fetchone()
 
 
 def lock_pair(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID,

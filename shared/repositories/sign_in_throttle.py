@@ -1,22 +1,14 @@
-"""SQL for the sign-in throttle: failure counters by hashed key, in fixed windows. Only inside
+"""SQL for the sign-in throttle: attempt counters by hashed key, in fixed windows. Only inside
 dangerously_cross_tenant_transaction('sign-in throttle')."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 
-def current(cur, *, key_hash: bytes, window: timedelta) -> dict | None:
-    """The key's counter, when its window is still open."""
-    cur.execute("""
-        SELECT failures, window_started_at + %(window)s AS window_ends_at
-          FROM sign_in_throttle
-         WHERE key_hash = %(key_hash)s AND window_started_at > now() - %(window)s
-    """, {"key_hash": key_hash, "window": window})
-    return cur.fetchone()
-
-
-def record_failure(cur, *, key_hash: bytes, window: timedelta) -> None:
-    """Count a failure: in the open window, or in a new one that starts now."""
+def count(cur, *, key_hash: bytes, window: timedelta) -> dict:
+    """Count an attempt, in the open window or in a new one that starts now; the row lock of
+    the upsert makes concurrent attempts count one after another. Returns the new count and
+    when the window ends."""
     cur.execute("""
         INSERT INTO sign_in_throttle AS t (key_hash, failures, window_started_at)
         VALUES (%(key_hash)s, 1, now())
@@ -25,7 +17,17 @@ def record_failure(cur, *, key_hash: bytes, window: timedelta) -> None:
                             THEN t.failures + 1 ELSE 1 END,
             window_started_at = CASE WHEN t.window_started_at > now() - %(window)s
                                      THEN t.window_started_at ELSE now() END
+        RETURNING failures, window_started_at + %(window)s AS window_ends_at
     """, {"key_hash": key_hash, "window": window})
+    return cur.fetchone()
+
+
+def uncount(cur, *, key_hash: bytes) -> None:
+    """Take one attempt back (a success from a shared address is not an attack)."""
+    cur.execute("""
+        UPDATE sign_in_throttle SET failures = greatest(failures - 1, 0)
+         WHERE key_hash = %(key_hash)s
+    """, {"key_hash": key_hash})
 
 
 def clear(cur, *, key_hash: bytes) -> None:

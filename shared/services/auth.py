@@ -64,16 +64,15 @@ def login(data: LoginIn, *, source_address: str | None, request_id: str) -> Sess
     account or the source address: 429 until the window ends."""
     keys = throttle.keys_for(data.subdomain, data.email, source_address)
     with db.dangerously_cross_tenant_transaction(throttle.CROSS_TENANT) as cur:
-        throttle.check(cur, keys)
+        throttle.count_attempt(cur, keys)  # before verifying: parallel guesses count too
         organization_id = organizations.find_id_by_subdomain(cur, subdomain=data.subdomain)
     user = None
     if organization_id is not None:
         with db.tenant_transaction(organization_id) as cur:
             user = users.find_for_sign_in(cur, organization_id=organization_id, email=data.email)
     if not verify_password(user["password_hash"] if user else None, data.password):
-        throttle.record_failure(keys)
         raise Unauthorized(WRONG_CREDENTIALS)
-    throttle.record_success(data.subdomain, data.email)
+    throttle.record_success(keys)
     with db.tenant_transaction(organization_id) as cur:
         users.mark_signed_in(cur, organization_id=organization_id, user_id=user["id"])
         organization = organizations.get(cur, organization_id=organization_id)
@@ -91,13 +90,16 @@ def logout(cur, actor: Actor, caller: Caller) -> None:
 def change_password(cur, actor: Actor, caller: Caller, data: PasswordChangeIn) -> None:
     """Check the current password, set the new one, and sign out every other session."""
     user = users.lock(cur, organization_id=caller.organization_id, user_id=caller.user_id)
-    if not verify_password(user["password_hash"], data.current_password):
-        raise Unprocessable.for_fields({"current_password": "is not right"})
     organization = organizations.get(cur, organization_id=caller.organization_id)
-    found = passwords.personal_problems(data.new_password, email=user["email"],
-                                        subdomain=organization["subdomain"])
+    errors: dict[str, str | list[str]] = {}
+    if not verify_password(user["password_hash"], data.current_password):
+        errors["current_password"] = "is not right"
+    found = passwords.all_problems(data.new_password, email=user["email"],
+                                   subdomain=organization["subdomain"])
     if found:
-        raise Unprocessable.for_fields({"new_password": found})
+        errors["new_password"] = found
+    if errors:
+        raise Unprocessable.for_fields(errors)
     users.set_password(cur, organization_id=caller.organization_id, user_id=caller.user_id,
                        password_hash=hash_password(data.new_password))
     revoked = sessions.revoke_all(cur, organization_id=caller.organization_id,

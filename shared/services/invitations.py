@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from shared import audit, db, passwords
 from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
-from shared.models.auth import InvitationAcceptIn, InvitationIn, InvitationPublic, SessionOut
+from shared.models.auth import (InvitationAcceptIn, InvitationIn, InvitationList,
+                                InvitationPublic, SessionOut)
 from shared.repositories import invitations, organizations, users
 from shared.security import hash_password, new_session_token, organization_of_token, token_hash
 from shared.services import auth, email
@@ -37,9 +38,8 @@ def invite(cur, actor: Actor, caller: Caller, data: InvitationIn) -> InvitationP
     return InvitationPublic.model_validate(row)
 
 
-def list_open(cur, organization_id: uuid.UUID) -> list[InvitationPublic]:
-    return [InvitationPublic.model_validate(r)
-            for r in invitations.list_open(cur, organization_id=organization_id)]
+def list_open(cur, organization_id: uuid.UUID) -> InvitationList:
+    return InvitationList(items=invitations.list_open(cur, organization_id=organization_id))
 
 
 def revoke(cur, actor: Actor, invitation_id: uuid.UUID) -> None:
@@ -64,7 +64,7 @@ def accept(data: InvitationAcceptIn, *, source_address: str | None,
         if invitation is None:
             raise Unauthorized(INVALID_LINK)
         organization = organizations.get(cur, organization_id=organization_id)
-        found = passwords.personal_problems(data.password, email=invitation["email"],
+        found = passwords.all_problems(data.password, email=invitation["email"],
                                             subdomain=organization["subdomain"])
         if found:
             raise Unprocessable.for_fields({"password": found})

@@ -51,7 +51,7 @@ def reset(data: PasswordResetIn, *, source_address: str | None, request_id: str)
             raise Unauthorized(INVALID_LINK)
         user = users.get(cur, organization_id=organization_id, user_id=taken["user_id"])
         organization = organizations.get(cur, organization_id=organization_id)
-        found = passwords.personal_problems(data.new_password, email=user["email"],
+        found = passwords.all_problems(data.new_password, email=user["email"],
                                             subdomain=organization["subdomain"])
         if found:
             raise Unprocessable.for_fields({"new_password": found})

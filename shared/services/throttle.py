@@ -1,6 +1,7 @@
-"""Sign-in protection: failures are counted per account (organization and e-mail, whether the
-address exists or not, so a lock-out tells nothing) and per source address. Past a threshold
-the answer is 429 with Retry-After until the window ends: the account is locked for a while."""
+"""Sign-in protection: attempts are counted per account (organization and e-mail, whether the
+address exists or not, so a lock-out tells nothing) and per source address; a success clears
+the account's count. Past a threshold the answer is 429 with Retry-After until the window ends:
+the account is locked for a while."""
 from __future__ import annotations
 
 import hashlib
@@ -25,11 +26,12 @@ def address_key(source_address: str | None) -> bytes:
     return hashlib.sha256(f"address:{source_address or 'unknown'}".encode()).digest()
 
 
-def check(cur, keys: list[tuple[bytes, int]]) -> None:
-    """Refuse with 429 while any key is at its limit."""
+def count_attempt(cur, keys: list[tuple[bytes, int]]) -> None:
+    """Count this attempt against every key, then refuse with 429 if any is past its limit.
+    Counting first makes the limit hold against parallel guesses."""
     for key_hash, limit in keys:
-        row = sign_in_throttle.current(cur, key_hash=key_hash, window=WINDOW)
-        if row and row["failures"] >= limit:
+        row = sign_in_throttle.count(cur, key_hash=key_hash, window=WINDOW)
+        if row["failures"] > limit:
             wait = (row["window_ends_at"] - datetime.now(timezone.utc)).total_seconds()
             raise TooManyRequests("Too many failed sign-ins. Try again later, or reset the "
                                   "password.", retry_after_seconds=math.ceil(max(wait, 1)))
@@ -40,13 +42,9 @@ def keys_for(subdomain: str, email: str, source_address: str | None) -> list[tup
             (address_key(source_address), ADDRESS_LIMIT)]
 
 
-def record_failure(keys: list[tuple[bytes, int]]) -> None:
+def record_success(keys: list[tuple[bytes, int]]) -> None:
+    """A success clears the account's count and takes its attempt back from the address's."""
+    (account, _), (address, _) = keys
     with db.dangerously_cross_tenant_transaction(CROSS_TENANT) as cur:
-        for key_hash, _ in keys:
-            sign_in_throttle.record_failure(cur, key_hash=key_hash, window=WINDOW)
-
-
-def record_success(subdomain: str, email: str) -> None:
-    """A successful sign-in clears the account's count (the address's stays)."""
-    with db.dangerously_cross_tenant_transaction(CROSS_TENANT) as cur:
-        sign_in_throttle.clear(cur, key_hash=account_key(subdomain, email))
+        sign_in_throttle.clear(cur, key_hash=account)
+        sign_in_throttle.uncount(cur, key_hash=address)

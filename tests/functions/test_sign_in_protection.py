@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 import statistics
+import threading
 import time
 
 import psycopg2
+import pytest
 
 from shared.services import throttle
 from tests.conftest import PASSWORD
+from tests.functions.members import add_member
 
 NEW_PASSWORD = "a fresh and rather long passphrase"
 
@@ -94,9 +97,35 @@ def test_an_unknown_email_gets_the_same_statuses_as_a_real_account(client, org):
     assert 0 < retry_after(ghost[-1]) <= 900
 
 
-def test_the_account_lock_is_per_account(client, org, make_user):
-    token = make_user(org, "viewer")
-    viewer_email = client.get("/api/me", token=token).json()["user"]["email"]
+@pytest.mark.xfail(strict=True, reason=(
+    "shared/services/auth.py:65-76 with shared/services/throttle.py:28-46: throttle.check() "
+    "reads the counter in one transaction and record_failure() counts in another, after the "
+    "~0.1 s argon2 verification; parallel guesses all pass the check before any is counted, "
+    "so the five-guess limit does not hold against concurrent requests. Fix: count the attempt "
+    "before verifying, atomically (INSERT ... ON CONFLICT DO UPDATE SET failures = failures + 1 "
+    "... RETURNING failures, refusing when it exceeds the limit), and clear it on success."))
+def test_parallel_guesses_get_no_more_than_five_tries(client, org):
+    barrier = threading.Barrier(16)
+    statuses = []
+
+    def guess(i: int) -> None:
+        barrier.wait()
+        statuses.append(login(client, org, address=fresh_address(),
+                              password=f"parallel guess {i}").status)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(statuses) == 16
+    assert statuses.count(401) <= 5, sorted(statuses)
+    assert statuses.count(429) >= 11
+
+
+def test_the_account_lock_is_per_account(client, org):
+    viewer_email = add_member(org, "viewer").email
     for i in range(5):
         assert login(client, org, address=fresh_address(), password=f"wrong {i}").status == 401
 
