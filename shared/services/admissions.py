@@ -12,7 +12,7 @@ from shared.models.admissions import (AdmissionIn, AdmissionListQuery, Admission
 from shared.models.common import Page
 from shared.repositories import admissions, facilities, organizations
 from shared.services import lifecycle
-from shared.services.evaluations import evaluate, load_payer, received_at
+from shared.services.evaluations import evaluate, load_payer, stamped
 from shared.tenancy import Actor
 
 KIND = "admission"
@@ -43,6 +43,7 @@ def case_number(subdomain: str, year: int, sequence: int) -> str:
 
 def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
     """Evaluate and save, with the next case number of the organization's year."""
+    data = stamped(data)
     facility = _active_facility(cur, actor.organization_id, data.facility_id)
     payer = load_payer(cur, actor.organization_id, data.payer_id)
     evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data)
@@ -59,7 +60,7 @@ def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
         "length_of_stay_days": data.length_of_stay_days, "acuity": data.acuity,
         "required_services": data.required_services,
         "medication_cost_per_day": data.medication_cost_per_day, "pdpm_groups": groups,
-        "referral_received_at": received_at(data), "note": data.note,
+        "referral_received_at": data.referral_received_at, "note": data.note,
         "revenue_total": evaluation.revenue.total, "cost_total": evaluation.cost.total,
         "margin": evaluation.margin, "margin_pct": evaluation.margin_pct,
         "score": evaluation.score, "recommendation": evaluation.recommendation,
@@ -110,6 +111,7 @@ def decide(cur, actor: Actor, admission_id: uuid.UUID, data: DecisionIn) -> Admi
 def compare(cur, organization_id: uuid.UUID, data: ReferralIn) -> ComparisonOut:
     """The same referral at every active facility, best placement first; where one cannot be
     evaluated (no rate, no cost model), it says why."""
+    data = stamped(data)
     payer = load_payer(cur, organization_id, data.payer_id)
     evaluated, unavailable = [], []
     for facility in facilities.list_active(cur, organization_id=organization_id):

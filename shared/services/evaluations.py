@@ -18,6 +18,7 @@ from shared.services.business_weights import get_weights
 # PDPM reference data changes only with a migration: keep each year and area once per process.
 _tables: dict[tuple[int, str], pdpm.Tables] = {}
 _tables_lock = threading.Lock()
+_coinsurance_by_year: dict[int, Decimal | None] = {}
 
 
 def _pdpm_tables(cur, fiscal_year: int, area: str) -> pdpm.Tables:
@@ -36,8 +37,18 @@ def _decimals(values: dict | None) -> dict[str, Decimal]:
     return {key: Decimal(str(value)) for key, value in (values or {}).items()}
 
 
-def received_at(referral: ReferralIn) -> datetime:
-    return referral.referral_received_at or datetime.now(timezone.utc)
+def stamped(referral: ReferralIn) -> ReferralIn:
+    """The referral with its received time: now, once, when the user gave none (the rate and
+    the stored admission must agree on the day, even across midnight)."""
+    if referral.referral_received_at is not None:
+        return referral
+    return referral.model_copy(update={"referral_received_at": datetime.now(timezone.utc)})
+
+
+def _coinsurance(cur, year: int) -> Decimal | None:
+    if year not in _coinsurance_by_year:
+        _coinsurance_by_year[year] = pdpm_tables.coinsurance_per_day(cur, calendar_year=year)
+    return _coinsurance_by_year[year]
 
 
 def load_payer(cur, organization_id: uuid.UUID, payer_id: uuid.UUID) -> dict:
@@ -66,7 +77,8 @@ def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classific
 def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
              referral: ReferralIn) -> tuple[Evaluation, dict]:
     """The evaluation of the referral at this facility, and the rate it used."""
-    when = received_at(referral).astimezone(timezone.utc)
+    referral = stamped(referral)
+    when = referral.referral_received_at.astimezone(timezone.utc)
     rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
                           payer_id=payer["id"], on=when.astimezone(timezone.utc).date())
     if rate is None:
@@ -83,7 +95,7 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
     if rate["method"] == "pdpm":
         tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
         classification = _classification(tables, referral)
-        coinsurance = pdpm_tables.coinsurance_per_day(cur, calendar_year=when.year)
+        coinsurance = _coinsurance(cur, when.year)
         pdpm_terms = engine.PdpmTerms(tables=tables, wage_index=rate["wage_index"],
                                       vbp_multiplier=rate["vbp_multiplier"],
                                       coinsurance_per_day=coinsurance)

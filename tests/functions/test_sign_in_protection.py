@@ -97,13 +97,6 @@ def test_an_unknown_email_gets_the_same_statuses_as_a_real_account(client, org):
     assert 0 < retry_after(ghost[-1]) <= 900
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shared/services/auth.py:65-76 with shared/services/throttle.py:28-46: throttle.check() "
-    "reads the counter in one transaction and record_failure() counts in another, after the "
-    "~0.1 s argon2 verification; parallel guesses all pass the check before any is counted, "
-    "so the five-guess limit does not hold against concurrent requests. Fix: count the attempt "
-    "before verifying, atomically (INSERT ... ON CONFLICT DO UPDATE SET failures = failures + 1 "
-    "... RETURNING failures, refusing when it exceeds the limit), and clear it on success."))
 def test_parallel_guesses_get_no_more_than_five_tries(client, org):
     barrier = threading.Barrier(16)
     statuses = []
@@ -264,6 +257,18 @@ def test_a_weak_new_password_is_refused_naming_it(client, org):
         assert set(field_names(response)) == {"new_password"}, weak
         assert weak.encode() not in response.body
     assert login(client, org, address=fresh_address()).status == 200
+
+
+def test_a_wrong_current_and_a_weak_new_password_are_named_together(client, org):
+    response = client.post("/api/me/password", token=org.token, json={
+        "current_password": "not my password", "new_password": "password"})
+
+    errors = response.json()["errors"]
+    assert response.status == 422
+    assert sorted((e["field"], e["message"]) for e in errors) == [
+        ("current_password", "is not right"),
+        ("new_password", "is one of the most commonly used passwords"),
+        ("new_password", "must be at least 12 characters")]
 
 
 def test_a_password_change_keeps_this_session_and_ends_the_others(client, org, admin_sql):

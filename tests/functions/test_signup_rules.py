@@ -229,19 +229,22 @@ def test_a_password_with_the_email_and_the_subdomain_names_both_rules(client):
         "must not contain your e-mail address", "must not contain the organization's subdomain"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shared/models/auth.py:49-55: the personal rules (e-mail, subdomain) are a "
-    "model_validator(mode='after'), which pydantic skips once a field failed, so a password "
-    "that is too short AND contains the e-mail gets only the length error. Same for "
-    "PasswordChangeIn/PasswordResetIn/InvitationAcceptIn, whose personal checks run in the "
-    "services only after the model passed. Fix: check password.problems and personal_problems "
-    "together, e.g. a field_validator('password') reading info.data['email'/'subdomain'] and "
-    "raising one FieldErrors with every broken rule."))
 def test_a_short_password_containing_the_email_names_both_rules(client):
     response = signup(client, email="quintessa@lakeside.example", password="quintessa7")
 
     assert sorted(password_messages(response)) == sorted([
         "must be at least 12 characters", "must not contain your e-mail address"])
+
+
+def test_a_password_breaking_every_rule_names_all_four(client, admin_sql):
+    # short, common, and holding both the e-mail's local part and the subdomain
+    response = signup(client, subdomain="dragon", email="dragon@lakeside.example",
+                      password="Dragon123")
+
+    assert sorted(password_messages(response)) == sorted([
+        "must be at least 12 characters", "is one of the most commonly used passwords",
+        "must not contain your e-mail address", "must not contain the organization's subdomain"])
+    assert organizations_with(admin_sql, "dragon") == 0
 
 
 def test_a_refused_password_is_never_echoed(client):
