@@ -103,7 +103,7 @@ def serve() -> int:
 
 
 def run_timer(name: str) -> int:
-    server = _database()  # noqa: F841  (kept alive while the timer runs)
+    """Run one timer function now, by its function name, as the host would on schedule."""
     from azure.functions.timer import TimerRequest  # the concrete class the worker passes
 
     from function_app import app
@@ -114,7 +114,13 @@ def run_timer(name: str) -> int:
         print(f"no timer function {name!r}; there are: {', '.join(sorted(timers))}",
               file=sys.stderr)
         return 2
-    timers[name].function(TimerRequest(past_due=False))
+    server = _database()
+    try:
+        timers[name].function(TimerRequest(past_due=False))
+    finally:
+        from shared import db
+        db.close_pool()
+        del server
     print(f"ran {name}")
     return 0
 

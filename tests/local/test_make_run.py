@@ -78,3 +78,23 @@ def test_make_run_serves_the_demo_stops_on_ctrl_c_and_keeps_its_data(tmp_path):
         assert sign_in(port, login)["organization"]["subdomain"] == "demo"
     finally:
         assert stop_with_ctrl_c(process) == 0
+
+    # The outbox timer, run by name, delivers the demo owner's welcome e-mail as a file.
+    ran = run_local(tmp_path, "timer", "send_email_outbox")
+    assert ran.returncode == 0, ran.stdout
+    welcome = [p.read_text() for p in (tmp_path / "mail").glob("*.eml")]
+    assert any("To: owner@demo.example" in m and "Subject: Welcome" in m for m in welcome)
+
+
+def run_local(local_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DB_")}
+    env.pop("DATABASE_URL", None)
+    env.update(SNF_LOCAL_DIR=str(local_dir), EMAIL_FILE_DIR=str(local_dir / "mail"))
+    return subprocess.run([sys.executable, "-m", "local", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_an_unknown_timer_name_lists_the_timers(tmp_path):
+    ran = run_local(tmp_path, "timer", "no_such_timer")
+    assert ran.returncode == 2
+    assert "send_email_outbox" in ran.stderr and "purge_ended_sessions" in ran.stderr
