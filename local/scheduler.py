@@ -25,6 +25,9 @@ def _field(text: str, low: int, high: int) -> frozenset[int]:
             start, end = map(int, part.split("-"))
         else:
             start = end = int(part)
+        # The host refuses such a schedule at start-up; so do we, rather than never firing.
+        if not low <= start <= end <= high or step < 1:
+            raise ValueError(f"{text!r} is outside {low}-{high} or not in order")
         values.update(range(start, end + 1, step))
     return frozenset(values)
 

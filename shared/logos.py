@@ -8,10 +8,12 @@ MAX_BYTES = 200 * 1024
 TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 SVG_TYPE = "image/svg+xml"
 _SVG_UNSAFE = re.compile(
-    rb"<\s*(script|foreignobject|iframe|embed|object|use|image|a|style|set|animate)\b"
+    # the element, with or without a namespace prefix (<svg:script>)
+    rb"<\s*(?:[\w.-]+:)?(script|foreignobject|iframe|embed|object|use|image|a|style|set|animate)\b"
     rb"|\bon[a-z]+\s*="
     rb"|javascript:|data:|<!doctype|<!entity|xlink:href\s*=\s*[\"'](?!#)"
-    rb"|\bhref\s*=\s*[\"'](?!#)|url\s*\(",
+    # local references (fill="url(#gradient)", href="#id") are how exported logos work
+    rb"|\bhref\s*=\s*[\"'](?!#)|url\s*\(\s*[\"']?(?!#)",
     re.IGNORECASE)
 
 

@@ -57,13 +57,15 @@ def send_due(sender=None) -> dict[str, int]:
                     sender.send(Message(id=str(row["id"]), to=row["to_address"],
                                         subject=row["subject"], text=row["text_body"],
                                         html=row["html_body"]))
-                except SendError as exc:
+                except Exception as exc:  # noqa: BLE001 - one e-mail's failure must not undo
+                    # the batch's recorded sends (they would go out twice) or block the queue.
+                    error = str(exc) if isinstance(exc, SendError) else type(exc).__name__
                     when = retry_at(row["attempts"] + 1)
                     email_outbox.mark_failed_attempt(cur, organization_id=row["organization_id"],
-                                                     id=row["id"], error=str(exc), retry_at=when)
+                                                     id=row["id"], error=error, retry_at=when)
                     counts["retrying" if when else "failed"] += 1
                     log.warning("e-mail %s not sent (attempt %d): %s", row["id"],
-                                row["attempts"] + 1, exc)
+                                row["attempts"] + 1, error)
                     continue
                 email_outbox.mark_sent(cur, organization_id=row["organization_id"], id=row["id"])
                 counts["sent"] += 1

@@ -334,13 +334,6 @@ def test_another_organization_changes_only_its_own_profile_and_logo(client, org,
     assert client.get(f"/api/branding/{other_org.subdomain}/logo").body == JPEG
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shared/logos.py:11: the element check `<\\s*(script|foreignobject|...)\\b` misses "
-    "namespace-prefixed elements, so <s:script> (xmlns:s bound to the SVG namespace) is "
-    "stored and served as image/svg+xml; only the serving CSP sandbox stops it running when "
-    "the logo URL is opened directly. Fix: match an optional prefix, "
-    "rb'<\\s*(?:[\\w.-]+:)?(script|foreignobject|...)\\b', or parse the SVG "
-    "(defusedxml) and allow-list element local names."))
 def test_an_svg_with_a_namespace_prefixed_script_is_unprocessable(client, org, admin_sql):
     # <s:script> with s bound to the SVG namespace is an SVG script element to any XML parser
     content = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:s="http://www.w3.org/2000/svg">'
@@ -352,11 +345,6 @@ def test_an_svg_with_a_namespace_prefixed_script_is_unprocessable(client, org, a
     assert stored(admin_sql, org)["logo"] is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shared/logos.py:14: `url\\s*\\(` refuses every url(), also a local fill=\"url(#g)\" "
-    "(how exported logos reference gradients), while the href checks on lines 13-14 "
-    "deliberately allow local '#' references; a plain gradient logo gets 'holds ... external "
-    "references'. Fix: refuse only non-local ones, rb'url\\s*\\(\\s*[\"\']?(?!#)'."))
 def test_an_svg_whose_fill_uses_a_local_gradient_is_accepted(client, org):
     content = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><defs>'
                b'<linearGradient id="g"><stop offset="0" stop-color="#1f5f8b"/>'

@@ -10,7 +10,6 @@ import threading
 import time
 
 import psycopg2
-import pytest
 
 from shared.services import throttle
 from tests.conftest import PASSWORD

@@ -10,7 +10,6 @@ import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import psycopg2
 import pytest
 
 from tests.conftest import PASSWORD
