@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench migrate timer clean
+.PHONY: run test e2e bench migrate timer clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,23 @@ run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedde
 test: $(STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded)
 	$(PY) -m pytest
 
+E2E_STAMP := $(VENV)/.installed-e2e
+
+$(E2E_STAMP): $(STAMP) requirements-e2e.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-e2e.txt
+	touch $(E2E_STAMP)
+
+e2e: $(E2E_STAMP)  ## browser tests of web/ with Playwright and the system's Chromium (not part of `make test`)
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	$(PY) -m pytest e2e -q
+
 bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run
 	$(PY) -m bench
 
 migrate: $(STAMP)  ## provision the local database and apply the migrations
 	$(PY) -m local migrate
 
-timer: $(STAMP)  ## run a timer function now: make timer NAME=purge_ended_sessions
+timer: $(STAMP)  ## run a timer function now: make timer NAME=purge_old_records
 	$(PY) -m local timer $(NAME)
 
 clean:

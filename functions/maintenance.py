@@ -13,7 +13,7 @@ def send_email_outbox(timer: func.TimerRequest) -> None:
 
 
 @bp.timer_trigger(schedule="0 30 3 * * *", arg_name="timer", run_on_startup=False)
-def purge_ended_sessions(timer: func.TimerRequest) -> None:
-    """Daily at 03:30 UTC: forget sessions that ended more than a week ago, and sign-in
-    throttle windows long closed. Running it twice or late only finds less to do."""
-    maintenance.purge_ended_sessions()
+def purge_old_records(timer: func.TimerRequest) -> None:
+    """Daily at 03:30 UTC: forget ended sessions, finished e-mails and closed sign-in throttle
+    windows (see shared.services.maintenance). Running it twice or late finds less to do."""
+    maintenance.purge_old_records()

@@ -1,12 +1,11 @@
 """The service itself: health, the OpenAPI document, and the answer for unknown routes."""
-import json
-
 import azure.functions as func
 
 from shared import db
 from shared.endpoint import Context, endpoint
-from shared.errors import NotFound
-from shared.models.common import Output
+from shared.errors import MethodNotAllowed, NotFound
+from shared.models.common import Input, Output
+from shared.routing import allowed_methods
 
 bp = func.Blueprint()
 
@@ -27,16 +26,29 @@ def health(ctx: Context) -> Health:
 @bp.route(route="openapi.json", methods=["GET"])
 @endpoint(summary="This API's OpenAPI document", tag="meta", role=None, response=dict)
 def openapi(ctx: Context) -> func.HttpResponse:
-    from function_app import app  # the composed app; imported at call time, never at start-up
-    from shared.openapi import build
+    from shared.openapi import document
 
-    return func.HttpResponse(json.dumps(build(app)), mimetype="application/json")
+    return func.HttpResponse(document(_app()), mimetype="application/json")
+
+
+def _app():
+    from function_app import app  # the composed app; imported at call time, never at start-up
+    return app
+
+
+class UnknownPath(Input):
+    path: str = ""
 
 
 # The Functions host tries literal routes first and a catch-all last, so this answers only what
-# no other function does, with the same problem+json as everything else.
+# no other function does, with the same problem+json as everything else: 405 with Allow when
+# the path exists for other methods, else 404.
 @bp.route(route="{*path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 @endpoint(summary="No such endpoint: the answer to any route not listed here", tag="meta",
-          role=None, status=404)
+          role=None, path=UnknownPath, status=404, errors=(405,))
 def not_found(ctx: Context) -> None:
+    allowed = allowed_methods(_app(), ctx.path.path)
+    if allowed:
+        raise MethodNotAllowed(f"This endpoint answers {', '.join(allowed)}.",
+                               headers={"Allow": ", ".join(allowed)})
     raise NotFound("There is no such endpoint. See /api/openapi.json.")

@@ -57,7 +57,7 @@ def populate(login: dict) -> bool:
     Returns whether anything was added."""
     from shared.repositories import organizations
 
-    with db.dangerously_cross_tenant_transaction("local demo seed") as cur:
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         organization_id = organizations.find_id_by_subdomain(cur, subdomain=login["subdomain"])
     with db.tenant_transaction(organization_id) as cur:
         if facilities_repository.list_active(cur, organization_id=organization_id, limit=1):

@@ -4,7 +4,7 @@ catch-alls, methods, and azure.functions.HttpRequest in, HttpResponse out. The l
 tests both go through it, so both exercise exactly what Azure would call."""
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import azure.functions as func
 
@@ -28,6 +28,8 @@ class Router:
         method = method.upper()
         for pattern, registered in self.routes:
             route_params = pattern.match(path)
+            if route_params is not None:  # the host decodes route values, as ASP.NET does
+                route_params = {k: unquote(v) for k, v in route_params.items()}
             if route_params is None or method not in registered.methods:
                 continue
             request = func.HttpRequest(

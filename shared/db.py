@@ -171,13 +171,22 @@ def tenant_transaction(organization_id: uuid.UUID | str):
     )
 
 
-def dangerously_cross_tenant_transaction(reason: str):
-    """A transaction with no organization set; policies that allow it (the subdomain lookup of
-    sign-in) check `app.cross_tenant`. `reason` is recorded in the setting for the server log."""
+# The only cross-tenant scopes; each is named by exactly one row-level security policy.
+ORGANIZATION_LOOKUP = "organization lookup"  # organizations: read (subdomain -> id, branding)
+SIGN_IN_THROTTLE = "sign-in throttle"        # sign_in_throttle: the counters of sign-in
+EMAIL_OUTBOX = "email outbox"                # email_outbox: read and mark, for the sender
+SCOPES = (ORGANIZATION_LOOKUP, SIGN_IN_THROTTLE, EMAIL_OUTBOX)
+
+
+def dangerously_cross_tenant_transaction(scope: str):
+    """A transaction with no organization set, in which only the policies of `scope` (one of
+    SCOPES) admit rows, across organizations. Every use is a place to review."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown cross-tenant scope {scope!r}")
     return _transaction(
         "SELECT set_config('app.cross_tenant', %s, true),"
         " set_config('statement_timeout', %s, true)",
-        (reason,),
+        (scope,),
     )
 
 

@@ -19,7 +19,12 @@ ACS_API_VERSION = "2023-03-31"
 
 
 class SendError(Exception):
-    """The e-mail was not accepted; the outbox retries it later."""
+    """The e-mail was not accepted; the outbox retries it later unless it is permanent (the
+    service refused this e-mail itself: retrying cannot help)."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class Message:
     subject: str
     text: str
     html: str
+    first_attempt_at: datetime | None = None
 
 
 class FileSender:
@@ -83,15 +89,19 @@ class AcsSender:
             method="POST", headers={
                 "Content-Type": "application/json",
                 "Authorization": f"Bearer {self._token()}",
+                # The same id and first-sent time on every retry: ACS sends it once.
                 "repeatability-request-id": message.id,
-                "repeatability-first-sent": format_datetime(datetime.now(timezone.utc), True),
+                "repeatability-first-sent": format_datetime(
+                    message.first_attempt_at or datetime.now(timezone.utc), True),
             })
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 if response.status != 202:
                     raise SendError(f"ACS answered {response.status}")
         except urllib.error.HTTPError as exc:
-            raise SendError(f"ACS answered {exc.code}") from None
+            # 4xx (but 408 and 429) refuse this e-mail as it is; 5xx and throttling pass.
+            permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
+            raise SendError(f"ACS answered {exc.code}", permanent=permanent) from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise SendError(f"ACS unreachable: {type(exc).__name__}") from None
 

@@ -2,6 +2,7 @@
 pydantic models their endpoints declare: what validates a request is what documents it."""
 from __future__ import annotations
 
+import json
 import re
 
 from pydantic import BaseModel
@@ -35,6 +36,16 @@ def _parameters(model: type[BaseModel] | None, where: str) -> list[dict]:
     required = set(schema.get("required", []))
     return [{"name": name, "in": where, "required": where == "path" or name in required,
              "schema": prop} for name, prop in schema.get("properties", {}).items()]
+
+
+_documents: dict[int, str] = {}
+
+
+def document(app) -> str:
+    """The document as JSON, built once per process (the routes do not change while it runs)."""
+    if id(app) not in _documents:
+        _documents[id(app)] = json.dumps(build(app))
+    return _documents[id(app)]
 
 
 def build(app) -> dict:

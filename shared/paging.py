@@ -21,7 +21,8 @@ def decode_cursor(cursor: str | None, types: tuple[Callable, ...]) -> list | Non
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if isinstance(key, list) and len(key) == len(types) and all(isinstance(k, str) for k in key):
+        if (isinstance(key, list) and len(key) == len(types)
+                and all(isinstance(k, str) and "\x00" not in k for k in key)):
             return [convert(part) for convert, part in zip(types, key)]
     except (ValueError, TypeError):
         pass

@@ -48,7 +48,7 @@ def _as_problem(exc: BaseException) -> ProblemError:
     if isinstance(exc, (psycopg2.errors.UniqueViolation, psycopg2.errors.ExclusionViolation)):
         return Conflict(CONFLICTS.get(exc.diag.constraint_name,
                                       "This conflicts with an existing record."))
-    if isinstance(exc, psycopg2.errors.CheckViolation):
+    if isinstance(exc, (psycopg2.errors.CheckViolation, psycopg2.DataError)):
         return Unprocessable("A value is outside what is allowed.")
     if isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
         return ServiceUnavailable("The database is unavailable. Try again in a moment.")

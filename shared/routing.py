@@ -91,3 +91,14 @@ def route_prefix() -> str:
 
     host = json.loads((Path(__file__).resolve().parent.parent / "host.json").read_text())
     return host.get("extensions", {}).get("http", {}).get("routePrefix", "api").strip("/")
+
+
+def allowed_methods(app: func.FunctionApp, path: str) -> list[str]:
+    """The methods of the non-catch-all routes that match this path (for 405's Allow)."""
+    found = set()
+    for registered in http_functions(app):
+        if "{*" in registered.route:
+            continue
+        if RoutePattern.parse(registered.route).match(path) is not None:
+            found.update(registered.methods)
+    return sorted(found)

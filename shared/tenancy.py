@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.errors import Forbidden, Unauthorized
 from shared.models.users import Role
@@ -18,6 +19,7 @@ class Caller:
     session_id: uuid.UUID
     role: Role
     organization_status: str
+    session_expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def authenticate(cur, *, organization_id: uuid.UUID, token: str) -> Caller:
         raise Unauthorized("The session has expired or was signed out. Sign in again.")
     return Caller(organization_id=row["organization_id"], user_id=row["user_id"],
                   session_id=row["session_id"], role=Role(row["role"]),
-                  organization_status=row["status"])
+                  organization_status=row["status"], session_expires_at=row["expires_at"])
 
 
 def require_role(caller: Caller, role: Role) -> None:

@@ -289,6 +289,20 @@ def test_every_tenant_table_has_row_level_security_enabled_and_forced(schema):
         assert row["policies"] >= 1, f"{row['relname']}: no policy"
 
 
+CROSS_TENANT_POLICIES = {
+    ("organizations", "organization_lookup"): (("SELECT",), "organization lookup"),
+    ("email_outbox", "outbox_sender_read"): (("SELECT",), "email outbox"),
+    ("email_outbox", "outbox_sender_mark"): (("UPDATE",), "email outbox"),
+}
+
+
+def test_every_cross_tenant_scope_of_the_data_layer_has_its_policy(schema):
+    from shared import db
+    policies = query(schema, "SELECT qual FROM pg_policies WHERE schemaname = 'public'")
+    for scope in db.SCOPES:
+        assert any(f"'{scope}'" in (p["qual"] or "") for p in policies), scope
+
+
 def test_every_tenant_policy_admits_only_the_current_organization(schema):
     # A policy is permissive: one `USING (true)` beside tenant_isolation would open the table. The
     # only other policies allowed are the sign-in lookup (SELECT on organizations under
@@ -301,14 +315,13 @@ def test_every_tenant_policy_admits_only_the_current_organization(schema):
         where = f"{policy['tablename']}.{policy['policyname']}"
         if policy["permissive"] == "RESTRICTIVE":
             continue  # can only narrow what the permissive ones admit
-        if (policy["tablename"], policy["policyname"]) == ("organizations", "cross_tenant_lookup"):
-            assert policy["cmd"] == "SELECT", where
-            assert "app.cross_tenant" in policy["qual"], where
-            continue
-        if (policy["tablename"], policy["policyname"]) == ("email_outbox", "outbox_sender"):
-            # Only the outbox timer's named cross-tenant transaction passes it.
-            assert "'email outbox'" in policy["qual"], where
-            assert "'email outbox'" in policy["with_check"], where
+        scope = CROSS_TENANT_POLICIES.get((policy["tablename"], policy["policyname"]))
+        if scope is not None:
+            # Only the data layer's named cross-tenant scope passes it, for the commands it needs.
+            commands, name = scope
+            assert policy["cmd"] in commands, where
+            assert f"'{name}'" in policy["qual"], where
+            assert policy["with_check"] is None or f"'{name}'" in policy["with_check"], where
             continue
         column = "id" if policy["tablename"] == "organizations" else "organization_id"
         expected = f"({column} = ( SELECT current_organization_id() AS current_organization_id))"

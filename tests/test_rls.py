@@ -304,8 +304,32 @@ def test_the_app_role_cannot_become_the_owner(app_conn, database):
 
 # --- the cross-tenant lookup ---------------------------------------------------------------------
 
-def _set_cross_tenant(cur) -> None:
-    cur.execute("SELECT set_config('app.cross_tenant', 'test', true)")
+def _set_cross_tenant(cur, scope: str = "organization lookup") -> None:
+    cur.execute("SELECT set_config('app.cross_tenant', %s, true)", (scope,))
+
+
+@pytest.mark.parametrize("scope", ["test", "sign-in throttle", "email outbox", "Organization Lookup"])
+def test_another_cross_tenant_scope_reads_no_organization(app_conn, tenants, scope):
+    with app_conn, app_conn.cursor() as cur:
+        _set_cross_tenant(cur, scope)
+        cur.execute("SELECT count(*) FROM organizations")
+        assert cur.fetchone()[0] == 0
+
+
+def test_the_outbox_scope_marks_but_cannot_insert_e_mails(app_conn, tenants, admin_sql):
+    a, _ = tenants
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege, match=RLS_VIOLATION):
+        with app_conn, app_conn.cursor() as cur:
+            _set_cross_tenant(cur, "email outbox")
+            cur.execute("INSERT INTO email_outbox (organization_id, template, to_address,"
+                        " subject, text_body, html_body) VALUES (%s, 'x', 'x@y.example', 's',"
+                        " 't', 'h')", (a.id,))
+
+
+def test_the_data_layer_refuses_an_unknown_cross_tenant_scope(database):
+    from shared import db
+    with pytest.raises(ValueError, match="unknown cross-tenant scope"):
+        db.dangerously_cross_tenant_transaction("anything goes")
 
 
 def test_cross_tenant_setting_reads_every_organization(app_conn, tenants, admin_sql):

@@ -13,6 +13,7 @@ from shared.engine.money import ZERO, cents
 
 HUNDRED = Decimal(100)
 ONE_DP = Decimal("0.1")
+MARGIN_PCT_LIMIT = Decimal("99999.99")
 
 # When a Medicare Part A referral arrives before its 5-day assessment, the groups are unknown:
 # assume a typical classification for the acuity (PT/OT TK, SLP SA, nursing and NTA by acuity).
@@ -165,8 +166,10 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
     earned = revenue(referral, rate)
     spent = cost(referral, model)
     margin = earned["total"] - spent["total"]
+    # Past +-99,999.99 % (a rate of cents, say) the figure says nothing more: it is capped.
     margin_pct = (margin / earned["total"] * HUNDRED).quantize(Decimal("0.01")) \
         if earned["total"] > 0 else Decimal("-100.00")
+    margin_pct = max(-MARGIN_PCT_LIMIT, min(MARGIN_PCT_LIMIT, margin_pct))
 
     unsupported = [s for s in referral.required_services if s not in model.supported_services]
     occupancy = Decimal(facility.current_census) / Decimal(facility.bed_count) * HUNDRED

@@ -19,6 +19,7 @@ Status = Literal["pending", "accepted", "declined", "admitted", "not_admitted"]
 DECLINE_REASONS = ("clinical_capability", "financial", "no_bed", "payer", "staffing",
                    "patient_choice", "hospital_withdrew", "other")
 NOT_ADMITTED_REASONS = ("patient_choice", "hospital_withdrew", "clinical_change", "other")
+EARLIEST_REFERRAL = datetime(2015, 1, 1, tzinfo=timezone.utc)  # before PDPM, before any data
 
 
 def _no_identifiers(note: str | None) -> str | None:
@@ -72,6 +73,8 @@ class ReferralIn(Input):
         received = self.referral_received_at
         if received is not None and received > datetime.now(timezone.utc) + timedelta(minutes=5):
             errors["referral_received_at"] = "is in the future"
+        if received is not None and received < EARLIEST_REFERRAL:
+            errors["referral_received_at"] = f"is before {EARLIEST_REFERRAL:%Y-%m-%d}"
         if errors:
             raise FieldErrors(errors)
         return self
@@ -204,6 +207,7 @@ class AdmissionPublic(AdmissionSummary):
     note: str | None
     decided_by: uuid.UUID | None
     outcome_at: datetime | None
+    outcome_by: uuid.UUID | None
     created_by: uuid.UUID
     evaluation: Evaluation
 

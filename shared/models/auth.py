@@ -69,7 +69,7 @@ class SessionOut(Output):
 class MeOut(Output):
     organization: OrganizationPublic
     user: UserPublic
-    session_expires_at: datetime | None = None
+    session_expires_at: datetime
 
 
 class SubdomainPath(Input):

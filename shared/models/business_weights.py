@@ -62,7 +62,7 @@ DEFAULTS = BusinessWeightsIn(
     factor_weights=FactorWeights(margin=Decimal(35), census=Decimal(20), payer=Decimal(15),
                                  clinical=Decimal(20), risk=Decimal(10)),
     target_margin_pct=Decimal(15), margin_floor_pct=Decimal(-5),
-    target_occupancy_pct=Decimal(90),
+    target_occupancy_pct=Decimal("90.00"),
     payer_preferences={"medicare_a": Decimal(90), "medicare_advantage": Decimal(70),
                        "commercial": Decimal(70), "private_pay": Decimal(80),
                        "va": Decimal(65), "managed_medicaid": Decimal(45),

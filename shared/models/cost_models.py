@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from shared.catalog import Service
-from shared.models.common import Input, Output, PageQuery
+from shared.models.common import Input, Output, PageQuery, not_null
 from shared.models.rates import Money
 
 Hours = Annotated[Decimal, Field(ge=0, le=24, max_digits=5, decimal_places=2)]
@@ -54,12 +54,7 @@ class CostModelUpdate(Input):
     default_medication_cost_per_day: Money | None = None
     supported_services: list[Service] | None = None
 
-    @field_validator("*")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _not_null = not_null("*")
 
     @field_validator("supported_services")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from shared.models.common import Input, Name, Output, PageQuery
+from shared.models.common import Input, Name, Output, PageQuery, not_null
 
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
@@ -34,7 +34,8 @@ class FacilityCreate(Input):
     state: State | None = None
     locality: Locality = "urban"
     wage_index: WageIndex = Decimal("1.0000")
-    target_occupancy_pct: OccupancyPct = Decimal("90.00")
+    target_occupancy_pct: OccupancyPct | None = Field(
+        default=None, description="The organization's target occupancy when omitted.")
     current_census: Census = 0
 
     _state = field_validator("state")(_known_state)
@@ -52,14 +53,8 @@ class FacilityUpdate(Input):
 
     _state = field_validator("state")(_known_state)
 
-    @field_validator("name", "bed_count", "locality", "wage_index", "target_occupancy_pct",
+    _not_null = not_null("name", "bed_count", "locality", "wage_index", "target_occupancy_pct",
                      "current_census")
-    @classmethod
-    def _not_null(cls, value):
-        # Runs only for fields sent: leaving one out keeps it, sending null is a mistake.
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
 
 
 class FacilityPublic(Output):

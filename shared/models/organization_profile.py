@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from shared.models.common import Input, Name, Output
+from shared.models.common import Input, Name, Output, not_null
 from shared.models.organizations import OrganizationPublic
 
 Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f5f8b"])]
@@ -19,12 +19,7 @@ class OrganizationUpdate(Input):
     name: Name | None = None
     primary_color: Color | None = Field(default=None, description="#rrggbb; null removes it.")
 
-    @field_validator("name")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _not_null = not_null("name")
 
 
 class Branding(Output):

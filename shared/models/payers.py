@@ -3,10 +3,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import field_validator
-
 from shared.catalog import PayerType
-from shared.models.common import Input, Name, Output, PageQuery
+from shared.models.common import Input, Name, Output, PageQuery, not_null
 
 
 class PayerCreate(Input):
@@ -18,12 +16,7 @@ class PayerUpdate(Input):
     name: Name | None = None
     payer_type: PayerType | None = None
 
-    @field_validator("name", "payer_type")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _not_null = not_null("name", "payer_type")
 
 
 class PayerPublic(Output):

@@ -5,10 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from shared.catalog import ACUITY_LEVELS
-from shared.models.common import FieldErrors, Input, Output, PageQuery
+from shared.models.common import FieldErrors, Input, Output, PageQuery, not_null
 
 Money = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=10, decimal_places=2)]
 Method = Literal["per_diem", "acuity", "pdpm"]
@@ -75,13 +75,8 @@ class RateUpdate(Input):
     wage_index: WageIndex | None = None
     vbp_multiplier: VbpMultiplier | None = None
 
-    @field_validator("effective_from", "per_diem", "acuity_rates", "fiscal_year", "locality",
+    _not_null = not_null("effective_from", "per_diem", "acuity_rates", "fiscal_year", "locality",
                      "wage_index", "vbp_multiplier")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
 
 
 class RatePublic(Output):

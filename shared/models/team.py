@@ -1,9 +1,7 @@
 """Users of an organization as its owners and admins manage them."""
 from __future__ import annotations
 
-from pydantic import field_validator
-
-from shared.models.common import Input, PageQuery
+from shared.models.common import Input, PageQuery, not_null
 from shared.models.users import Role
 
 
@@ -11,12 +9,7 @@ class UserUpdate(Input):
     role: Role | None = None
     is_active: bool | None = None
 
-    @field_validator("role", "is_active")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _not_null = not_null("role", "is_active")
 
 
 class UserListQuery(PageQuery):

@@ -10,7 +10,7 @@ SUMMARY = ("id, case_number, facility_id, payer_id, length_of_stay_days, acuity,
            "referral_received_at, revenue_total, cost_total, margin, margin_pct, score, "
            "recommendation, status, decision_reason, decided_at, turnaround_minutes, created_at")
 DETAIL = (SUMMARY + ", rate_id, required_services, medication_cost_per_day, pdpm_groups, note, "
-          "decided_by, outcome_at, created_by, evaluation")
+          "decided_by, outcome_at, outcome_by, created_by, evaluation")
 INSERTED = ("case_number", "facility_id", "payer_id", "rate_id", "length_of_stay_days", "acuity",
             "required_services", "medication_cost_per_day", "pdpm_groups",
             "referral_received_at", "note", "revenue_total", "cost_total", "margin",

@@ -22,7 +22,8 @@ def claim_due(cur, *, limit: int) -> list[dict]:
     """Pending e-mails that are due, locked for this transaction; rows another run holds are
     skipped, so two runs never take the same e-mail. Cross-tenant: the sender's transaction."""
     cur.execute("""
-        SELECT organization_id, id, template, to_address, subject, text_body, html_body, attempts
+        SELECT organization_id, id, template, to_address, subject, text_body, html_body, attempts,
+               created_at
           FROM email_outbox
          WHERE status = 'pending' AND next_attempt_at <= now()
          ORDER BY next_attempt_at
@@ -33,9 +34,10 @@ def claim_due(cur, *, limit: int) -> list[dict]:
 
 
 def mark_sent(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> None:
+    """Record the delivery and forget the bodies: they may hold single-use links."""
     cur.execute("""
         UPDATE email_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1,
-               last_error = NULL
+               last_error = NULL, text_body = '', html_body = ''
          WHERE organization_id = %(organization_id)s AND id = %(id)s
     """, {"organization_id": organization_id, "id": id})
 
@@ -47,7 +49,19 @@ def mark_failed_attempt(cur, *, organization_id: uuid.UUID, id: uuid.UUID, error
         UPDATE email_outbox
            SET attempts = attempts + 1, last_error = %(error)s,
                status = CASE WHEN %(retry_at)s::timestamptz IS NULL THEN 'failed' ELSE status END,
+               text_body = CASE WHEN %(retry_at)s::timestamptz IS NULL THEN '' ELSE text_body END,
+               html_body = CASE WHEN %(retry_at)s::timestamptz IS NULL THEN '' ELSE html_body END,
                next_attempt_at = COALESCE(%(retry_at)s, next_attempt_at)
          WHERE organization_id = %(organization_id)s AND id = %(id)s
     """, {"organization_id": organization_id, "id": id, "error": error[:500],
           "retry_at": retry_at})
+
+
+def delete_finished(cur, *, organization_id: uuid.UUID, before: datetime) -> int:
+    """Forget e-mails sent or given up before the given time."""
+    cur.execute("""
+        DELETE FROM email_outbox
+         WHERE organization_id = %(organization_id)s AND status IN ('sent', 'failed')
+           AND created_at < %(before)s
+    """, {"organization_id": organization_id, "before": before})
+    return cur.rowcount

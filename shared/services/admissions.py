@@ -12,6 +12,7 @@ from shared.models.admissions import (AdmissionIn, AdmissionListQuery, Admission
 from shared.models.common import Page
 from shared.repositories import admissions, facilities, organizations
 from shared.services import lifecycle
+from shared.services.business_weights import get_weights
 from shared.services.evaluations import evaluate, load_payer, stamped
 from shared.tenancy import Actor
 
@@ -23,10 +24,8 @@ TRANSITIONS = {"accepted": "pending", "declined": "pending", "admitted": "accept
 
 
 def _active_facility(cur, organization_id: uuid.UUID, facility_id: uuid.UUID) -> dict:
-    facility = facilities.get(cur, organization_id=organization_id, id=facility_id)
-    if facility is None or not facility["is_active"]:
-        raise Unprocessable.for_fields({"facility_id": "no active facility with this id"})
-    return facility
+    return lifecycle.require_referenced(cur, facilities, organization_id, facility_id,
+                                        "facility_id")
 
 
 def evaluate_referral(cur, organization_id: uuid.UUID, data: AdmissionIn) -> Evaluation:
@@ -113,11 +112,12 @@ def compare(cur, organization_id: uuid.UUID, data: ReferralIn) -> ComparisonOut:
     evaluated (no rate, no cost model), it says why."""
     data = stamped(data)
     payer = load_payer(cur, organization_id, data.payer_id)
+    weights = get_weights(cur, organization_id)
     evaluated, unavailable = [], []
     for facility in facilities.list_active(cur, organization_id=organization_id):
         named = {"id": facility["id"], "name": facility["name"]}
         try:
-            evaluation, _ = evaluate(cur, organization_id, facility, payer, data)
+            evaluation, _ = evaluate(cur, organization_id, facility, payer, data, weights)
         except Unprocessable as exc:
             if exc.errors:  # the referral itself is wrong, wherever it goes
                 raise

@@ -63,8 +63,8 @@ def login(data: LoginIn, *, source_address: str | None, request_id: str) -> Sess
     tells which part was wrong or whether an address exists. Too many failures for the
     account or the source address: 429 until the window ends."""
     keys = throttle.keys_for(data.subdomain, data.email, source_address)
-    with db.dangerously_cross_tenant_transaction(throttle.CROSS_TENANT) as cur:
-        throttle.count_attempt(cur, keys)  # before verifying: parallel guesses count too
+    throttle.count_attempt(keys)  # before verifying: parallel guesses count too
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         organization_id = organizations.find_id_by_subdomain(cur, subdomain=data.subdomain)
     user = None
     if organization_id is not None:
@@ -112,7 +112,8 @@ def me(cur, caller: Caller) -> MeOut:
     organization = organizations.get(cur, organization_id=caller.organization_id)
     user = users.get(cur, organization_id=caller.organization_id, user_id=caller.user_id)
     return MeOut(organization=OrganizationPublic.model_validate(organization),
-                 user=UserPublic.model_validate(user))
+                 user=UserPublic.model_validate(user),
+                 session_expires_at=caller.session_expires_at)
 
 
 def subdomain_availability(subdomain: str) -> SubdomainAvailability:
@@ -120,7 +121,7 @@ def subdomain_availability(subdomain: str) -> SubdomainAvailability:
     normalized = subdomains.normalize(subdomain)
     problem = subdomains.problem_with(normalized)
     if problem is None:
-        with db.dangerously_cross_tenant_transaction("subdomain availability") as cur:
+        with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
             if organizations.find_id_by_subdomain(cur, subdomain=normalized) is not None:
                 problem = "is taken"
     return SubdomainAvailability(subdomain=normalized, available=problem is None, reason=problem)

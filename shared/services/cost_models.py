@@ -5,7 +5,6 @@ import uuid
 from datetime import datetime
 
 from shared import paging
-from shared.errors import Unprocessable
 from shared.models.common import Page
 from shared.models.cost_models import (CostModelCreate, CostModelListQuery, CostModelPublic,
                                        CostModelUpdate)
@@ -34,9 +33,8 @@ def get_cost_model(cur, organization_id: uuid.UUID, cost_model_id: uuid.UUID) ->
 
 def create_cost_model(cur, actor: Actor, data: CostModelCreate) -> CostModelPublic:
     """One active cost model per facility: a second is a 409 (see shared.problems)."""
-    facility = facilities.get(cur, organization_id=actor.organization_id, id=data.facility_id)
-    if facility is None or not facility["is_active"]:
-        raise Unprocessable.for_fields({"facility_id": "no active facility with this id"})
+    lifecycle.require_referenced(cur, facilities, actor.organization_id, data.facility_id,
+                                 "facility_id")
     return CostModelPublic.model_validate(
         lifecycle.create(cur, actor, cost_models, KIND, data.model_dump()))
 

@@ -13,8 +13,6 @@ from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-BATCH = 25
-CROSS_TENANT = "email outbox"
 
 
 def link(path: str) -> str:
@@ -44,30 +42,34 @@ def retry_at(attempts: int) -> datetime | None:
     return datetime.now(timezone.utc) + timedelta(minutes=2 ** (attempts - 1))
 
 
-def send_due(sender=None) -> dict[str, int]:
-    """Send the pending e-mails that are due, a batch per transaction, until none is left.
-    Rows stay locked until their outcome commits, so an overlapping run skips them."""
+def send_due(sender=None, limit: int = 500) -> dict[str, int]:
+    """Send the pending e-mails that are due, each in its own transaction: its row stays
+    locked until its outcome commits, so an overlapping run skips it, and a failure later in
+    the run cannot undo the record of what already went out."""
     sender = sender or sender_for(get_settings())
     counts = {"sent": 0, "retrying": 0, "failed": 0}
-    while True:
-        with db.dangerously_cross_tenant_transaction(CROSS_TENANT) as cur:
-            due = email_outbox.claim_due(cur, limit=BATCH)
-            for row in due:
-                try:
-                    sender.send(Message(id=str(row["id"]), to=row["to_address"],
-                                        subject=row["subject"], text=row["text_body"],
-                                        html=row["html_body"]))
-                except Exception as exc:  # noqa: BLE001 - one e-mail's failure must not undo
-                    # the batch's recorded sends (they would go out twice) or block the queue.
-                    error = str(exc) if isinstance(exc, SendError) else type(exc).__name__
-                    when = retry_at(row["attempts"] + 1)
-                    email_outbox.mark_failed_attempt(cur, organization_id=row["organization_id"],
-                                                     id=row["id"], error=error, retry_at=when)
-                    counts["retrying" if when else "failed"] += 1
-                    log.warning("e-mail %s not sent (attempt %d): %s", row["id"],
-                                row["attempts"] + 1, error)
-                    continue
-                email_outbox.mark_sent(cur, organization_id=row["organization_id"], id=row["id"])
-                counts["sent"] += 1
-        if len(due) < BATCH:
-            return counts
+    for _ in range(limit):
+        with db.dangerously_cross_tenant_transaction(db.EMAIL_OUTBOX) as cur:
+            due = email_outbox.claim_due(cur, limit=1)
+            if not due:
+                break
+            counts[_send_one(cur, sender, due[0])] += 1
+    return counts
+
+
+def _send_one(cur, sender, row: dict) -> str:
+    try:
+        sender.send(Message(id=str(row["id"]), to=row["to_address"], subject=row["subject"],
+                            text=row["text_body"], html=row["html_body"],
+                            first_attempt_at=row["created_at"]))
+    except Exception as exc:  # noqa: BLE001 - whatever the transport raised, the e-mail is
+        # retried later and the queue moves on; the log names the error's kind, not its data.
+        permanent = isinstance(exc, SendError) and exc.permanent
+        error = str(exc) if isinstance(exc, SendError) else type(exc).__name__
+        when = None if permanent else retry_at(row["attempts"] + 1)
+        email_outbox.mark_failed_attempt(cur, organization_id=row["organization_id"],
+                                         id=row["id"], error=error, retry_at=when)
+        log.warning("e-mail %s not sent (attempt %d): %s", row["id"], row["attempts"] + 1, error)
+        return "retrying" if when else "failed"
+    email_outbox.mark_sent(cur, organization_id=row["organization_id"], id=row["id"])
+    return "sent"

@@ -13,6 +13,7 @@ from shared.errors import Unprocessable
 from shared.models.admissions import Evaluation, ReferralIn
 from shared.repositories import cost_models, payers, rates
 from shared.repositories import pdpm as pdpm_tables
+from shared.services import lifecycle
 from shared.services.business_weights import get_weights
 
 # PDPM reference data changes only with a migration: keep each year and area once per process.
@@ -47,15 +48,15 @@ def stamped(referral: ReferralIn) -> ReferralIn:
 
 def _coinsurance(cur, year: int) -> Decimal | None:
     if year not in _coinsurance_by_year:
-        _coinsurance_by_year[year] = pdpm_tables.coinsurance_per_day(cur, calendar_year=year)
+        amount = pdpm_tables.coinsurance_per_day(cur, calendar_year=year)
+        if amount is None:
+            return None  # not cached: a migration may load it
+        _coinsurance_by_year[year] = amount
     return _coinsurance_by_year[year]
 
 
 def load_payer(cur, organization_id: uuid.UUID, payer_id: uuid.UUID) -> dict:
-    payer = payers.get(cur, organization_id=organization_id, id=payer_id)
-    if payer is None or not payer["is_active"]:
-        raise Unprocessable.for_fields({"payer_id": "no active payer with this id"})
-    return payer
+    return lifecycle.require_referenced(cur, payers, organization_id, payer_id, "payer_id")
 
 
 def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classification | None:
@@ -75,8 +76,9 @@ def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classific
 
 
 def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
-             referral: ReferralIn) -> tuple[Evaluation, dict]:
-    """The evaluation of the referral at this facility, and the rate it used."""
+             referral: ReferralIn, weights=None) -> tuple[Evaluation, dict]:
+    """The evaluation of the referral at this facility, and the rate it used. `weights`:
+    the organization's business weights when the caller has them already (comparison)."""
     referral = stamped(referral)
     when = referral.referral_received_at.astimezone(timezone.utc)
     rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
@@ -89,7 +91,7 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
     if model is None:
         raise Unprocessable(f"{facility['name']} has no active cost model. Add one under "
                             "Cost models.")
-    weights = get_weights(cur, organization_id)
+    weights = weights or get_weights(cur, organization_id)
 
     classification, pdpm_terms = None, None
     if rate["method"] == "pdpm":

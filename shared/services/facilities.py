@@ -10,6 +10,7 @@ from shared.models.facilities import (FacilityCreate, FacilityListQuery, Facilit
                                       FacilityUpdate)
 from shared.repositories import facilities
 from shared.services import lifecycle
+from shared.services.business_weights import get_weights
 from shared.tenancy import Actor
 
 KIND = "facility"
@@ -37,8 +38,10 @@ def get_facility(cur, organization_id: uuid.UUID, facility_id: uuid.UUID) -> Fac
 
 def create_facility(cur, actor: Actor, data: FacilityCreate) -> FacilityPublic:
     _census_fits(data.bed_count, data.current_census)
-    return FacilityPublic.model_validate(
-        lifecycle.create(cur, actor, facilities, KIND, data.model_dump()))
+    values = data.model_dump()
+    if values["target_occupancy_pct"] is None:  # the organization's target, from its weights
+        values["target_occupancy_pct"] = get_weights(cur, actor.organization_id).target_occupancy_pct
+    return FacilityPublic.model_validate(lifecycle.create(cur, actor, facilities, KIND, values))
 
 
 def update_facility(cur, actor: Actor, facility_id: uuid.UUID,

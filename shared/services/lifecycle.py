@@ -12,7 +12,7 @@ from typing import Callable
 from pydantic import BaseModel
 
 from shared import audit
-from shared.errors import NotFound
+from shared.errors import NotFound, Unprocessable
 from shared.tenancy import Actor
 
 
@@ -22,6 +22,26 @@ def fetch(cur, repository: ModuleType, organization_id: uuid.UUID, id: uuid.UUID
     row = repository.get(cur, organization_id=organization_id, id=id, for_update=for_update)
     if row is None:
         raise NotFound(f"No {kind.replace('_', ' ')} with this id.")
+    return row
+
+
+def referenced(cur, repository: ModuleType, organization_id: uuid.UUID, id: uuid.UUID,
+               field: str) -> tuple[dict | None, dict[str, str]]:
+    """A record a request body names by id (`facility_id`, `payer_id`): the active record of
+    this organization, or the 422 message for that field. Another organization's id reads
+    exactly as a missing one."""
+    row = repository.get(cur, organization_id=organization_id, id=id)
+    if row is None or not row["is_active"]:
+        kind = field.removesuffix("_id").replace("_", " ")
+        return None, {field: f"no active {kind} with this id"}
+    return row, {}
+
+
+def require_referenced(cur, repository: ModuleType, organization_id: uuid.UUID, id: uuid.UUID,
+                       field: str) -> dict:
+    row, errors = referenced(cur, repository, organization_id, id, field)
+    if errors:
+        raise Unprocessable.for_fields(errors)
     return row
 
 

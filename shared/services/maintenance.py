@@ -5,24 +5,28 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from shared import db
-from shared.repositories import organizations, sessions, sign_in_throttle
+from shared.repositories import email_outbox, organizations, sessions, sign_in_throttle
 from shared.services import throttle
 
 log = logging.getLogger(__name__)
 KEEP_ENDED_SESSIONS = timedelta(days=7)
+KEEP_FINISHED_EMAILS = timedelta(days=30)
 
 
-def purge_ended_sessions() -> int:
-    """Delete sessions that expired or were revoked over a week ago; return how many."""
-    before = datetime.now(timezone.utc) - KEEP_ENDED_SESSIONS
-    with db.dangerously_cross_tenant_transaction("timer: list organizations") as cur:
+def purge_old_records() -> dict[str, int]:
+    """Forget sessions that ended over a week ago, e-mails sent or given up over 30 days ago,
+    and closed sign-in throttle windows; return how many of each."""
+    now = datetime.now(timezone.utc)
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         organization_ids = organizations.list_ids(cur)
-    removed = 0
+    counts = {"sessions": 0, "emails": 0, "throttle": 0}
     for organization_id in organization_ids:
         with db.tenant_transaction(organization_id) as cur:
-            removed += sessions.delete_ended(cur, organization_id=organization_id,
-                                             ended_before=before)
-    with db.dangerously_cross_tenant_transaction(throttle.CROSS_TENANT) as cur:
-        sign_in_throttle.delete_expired(cur, window=throttle.WINDOW)
-    log.info("purged %d ended sessions across %d organizations", removed, len(organization_ids))
-    return removed
+            counts["sessions"] += sessions.delete_ended(
+                cur, organization_id=organization_id, ended_before=now - KEEP_ENDED_SESSIONS)
+            counts["emails"] += email_outbox.delete_finished(
+                cur, organization_id=organization_id, before=now - KEEP_FINISHED_EMAILS)
+    with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
+        counts["throttle"] = sign_in_throttle.delete_expired(cur, window=throttle.WINDOW)
+    log.info("purged %s across %d organizations", counts, len(organization_ids))
+    return counts

@@ -62,7 +62,7 @@ def remove_logo(cur, actor: Actor) -> None:
 
 
 def branding(subdomain: str) -> Branding:
-    with db.dangerously_cross_tenant_transaction("public branding") as cur:
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         row = organizations.branding_by_subdomain(cur, subdomain=subdomain)
     if row is None:
         raise NotFound("No organization with this subdomain.")
@@ -71,7 +71,7 @@ def branding(subdomain: str) -> Branding:
 
 
 def logo(subdomain: str) -> tuple[bytes, str]:
-    with db.dangerously_cross_tenant_transaction("public branding") as cur:
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         row = organizations.logo_by_subdomain(cur, subdomain=subdomain)
     if row is None:
         raise NotFound("This organization has no logo.")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from shared import audit, db, passwords
 from shared.errors import Unauthorized, Unprocessable
 from shared.models.auth import PasswordResetIn, PasswordResetRequestIn
-from shared.repositories import invitations, organizations, sessions, users
+from shared.repositories import organizations, password_resets, sessions, users
 from shared.security import hash_password, new_session_token, organization_of_token, token_hash
 from shared.services import email
 from shared.tenancy import Actor
@@ -19,7 +19,7 @@ INVALID_LINK = "This reset link is not valid any more. Ask for a new one."
 def request_reset(data: PasswordResetRequestIn, *, source_address: str | None,
                   request_id: str) -> None:
     """Queue a reset e-mail when the account exists; say nothing either way."""
-    with db.dangerously_cross_tenant_transaction("password reset lookup") as cur:
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         organization_id = organizations.find_id_by_subdomain(cur, subdomain=data.subdomain)
     if organization_id is None:
         return
@@ -29,7 +29,7 @@ def request_reset(data: PasswordResetRequestIn, *, source_address: str | None,
             return
         token = new_session_token(organization_id)
         expires_at = datetime.now(timezone.utc) + VALID_FOR
-        invitations.insert_reset(cur, organization_id=organization_id, user_id=user["id"],
+        password_resets.insert(cur, organization_id=organization_id, user_id=user["id"],
                                  token_hash=token_hash(token), expires_at=expires_at)
         email.enqueue(cur, organization_id, "password_reset", user["email"], {
             "expires": f"{expires_at:%B %d, %Y %H:%M} UTC",
@@ -45,7 +45,7 @@ def reset(data: PasswordResetIn, *, source_address: str | None, request_id: str)
         raise Unauthorized(INVALID_LINK)
     password_hash = hash_password(data.new_password)
     with db.tenant_transaction(organization_id) as cur:
-        taken = invitations.take_reset(cur, organization_id=organization_id,
+        taken = password_resets.take_open(cur, organization_id=organization_id,
                                        token_hash=token_hash(data.token))
         if taken is None:
             raise Unauthorized(INVALID_LINK)

@@ -19,16 +19,15 @@ KIND = "rate"
 def _check_references(cur, organization_id: uuid.UUID, values: dict) -> None:
     """The facility and payer must be this organization's and active; a PDPM fiscal year must
     be one the reference tables hold."""
-    errors = {}
-    facility = facilities.get(cur, organization_id=organization_id, id=values["facility_id"])
-    if facility is None or not facility["is_active"]:
-        errors["facility_id"] = "no active facility with this id"
-    payer = payers.get(cur, organization_id=organization_id, id=values["payer_id"])
-    if payer is None or not payer["is_active"]:
-        errors["payer_id"] = "no active payer with this id"
-    if values.get("fiscal_year") is not None and values["fiscal_year"] not in pdpm.fiscal_years(cur):
-        errors["fiscal_year"] = (f"no PDPM reference data for FY{values['fiscal_year']}; loaded: "
-                                 + ", ".join(map(str, pdpm.fiscal_years(cur))))
+    _, errors = lifecycle.referenced(cur, facilities, organization_id, values["facility_id"],
+                                     "facility_id")
+    errors.update(lifecycle.referenced(cur, payers, organization_id, values["payer_id"],
+                                       "payer_id")[1])
+    if values.get("fiscal_year") is not None:
+        loaded = pdpm.fiscal_years(cur)
+        if values["fiscal_year"] not in loaded:
+            errors["fiscal_year"] = (f"no PDPM reference data for FY{values['fiscal_year']}; "
+                                     f"loaded: {', '.join(map(str, loaded))}")
     if errors:
         raise Unprocessable.for_fields(errors)
 

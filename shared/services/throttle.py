@@ -15,7 +15,6 @@ from shared.repositories import sign_in_throttle
 WINDOW = timedelta(minutes=15)
 ACCOUNT_LIMIT = 5      # failures per account in a window
 ADDRESS_LIMIT = 30     # failures per source address in a window, across organizations
-CROSS_TENANT = "sign-in throttle"
 
 
 def account_key(subdomain: str, email: str) -> bytes:
@@ -26,11 +25,13 @@ def address_key(source_address: str | None) -> bytes:
     return hashlib.sha256(f"address:{source_address or 'unknown'}".encode()).digest()
 
 
-def count_attempt(cur, keys: list[tuple[bytes, int]]) -> None:
+def count_attempt(keys: list[tuple[bytes, int]]) -> None:
     """Count this attempt against every key, then refuse with 429 if any is past its limit.
     Counting first makes the limit hold against parallel guesses."""
-    for key_hash, limit in keys:
-        row = sign_in_throttle.count(cur, key_hash=key_hash, window=WINDOW)
+    with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
+        rows = [(sign_in_throttle.count(cur, key_hash=key_hash, window=WINDOW), limit)
+                for key_hash, limit in keys]
+    for row, limit in rows:
         if row["failures"] > limit:
             wait = (row["window_ends_at"] - datetime.now(timezone.utc)).total_seconds()
             raise TooManyRequests("Too many failed sign-ins. Try again later, or reset the "
@@ -45,6 +46,6 @@ def keys_for(subdomain: str, email: str, source_address: str | None) -> list[tup
 def record_success(keys: list[tuple[bytes, int]]) -> None:
     """A success clears the account's count and takes its attempt back from the address's."""
     (account, _), (address, _) = keys
-    with db.dangerously_cross_tenant_transaction(CROSS_TENANT) as cur:
+    with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
         sign_in_throttle.clear(cur, key_hash=account)
         sign_in_throttle.uncount(cur, key_hash=address)

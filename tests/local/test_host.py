@@ -147,7 +147,7 @@ def _digest(token: str):
     return psycopg2.Binary(hashlib.sha256(token.encode()).digest())
 
 
-def test_purge_ended_sessions_forgets_only_sessions_that_ended_over_a_week_ago(app, client, org,
+def test_purge_old_records_forgets_only_sessions_that_ended_over_a_week_ago(app, client, org,
                                                                                 admin_sql):
     from azure.functions.timer import TimerRequest
 
@@ -176,8 +176,8 @@ def test_purge_ended_sessions_forgets_only_sessions_that_ended_over_a_week_ago(a
                   (str(org.id), owner, hashes[label]))
 
     timers = {t.name: t for t in timer_functions(app)}
-    assert timers["purge_ended_sessions"].schedule == "0 30 3 * * *"
-    timers["purge_ended_sessions"].function(TimerRequest(past_due=False))
+    assert timers["purge_old_records"].schedule == "0 30 3 * * *"
+    timers["purge_old_records"].function(TimerRequest(past_due=False))
 
     def exists(digest):
         return bool(admin_sql("SELECT 1 FROM sessions WHERE token_hash = %s", (digest,)))
@@ -189,5 +189,5 @@ def test_purge_ended_sessions_forgets_only_sessions_that_ended_over_a_week_ago(a
     assert exists(_digest(org.token))
     assert client.get("/api/me", token=org.token).status == 200  # the live one still works
 
-    timers["purge_ended_sessions"].function(TimerRequest(past_due=True))  # idempotent
+    timers["purge_old_records"].function(TimerRequest(past_due=True))  # idempotent
     assert exists(_digest(org.token)) and exists(hashes["revoked yesterday"])

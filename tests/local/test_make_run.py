@@ -97,4 +97,4 @@ def run_local(local_dir: Path, *args: str) -> subprocess.CompletedProcess:
 def test_an_unknown_timer_name_lists_the_timers(tmp_path):
     ran = run_local(tmp_path, "timer", "no_such_timer")
     assert ran.returncode == 2
-    assert "send_email_outbox" in ran.stderr and "purge_ended_sessions" in ran.stderr
+    assert "send_email_outbox" in ran.stderr and "purge_old_records" in ran.stderr

@@ -21,7 +21,7 @@ def test_tenant_transaction_sets_the_organization_for_that_transaction_only(data
         cur.execute("SELECT pg_backend_pid() AS pid")
         pid = cur.fetchone()["pid"]
     # The pool hands the same idle connection back; the setting ended with the transaction.
-    with db.dangerously_cross_tenant_transaction("test") as cur:
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         cur.execute("SELECT pg_backend_pid() AS pid,"
                     " current_setting('app.organization_id', true) AS org")
         row = cur.fetchone()

@@ -526,7 +526,7 @@ def test_an_out_of_range_schedule_raises_value_error(schedule):
 def test_the_apps_timers_have_schedules_the_scheduler_understands(app):
     schedules = {t.name: t.schedule for t in timer_functions(app)}
 
-    assert schedules["purge_ended_sessions"] == "0 30 3 * * *"
+    assert schedules["purge_old_records"] == "0 30 3 * * *"
     for name, schedule in schedules.items():
         parsed_schedule = scheduler.parse(schedule)
         assert all(parsed_schedule), name  # every field can match something

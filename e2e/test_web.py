@@ -1,0 +1,257 @@
+"""The web frontend in a real browser: sign-in, evaluating and saving a referral, the history
+and a decision, the dashboard, inviting a coordinator who joins through the e-mailed link,
+password reset, and problems shown beside their fields."""
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import Page, expect
+
+from support import Server, shot, sign_in
+
+NEW_PASSWORD = "amber quartz lantern harbor"
+
+
+def test_sign_in_as_the_demo_owner(page: Page, server: Server):
+    sign_in(page, server)
+    expect(page.locator("#org-name")).to_have_text("Demo Senior Care")
+    expect(page.locator("#user-email")).to_have_text(server.login["email"])
+    expect(page.locator("#user-role")).to_have_text("Owner")
+    tabs = page.get_by_role("navigation", name="Sections")
+    for name in ("Evaluate", "Admissions", "Dashboard", "Facilities", "Team", "Settings"):
+        expect(tabs.get_by_role("link", name=name)).to_be_visible()
+    # An owner lands on the core screen.
+    expect(tabs.get_by_role("link", name="Evaluate")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("heading", name="Evaluate a referral")).to_be_visible()
+    shot(page, "web2-e2e-evaluate-form")
+
+
+def test_evaluate_save_find_and_accept(page: Page, server: Server):
+    sign_in(page, server)
+    form = page.locator("#evaluate-form")
+    form.get_by_label("Facility").select_option(label="Maple Grove Health & Rehab")
+    form.get_by_label("Payer").select_option(label="Medicare Part A")
+    form.get_by_label("Expected stay").fill("30")
+    form.get_by_label("High").check()
+    form.get_by_label("IV therapy").check()
+    # The PDPM classification is asked for Medicare Part A only.
+    pdpm = page.locator("#ev-pdpm")
+    expect(pdpm).to_be_visible()
+    pdpm.get_by_role("radio", name="HIPPS code").check()
+    pdpm.get_by_role("textbox", name="HIPPS code").fill("KBGE1")
+    form.get_by_role("button", name="Evaluate").click()
+
+    result = page.locator("#evaluate-result")
+    expect(result.get_by_role("heading", name="Evaluation")).to_be_visible()
+    expect(result.locator(".eval-verdict .badge")).to_have_text(re.compile(r"^(Accept|Review|Decline)$"))
+    expect(result.locator(".score-value")).to_have_text(re.compile(r"^\d+(\.\d)? / 100$"))
+    expect(result.get_by_test_id("revenue-per-day")).to_have_text(re.compile(r"^\$\d[\d,]*\.\d\d per day$"))
+    expect(result.get_by_text("KBGE", exact=True)).to_be_visible()      # the HIPPS the engine used
+    expect(result.get_by_text("Coinsurance from day 21")).to_be_visible()
+    expect(result.get_by_role("heading", name="Cost per day")).to_be_visible()
+    expect(result.locator(".factors-table tbody tr")).to_have_count(5)
+    shot(page, "web2-e2e-evaluation")
+
+    result.get_by_role("button", name="Save as admission").click()
+    case = result.locator(".saved-case .case-number")
+    expect(case).to_have_text(re.compile(r"^DEMO-\d{4}-\d{6}$"))
+    case_number = case.inner_text()
+
+    # The history: filter to pending Maple Grove referrals, find the case, open it.
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Admissions").click()
+    filters = page.locator("#admissions-filters")
+    filters.get_by_label("Facility").select_option(label="Maple Grove Health & Rehab")
+    filters.get_by_label("Status").select_option("pending")
+    row = page.locator("#admissions-body tr", has_text=case_number)
+    expect(row).to_be_visible()
+    expect(page.locator("#admissions-body tr").filter(has_not_text="Pending")).to_have_count(0)
+    shot(page, "web2-e2e-admissions")
+    row.get_by_role("link", name=case_number).click()
+
+    expect(page.locator("#admission-title")).to_have_text(case_number)
+    detail = page.locator("#admission-detail-body")
+    expect(detail.get_by_role("heading", name="Stored evaluation")).to_be_visible()
+    expect(detail.locator(".detail-badges .badge").first).to_have_text("Pending")
+    decision = page.locator("#decision-form")
+    # A decline needs a reason: said beside the reason.
+    decision.get_by_role("button", name="Decline").click()
+    expect(decision.locator('[data-error-for="reason_code"]')).to_have_text("Choose a reason.")
+    decision.get_by_role("button", name="Accept").click()
+    expect(detail.locator(".detail-badges .badge").first).to_have_text("Accepted")
+    expect(page.locator("#admission-status")).to_contain_text(f"{case_number}: Accepted")
+    # Then whether the patient arrived.
+    expect(page.locator("#decision-form").get_by_role("button", name="Admitted")).to_be_visible()
+    shot(page, "web2-e2e-admission")
+
+    # Back in the list, the row says so.
+    page.get_by_role("link", name="← All admissions").click()
+    expect(page.locator("#admissions-body tr", has_text=case_number)).to_contain_text("Accepted")
+
+
+def test_compare_facilities(page: Page, server: Server):
+    sign_in(page, server)
+    form = page.locator("#evaluate-form")
+    form.get_by_label("Payer").select_option(label="Ohio Medicaid")
+    form.get_by_label("Expected stay").fill("21")
+    form.get_by_label("Moderate").check()
+    form.get_by_label("Wound vac (negative pressure wound therapy)").check()
+    form.get_by_role("button", name="Compare facilities").click()
+    placements = page.locator(".placements > li")
+    expect(placements).to_have_count(3)
+    expect(placements.first.locator(".placement-rank")).to_have_text("1")
+    # Only one demo facility has a wound vac program: the others say why they decline.
+    expect(page.locator(".placement-stops").first).to_contain_text("cannot provide")
+    shot(page, "web2-e2e-compare")
+
+
+def test_dashboard_shows_numbers(page: Page, server: Server):
+    sign_in(page, server)
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Dashboard").click()
+    kpis = page.locator(".kpi")
+    expect(kpis).to_have_count(4)
+    expect(kpis.nth(0).locator(".kpi-value")).to_have_text(re.compile(r"^\d+$"))
+    expect(kpis.nth(1).locator(".kpi-value")).to_have_text(re.compile(r"^(\d+(\.\d)?%|—)$"))
+    expect(kpis.nth(2).locator(".kpi-value")).to_have_text(re.compile(r"^(-?\d+(\.\d)?%|—)$"))
+    expect(page.locator("#months-title + .table-wrap tbody tr")).to_have_count(13)
+    expect(page.locator("#by-facility-title + .table-wrap tbody tr")).to_have_count(3)
+    expect(page.locator(".hbars li").first).to_be_visible()
+    # One facility's figures.
+    page.get_by_label("Show", exact=True).select_option(label="Riverside Care Center")
+    expect(page.locator("#dashboard-scope-note")).to_have_text("Showing Riverside Care Center.")
+    shot(page, "web2-e2e-dashboard")
+
+
+def test_invite_a_coordinator_who_joins_from_the_email(page: Page, new_page, server: Server):
+    invitee = f"coordinator-{uuid.uuid4().hex[:8]}@demo.example"
+    sign_in(page, server)
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Team").click()
+    invite = page.locator("#invite-form")
+    invite.get_by_label("E-mail").fill(invitee)
+    invite.get_by_label("Role").select_option("coordinator")
+    invite.get_by_role("button", name="Send invitation").click()
+    expect(page.locator("#team-status")).to_contain_text(f"Invitation sent to {invitee}")
+    expect(page.locator("#invitations-body tr", has_text=invitee)).to_be_visible()
+    shot(page, "web2-e2e-team")
+
+    token = server.link_in_mail(invitee, "accept-invitation")
+
+    joining = new_page()
+    joining.goto(f"{server.base_url}/#accept-invitation={token}")
+    expect(joining.get_by_role("heading", name="Join your organization")).to_be_visible()
+    shot(joining, "web2-e2e-accept-invitation")
+    joining.get_by_label("Choose a password").fill(NEW_PASSWORD)
+    joining.get_by_label("Repeat the password").fill(NEW_PASSWORD + " typo")
+    joining.get_by_role("button", name="Join and sign in").click()
+    expect(joining.locator("#accept-password-again-error")).to_have_text("Enter the same password twice.")
+    joining.get_by_label("Repeat the password").fill(NEW_PASSWORD)
+    joining.get_by_role("button", name="Join and sign in").click()
+
+    expect(joining.locator("#signed-in")).to_be_visible()
+    expect(joining.locator("#user-email")).to_have_text(invitee)
+    expect(joining.locator("#user-role")).to_have_text("Coordinator")
+    expect(joining.locator("#app-notice")).to_contain_text("Welcome to Demo Senior Care")
+    tabs = joining.get_by_role("navigation", name="Sections")
+    expect(tabs.get_by_role("link", name="Evaluate")).to_be_visible()
+    expect(tabs.get_by_role("link", name="Team")).to_be_hidden()
+    assert "accept-invitation" not in joining.url  # the token left the address bar
+
+    # The owner's list of open invitations no longer has it.
+    page.reload()
+    expect(page.locator("#users-body tr", has_text=invitee)).to_be_visible()
+    expect(page.locator("#invitations-body tr", has_text=invitee)).to_have_count(0)
+
+    # A used link says so.
+    again = new_page()
+    again.goto(f"{server.base_url}/#accept-invitation={token}")
+    again.get_by_label("Choose a password").fill(NEW_PASSWORD)
+    again.get_by_label("Repeat the password").fill(NEW_PASSWORD)
+    again.get_by_role("button", name="Join and sign in").click()
+    expect(again.locator("#accept-form [data-problem]")).to_contain_text("not valid any more")
+
+
+def test_forgot_password_and_reset_from_the_email(page: Page, new_page, server: Server):
+    # A user of our own (set up through the API), so the demo owner's password stays.
+    address = f"viewer-{uuid.uuid4().hex[:8]}@demo.example"
+    owner = server.owner_token()
+    server.api("POST", "/invitations", {"email": address, "role": "viewer"}, token=owner)
+    token = server.link_in_mail(address, "accept-invitation")
+    server.api("POST", "/invitations/accept", {"token": token, "password": NEW_PASSWORD})
+
+    page.goto(server.base_url + "/")
+    page.get_by_role("link", name="Forgot password?").click()
+    forgot = page.locator("#forgot-form")
+    expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+    forgot.get_by_label("Organization subdomain").fill("demo")
+    forgot.get_by_label("E-mail").fill(address)
+    forgot.get_by_role("button", name="Send the reset link").click()
+    expect(page.locator("#forgot-notice")).to_contain_text("an e-mail with a reset link is on its way")
+
+    reset = server.link_in_mail(address, "reset-password")
+    page.goto(f"{server.base_url}/#reset-password={reset}")
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    form = page.locator("#reset-form")
+    # The service's password rules, beside the field.
+    form.get_by_label("New password", exact=True).fill("short")
+    form.get_by_label("Repeat the new password").fill("short")
+    form.get_by_role("button", name="Set the new password").click()
+    expect(form.locator("#reset-password-error")).to_contain_text("12")
+    renewed = "copper meadow violin sunrise"
+    form.get_by_label("New password", exact=True).fill(renewed)
+    form.get_by_label("Repeat the new password").fill(renewed)
+    form.get_by_role("button", name="Set the new password").click()
+    expect(page.locator("#signed-out-notice")).to_contain_text("Your password was changed")
+    expect(page.locator("#login-form")).to_be_visible()
+
+    sign_in(page, server, email_=address, password=renewed)
+    expect(page.locator("#user-role")).to_have_text("Viewer")
+    # A viewer reads: no Evaluate, no Team; the dashboard first.
+    tabs = page.get_by_role("navigation", name="Sections")
+    expect(tabs.get_by_role("link", name="Evaluate")).to_be_hidden()
+    expect(tabs.get_by_role("link", name="Team")).to_be_hidden()
+    expect(tabs.get_by_role("link", name="Dashboard")).to_have_attribute("aria-current", "page")
+
+
+def test_validation_errors_show_beside_their_fields(page: Page, server: Server):
+    sign_in(page, server)
+    form = page.locator("#evaluate-form")
+    form.get_by_label("Facility").select_option(label="Riverside Care Center")
+    form.get_by_label("Payer").select_option(label="Private pay")
+    form.get_by_label("Expected stay").fill("400")
+    form.get_by_label("Short note").fill("Mr. John Smith, MRN 12345678")
+    form.get_by_role("button", name="Evaluate").click()
+
+    problem = form.locator("[data-problem]")
+    expect(problem).to_be_visible()
+    expect(problem).to_contain_text("Some fields are missing or invalid.")
+    expect(form.locator("#ev-los-error")).to_contain_text("365")
+    expect(form.get_by_label("Expected stay")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator("#ev-acuity-error")).to_have_text("Choose one.")
+    expect(form.locator("#ev-note-error")).to_contain_text("must not identify the patient")
+    # The first field in error has the focus.
+    expect(form.get_by_label("Expected stay")).to_be_focused()
+    shot(page, "web2-e2e-validation")
+
+    # Fixed, the problems go.
+    form.get_by_label("Expected stay").fill("14")
+    form.get_by_label("Low").check()
+    form.get_by_label("Short note").fill("Prefers a morning admission")
+    form.get_by_role("button", name="Evaluate").click()
+    expect(page.locator("#evaluate-result .eval-verdict")).to_be_visible()
+    expect(problem).to_be_hidden()
+    expect(form.locator("#ev-los-error")).to_have_text("")
+
+
+def test_signup_checks_the_subdomain_as_it_is_typed(page: Page, server: Server):
+    page.goto(server.base_url + "/")
+    field = page.locator("#signup-form").get_by_label("Subdomain")
+    status = page.locator("#signup-subdomain-status")
+    field.press_sequentially("demo", delay=30)
+    expect(status).to_have_text("demo: is taken.")
+    field.fill("")
+    field.press_sequentially("fresh-care-" + uuid.uuid4().hex[:6], delay=10)
+    expect(status).to_have_text(re.compile(r"^fresh-care-\w+ is available\.$"))
+    field.fill("ab")
+    field.dispatch_event("input")
+    expect(status).to_contain_text("3 to 30 characters")
+    shot(page, "web2-e2e-signin")

@@ -1,0 +1,97 @@
+// The API client: same-origin JSON under /api, errors as Problem (application/problem+json),
+// the bearer session in sessionStorage.
+
+const API = "/api";
+const SESSION_KEY = "snf.session";  // sessionStorage: {token, expires_at}
+
+/** A failed request, shaped like application/problem+json whatever the server sent. */
+export class Problem extends Error {
+  constructor({ status = 0, title = "Error", detail = "", errors = [], request_id = null,
+                retry_after = null } = {}) {
+    super(detail || title);
+    Object.assign(this, { status, title, detail, errors: errors ?? [], request_id, retry_after });
+  }
+}
+
+/** Raised instead of a Problem when the session ended and the page went back to sign-in. */
+export class SessionEnded extends Error {}
+
+export let session = readSession();
+let onSessionEnded = () => {};
+
+/** What the page does when the service says the session is over (401 on an authed call). */
+export function whenSessionEnds(handler) {
+  onSessionEnded = handler;
+}
+
+function readSession() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? "null");
+    return saved && typeof saved.token === "string" ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(value) {
+  session = value;
+  if (value) sessionStorage.setItem(SESSION_KEY, JSON.stringify(value));
+  else sessionStorage.removeItem(SESSION_KEY);
+}
+
+/**
+ * Call the API. `body` is sent as JSON; `raw` (a Blob or File) is sent as it is, with
+ * `contentType`. Resolves with the parsed JSON (null for 202/204 without a body).
+ */
+export async function api(path, { method = "GET", body, raw, contentType, auth = true } = {}) {
+  const headers = { Accept: "application/json, application/problem+json" };
+  let payload;
+  if (raw !== undefined) {
+    payload = raw;
+    headers["Content-Type"] = contentType || raw.type || "application/octet-stream";
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers["Content-Type"] = "application/json";
+  }
+  if (auth && session) headers.Authorization = `Bearer ${session.token}`;
+  let response;
+  try {
+    response = await fetch(API + path, { method, headers, cache: "no-store", body: payload });
+  } catch {
+    throw new Problem({ title: "No connection",
+                        detail: "The service could not be reached. Check the connection and try again." });
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON: handled below */ }
+  if (response.ok) return data;
+
+  const problem = new Problem({
+    status: response.status,
+    title: data?.title ?? (response.statusText || `HTTP ${response.status}`),
+    detail: data?.detail ?? "The service answered with an error.",
+    errors: Array.isArray(data?.errors) ? data.errors : [],
+    request_id: data?.request_id ?? response.headers.get("X-Request-Id"),
+    retry_after: response.headers.get("Retry-After"),
+  });
+  if (auth && session && response.status === 401) {
+    onSessionEnded(problem.detail);
+    throw new SessionEnded(problem.detail);
+  }
+  throw problem;
+}
+
+/** Every page of a cursor-paged list (the configuration lists are short). */
+export async function allPages(path, params = {}) {
+  const items = [];
+  let cursor = null;
+  do {
+    const query = new URLSearchParams({ ...params, limit: "200" });
+    if (cursor) query.set("cursor", cursor);
+    const page = await api(`${path}?${query}`);
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}

@@ -1,0 +1,219 @@
+// One evaluation (POST /api/admissions/evaluate, or the one stored with an admission) as the
+// coordinator reads it: the verdict first, then why, then the arithmetic.
+
+import { el, FACTOR_LABELS, money, num, pct, pctFormat, RATE_METHODS, recommendationBadge,
+         date, intFormat } from "./dom.js";
+import { payerTypeLabel, serviceLabel, state } from "./state.js";
+
+const COMPONENTS = [["PT", "Physical therapy (PT)"], ["OT", "Occupational therapy (OT)"],
+                    ["SLP", "Speech-language pathology (SLP)"], ["NURSING", "Nursing"],
+                    ["NTA", "Non-therapy ancillaries (NTA)"], ["NON_CASE_MIX", "Non-case-mix"]];
+const GROUP_LABELS = [["pt_ot", "PT/OT"], ["slp", "SLP"], ["nursing", "Nursing"], ["nta", "NTA"]];
+
+function fact(term, ...value) {
+  return el("div", {}, el("dt", { text: term }), el("dd", {}, ...value));
+}
+
+function section(title, ...children) {
+  return el("section", { class: "eval-section" }, el("h3", { text: title }), ...children);
+}
+
+function table(caption, head, rows, { foot = null, className = "" } = {}) {
+  return el("div", { class: "table-wrap compact" },
+    el("table", { class: `data-table mini ${className}`.trim() },
+      caption ? el("caption", { class: "visually-hidden", text: caption }) : null,
+      el("thead", {}, el("tr", {}, head.map(([label, cls]) => el("th", { scope: "col", class: cls, text: label })))),
+      el("tbody", {}, rows),
+      foot ? el("tfoot", {}, foot) : null));
+}
+
+/** The score as a meter the eye reads and a number assistive technology reads. */
+export function scoreMeter(score, recommendation) {
+  const value = Math.max(0, Math.min(100, num(score)));
+  return el("div", { class: "score" },
+    el("p", { class: "score-value" }, el("strong", { text: pctFormat.format(value) }),
+       el("span", { text: " / 100" })),
+    el("span", { class: "score-track", "aria-hidden": "true" },
+      el("span", { class: "score-fill", dataset: { tone: recommendation }, style: { width: `${value}%` } })));
+}
+
+function verdict(evaluation) {
+  const { revenue, cost } = evaluation;
+  const negative = num(evaluation.margin) < 0;
+  return el("div", { class: "eval-summary card" },
+    el("div", { class: "eval-verdict" },
+      el("p", { class: "eyebrow", text: "Recommendation" }),
+      recommendationBadge(evaluation.recommendation, { large: true }),
+      el("p", { class: "eyebrow score-label", text: "Score" }),
+      scoreMeter(evaluation.score, evaluation.recommendation)),
+    el("dl", { class: "eval-figures" },
+      fact("Revenue", el("span", { class: "figure", text: money(revenue.total) }),
+           el("span", { class: "figure-sub", "data-testid": "revenue-per-day" }, `${money(revenue.per_day_average)} per day`)),
+      fact("Cost", el("span", { class: "figure", text: money(cost.total) }),
+           el("span", { class: "figure-sub" }, `${money(cost.per_day)} per day`)),
+      fact("Margin", el("span", { class: `figure${negative ? " negative" : ""}`, text: money(evaluation.margin) }),
+           el("span", { class: "figure-sub" }, `${pct(evaluation.margin_pct)} of revenue`))));
+}
+
+function payerWithType(payer) {
+  const type = payerTypeLabel(payer.payer_type);
+  return payer.name.toLowerCase().includes(type.toLowerCase()) ? payer.name : `${payer.name} (${type})`;
+}
+
+/** The engine's details name payer types by code ("preference for medicare_a"): say them. */
+function readable(detail) {
+  const types = state.reference?.payer_types ?? [];
+  return types.reduce((text, t) => text.replace(new RegExp(`\\b${t.code}\\b`, "g"), t.label), detail);
+}
+
+function context(evaluation) {
+  const { facility, payer, rate } = evaluation;
+  const span = rate.effective_to ? `${date(rate.effective_from)} to ${date(rate.effective_to)}`
+                                 : `from ${date(rate.effective_from)}`;
+  return el("p", { class: "eval-context" },
+    el("strong", { text: facility.name }), " · ",
+    payerWithType(payer), " · ",
+    `${intFormat.format(evaluation.length_of_stay_days)} days`, " · ",
+    `rate: ${RATE_METHODS[rate.method] ?? rate.method}, ${span}`);
+}
+
+function hardStops(stops) {
+  if (!stops.length) return null;
+  return el("div", { class: "callout danger" },
+    el("h3", { text: stops.length === 1 ? "Hard stop" : `${stops.length} hard stops` }),
+    el("p", { class: "callout-intro", text: "Whatever the score, these decline the referral:" }),
+    el("ul", {}, stops.map((s) => el("li", {}, s.message, " ", el("code", { text: s.code })))));
+}
+
+function assumptions(list) {
+  if (!list.length) return null;
+  return el("div", { class: "callout info" },
+    el("h3", { text: "Assumptions" }),
+    el("ul", {}, list.map((a) => el("li", { text: a }))));
+}
+
+function factors(evaluation) {
+  const maxWeight = Math.max(1, ...evaluation.factors.map((f) => num(f.weight)));
+  const rows = evaluation.factors.map((f) => {
+    const weight = num(f.weight);
+    const contribution = num(f.contribution);
+    const label = FACTOR_LABELS[f.name] ?? f.name;
+    return el("tr", {},
+      el("th", { scope: "row" }, el("span", { class: "factor-name", text: label }),
+         el("span", { class: "factor-detail", text: readable(f.detail) })),
+      el("td", { class: "num", text: pctFormat.format(num(f.value)) }),
+      el("td", { class: "num", text: pctFormat.format(weight) }),
+      el("td", { class: "factor-cell" },
+        el("span", { class: "factor-bar", "aria-hidden": "true", style: { width: `${(weight / maxWeight) * 100}%` } },
+          el("span", { class: "factor-fill", style: { width: `${weight > 0 ? Math.min(100, (contribution / weight) * 100) : 0}%` } })),
+        el("span", { class: "factor-points", text: `${pctFormat.format(contribution)} of ${pctFormat.format(weight)}` })));
+  });
+  const foot = el("tr", {},
+    el("th", { scope: "row", text: "Score" }), el("td"), el("td"),
+    el("td", { class: "factor-cell" }, el("strong", { text: `${pctFormat.format(num(evaluation.score))} of 100` })));
+  return section("How the score was reached",
+    el("p", { class: "section-intro", text: "Each factor is rated 0–100 and weighted; the bar is the factor's weight, filled by the points it earned." }),
+    table("Score factors", [["Factor"], ["Rating", "num"], ["Weight", "num"], ["Points", "factor-col"]], rows,
+          { foot, className: "factors-table" }));
+}
+
+/** Consecutive days with the same amounts, as one row. */
+function dayRuns(days) {
+  const runs = [];
+  for (const d of days) {
+    const last = runs.at(-1);
+    if (last && last.amount === d.amount && last.payer_pays === d.payer_pays
+        && last.patient_pays === d.patient_pays && last.to === d.day - 1) last.to = d.day;
+    else runs.push({ from: d.day, to: d.day, amount: d.amount, payer_pays: d.payer_pays, patient_pays: d.patient_pays });
+  }
+  return runs;
+}
+
+function revenue(evaluation) {
+  const { revenue: r } = evaluation;
+  const sum = (key) => r.days.reduce((total, d) => total + num(d[key]), 0);
+  const payerTotal = sum("payer_pays");
+  const patientTotal = sum("patient_pays");
+  const split = patientTotal > 0;
+  const parts = [];
+
+  parts.push(el("dl", { class: "facts-grid" },
+    fact("Method", RATE_METHODS[r.method] ?? r.method),
+    fact("Total", money(r.total)),
+    fact("Average per day", el("strong", { text: money(r.per_day_average) })),
+    split ? fact("Payer pays", money(payerTotal)) : null,
+    split ? fact("Patient or secondary payer", money(patientTotal)) : null));
+
+  const p = r.pdpm;
+  if (p) {
+    parts.push(el("h4", { text: "PDPM classification" }));
+    parts.push(el("dl", { class: "facts-grid" },
+      fact("Groups", el("span", { class: "groups" },
+        GROUP_LABELS.map(([key, label]) => el("span", { class: "group-chip" },
+          el("span", { class: "group-key", text: label }), " ", el("strong", { text: p.groups[key] ?? "—" })))),
+        p.assumed_groups ? el("span", { class: "badge", dataset: { tone: "warn" }, text: "assumed" }) : null),
+      fact("HIPPS", el("code", { text: p.hipps })),
+      fact("Fiscal year", `FY${p.fiscal_year}, ${p.area}`),
+      fact("Wage index", `${p.wage_index} (labor share ${pct(num(p.labor_related_share) * 100)})`),
+      fact("VBP multiplier", String(p.vbp_multiplier)),
+      fact("Covered days", `${p.covered_days} of ${p.covered_days + p.uncovered_days}`
+                           + (p.uncovered_days ? ` (${p.uncovered_days} beyond Medicare's 100)` : "")),
+      fact("Coinsurance from day 21",
+           p.coinsurance_known
+             ? (p.coinsurance_days
+                 ? `${money(p.coinsurance_per_day)} a day × ${p.coinsurance_days} days = ${money(p.coinsurance_total)}`
+                 : `none: the stay ends by day 20 (${money(p.coinsurance_per_day)} a day after)`)
+             : "not known for this year")));
+    const dayOne = COMPONENTS.reduce((t, [key]) => t + num(p.component_rates[key] ?? 0), 0);
+    parts.push(table("PDPM component rates per day",
+      [["Component"], ["Per day", "num"]],
+      COMPONENTS.filter(([key]) => key in p.component_rates).map(([key, label]) =>
+        el("tr", {}, el("th", { scope: "row", text: label }),
+           el("td", { class: "num", text: money(p.component_rates[key]) }))),
+      { foot: el("tr", {}, el("th", { scope: "row", text: "Sum, before daily adjustments" }),
+                  el("td", { class: "num", text: money(dayOne) })) }));
+  }
+
+  const runs = dayRuns(r.days);
+  const head = [["Days"], ["Per day", "num"]];
+  if (split) head.push(["Payer pays", "num"], ["Patient pays", "num"]);
+  head.push(["Subtotal", "num"]);
+  parts.push(el("h4", { text: "Day by day" }));
+  parts.push(table("Revenue by day", head, runs.map((run) => {
+    const n = run.to - run.from + 1;
+    return el("tr", {},
+      el("th", { scope: "row", text: n === 1 ? `Day ${run.from}` : `Days ${run.from}–${run.to}` }),
+      el("td", { class: "num", text: money(run.amount) }),
+      split ? el("td", { class: "num", text: money(run.payer_pays) }) : null,
+      split ? el("td", { class: "num", text: money(run.patient_pays) }) : null,
+      el("td", { class: "num", text: money(num(run.amount) * n) }));
+  })));
+  return section("Revenue", ...parts);
+}
+
+function cost(evaluation) {
+  const { cost: c } = evaluation;
+  const b = c.breakdown;
+  const rows = [["Fixed", b.fixed], ["Nursing", b.nursing], ["Therapy", b.therapy]];
+  for (const [code, amount] of Object.entries(b.services ?? {})) rows.push([serviceLabel(code), amount]);
+  rows.push(["Medication", b.medication]);
+  return section("Cost per day",
+    table("Cost per day by item", [["Item"], ["Per day", "num"]],
+      rows.map(([label, amount]) => el("tr", {}, el("th", { scope: "row", text: label }),
+                                       el("td", { class: "num", text: money(amount) }))),
+      { foot: [
+        el("tr", {}, el("th", { scope: "row", text: "Total per day" }), el("td", { class: "num", text: money(c.per_day) })),
+        el("tr", {}, el("th", { scope: "row", text: `Stay (${evaluation.length_of_stay_days} days)` }),
+           el("td", { class: "num", text: money(c.total) })),
+      ] }));
+}
+
+export function renderEvaluation(evaluation) {
+  return el("div", { class: "evaluation" },
+    context(evaluation),
+    verdict(evaluation),
+    hardStops(evaluation.hard_stops),
+    assumptions(evaluation.assumptions),
+    el("div", { class: "eval-columns" }, factors(evaluation), cost(evaluation)),
+    revenue(evaluation));
+}

@@ -1,0 +1,210 @@
+// Forms: reading values, showing problems next to the form and beside each field, busy buttons.
+
+import { Problem, SessionEnded } from "./api.js";
+import { $, $$ } from "./dom.js";
+
+function controlsFor(form, field) {
+  return $$(`[name="${CSS.escape(field)}"]`, form);
+}
+
+export function friendlyMessage(error, form = null) {
+  const field = String(error.field ?? "").replace(/^body\./, "");
+  const controls = form && field ? controlsFor(form, field) : [];
+  const choice = controls.length > 0
+    && (controls[0].tagName === "SELECT" || controls[0].type === "radio");
+  switch (error.type) {
+    case "missing": return choice ? "Choose one." : "This field is required.";
+    case "int_type": case "int_parsing": case "int_from_float": return "Enter a whole number.";
+    case "decimal_type": case "decimal_parsing": return "Enter a number, such as 12.50.";
+    case "uuid_parsing": case "uuid_type": return choice ? "Choose one." : "Not a valid id.";
+    case "datetime_parsing": case "datetime_type": case "timezone_aware":
+      return "Enter a date and time.";
+    case "date_parsing": case "date_from_datetime_parsing": return "Enter a date.";
+    case "decimal_max_places": return "Use at most two decimal places.";
+    case "string_pattern_mismatch": {
+      const slot = form && $(`[data-error-for="${CSS.escape(field)}"]`, form);
+      if (slot?.dataset.patternMessage) return slot.dataset.patternMessage;
+      break;
+    }
+    case "string_too_short":
+      if (/at least 1 character/.test(error.message ?? "")) return "This field is required.";
+      break;
+    default: break;
+  }
+  let message = String(error.message ?? "Invalid value.").replace(/^Value error,\s*/i, "").trim();
+  // The service's own messages are predicates ("is in the future"): give them their subject.
+  if (form && /^(is|are|must|may|looks|needs|cannot|has|should|not)\b/.test(message)) {
+    const slot = $(`[data-error-for="${CSS.escape(field)}"]`, form);
+    const label = slot?.closest(".field")?.querySelector("label, legend")?.textContent.trim();
+    if (label) message = `${label} ${message}`;
+  }
+  const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}
+
+export function clearProblems(form) {
+  const box = $("[data-problem]", form);
+  if (box) {
+    box.hidden = true;
+    box.replaceChildren();
+  }
+  for (const slot of $$("[data-error-for]", form)) slot.textContent = "";
+  for (const input of $$("[aria-invalid]", form)) input.removeAttribute("aria-invalid");
+  for (const group of $$(".has-error", form)) group.classList.remove("has-error");
+}
+
+/** The service's messages may name other fields ("must be at most bed_count (10)"): say them
+ *  the way the form labels them. */
+function withLabels(form, message) {
+  return message.replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (name) => {
+    const slot = $(`[data-error-for="${CSS.escape(name)}"]`, form);
+    const label = slot?.closest(".field")?.querySelector("label, legend")?.textContent.trim();
+    return label ? label.toLowerCase() : name;
+  });
+}
+
+/** The slot for an error's field: "required_services.2" falls back to "required_services". */
+function slotFor(form, field) {
+  let name = field;
+  while (name) {
+    const slot = $(`[data-error-for="${CSS.escape(name)}"]`, form);
+    if (slot) return { slot, name };
+    const cut = name.lastIndexOf(".");
+    if (cut < 0) break;
+    name = name.slice(0, cut);
+  }
+  return { slot: null, name: field };
+}
+
+/** Show a Problem: the summary above the form, each field's error beside its field. */
+export function showProblem(form, problem, { focus = true } = {}) {
+  clearProblems(form);
+  const box = $("[data-problem]", form);
+  const unplaced = [];
+  let firstInvalid = null;
+
+  for (const error of problem.errors ?? []) {
+    const field = String(error.field ?? "").replace(/^body\./, "");
+    const { slot, name } = slotFor(form, field);
+    if (!slot || slot.closest("[hidden]")) { unplaced.push(error); continue; }
+    const message = withLabels(form, friendlyMessage({ ...error, field: name }, form));
+    if (!slot.textContent.includes(message)) {
+      slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+    }
+    slot.closest(".field")?.classList.add("has-error");
+    for (const input of controlsFor(form, name)) {
+      input.setAttribute("aria-invalid", "true");
+      firstInvalid ??= input;
+    }
+  }
+
+  const title = document.createElement("p");
+  title.className = "problem-title";
+  title.textContent = problem.detail || problem.title;
+  box.append(title);
+
+  const placed = (problem.errors?.length ?? 0) - unplaced.length;
+  if (placed > 0) {
+    const p = document.createElement("p");
+    p.textContent = placed === 1 ? "One field needs attention; see below."
+                                 : `${placed} fields need attention; see below.`;
+    box.append(p);
+  }
+  if (unplaced.length) {
+    const list = document.createElement("ul");
+    for (const error of unplaced) {
+      const li = document.createElement("li");
+      const field = String(error.field ?? "").replace(/^body\./, "");
+      li.textContent = `${field ? `${field}: ` : ""}${friendlyMessage(error, form)}`;
+      list.append(li);
+    }
+    box.append(list);
+  }
+  if (problem.status === 429 && problem.retry_after) {
+    const p = document.createElement("p");
+    p.textContent = `Try again in ${problem.retry_after} seconds.`;
+    box.append(p);
+  }
+  if (problem.request_id) {
+    const p = document.createElement("p");
+    p.className = "problem-ref";
+    p.textContent = `Reference ${problem.request_id}${problem.status ? ` · HTTP ${problem.status}` : ""}`;
+    box.append(p);
+  }
+  box.hidden = false;
+  if (focus) (firstInvalid ?? box).focus();
+}
+
+/** A Problem made in the page, for checks the API cannot make (two password fields agree). */
+export function clientProblem(detail, fields = {}) {
+  return new Problem({
+    title: "Check the form", detail,
+    errors: Object.entries(fields).map(([field, message]) => ({ field, message, type: "client" })),
+  });
+}
+
+/** Run an async action for a form or button: busy state, one at a time. */
+export async function busy(button, action) {
+  if (!button) return action();
+  if (button.getAttribute("aria-disabled") === "true") return undefined;
+  const label = button.textContent;
+  button.setAttribute("aria-disabled", "true");
+  button.disabled = true;
+  button.textContent = button.dataset.busyLabel ?? label;
+  try {
+    return await action();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-disabled");
+    button.textContent = label;
+  }
+}
+
+/** Run `send(build(form))` for a form from `button`: busy, problems shown in the form. */
+export async function runForm(form, button, build, send) {
+  return busy(button, async () => {
+    try {
+      const result = await send(build(form));
+      clearProblems(form);
+      return result;
+    } catch (error) {
+      if (error instanceof SessionEnded) return undefined;
+      if (error instanceof Problem) showProblem(form, error);
+      else {
+        console.error(error);
+        showProblem(form, new Problem({ title: "Something went wrong", detail: String(error) }));
+      }
+      return undefined;
+    }
+  });
+}
+
+export function handleSubmit(form, build, send) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    runForm(form, $('button[type="submit"]', form), build, send);
+  });
+}
+
+export function text(form, name) {
+  return form.elements.namedItem(name).value;
+}
+
+/** A whole number as a JSON number; anything else as typed, so the API names the problem. */
+export function intOrRaw(raw) {
+  const value = String(raw).trim();
+  return /^-?\d+$/.test(value) ? Number(value) : value;
+}
+
+/** A status line (role="status"): a message and a tone (info, good, error). */
+export function announce(target, message, tone = "info") {
+  target.dataset.tone = tone;
+  target.textContent = message;
+}
+
+/** An error not tied to a form: its detail and reference, for a status line. */
+export function problemText(error) {
+  if (!(error instanceof Problem)) return String(error?.message ?? error);
+  const ref = error.request_id ? ` (reference ${error.request_id})` : "";
+  return `${error.detail || error.title}${ref}`;
+}
