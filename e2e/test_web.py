@@ -3,6 +3,7 @@ and a decision, the dashboard, inviting a coordinator who joins through the e-ma
 password reset, and problems shown beside their fields."""
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 
@@ -81,7 +82,7 @@ def test_evaluate_save_find_and_accept(page: Page, server: Server):
     expect(detail.locator(".detail-badges .badge").first).to_have_text("Accepted")
     expect(page.locator("#admission-status")).to_contain_text(f"{case_number}: Accepted")
     # Then whether the patient arrived.
-    expect(page.locator("#decision-form").get_by_role("button", name="Admitted")).to_be_visible()
+    expect(page.locator("#decision-form").get_by_role("button", name="Admitted", exact=True)).to_be_visible()
     shot(page, "web2-e2e-admission")
 
     # Back in the list, the row says so.
@@ -101,7 +102,7 @@ def test_compare_facilities(page: Page, server: Server):
     expect(placements).to_have_count(3)
     expect(placements.first.locator(".placement-rank")).to_have_text("1")
     # Only one demo facility has a wound vac program: the others say why they decline.
-    expect(page.locator(".placement-stops").first).to_contain_text("cannot provide")
+    expect(page.locator(".placement-stops", has_text="cannot provide").first).to_be_visible()
     shot(page, "web2-e2e-compare")
 
 
@@ -255,3 +256,59 @@ def test_signup_checks_the_subdomain_as_it_is_typed(page: Page, server: Server):
     field.dispatch_event("input")
     expect(status).to_contain_text("3 to 30 characters")
     shot(page, "web2-e2e-signin")
+
+
+PNG_1PX = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+def test_organization_color_and_logo(page: Page, server: Server):
+    sign_in(page, server)
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Settings").click()
+    org = page.locator("#org-form")
+    expect(org.get_by_label("Name")).to_have_value("Demo Senior Care")
+
+    # A wrong color is refused beside its field.
+    org.get_by_role("textbox", name="Primary color", exact=True).fill("orange")
+    org.get_by_role("button", name="Save").click()
+    expect(org.locator("#org-color-error")).to_have_text("Enter a color as #rrggbb, e.g. #1f5d8c.")
+
+    # A light color becomes the accent, darkened until white text on it is readable.
+    org.get_by_role("textbox", name="Primary color", exact=True).fill("#f5c542")
+    expect(page.locator("#color-note")).to_contain_text("darker shade")
+    org.get_by_role("button", name="Save").click()
+    expect(page.locator("#settings-status")).to_have_text("The organization was saved.")
+    accent = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")
+    assert re.fullmatch(r"#[0-9a-f]{6}", accent) and accent != "#f5c542"
+    assert _contrast_with_white(accent) >= 4.5
+
+    logo = page.locator("#logo-form")
+    logo.get_by_label("New logo").set_input_files(
+        {"name": "logo.png", "mimeType": "image/png", "buffer": PNG_1PX})
+    logo.get_by_role("button", name="Upload logo").click()
+    expect(page.locator("#settings-status")).to_have_text("The logo was uploaded.")
+    expect(page.locator("#org-logo")).to_be_visible()
+    expect(page.locator("#org-logo")).to_have_attribute("src", re.compile(r"^/api/branding/demo/logo\?v=\d+$"))
+    shot(page, "web2-e2e-settings")
+
+    # A reload keeps the organization's look.
+    page.reload()
+    expect(page.locator("#org-logo")).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()") == accent
+
+    # Back to the product's own look, for the other tests.
+    logo.get_by_role("button", name="Remove logo").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Remove").click()
+    expect(page.locator("#org-logo")).to_be_hidden()
+    org.get_by_role("button", name="Use the default").click()
+    org.get_by_role("button", name="Save").click()
+    expect(page.locator("#settings-status")).to_have_text("The organization was saved.")
+    assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()") == "#1f5d8c"
+
+
+def _contrast_with_white(color: str) -> float:
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (luminance + 0.05)

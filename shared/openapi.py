@@ -12,6 +12,7 @@ from shared.routing import http_functions, route_prefix
 
 REF = "#/components/schemas/{model}"
 ERROR_TITLES = {400: "Malformed request", 401: "Not signed in", 403: "The role does not allow it",
+                405: "Not a method of this endpoint (see Allow)",
                 404: "Not found (or another organization's)", 409: "Conflict",
                 413: "Body too large", 422: "Invalid fields", 429: "Too many attempts",
                 402: "The plan or a limit does not allow it", 503: "Database unavailable"}
@@ -111,8 +112,9 @@ def _operation(registered, spec, refs: dict) -> dict:
     if spec.body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": refs[(spec.body, "validation")]}}}
-    if spec.status >= 400:  # an endpoint that only ever answers with this problem
-        operation["responses"][str(spec.status)] = _problem(spec.status)
+    if spec.status >= 400:  # an endpoint that only ever answers with problems
+        for status in sorted({spec.status, *spec.errors}):
+            operation["responses"][str(status)] = _problem(status)
         return operation
     if spec.content_type.startswith("image/"):
         operation["responses"][str(spec.status)] = {

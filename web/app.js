@@ -108,6 +108,7 @@ async function enterApp({ welcome = "", focus = true } = {}) {
   })]);
   state.me = me;
   state.organization = organization;
+  current = { tab: null, param: null };
   showView("signed-in");
   renderAccount();
   applyBranding(organization);
@@ -126,7 +127,8 @@ document.addEventListener("organization:changed", (event) => {
 // The router: the fragment says which screen
 
 function parseHash() {
-  const hash = decodeURIComponent(location.hash.replace(/^#/, ""));
+  let hash = location.hash.replace(/^#/, "");
+  try { hash = decodeURIComponent(hash); } catch { /* as it is */ }
   const link = /^(accept-invitation|reset-password)=(.*)$/.exec(hash);
   if (link) return { link: link[1], token: link[2].trim() };
   const [tab, param] = hash.split("/");
@@ -143,7 +145,7 @@ async function showTab(name, param, { focus }) {
     if (item.dataset.tab === name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  if (current.tab !== name) announce($("#app-notice"), "");
+  if (current.tab && current.tab !== name) announce($("#app-notice"), "");  // a welcome stays on the first
   current = { tab: name, param };
   document.title = `${tab.title} · ${state.me.organization.name} · SNF Admissions`;
   await tab.show(param, { focus });

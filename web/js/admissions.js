@@ -222,7 +222,7 @@ function renderDetail(a) {
     el("h3", { class: "stored-title", text: "Stored evaluation" }),
     el("p", { class: "muted section-intro", text: "As evaluated when the case was saved; later changes to rates or costs do not change it." }),
     renderEvaluation(a.evaluation));
-  document.title = `${a.case_number} · Admissions · SNF Admissions`;
+  document.title = `${a.case_number} · Admissions · ${state.me?.organization?.name ?? ""} · SNF Admissions`;
 }
 
 async function showDetail(id, { focus }) {
@@ -262,7 +262,6 @@ export async function showAdmissions(id, { focus = false } = {}) {
   if (id) { await showDetail(id, { focus }); return; }
   $("#admission-detail-view").hidden = true;
   $("#admissions-list-view").hidden = false;
-  document.title = "Admissions · SNF Admissions";
   if (!list.loaded) await loadList({ reset: true });
   if (focus) $("#admissions-title").focus();
   // Back from an admission: keep the reader at its row.

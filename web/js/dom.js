@@ -39,14 +39,11 @@ export const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "m
 export const pctFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 export const intFormat = new Intl.NumberFormat();
 const moneyFormat = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" });
-const wholeMoneyFormat = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD",
-                                                            maximumFractionDigits: 0 });
 const monthFormat = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
 const longMonthFormat = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
 
 export const num = (value) => (value === null || value === undefined || value === "" ? NaN : Number(value));
 export const money = (value) => (Number.isFinite(num(value)) ? moneyFormat.format(num(value)) : "—");
-export const wholeMoney = (value) => (Number.isFinite(num(value)) ? wholeMoneyFormat.format(num(value)) : "—");
 export const pct = (value) => (Number.isFinite(num(value)) ? `${pctFormat.format(num(value))}%` : "—");
 export const date = (value) => (value ? dateFormat.format(new Date(value)) : "—");
 export const dateTime = (value) => (value ? dateTimeFormat.format(new Date(value)) : "—");

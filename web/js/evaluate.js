@@ -144,7 +144,7 @@ function showEvaluation(evaluation, body) {
     el("div", { class: "result-actions" },
       el("button", { type: "button", id: "ev-save", class: "button primary", "data-busy-label": "Saving…",
                      onclick: (event) => save(event.currentTarget) }, "Save as admission")));
-  output().replaceChildren(bar, el("div", { id: "ev-saved", role: "status", "aria-live": "polite" }),
+  output().replaceChildren(bar, el("div", { id: "ev-saved", role: "status", "aria-live": "polite", tabindex: "-1" }),
                            renderEvaluation(evaluation));
   $("#ev-result-title").focus();
 }
@@ -160,12 +160,12 @@ async function save(button) {
     status.replaceChildren(
       el("p", {}, "Saved as case ", el("strong", { class: "case-number", text: admission.case_number }), "."),
       el("a", { href: `#admissions/${admission.id}`, class: "button secondary small" }, "Open in Admissions"));
-    status.focus?.();
+    status.focus();
     document.dispatchEvent(new CustomEvent("admissions:changed"));
   });
 }
 
-function placementRow(placement, body) {
+function placementRow(placement) {
   const e = placement.evaluation;
   if (!e) {
     return el("li", { class: "placement unavailable" },
@@ -206,7 +206,7 @@ function showComparison(comparison, body) {
         el("p", { class: "muted", text: `${payer?.name ?? "Payer"} · ${intFormat.format(body.length_of_stay_days)} days · `
                   + `${ranked.length} of ${comparison.placements.length} facilities could evaluate it.` }))),
     comparison.placements.length
-      ? el("ol", { class: "placements" }, comparison.placements.map((p) => placementRow(p, body)))
+      ? el("ol", { class: "placements" }, comparison.placements.map((p) => placementRow(p)))
       : el("p", { class: "empty", text: "There are no active facilities to compare." }));
   $("#ev-result-title").focus();
 }

@@ -101,19 +101,20 @@ function factors(evaluation) {
     return el("tr", {},
       el("th", { scope: "row" }, el("span", { class: "factor-name", text: label }),
          el("span", { class: "factor-detail", text: readable(f.detail) })),
-      el("td", { class: "num", text: pctFormat.format(num(f.value)) }),
-      el("td", { class: "num", text: pctFormat.format(weight) }),
+      el("td", { class: "num col-rating", text: pctFormat.format(num(f.value)) }),
+      el("td", { class: "num col-weight", text: pctFormat.format(weight) }),
       el("td", { class: "factor-cell" },
         el("span", { class: "factor-bar", "aria-hidden": "true", style: { width: `${(weight / maxWeight) * 100}%` } },
           el("span", { class: "factor-fill", style: { width: `${weight > 0 ? Math.min(100, (contribution / weight) * 100) : 0}%` } })),
-        el("span", { class: "factor-points", text: `${pctFormat.format(contribution)} of ${pctFormat.format(weight)}` })));
+        el("span", { class: "factor-points" }, `${pctFormat.format(contribution)} of ${pctFormat.format(weight)}`,
+           el("span", { class: "factor-rated", text: ` · rated ${pctFormat.format(num(f.value))}` }))));
   });
   const foot = el("tr", {},
-    el("th", { scope: "row", text: "Score" }), el("td"), el("td"),
+    el("th", { scope: "row", text: "Score" }), el("td", { class: "col-rating" }), el("td", { class: "col-weight" }),
     el("td", { class: "factor-cell" }, el("strong", { text: `${pctFormat.format(num(evaluation.score))} of 100` })));
   return section("How the score was reached",
     el("p", { class: "section-intro", text: "Each factor is rated 0–100 and weighted; the bar is the factor's weight, filled by the points it earned." }),
-    table("Score factors", [["Factor"], ["Rating", "num"], ["Weight", "num"], ["Points", "factor-col"]], rows,
+    table("Score factors", [["Factor"], ["Rating", "num col-rating"], ["Weight", "num col-weight"], ["Points", "factor-col"]], rows,
           { foot, className: "factors-table" }));
 }
 

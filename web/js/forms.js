@@ -26,6 +26,13 @@ export function friendlyMessage(error, form = null) {
       if (slot?.dataset.patternMessage) return slot.dataset.patternMessage;
       break;
     }
+    case "less_than_equal": case "less_than": case "greater_than_equal": case "greater_than": {
+      const bound = /(less|greater) than (or equal to )?(-?[\d.]+)/.exec(error.message ?? "");
+      if (!bound) break;
+      const [, side, orEqual, value] = bound;
+      if (orEqual) return side === "less" ? `Enter at most ${value}.` : `Enter at least ${value}.`;
+      return side === "less" ? `Enter less than ${value}.` : `Enter more than ${value}.`;
+    }
     case "string_too_short":
       if (/at least 1 character/.test(error.message ?? "")) return "This field is required.";
       break;

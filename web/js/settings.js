@@ -141,6 +141,7 @@ export async function showSettings({ focus = false } = {}) {
   const admin = canAdminister();
   $("#org-fieldset").disabled = !admin;
   $("#logo-fieldset").disabled = !admin;
+  $("#logo-fieldset").hidden = !admin;
   $("#org-actions").hidden = !admin;
   $("#logo-actions").hidden = !admin;
   $("#settings-read-only").hidden = admin;
