@@ -312,3 +312,36 @@ def _contrast_with_white(color: str) -> float:
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
     luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
     return 1.05 / (luminance + 0.05)
+
+
+def test_team_role_deactivate_and_withdraw(page: Page, server: Server):
+    owner = server.owner_token()
+    member = f"member-{uuid.uuid4().hex[:8]}@demo.example"
+    server.api("POST", "/invitations", {"email": member, "role": "viewer"}, token=owner)
+    server.api("POST", "/invitations/accept",
+               {"token": server.link_in_mail(member, "accept-invitation"), "password": NEW_PASSWORD})
+    pending = f"pending-{uuid.uuid4().hex[:8]}@demo.example"
+    server.api("POST", "/invitations", {"email": pending, "role": "admin"}, token=owner)
+
+    sign_in(page, server)
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Team").click()
+    row = page.locator("#users-body tr", has_text=member)
+    row.get_by_label(f"Role of {member}", exact=True).select_option("coordinator")
+    row.get_by_role("button", name=f"Save the role of {member}").click()
+    expect(page.locator("#team-status")).to_have_text(f"{member} is now coordinator.")
+    expect(page.locator("#users-body tr", has_text=member).get_by_label(f"Role of {member}", exact=True)).to_have_value("coordinator")
+
+    page.locator("#users-body tr", has_text=member).get_by_role("button", name=f"Deactivate {member}").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Deactivate").click()
+    expect(page.locator("#team-status")).to_have_text(f"{member} was deactivated.")
+    expect(page.locator("#users-body tr", has_text=member)).to_have_count(0)
+    page.get_by_label("Show deactivated").check()
+    expect(page.locator("#users-body tr", has_text=member)).to_contain_text("Inactive")
+
+    invitation = page.locator("#invitations-body tr", has_text=pending)
+    invitation.get_by_role("button", name=f"Withdraw the invitation of {pending}").click()
+    dialog.get_by_role("button", name="Withdraw").click()
+    expect(page.locator("#invitations-body tr", has_text=pending)).to_have_count(0)
+    expect(page.locator("#team-status")).to_have_text(f"The invitation of {pending} was withdrawn.")

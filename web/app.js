@@ -167,7 +167,7 @@ async function route({ focus = true } = {}) {
     return;
   }
   showView("signed-in");
-  const name = TABS[tab]?.allowed() ? tab : defaultTab();
+  const name = Object.hasOwn(TABS, tab) && TABS[tab].allowed() ? tab : defaultTab();
   if (name !== tab) {
     // An unknown or forbidden tab (or none): show the default one, with its address.
     history.replaceState(null, "", `#${name}`);

@@ -242,7 +242,7 @@ async function showDetail(id, { focus }) {
     if (error instanceof SessionEnded) return;
     current = null;
     $("#admission-detail-body").replaceChildren();
-    announce(status, error.status === 404 ? "There is no such admission in this organization."
+    announce(status, error.status === 404 || error.status === 422 ? "There is no such admission in this organization."
                                           : `Could not load the admission: ${problemText(error)}`, "error");
     if (focus) status.focus();
   }
