@@ -42,3 +42,21 @@ PAYER_TYPES: dict[str, str] = {
     "other": "Other",
 }
 PayerType = Literal[tuple(PAYER_TYPES)]  # type: ignore[valid-type]
+
+# Why a referral was declined, and why an accepted one was not admitted.
+DECLINE_REASONS: dict[str, str] = {
+    "clinical_capability": "Clinical needs the facility cannot meet",
+    "financial": "The stay does not pay for itself",
+    "no_bed": "No suitable bed",
+    "payer": "Payer not accepted or not authorized",
+    "staffing": "Staffing",
+    "patient_choice": "The patient or family chose elsewhere",
+    "hospital_withdrew": "The hospital withdrew the referral",
+    "other": "Other",
+}
+NOT_ADMITTED_REASONS: dict[str, str] = {
+    "patient_choice": "The patient or family chose elsewhere",
+    "hospital_withdrew": "The hospital withdrew the referral",
+    "clinical_change": "The patient's condition changed",
+    "other": "Other",
+}

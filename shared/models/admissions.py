@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
 
+from shared import catalog
 from shared.catalog import Acuity, PayerType, Service
 from shared.models.common import FieldErrors, Input, Output, PageQuery
 from shared.models.rates import Money
@@ -16,9 +17,8 @@ from shared.phi import identifier_kinds
 
 Recommendation = Literal["accept", "review", "decline"]
 Status = Literal["pending", "accepted", "declined", "admitted", "not_admitted"]
-DECLINE_REASONS = ("clinical_capability", "financial", "no_bed", "payer", "staffing",
-                   "patient_choice", "hospital_withdrew", "other")
-NOT_ADMITTED_REASONS = ("patient_choice", "hospital_withdrew", "clinical_change", "other")
+DECLINE_REASONS = tuple(catalog.DECLINE_REASONS)
+NOT_ADMITTED_REASONS = tuple(catalog.NOT_ADMITTED_REASONS)
 EARLIEST_REFERRAL = datetime(2015, 1, 1, tzinfo=timezone.utc)  # before PDPM, before any data
 
 
@@ -182,7 +182,9 @@ class AdmissionSummary(Output):
     id: uuid.UUID
     case_number: str
     facility_id: uuid.UUID
+    facility_name: str
     payer_id: uuid.UUID
+    payer_name: str
     length_of_stay_days: int
     acuity: Acuity
     referral_received_at: datetime

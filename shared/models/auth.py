@@ -9,6 +9,7 @@ from pydantic import (AfterValidator, BeforeValidator, EmailStr, Field, Validati
 
 from shared import passwords, subdomains
 from shared.models.common import FieldErrors, Input, Name, Output
+from shared.models.organization_profile import OrganizationProfile
 from shared.models.organizations import OrganizationPublic
 from shared.models.users import Role, UserPublic
 
@@ -67,7 +68,7 @@ class SessionOut(Output):
 
 
 class MeOut(Output):
-    organization: OrganizationPublic
+    organization: OrganizationProfile = Field(description="With its branding.")
     user: UserPublic
     session_expires_at: datetime
 

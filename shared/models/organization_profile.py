@@ -12,7 +12,7 @@ Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f5f8b"])
 
 class OrganizationProfile(OrganizationPublic):
     primary_color: str | None
-    logo_url: str | None = Field(description="Public address of the logo, or null.")
+    logo_url: str | None = Field(description="Path of the public logo on this site, or null.")
 
 
 class OrganizationUpdate(Input):

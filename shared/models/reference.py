@@ -23,6 +23,8 @@ class ReferenceOut(Output):
     acuity_levels: list[Option]
     services: list[Option]
     payer_types: list[Option]
+    decline_reasons: list[Option]
+    not_admitted_reasons: list[Option]
     pdpm_fiscal_years: list[int]
     pdpm_fiscal_year: int | None = Field(description="The year of `pdpm_groups`.")
     pdpm_groups: list[PdpmGroup]

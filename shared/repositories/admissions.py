@@ -11,6 +11,9 @@ SUMMARY = ("id, case_number, facility_id, payer_id, length_of_stay_days, acuity,
            "recommendation, status, decision_reason, decided_at, turnaround_minutes, created_at")
 DETAIL = (SUMMARY + ", rate_id, required_services, medication_cost_per_day, pdpm_groups, note, "
           "decided_by, outcome_at, outcome_by, created_by, evaluation")
+# Qualified for the joins that add the facility's and payer's names.
+LISTED = ", ".join(f"a.{column}" for column in SUMMARY.split(", "))
+QUALIFIED_DETAIL = ", ".join(f"a.{column}" for column in DETAIL.split(", "))
 INSERTED = ("case_number", "facility_id", "payer_id", "rate_id", "length_of_stay_days", "acuity",
             "required_services", "medication_cost_per_day", "pdpm_groups",
             "referral_received_at", "note", "revenue_total", "cost_total", "margin",
@@ -42,10 +45,14 @@ def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
 
 
 def get(cur, *, organization_id: uuid.UUID, id: uuid.UUID, for_update: bool = False) -> dict | None:
+    """The admission with its facility's and payer's names."""
     cur.execute(f"""
-        SELECT {DETAIL} FROM admissions
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-         {"FOR UPDATE" if for_update else ""}
+        SELECT {QUALIFIED_DETAIL}, f.name AS facility_name, p.name AS payer_name
+          FROM admissions a
+          JOIN facilities f ON f.organization_id = a.organization_id AND f.id = a.facility_id
+          JOIN payers p ON p.organization_id = a.organization_id AND p.id = a.payer_id
+         WHERE a.organization_id = %(organization_id)s AND a.id = %(id)s
+         {"FOR UPDATE OF a" if for_update else ""}
     """, {"organization_id": organization_id, "id": id})
     return cur.fetchone()
 
@@ -56,19 +63,22 @@ def list_page(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID | None,
               limit: int) -> list[dict]:
     """Up to limit+1 admissions, newest referral first, after the (received, id) of a cursor."""
     cur.execute(f"""
-        SELECT {SUMMARY} FROM admissions
-         WHERE organization_id = %(organization_id)s
-           AND (%(facility_id)s::uuid IS NULL OR facility_id = %(facility_id)s)
-           AND (%(payer_id)s::uuid IS NULL OR payer_id = %(payer_id)s)
-           AND (%(recommendation)s::text IS NULL OR recommendation = %(recommendation)s)
-           AND (%(status)s::text IS NULL OR status = %(status)s)
+        SELECT {LISTED}, f.name AS facility_name, p.name AS payer_name
+          FROM admissions a
+          JOIN facilities f ON f.organization_id = a.organization_id AND f.id = a.facility_id
+          JOIN payers p ON p.organization_id = a.organization_id AND p.id = a.payer_id
+         WHERE a.organization_id = %(organization_id)s
+           AND (%(facility_id)s::uuid IS NULL OR a.facility_id = %(facility_id)s)
+           AND (%(payer_id)s::uuid IS NULL OR a.payer_id = %(payer_id)s)
+           AND (%(recommendation)s::text IS NULL OR a.recommendation = %(recommendation)s)
+           AND (%(status)s::text IS NULL OR a.status = %(status)s)
            AND (%(received_from)s::date IS NULL
-                OR referral_received_at >= %(received_from)s::date::timestamp AT TIME ZONE 'UTC')
+                OR a.referral_received_at >= %(received_from)s::date::timestamp AT TIME ZONE 'UTC')
            AND (%(received_to)s::date IS NULL
-                OR referral_received_at < (%(received_to)s::date + 1)::timestamp AT TIME ZONE 'UTC')
+                OR a.referral_received_at < (%(received_to)s::date + 1)::timestamp AT TIME ZONE 'UTC')
            AND (%(after_at)s::timestamptz IS NULL
-                OR (referral_received_at, id) < (%(after_at)s::timestamptz, %(after_id)s::uuid))
-         ORDER BY referral_received_at DESC, id DESC
+                OR (a.referral_received_at, a.id) < (%(after_at)s::timestamptz, %(after_id)s::uuid))
+         ORDER BY a.referral_received_at DESC, a.id DESC
          LIMIT %(limit)s
     """, {"organization_id": organization_id, "facility_id": facility_id, "payer_id": payer_id,
           "recommendation": recommendation, "status": status, "received_from": received_from,
@@ -81,13 +91,16 @@ def decide(cur, *, organization_id: uuid.UUID, id: uuid.UUID, status: str,
            reason: str | None, user_id: uuid.UUID, at: datetime) -> dict:
     """Record accepted or declined: who, when, and the turnaround from the referral."""
     cur.execute(f"""
-        UPDATE admissions
+        UPDATE admissions a
            SET status = %(status)s, decision_reason = %(reason)s, decided_at = %(at)s,
                decided_by = %(user_id)s, updated_at = now(),
                turnaround_minutes = GREATEST(0, floor(
-                   extract(epoch FROM %(at)s - referral_received_at) / 60))::integer
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-        RETURNING {DETAIL}
+                   extract(epoch FROM %(at)s - a.referral_received_at) / 60))::integer
+          FROM facilities f, payers p
+         WHERE a.organization_id = %(organization_id)s AND a.id = %(id)s
+           AND f.organization_id = a.organization_id AND f.id = a.facility_id
+           AND p.organization_id = a.organization_id AND p.id = a.payer_id
+        RETURNING {QUALIFIED_DETAIL}, f.name AS facility_name, p.name AS payer_name
     """, {"organization_id": organization_id, "id": id, "status": status, "reason": reason,
           "user_id": user_id, "at": at})
     return cur.fetchone()
@@ -97,11 +110,14 @@ def record_outcome(cur, *, organization_id: uuid.UUID, id: uuid.UUID, status: st
                    reason: str | None, user_id: uuid.UUID, at: datetime) -> dict:
     """Record admitted or not admitted after an acceptance."""
     cur.execute(f"""
-        UPDATE admissions
-           SET status = %(status)s, decision_reason = COALESCE(%(reason)s, decision_reason),
+        UPDATE admissions a
+           SET status = %(status)s, decision_reason = COALESCE(%(reason)s, a.decision_reason),
                outcome_at = %(at)s, outcome_by = %(user_id)s, updated_at = now()
-         WHERE organization_id = %(organization_id)s AND id = %(id)s
-        RETURNING {DETAIL}
+          FROM facilities f, payers p
+         WHERE a.organization_id = %(organization_id)s AND a.id = %(id)s
+           AND f.organization_id = a.organization_id AND f.id = a.facility_id
+           AND p.organization_id = a.organization_id AND p.id = a.payer_id
+        RETURNING {QUALIFIED_DETAIL}, f.name AS facility_name, p.name AS payer_name
     """, {"organization_id": organization_id, "id": id, "status": status, "reason": reason,
           "user_id": user_id, "at": at})
     return cur.fetchone()

@@ -69,7 +69,8 @@ def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
                  changes={"case_number": row["case_number"], "facility_id": facility["id"],
                           "payer_id": payer["id"], "recommendation": row["recommendation"],
                           "score": row["score"]})
-    return AdmissionPublic.model_validate(row)
+    return AdmissionPublic.model_validate(
+        {**row, "facility_name": facility["name"], "payer_name": payer["name"]})
 
 
 def list_admissions(cur, organization_id: uuid.UUID,

@@ -13,6 +13,7 @@ from shared.models.users import Role, UserPublic
 from shared.repositories import organizations, sessions, users
 from shared.security import hash_password, new_session_token, token_hash, verify_password
 from shared.services import email, throttle
+from shared.services.organization import profile_of
 from shared.settings import get_settings
 from shared.tenancy import Actor, Caller
 
@@ -111,8 +112,7 @@ def change_password(cur, actor: Actor, caller: Caller, data: PasswordChangeIn) -
 def me(cur, caller: Caller) -> MeOut:
     organization = organizations.get(cur, organization_id=caller.organization_id)
     user = users.get(cur, organization_id=caller.organization_id, user_id=caller.user_id)
-    return MeOut(organization=OrganizationPublic.model_validate(organization),
-                 user=UserPublic.model_validate(user),
+    return MeOut(organization=profile_of(organization), user=UserPublic.model_validate(user),
                  session_expires_at=caller.session_expires_at)
 
 

@@ -9,6 +9,7 @@ from shared import db
 from shared.email_templates import render
 from shared.mail import Message, SendError, sender_for
 from shared.repositories import email_outbox, organizations
+from shared.services.organization import logo_path
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,8 @@ def enqueue(cur, organization_id: uuid.UUID, template: str, to_address: str,
     organization = organizations.get(cur, organization_id=organization_id)
     values = {"organization": organization["name"], "subdomain": organization["subdomain"],
               **values}
-    logo_url = link(f"/api/branding/{organization['subdomain']}/logo") \
-        if organization.get("logo_updated_at") else None
+    logo = logo_path(organization)
+    logo_url = link(logo) if logo else None  # e-mails need the whole address
     subject, text, html = render(template, values, color=organization.get("primary_color"),
                                  logo_url=logo_url)
     return email_outbox.insert(cur, organization_id=organization_id, template=template,

@@ -8,23 +8,24 @@ from shared import audit, db, logos
 from shared.errors import NotFound, UnsupportedMediaType, Unprocessable
 from shared.models.organization_profile import Branding, OrganizationProfile, OrganizationUpdate
 from shared.repositories import organizations
-from shared.services.email import link
 from shared.tenancy import Actor
 
 
-def _logo_url(row: dict) -> str | None:
+def logo_path(row: dict) -> str | None:
+    """Where the logo is served, relative to the site (the page and the API share it), with
+    its version so a new logo is not hidden by a cache; None without a logo."""
     if not row.get("logo_updated_at"):
         return None
     version = int(row["logo_updated_at"].timestamp())
-    return link(f"/api/branding/{row['subdomain']}/logo?v={version}")
+    return f"/api/branding/{row['subdomain']}/logo?v={version}"
 
 
-def _profile(row: dict) -> OrganizationProfile:
-    return OrganizationProfile.model_validate({**row, "logo_url": _logo_url(row)})
+def profile_of(row: dict) -> OrganizationProfile:
+    return OrganizationProfile.model_validate({**row, "logo_url": logo_path(row)})
 
 
 def get_profile(cur, organization_id: uuid.UUID) -> OrganizationProfile:
-    return _profile(organizations.get(cur, organization_id=organization_id))
+    return profile_of(organizations.get(cur, organization_id=organization_id))
 
 
 def update_profile(cur, actor: Actor, data: OrganizationUpdate) -> OrganizationProfile:
@@ -36,7 +37,7 @@ def update_profile(cur, actor: Actor, data: OrganizationUpdate) -> OrganizationP
     row = organizations.update_profile(cur, organization_id=actor.organization_id, values=values)
     audit.record(cur, actor, action="organization.update", object_type="organization",
                  object_id=actor.organization_id, changes=values)
-    return _profile(row)
+    return profile_of(row)
 
 
 def set_logo(cur, actor: Actor, content: bytes, content_type: str) -> OrganizationProfile:
@@ -51,7 +52,7 @@ def set_logo(cur, actor: Actor, content: bytes, content_type: str) -> Organizati
     audit.record(cur, actor, action="organization.logo_set", object_type="organization",
                  object_id=actor.organization_id,
                  changes={"content_type": kind, "bytes": len(content)})
-    return _profile(row)
+    return profile_of(row)
 
 
 def remove_logo(cur, actor: Actor) -> None:
@@ -67,7 +68,7 @@ def branding(subdomain: str) -> Branding:
     if row is None:
         raise NotFound("No organization with this subdomain.")
     return Branding(name=row["name"], subdomain=row["subdomain"],
-                    primary_color=row["primary_color"], logo_url=_logo_url(row))
+                    primary_color=row["primary_color"], logo_url=logo_path(row))
 
 
 def logo(subdomain: str) -> tuple[bytes, str]:

@@ -1,7 +1,8 @@
 """Reference data for the frontend: catalogs and the PDPM groups of a fiscal year."""
 from __future__ import annotations
 
-from shared.catalog import ACUITY_LEVELS, PAYER_TYPES, SERVICES
+from shared.catalog import (ACUITY_LEVELS, DECLINE_REASONS, NOT_ADMITTED_REASONS, PAYER_TYPES,
+                            SERVICES)
 from shared.errors import Unprocessable
 from shared.models.reference import Option, PdpmGroup, ReferenceOut, ReferenceQuery
 from shared.repositories import pdpm
@@ -21,6 +22,8 @@ def reference(cur, query: ReferenceQuery) -> ReferenceOut:
     groups = pdpm.groups(cur, fiscal_year=year) if year else []
     return ReferenceOut(
         acuity_levels=_options(ACUITY_LEVELS), services=_options(SERVICES),
-        payer_types=_options(PAYER_TYPES), pdpm_fiscal_years=years, pdpm_fiscal_year=year,
+        payer_types=_options(PAYER_TYPES), decline_reasons=_options(DECLINE_REASONS),
+        not_admitted_reasons=_options(NOT_ADMITTED_REASONS), pdpm_fiscal_years=years,
+        pdpm_fiscal_year=year,
         pdpm_groups=[PdpmGroup(component=g["component"], group=g["group_code"],
                                hipps_char=g["hipps_char"], cmi=g["cmi"]) for g in groups])

@@ -25,7 +25,8 @@ COMPARE = "/api/admissions/compare"
 KBGE1_GROUPS = {"pt_ot": "TK", "slp": "SB", "nursing": "HBC1", "nta": "NE"}
 DEFAULT_WEIGHTS = {"margin": D(35), "census": D(20), "payer": D(15), "clinical": D(20),
                    "risk": D(10)}
-SUMMARY_FIELDS = {"id", "case_number", "facility_id", "payer_id", "length_of_stay_days",
+SUMMARY_FIELDS = {"id", "case_number", "facility_id", "facility_name", "payer_id", "payer_name",
+                  "length_of_stay_days",
                   "acuity", "referral_received_at", "revenue_total", "cost_total", "margin",
                   "margin_pct", "score", "recommendation", "status", "decision_reason",
                   "decided_at", "turnaround_minutes", "created_at"}
