@@ -510,7 +510,7 @@ def recorded_queries(router, target: Provisioned, org: Organization) -> dict[str
         "first": dashboard[0],
         MONTHLY: one(dashboard, "FROM admissions", "GROUPING SETS ((1), (1, facility_id))"),
         PAYER_MIX: one(dashboard, "FROM admissions a", "JOIN payers p"),
-        LIST: one(sent[HISTORY], "FROM admissions", "ORDER BY referral_received_at DESC"),
+        LIST: one(sent[HISTORY], "FROM admissions a", "ORDER BY a.referral_received_at DESC"),
         SESSION: one(dashboard, "FROM sessions s"),
         ONE_MONTH: one(sent[DASHBOARD + "?months=1"], "FROM admissions",
                        "GROUPING SETS ((1), (1, facility_id))"),

@@ -22,6 +22,22 @@ class Table:
         return {k: Json(to_jsonable_python(v)) if k in self.json_fields and v is not None else v
                 for k, v in values.items()}
 
+    def list_by_name(self, cur, *, organization_id: uuid.UUID, include_inactive: bool,
+                     after: list | None, limit: int) -> list[dict]:
+        """Up to limit+1 rows in name order, after the (name, id) of a cursor."""
+        cur.execute(f"""
+            SELECT {self.columns} FROM {self.name}
+             WHERE organization_id = %(organization_id)s
+               AND (is_active OR %(include_inactive)s)
+               AND (%(after_name)s::text IS NULL
+                    OR (name, id) > (%(after_name)s, %(after_id)s::uuid))
+             ORDER BY name, id
+             LIMIT %(limit)s
+        """, {"organization_id": organization_id, "include_inactive": include_inactive,
+              "after_name": after[0] if after else None,
+              "after_id": after[1] if after else None, "limit": limit + 1})
+        return cur.fetchall()
+
     def get(self, cur, *, organization_id: uuid.UUID, id: uuid.UUID,
             for_update: bool = False) -> dict | None:
         cur.execute(f"""
