@@ -3,7 +3,8 @@ import azure.functions as func
 
 from shared.endpoint import Context, endpoint
 from shared.models.auth import (InvitationAcceptIn, InvitationIn, InvitationList,
-                                InvitationPublic, SessionOut)
+                                InvitationPreview, InvitationPreviewIn, InvitationPublic,
+                                SessionOut)
 from shared.models.common import IdPath, Page
 from shared.models.team import UserListQuery, UserUpdate
 from shared.models.users import Role, UserPublic
@@ -54,3 +55,11 @@ def revoke_invitation(ctx: Context) -> None:
 def accept_invitation(ctx: Context) -> SessionOut:
     return invitations.accept(ctx.body, source_address=ctx.source_address,
                               request_id=ctx.request_id)
+
+
+@bp.route(route="invitations/preview", methods=["POST"])
+@endpoint(summary="What an invitation link is for (organization, e-mail, role), before accepting",
+          tag="users", role=None, body=InvitationPreviewIn, response=InvitationPreview,
+          errors=(401,))
+def preview_invitation(ctx: Context) -> InvitationPreview:
+    return invitations.preview(ctx.body)

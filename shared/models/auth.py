@@ -9,7 +9,7 @@ from pydantic import (AfterValidator, BeforeValidator, EmailStr, Field, Validati
 
 from shared import passwords, subdomains
 from shared.models.common import FieldErrors, Input, Name, Output
-from shared.models.organization_profile import OrganizationProfile
+from shared.models.organization_profile import Branding, OrganizationProfile
 from shared.models.organizations import OrganizationPublic
 from shared.models.users import Role, UserPublic
 
@@ -120,3 +120,15 @@ class InvitationPublic(Output):
 
 class InvitationList(Output):
     items: list[InvitationPublic]
+
+
+class InvitationPreviewIn(Input):
+    token: Token
+
+
+class InvitationPreview(Output):
+    """What an invitation link shows before it is accepted."""
+    organization: Branding
+    email: str
+    role: Role
+    expires_at: datetime

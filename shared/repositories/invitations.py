@@ -47,6 +47,16 @@ def revoke(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
     return cur.fetchone()
 
 
+def find_open(cur, *, organization_id: uuid.UUID, token_hash: bytes) -> dict | None:
+    """The open invitation with this token, left open (a preview before accepting)."""
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM invitations
+         WHERE organization_id = %(organization_id)s AND token_hash = %(token_hash)s
+           AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+    """, {"organization_id": organization_id, "token_hash": token_hash})
+    return cur.fetchone()
+
+
 def take_open(cur, *, organization_id: uuid.UUID, token_hash: bytes) -> dict | None:
     """The open invitation with this token, marked accepted in the same statement: a token
     works once, even when two requests race."""

@@ -8,10 +8,13 @@ from datetime import datetime, timedelta, timezone
 from shared import audit, db, passwords
 from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from shared.models.auth import (InvitationAcceptIn, InvitationIn, InvitationList,
-                                InvitationPublic, SessionOut)
+                                InvitationPreview, InvitationPreviewIn, InvitationPublic,
+                                SessionOut)
+from shared.models.organization_profile import Branding
 from shared.repositories import invitations, organizations, users
 from shared.security import hash_password, new_session_token, organization_of_token, token_hash
 from shared.services import auth, email
+from shared.services.organization import logo_path
 from shared.services.users import check_can_grant
 from shared.tenancy import Actor, Caller
 
@@ -48,6 +51,25 @@ def revoke(cur, actor: Actor, invitation_id: uuid.UUID) -> None:
     if invitations.revoke(cur, organization_id=actor.organization_id, id=invitation_id):
         audit.record(cur, actor, action="invitation.revoke", object_type="invitation",
                      object_id=invitation_id)
+
+
+def preview(data: InvitationPreviewIn) -> InvitationPreview:
+    """The organization, address and role of an open invitation, for the page that accepts it;
+    the token is the proof, and nothing is changed."""
+    organization_id = organization_of_token(data.token)
+    if organization_id is None:
+        raise Unauthorized(INVALID_LINK)
+    with db.tenant_transaction(organization_id) as cur:
+        invitation = invitations.find_open(cur, organization_id=organization_id,
+                                           token_hash=token_hash(data.token))
+        if invitation is None:
+            raise Unauthorized(INVALID_LINK)
+        organization = organizations.get(cur, organization_id=organization_id)
+    return InvitationPreview(
+        organization=Branding(name=organization["name"], subdomain=organization["subdomain"],
+                              primary_color=organization["primary_color"],
+                              logo_url=logo_path(organization)),
+        email=invitation["email"], role=invitation["role"], expires_at=invitation["expires_at"])
 
 
 def accept(data: InvitationAcceptIn, *, source_address: str | None,
