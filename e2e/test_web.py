@@ -139,7 +139,10 @@ def test_invite_a_coordinator_who_joins_from_the_email(page: Page, new_page, ser
 
     joining = new_page()
     joining.goto(f"{server.base_url}/#accept-invitation={token}")
-    expect(joining.get_by_role("heading", name="Join your organization")).to_be_visible()
+    # The link names the organization, the address and the role before anything is chosen.
+    expect(joining.get_by_role("heading", name="Join Demo Senior Care")).to_be_visible()
+    expect(joining.locator("#accept-form .card-intro")).to_contain_text(
+        f"invited as a coordinator with {invitee}")
     shot(joining, "web2-e2e-accept-invitation")
     joining.get_by_label("Choose a password").fill(NEW_PASSWORD)
     joining.get_by_label("Repeat the password").fill(NEW_PASSWORD + " typo")
@@ -162,9 +165,10 @@ def test_invite_a_coordinator_who_joins_from_the_email(page: Page, new_page, ser
     expect(page.locator("#users-body tr", has_text=invitee)).to_be_visible()
     expect(page.locator("#invitations-body tr", has_text=invitee)).to_have_count(0)
 
-    # A used link says so.
+    # A used link says so, as soon as it is opened and again if a password is sent.
     again = new_page()
     again.goto(f"{server.base_url}/#accept-invitation={token}")
+    expect(again.locator("#accept-form [data-notice]")).to_contain_text("not valid any more")
     again.get_by_label("Choose a password").fill(NEW_PASSWORD)
     again.get_by_label("Repeat the password").fill(NEW_PASSWORD)
     again.get_by_role("button", name="Join and sign in").click()

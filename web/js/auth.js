@@ -45,11 +45,38 @@ export function showAuthPage(page, { token = null, notice = "", tone = "info", f
     $("#accept-form").reset();
     $("#accept-signed-in").hidden = !session;
     document.title = "Join your organization · SNF Admissions";
+    previewInvitation(token, target);
   } else if (page === "reset") {
     $("#reset-form").reset();
     document.title = "Choose a new password · SNF Admissions";
   }
   if (focus) $("h1", target)?.focus();
+}
+
+const ROLE_NAMES = { owner: "an owner", admin: "an admin", coordinator: "a coordinator",
+                     viewer: "a viewer" };
+
+/** Name the organization, the address and the role an invitation is for, before it is
+ *  accepted (and tell a dead link at once, not after a password was chosen). */
+async function previewInvitation(token, target) {
+  const form = $("#accept-form");
+  const title = $("#accept-title");
+  const intro = $(".card-intro", form);
+  if (!token || token.length < 20) return;
+  try {
+    const invitation = await api("/invitations/preview", { method: "POST", body: { token },
+                                                            auth: false });
+    if (token !== linkToken) return;  // another link was opened meanwhile
+    title.textContent = `Join ${invitation.organization.name}`;
+    document.title = `Join ${invitation.organization.name} · SNF Admissions`;
+    intro.textContent = `You were invited as ${ROLE_NAMES[invitation.role] || invitation.role} ` +
+      `with ${invitation.email}. Choose a password; you are signed in right after.`;
+    form.elements.username.value = invitation.email;  // for password managers
+  } catch (problem) {
+    if (token !== linkToken) return;
+    const notice = $("[data-notice]", target);
+    if (notice && problem instanceof Problem) announce(notice, problem.detail, "error");
+  }
 }
 
 /** Leave an e-mailed link's page: the token goes from the address bar and history entry. */
