@@ -12,7 +12,7 @@ import psycopg2.errors
 import pytest
 
 from shared import db
-from tests.functions.admission_setup import facility, new_client, signup
+from tests.factories import facility, new_client, new_org
 
 TABLES = ("organizations", "users", "sessions", "facilities", "audit_logs", "email_outbox",
           "invitations", "password_resets", "business_weights", "admissions",
@@ -24,9 +24,9 @@ def two(database, app):
     """Two signed-up organizations, each with a facility, and a failed sign-in counted in the
     sign-in throttle."""
     client = new_client(app)
-    made = (signup(client, "Organization A"), signup(client, "Organization B"))
+    made = (new_org(client, "Organization A"), new_org(client, "Organization B"))
     for org in made:
-        facility(client, org)
+        facility(client, org.token)
     address = f"198.51.100.{secrets.randbelow(250) + 1}"
     failed = client.post("/api/auth/login", headers={"x-forwarded-for": address}, json={
         "subdomain": made[0].subdomain, "email": made[0].email, "password": "wrong" * 3})

@@ -12,12 +12,9 @@ from decimal import Decimal as D
 import pytest
 
 from shared import paging
-from tests.conftest import Org
-from tests.functions.admission_setup import (IN_FY2026, Configured, add_user,
-                                             configured_facility, count, created, facility,
-                                             fields_named, iso, new_client, ok, org_payers,
-                                             payer, referral, signup, user_id,
-                                             without_request_id)
+from tests.factories import (IN_FY2026, Configured, Org, add_user, configured_facility, count,
+                             created, facility, fields_named, iso, new_client, new_org, ok,
+                             org_payers, payer, referral, without_request_id)
 
 EVALUATE = "/api/admissions/evaluate"
 ADMISSIONS = "/api/admissions"
@@ -49,7 +46,7 @@ class Clinic:
 @pytest.fixture(scope="module")
 def clinic(database, app) -> Clinic:
     client = new_client(app)
-    org = signup(client, "Admissions A")
+    org = new_org(client, "Admissions A")
     place = configured_facility(client, org, org_payers(client, org), name="Alder House")
     return Clinic(org, place, add_user(client, org, "coordinator"),
                   add_user(client, org, "viewer"))
@@ -59,9 +56,9 @@ def clinic(database, app) -> Clinic:
 def stranger(database, app):
     """Another organization, with a facility and a payer of its own."""
     client = new_client(app)
-    org = signup(client, "Admissions B")
-    org.facility = facility(client, org, name="Their Place")
-    org.payer = payer(client, org, "medicaid")
+    org = new_org(client, "Admissions B")
+    org.facility = facility(client, org.token, name="Their Place")
+    org.payer = payer(client, org.token, payer_type="medicaid")
     return org
 
 
@@ -97,6 +94,10 @@ def audit_of(admin_sql, admission_id) -> list[dict]:
         SELECT action, user_id::text, changes, changes::text AS text FROM audit_logs
          WHERE object_type = 'admission' AND object_id = %s ORDER BY occurred_at, action""",
                      (str(admission_id),))
+
+
+def user_id(client, token: str) -> str:
+    return ok(client.get("/api/me", token=token))["user"]["id"]
 
 
 def stored(admin_sql, admission_id) -> dict:
@@ -302,7 +303,7 @@ def test_a_referral_on_a_date_without_a_rate_in_force_asks_for_a_rate(client, cl
 
 def test_a_payer_without_any_rate_at_the_facility_asks_for_a_rate(client, clinic,
                                                                   nothing_saved):
-    place = Configured(clinic.place.facility, {"va": payer(client, clinic.org, "va")})
+    place = Configured(clinic.place.facility, {"va": payer(client, clinic.token, payer_type="va")})
 
     response = client.post(EVALUATE, json=referral(place, "va"), token=clinic.token)
 
@@ -312,7 +313,7 @@ def test_a_payer_without_any_rate_at_the_facility_asks_for_a_rate(client, clinic
 
 def test_the_no_rate_message_names_the_utc_date_the_rate_was_looked_up_on(client, clinic,
                                                                           nothing_saved):
-    late = payer(client, clinic.org, "hospice")
+    late = payer(client, clinic.token, payer_type="hospice")
     per_diem = {"facility_id": clinic.place.id, "payer_id": late["id"], "method": "per_diem",
                 "per_diem": 300, "effective_from": "2026-06-01"}
     created(client.post("/api/rates", json=per_diem, token=clinic.token))
@@ -357,7 +358,7 @@ def test_an_inactive_facility_is_named(client, clinic, nothing_saved):
 
 
 def test_an_inactive_payer_is_named(client, clinic, nothing_saved):
-    gone = payer(client, clinic.org, "private_pay")
+    gone = payer(client, clinic.token, payer_type="private_pay")
     assert client.delete(f"/api/payers/{gone['id']}", token=clinic.token).status == 204
     body = {**referral(clinic.place), "payer_id": gone["id"]}
 
@@ -964,7 +965,7 @@ def test_compare_ranks_every_active_facility_and_says_why_one_cannot_be_evaluate
     unrated = configured_facility(client, org, payers, name="Cedar Lodge", with_rates=False)
     closed = configured_facility(client, org, payers, name="Dorset Park")
     assert client.delete(f"/api/facilities/{closed.id}", token=org.token).status == 204
-    facility(client, other_org, name="Elsewhere")
+    facility(client, other_org.token, name="Elsewhere")
     body = {"payer_id": payers["medicaid"]["id"], "length_of_stay_days": 10, "acuity": "low",
             "required_services": ["wound_vac"], "referral_received_at": IN_FY2026}
 

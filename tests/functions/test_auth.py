@@ -1,47 +1,23 @@
 """Signup, sign-in, sign-out, the current user, and what a session is and is not."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import psycopg2
 import pytest
 
 from shared.settings import get_settings
-from tests.conftest import PASSWORD, unique_subdomain
+from tests.factories import (PASSWORD, at, header, signup, token_digest, unique_subdomain,
+                             without_request_id)
 
 SOURCE = "203.0.113.9"  # what the test client sends as X-Forwarded-For
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
-
-
-def at(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def signup(client, *, subdomain=None, email=None, name="Lakeside Care", password=PASSWORD):
-    subdomain = subdomain or unique_subdomain()
-    return client.post("/api/signup", json={
-        "organization_name": name, "subdomain": subdomain,
-        "email": email or f"owner@{subdomain}.example", "password": password})
 
 
 def login(client, org, *, email=None, password=None, subdomain=None):
     return client.post("/api/auth/login", json={
         "subdomain": subdomain or org.subdomain, "email": email or org.email,
         "password": password or org.password})
-
-
-def token_digest(token: str) -> psycopg2.Binary:
-    return psycopg2.Binary(hashlib.sha256(token.encode()).digest())
-
-
-def without_request_id(body: dict) -> dict:
-    return {k: v for k, v in body.items() if k != "request_id"}
 
 
 def assert_unauthorized(response):

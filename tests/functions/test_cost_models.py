@@ -9,8 +9,8 @@ import pytest
 
 from shared.catalog import SERVICES
 from tests.factories import (NURSING_HOURS, at, audit_rows, cost_model, cost_model_body,
-                             count, facility, fields_named, header, new_client, pages, tenant,
-                             without_request_id)
+                             count, decimals, facility, fields_named, header, new_client, pages,
+                             tenant, without_request_id)
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +39,6 @@ def stored(admin_sql, cost_model_id) -> dict:
 def of_facility(admin_sql, facility_id) -> list[dict]:
     return admin_sql("SELECT * FROM cost_models WHERE facility_id = %s ORDER BY created_at",
                      (str(facility_id),))
-
-
-def decimals(mapping: dict) -> dict:
-    return {k: Decimal(str(v)) for k, v in mapping.items()}
 
 
 # --- create, get --------------------------------------------------------------------------

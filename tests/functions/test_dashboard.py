@@ -2,20 +2,30 @@
 caller's organization counts."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 
 import pytest
 
-from tests.functions.admission_setup import (configured_facility, created,
-                                             fields_named, iso, month_key, month_start, ok,
-                                             org_payers, referral)
+from tests.factories import (configured_facility, created, fields_named, iso, ok, org_payers,
+                             referral)
 
 DASHBOARD = "/api/dashboard"
 ZERO_MONTH = {"referrals": 0, "decided": 0, "accepted": 0, "declined": 0,
               "acceptance_rate_pct": None, "average_margin_pct": None,
               "median_turnaround_minutes": None, "payer_mix": {}}
+
+
+def month_start(offset: int, today: date | None = None) -> datetime:
+    """Midnight UTC on the first day of the month `offset` months from this one (-1: last)."""
+    today = today or datetime.now(timezone.utc).date()
+    index = today.year * 12 + today.month - 1 + offset
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=timezone.utc)
+
+
+def month_key(offset: int, today: date | None = None) -> str:
+    return month_start(offset, today).strftime("%Y-%m")
 
 
 def months_back(count: int) -> list[str]:

@@ -15,12 +15,9 @@ from shared import db
 from shared.problems import problem_response
 from shared.settings import get_settings
 from tests.conftest import use_database
+from tests.factories import header
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "request_id"}
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
 
 
 def assert_problem(response, status: int) -> dict:

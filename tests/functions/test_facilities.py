@@ -7,21 +7,8 @@ import uuid
 import pytest
 
 from shared import paging
-from tests.conftest import PASSWORD, ApiClient, Org, unique_subdomain
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
-
-
-def fields_named(response) -> set[str]:
-    assert response.status == 422, response.body
-    assert response.mimetype == "application/problem+json"
-    return {error["field"] for error in response.json()["errors"]}
-
-
-def without_request_id(body: dict) -> dict:
-    return {k: v for k, v in body.items() if k != "request_id"}
+from tests.factories import (facility, fields_named, header, new_client, new_org,
+                             without_request_id)
 
 
 def stored(admin_sql, facility_id) -> dict:
@@ -46,20 +33,9 @@ def names(page: dict) -> list[str]:
 def quiet_org(database, app):
     """One organization, with one facility, for the tests whose requests are all refused
     (argon2 makes each signup cost about half a second). Nothing in it may change."""
-    from local.router import Router
-    client = ApiClient(Router(app))
-    subdomain = unique_subdomain("quiet")
-    response = client.post("/api/signup", json={
-        "organization_name": "Quiet", "subdomain": subdomain,
-        "email": f"owner@{subdomain}.example", "password": PASSWORD})
-    assert response.status == 201, response.body
-    data = response.json()
-    org = Org(uuid.UUID(data["organization"]["id"]), subdomain, f"owner@{subdomain}.example",
-              PASSWORD, data["token"])
-    facility = client.post("/api/facilities", json={"name": "Quiet Facility", "bed_count": 100},
-                           token=org.token)
-    assert facility.status == 201, facility.body
-    org.facility_id = facility.json()["id"]
+    client = new_client(app)
+    org = new_org(client, "Quiet")
+    org.facility_id = facility(client, org.token, name="Quiet Facility")["id"]
     yield org
 
 

@@ -13,15 +13,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.functions.admission_setup import (configured_facility, created, new_client, ok,
-                                             org_payers, referral, signup)
-from tests.functions.members import add_member
+from tests.factories import (add_member, configured_facility, created, header, new_client,
+                             new_org, ok, org_payers, referral)
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "request_id"}
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
 
 
 def problem(response, status: int) -> dict:
@@ -51,7 +46,7 @@ def api(database, app):
 @pytest.fixture(scope="module")
 def home(api):
     """An organization with a configured facility (rates of every payer, a cost model)."""
-    org = signup(api, "Hostile Input Care")
+    org = new_org(api, "Hostile Input Care")
     place = configured_facility(api, org, org_payers(api, org), name="Harbor View")
     return org, place
 
@@ -265,7 +260,7 @@ def test_a_referral_on_the_first_of_2015_is_not_refused_for_its_date(api, home):
 @pytest.fixture(scope="module")
 def cent_rate(api):
     """An organization whose only facility's Medicaid rate is 0.01 a day."""
-    org = signup(api, "Cent Rate Care")
+    org = new_org(api, "Cent Rate Care")
     payers = org_payers(api, org)
     place = configured_facility(api, org, payers, with_rates=False, name="Penny Lane")
     created(api.post("/api/rates", json={
@@ -387,7 +382,7 @@ def test_an_admission_shows_who_recorded_its_outcome(api, home):
 
 
 def test_a_facility_without_a_target_takes_the_organizations_target(api):
-    org = signup(api, "Target Care")
+    org = new_org(api, "Target Care")
     default = created(api.post("/api/facilities", json={"name": "Before", "bed_count": 50},
                                token=org.token))
     assert default["target_occupancy_pct"] == "90.00"
@@ -411,7 +406,7 @@ def test_a_facility_without_a_target_takes_the_organizations_target(api):
 
 
 def test_a_new_organizations_facility_target_is_ninety(api):
-    org = signup(api, "Fresh Care")
+    org = new_org(api, "Fresh Care")
 
     made = created(api.post("/api/facilities", json={"name": "First", "bed_count": 20},
                             token=org.token))
@@ -424,7 +419,7 @@ def factor(evaluation: dict, name: str) -> dict:
 
 
 def test_saved_business_weights_change_the_evaluation(api):
-    org = signup(api, "Weighted Care")
+    org = new_org(api, "Weighted Care")
     place = configured_facility(api, org, org_payers(api, org), name="Scale House")
     body = referral(place, "medicaid")
     before = ok(api.post("/api/admissions/evaluate", json=body, token=org.token))

@@ -6,15 +6,14 @@ import re
 import pytest
 
 from shared.routing import http_functions, route_prefix
+from tests.factories import new_client
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 @pytest.fixture(scope="module")
 def document(database, app):
-    from local.router import Router
-    from tests.conftest import ApiClient
-    response = ApiClient(Router(app)).get("/api/openapi.json")
+    response = new_client(app).get("/api/openapi.json")
     assert response.status == 200, response.body
     assert response.mimetype == "application/json"
     return response.json()

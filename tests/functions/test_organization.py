@@ -10,12 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import unique_subdomain
-from tests.functions.members import add_member
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
+from tests.factories import add_member, header, unique_subdomain
 
 
 def fields_named(response) -> list[str]:

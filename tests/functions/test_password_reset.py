@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 
 import psycopg2
 
-from tests.conftest import PASSWORD, unique_subdomain
-from tests.functions.members import add_member
+from tests.factories import PASSWORD, add_member, fresh_address, header, unique_subdomain
 
 NEW_PASSWORD = "a brand new passphrase of mine"
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
-
-
-def fresh_address() -> str:
-    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::{secrets.token_hex(2)}"
 
 
 def login(client, org, password, email=None):

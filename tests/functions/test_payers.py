@@ -6,8 +6,8 @@ import uuid
 import pytest
 
 from shared.catalog import PAYER_TYPES
-from tests.factories import (at, audit_rows, count, fields_named, header, new_client, pages,
-                             payer, payer_body, signup, tenant, without_request_id)
+from tests.factories import (at, audit_rows, count, fields_named, header, new_client, new_org,
+                             pages, payer, payer_body, tenant, without_request_id)
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def ours(database, app):
 
 @pytest.fixture(scope="module")
 def theirs(database, app):
-    return signup(new_client(app), "Payers B")
+    return new_org(new_client(app), "Payers B")
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from shared import paging
-from tests.factories import (ACUITY_RATES, at, audit_rows, count, facility, fields_named,
-                             header, new_client, pages, payer, rate, rate_body, tenant,
-                             without_request_id)
+from tests.factories import (ACUITY_RATES, at, audit_rows, count, decimals, facility,
+                             fields_named, header, new_client, pages, payer, rate, rate_body,
+                             tenant, without_request_id)
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +48,6 @@ def rates_of_pair(admin_sql, facility_id, payer_id) -> list[dict]:
 
 def periods(items: list[dict]) -> list[tuple]:
     return [(item["effective_from"], item["effective_to"]) for item in items]
-
-
-def decimals(mapping: dict) -> dict:
-    return {k: Decimal(str(v)) for k, v in mapping.items()}
 
 
 # --- create, get --------------------------------------------------------------------------

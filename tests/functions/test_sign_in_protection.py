@@ -3,7 +3,6 @@ reveals nothing, equal work for every wrong answer, hashed keys; and the session
 sign-out and the password change."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 import statistics
 import threading
@@ -12,29 +11,15 @@ import time
 import psycopg2
 
 from shared.services import throttle
-from tests.conftest import PASSWORD
-from tests.functions.members import add_member
+from tests.factories import PASSWORD, add_member, fresh_address, header, token_digest
 
 NEW_PASSWORD = "a fresh and rather long passphrase"
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
-
-
-def fresh_address() -> str:
-    """A source address no other test uses: the per-address counter is shared by the run."""
-    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::{secrets.token_hex(2)}"
 
 
 def login(client, org, *, address, email=None, password=None, subdomain=None):
     return client.post("/api/auth/login", headers={"X-Forwarded-For": address}, json={
         "subdomain": subdomain or org.subdomain, "email": email or org.email,
         "password": password or org.password})
-
-
-def token_digest(token: str) -> psycopg2.Binary:
-    return psycopg2.Binary(hashlib.sha256(token.encode()).digest())
 
 
 def retry_after(response) -> int:

@@ -9,20 +9,9 @@ import threading
 import pytest
 
 from shared import passwords
-from tests.conftest import PASSWORD, unique_subdomain
+from tests.factories import PASSWORD, header, signup, unique_subdomain
 
 TOO_LONG = "a" * 31
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
-
-
-def signup(client, *, subdomain=None, email=None, name="Lakeside Care", password=PASSWORD):
-    subdomain = subdomain or unique_subdomain()
-    return client.post("/api/signup", json={
-        "organization_name": name, "subdomain": subdomain,
-        "email": email or f"owner@{subdomain}.example", "password": password})
 
 
 def errors_of(response) -> list[dict]:

@@ -12,22 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.functions.members import add_member
+from tests.factories import PASSWORD, add_member, fresh_address, header, without_request_id
 
 INVITEE_PASSWORD = "a long and pleasant passphrase"
-
-
-def header(response, name: str) -> str | None:
-    return {k.lower(): v for k, v in response.headers.items()}.get(name.lower())
-
-
-def without_request_id(body: dict) -> dict:
-    return {k: v for k, v in body.items() if k != "request_id"}
-
-
-def fresh_address() -> str:
-    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::{secrets.token_hex(2)}"
 
 
 def login(client, org, email, password=PASSWORD):

@@ -1,7 +1,6 @@
 """The local host over real HTTP, and the timer functions run by name."""
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import secrets
@@ -9,11 +8,10 @@ import threading
 import urllib.error
 import urllib.request
 
-import psycopg2
 import pytest
 
 from local.host import WEB_DIR, make_server
-from tests.conftest import PASSWORD, unique_subdomain
+from tests.factories import PASSWORD, token_digest, unique_subdomain
 
 
 @pytest.fixture(scope="module")
@@ -143,10 +141,6 @@ def test_a_path_traversal_does_not_escape_web(server, path):
 
 # --- timers -------------------------------------------------------------------------------
 
-def _digest(token: str):
-    return psycopg2.Binary(hashlib.sha256(token.encode()).digest())
-
-
 def test_purge_old_records_forgets_only_sessions_that_ended_over_a_week_ago(app, client, org,
                                                                                 admin_sql):
     from azure.functions.timer import TimerRequest
@@ -168,7 +162,7 @@ def test_purge_old_records_forgets_only_sessions_that_ended_over_a_week_ago(app,
     }
     hashes = {}
     for label, (created, expires, revoked) in {**ended, **recent}.items():
-        hashes[label] = _digest(secrets.token_urlsafe(32))
+        hashes[label] = token_digest(secrets.token_urlsafe(32))
         admin_sql(f"""
             INSERT INTO sessions (organization_id, user_id, token_hash, created_at,
                                   expires_at, revoked_at)
@@ -186,8 +180,8 @@ def test_purge_old_records_forgets_only_sessions_that_ended_over_a_week_ago(app,
         assert not exists(hashes[label]), label
     for label in recent:
         assert exists(hashes[label]), label
-    assert exists(_digest(org.token))
+    assert exists(token_digest(org.token))
     assert client.get("/api/me", token=org.token).status == 200  # the live one still works
 
     timers["purge_old_records"].function(TimerRequest(past_due=True))  # idempotent
-    assert exists(_digest(org.token)) and exists(hashes["revoked yesterday"])
+    assert exists(token_digest(org.token)) and exists(hashes["revoked yesterday"])
