@@ -1,11 +1,11 @@
 """The Azure Functions entry point: it only composes the blueprints of functions/."""
 import azure.functions as func
 
-from functions import (admissions, auth, configuration, cost_models, dashboard, facilities,
-                       maintenance, meta, organization, payers, rates, users)
+from functions import (admissions, auth, billing, configuration, cost_models, dashboard,
+                       facilities, maintenance, meta, organization, payers, rates, users)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for module in (meta, auth, users, organization, facilities, payers, rates, cost_models,
-               configuration, admissions, dashboard, maintenance):
+               configuration, admissions, dashboard, billing, maintenance):
     app.register_functions(module.bp)

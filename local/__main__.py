@@ -73,6 +73,8 @@ def serve() -> int:
     from local import demo
     if demo.populate(login):
         print("demo data added: 3 facilities, 6 payers, rates, cost models, 120 referrals")
+    print(f"The demo organization is on the {demo.plan_of(login)} plan, which holds its data; "
+          "a new signup starts a 14-day trial.")
     port = int(os.environ.get("PORT", "7071"))
     http = make_server(app, "127.0.0.1", port)
     print(f"\nServing http://127.0.0.1:{port}  (API under /api, OpenAPI at /api/openapi.json)")

@@ -83,8 +83,8 @@ def client(database, app):
 @pytest.fixture
 def make_org(client):
     """Sign up a new organization; returns it with the owner's token."""
-    def make(name: str = "Lakeside Care") -> Org:
-        return new_org(client, name)
+    def make(name: str = "Lakeside Care", tier: str | None = "enterprise") -> Org:
+        return new_org(client, name, tier=tier)
     return make
 
 
