@@ -89,6 +89,10 @@ def decode_form(body: str) -> dict:
     return listify(root)
 
 
+def _subscription_of(invoice: dict) -> str | None:
+    return ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+
+
 class StripeError(Exception):
     """An error answered in Stripe's shape, so that the SDK raises its matching exception."""
 
@@ -196,6 +200,8 @@ class FakeStripe:
             return creates[name](p)
         if method == "GET" and name == "invoices":
             return self._list_invoices(p)
+        if method == "GET" and name == "subscriptions":
+            return self._list_subscriptions(p)
         if method == "GET" and collection in stores:
             store, kind = stores[collection]
             if id not in store:
@@ -256,9 +262,19 @@ class FakeStripe:
         limit = max(1, min(100, int(p.get("limit") or 10)))
         found = [i for i in reversed(self.invoices.values())  # newest first, as Stripe lists
                  if customer in (None, i["customer"])
-                 and p.get("subscription") in (None, i["subscription"])]
+                 and p.get("subscription") in (None, _subscription_of(i))]
         return {"object": "list", "data": found[:limit], "has_more": len(found) > limit,
                 "url": "/v1/invoices"}
+
+    def _list_subscriptions(self, p: dict) -> dict:
+        """Stripe lists the customer's subscriptions that have not ended unless status=all."""
+        customer, status = p.get("customer"), p.get("status")
+        found = [s for s in reversed(self.subscriptions.values())
+                 if customer in (None, s["customer"])
+                 and (status == "all" or s["status"] == status
+                      or (status is None and s["status"] not in ("canceled",
+                                                                  "incomplete_expired")))]
+        return {"object": "list", "data": found, "has_more": False, "url": "/v1/subscriptions"}
 
     # -- objects --
     def _price(self, price: str) -> dict:
@@ -273,7 +289,6 @@ class FakeStripe:
         count = 1 + sum(i["customer"] == sub["customer"] for i in self.invoices.values())
         invoice = {"id": id, "object": "invoice", "created": int(time.time()),
                    "customer": sub["customer"], "number": f"{sub['customer'][4:12].upper()}-{count:04d}",
-                   "subscription": sub["id"],  # where older API versions had it, for robustness
                    "parent": {"type": "subscription_details", "subscription_details": {
                        "subscription": sub["id"], "metadata": sub["metadata"]}},
                    "billing_reason": reason, "currency": "usd", "amount_due": amount,
@@ -300,10 +315,10 @@ class FakeStripe:
                 raise ValueError(f"checkout session {session_id} is {session['status']}")
             pending, now, id = self._pending[session_id], int(time.time()), _id("sub_")
             period = {"current_period_start": now, "current_period_end": now + PERIOD}
-            # Current API versions have the period on the items only; the top level too, for
-            # robustness.
+            # The pinned API version has the period on the items only (so does this fake: code
+            # that read it elsewhere would fail here, as against Stripe).
             sub = {"id": id, "object": "subscription", "created": now, "start_date": now,
-                   "customer": session["customer"], "status": "active", **period,
+                   "customer": session["customer"], "status": "active",
                    "metadata": pending["metadata"], "cancel_at_period_end": False,
                    "canceled_at": None, "ended_at": None, "latest_invoice": None, "livemode": False,
                    "items": {"object": "list", "has_more": False,
@@ -334,7 +349,7 @@ class FakeStripe:
         with self._lock:
             sub = self._live(subscription_id)
             invoice = next((i for i in reversed(self.invoices.values())
-                            if i["subscription"] == sub["id"] and i["status"] == "open"), None)
+                            if _subscription_of(i) == sub["id"] and i["status"] == "open"), None)
             if invoice is None:
                 raise ValueError(f"subscription {subscription_id} has no open invoice")
             self._mark_paid(invoice)

@@ -460,3 +460,55 @@ def test_tables_shared_by_every_organization_are_read_only_to_the_app_role(schem
                                                                "sign_in_throttle", "timer_runs"}
     assert {t: _privileges(schema, t) - {"SELECT"} for t in sorted(shared)} == {
         t: set() for t in sorted(shared)}
+
+
+def test_admissions_saved_before_plans_existed_count_in_their_months(unmigrated, tmp_path):
+    """0006 backfills usage from the admissions already saved, by the month of each."""
+    earlier = tmp_path / "before-plans"
+    earlier.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if path.name < "0006":
+            shutil.copy(path, earlier / path.name)
+    migrate(unmigrated.owner_dsn, app_role=unmigrated.app_role, directory=earlier)
+    conn = _admin_connect(unmigrated)
+    with conn.cursor() as cur:
+        cur.execute("""
+            INSERT INTO organizations (id, name, subdomain, trial_ends_at)
+                VALUES ('00000000-0000-0000-0000-00000000000a', 'Old', 'old-org', now());
+            INSERT INTO users (organization_id, id, email, password_hash, role)
+                VALUES ('00000000-0000-0000-0000-00000000000a',
+                        '00000000-0000-0000-0000-0000000000b1', 'o@old.example', 'x', 'owner');
+            INSERT INTO facilities (organization_id, id, name, bed_count)
+                VALUES ('00000000-0000-0000-0000-00000000000a',
+                        '00000000-0000-0000-0000-0000000000f1', 'F', 10);
+            INSERT INTO payers (organization_id, id, name, payer_type)
+                VALUES ('00000000-0000-0000-0000-00000000000a',
+                        '00000000-0000-0000-0000-0000000000c1', 'P', 'medicaid');
+        """)
+        cur.execute("""
+            INSERT INTO rates (organization_id, id, facility_id, payer_id, method, effective_from,
+                               per_diem)
+                VALUES ('00000000-0000-0000-0000-00000000000a',
+                        '00000000-0000-0000-0000-0000000000d1',
+                        '00000000-0000-0000-0000-0000000000f1',
+                        '00000000-0000-0000-0000-0000000000c1', 'per_diem', '2025-01-01', 200);
+            INSERT INTO admissions (organization_id, case_number, facility_id, payer_id, rate_id,
+                    length_of_stay_days, acuity, referral_received_at, revenue_total, cost_total,
+                    margin, margin_pct, score, recommendation, evaluation, created_by, created_at)
+            SELECT '00000000-0000-0000-0000-00000000000a', 'OLD-' || n,
+                   '00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-0000000000c1',
+                   '00000000-0000-0000-0000-0000000000d1', 5, 'low', at, 1, 1, 0, 0, 50,
+                   'review', '{}', '00000000-0000-0000-0000-0000000000b1', at
+              FROM (VALUES (1, timestamptz '2026-09-30 23:59:59.999+00'),
+                           (2, timestamptz '2026-10-01 00:00:00+00'),
+                           (3, timestamptz '2026-10-15 12:00:00+00')) AS v(n, at)
+        """)
+    conn.close()
+
+    migrate(unmigrated.owner_dsn, app_role=unmigrated.app_role)
+
+    assert query(unmigrated, "SELECT period_start::text AS month, admissions FROM usage_periods"
+                             " ORDER BY period_start") == [
+        {"month": "2026-09-01", "admissions": 1}, {"month": "2026-10-01", "admissions": 2}]
+    assert query(unmigrated, "SELECT relforcerowsecurity AS forced FROM pg_class"
+                             " WHERE relname = 'admissions'") == [{"forced": True}]

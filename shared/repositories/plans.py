@@ -23,10 +23,16 @@ ACCOUNT = """
 
 
 def account(cur, *, organization_id: uuid.UUID, lock: bool = False) -> dict | None:
-    """The organization with its plan and limits. `lock` holds the organization's row until
-    the transaction ends, so that counting and creating are one step for concurrent requests
-    (FOR NO KEY UPDATE: rows that merely reference the organization are not blocked)."""
-    cur.execute(ACCOUNT + (" FOR NO KEY UPDATE OF o" if lock else ""), {"id": organization_id})
+    """The organization with its plan and limits. `lock` first holds the organization's row
+    until the transaction ends, so that counting and creating are one step for concurrent
+    requests (FOR NO KEY UPDATE: rows that merely reference the organization are not blocked).
+    The lock is its own statement: locking through the join would, after waiting for a
+    transaction that changed the tier, recheck the row against the old plan and find nothing;
+    the read after it sees what that transaction committed."""
+    if lock:
+        cur.execute("SELECT 1 FROM organizations WHERE id = %(id)s FOR NO KEY UPDATE",
+                    {"id": organization_id})
+    cur.execute(ACCOUNT, {"id": organization_id})
     return cur.fetchone()
 
 
@@ -55,6 +61,18 @@ def update_account(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
         UPDATE organizations SET {assignments}, updated_at = now() WHERE id = %(id)s
     """, {**values, "id": organization_id})
     return account(cur, organization_id=organization_id)
+
+
+def keep_customer(cur, *, organization_id: uuid.UUID, customer_id: str) -> str:
+    """Store the organization's Stripe customer unless one is stored; the one stored."""
+    cur.execute("""
+        UPDATE organizations
+           SET stripe_customer_id = coalesce(stripe_customer_id, %(customer)s),
+               updated_at = now()
+         WHERE id = %(id)s
+        RETURNING stripe_customer_id
+    """, {"id": organization_id, "customer": customer_id})
+    return cur.fetchone()["stripe_customer_id"]
 
 
 def find_id_by_stripe_customer(cur, *, customer_id: str) -> uuid.UUID | None:

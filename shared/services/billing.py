@@ -7,11 +7,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from shared import audit, stripe_api
+from shared import audit, db, stripe_api
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.models.billing import BillingOut, CheckoutIn, InvoicePublic, PlanPublic, RedirectOut
-from shared.repositories import plans, users
+from shared.repositories import plans
 from shared.services.limits import billing_url
+from shared.services.subscription import LIVE
 from shared.services.usage import standing_public
 from shared.settings import get_settings
 from shared.standing import standing_of
@@ -28,30 +29,40 @@ def _account(cur, organization_id: uuid.UUID, *, lock: bool = False) -> dict:
     return account
 
 
-def _customer(cur, actor: Actor, account: dict, client) -> str:
-    """The organization's Stripe customer, created once: the idempotency key makes a retry
-    after a lost answer return the same customer, and the locked row keeps two clicks from
-    making two."""
+def _customer(actor: Actor, account: dict, client) -> str:
+    """The organization's Stripe customer, created once. Only what never changes goes under the
+    idempotency key (the organization's id and subdomain), so a retry, or a second owner's
+    click, gets the same customer back; and its id is kept in a transaction of its own,
+    committed even when the checkout that needed it then fails."""
     if account["stripe_customer_id"]:
         return account["stripe_customer_id"]
-    owner = users.get(cur, organization_id=actor.organization_id, user_id=actor.user_id)
     with stripe_api.calling("customer create"):
         customer = client.v1.customers.create(
-            params={"name": account["name"], "email": owner["email"],
-                    "metadata": {"organization_id": str(account["id"]),
+            params={"metadata": {"organization_id": str(account["id"]),
                                  "subdomain": account["subdomain"]}},
             options={"idempotency_key": f"customer-{account['id']}"})
-    plans.update_account(cur, organization_id=account["id"],
-                         values={"stripe_customer_id": customer.id})
-    audit.record(cur, actor, action="billing.customer_create", object_type="organization",
-                 object_id=account["id"], changes={"stripe_customer_id": customer.id})
-    return customer.id
+    with db.tenant_transaction(actor.organization_id) as cur:
+        kept = plans.keep_customer(cur, organization_id=account["id"], customer_id=customer.id)
+        if kept == customer.id:
+            audit.record(cur, actor, action="billing.customer_create", object_type="organization",
+                         object_id=account["id"], changes={"stripe_customer_id": customer.id})
+    return kept
+
+
+def _has_live_subscription(client, customer_id: str) -> bool:
+    """Whether Stripe bills the customer already (a subscription the webhook has not told us
+    about yet counts too): a second one would be billed beside it."""
+    with stripe_api.calling("subscription list"):
+        listed = client.v1.subscriptions.list(params={"customer": customer_id, "status": "all",
+                                                      "limit": 10})
+    return any(sub.to_dict()["status"] in LIVE for sub in listed.data)
 
 
 def checkout(cur, actor: Actor, data: CheckoutIn) -> RedirectOut:
-    """A Stripe Checkout page for the tier's subscription."""
+    """A Stripe Checkout page for the tier's subscription. No lock is held while Stripe
+    answers: the plan changes only through the webhook."""
     settings = stripe_api.require_configured()
-    account = _account(cur, actor.organization_id, lock=True)
+    account = _account(cur, actor.organization_id)
     standing = standing_of(account, datetime.now(timezone.utc))
     if standing.reason == "suspended":
         raise Conflict("This organization is suspended. Contact support to reactivate it.")
@@ -61,15 +72,17 @@ def checkout(cur, actor: Actor, data: CheckoutIn) -> RedirectOut:
     if account["tier"] == data.tier and standing.state in ("active", "past_due"):
         raise Conflict(f"This organization is on the {account['plan_name']} plan already. "
                        "Change or cancel it in the billing portal.")
-    if account["stripe_subscription_id"] and account["subscription_status"] in (
-            "active", "trialing", "past_due", "unpaid"):
-        raise Conflict("This organization has a subscription; change its plan in the billing "
-                       "portal.")
+    has_subscription = Conflict("This organization has a subscription; change its plan in the "
+                                "billing portal.")
+    if account["stripe_subscription_id"] and account["subscription_status"] in LIVE:
+        raise has_subscription
     price = settings.stripe_prices.get(data.tier)
     if price is None:
         raise Unprocessable.for_fields({"tier": "is not for sale here"})
     client = stripe_api.client()
-    customer = _customer(cur, actor, account, client)
+    customer = _customer(actor, account, client)
+    if account["stripe_customer_id"] and _has_live_subscription(client, customer):
+        raise has_subscription
     metadata = {"organization_id": str(account["id"]), "tier": data.tier}
     with stripe_api.calling("checkout session create"):
         session = client.v1.checkout.sessions.create(params={

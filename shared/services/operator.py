@@ -11,6 +11,7 @@ from shared import db
 from shared.errors import Conflict, NotFound
 from shared.repositories import organizations, plans, usage
 from shared.services import subscription
+from shared.services.subscription import LIVE
 from shared.standing import standing_of
 from shared.tenancy import Actor
 
@@ -56,11 +57,17 @@ def list_organizations() -> list[dict]:
 
 def set_enterprise(subdomain: str, operator: str, *, max_facilities: int | None = None,
                    max_users: int | None = None, max_admissions: int | None = None) -> dict:
-    """Enterprise by contract: active, with the contract's limits (None: no limit)."""
-    return _change(subdomain, operator, "organization.enterprise", lambda account: {
-        "tier": "enterprise", "status": "active", "past_due_since": None,
-        "read_only_reason": None, "contract_max_facilities": max_facilities,
-        "contract_max_users": max_users, "contract_max_admissions_per_month": max_admissions})
+    """Enterprise by contract: active, with the contract's limits (None: no limit). Not while
+    Stripe bills the organization: the contract would be paid twice."""
+    def values(account):
+        if account["subscription_status"] in LIVE:
+            raise Conflict("This organization pays a Stripe subscription: cancel it (billing "
+                           "portal or Stripe's dashboard) before setting a contract.")
+        return {"tier": "enterprise", "status": "active", "past_due_since": None,
+                "read_only_reason": None, "contract_max_facilities": max_facilities,
+                "contract_max_users": max_users,
+                "contract_max_admissions_per_month": max_admissions}
+    return _change(subdomain, operator, "organization.enterprise", values)
 
 
 def extend_trial(subdomain: str, operator: str, *, days: int) -> dict:
@@ -71,7 +78,8 @@ def extend_trial(subdomain: str, operator: str, *, days: int) -> dict:
                 account["status"] == "read_only" and account["read_only_reason"] != "trial_ended"):
             raise Conflict("Only a trial can be extended; this organization is on "
                            f"{account['plan_name']} ({account['status']}).")
-        start = max(datetime.now(timezone.utc), account["trial_ends_at"])
+        start = max(datetime.now(timezone.utc),
+                    account["trial_ends_at"] or datetime.now(timezone.utc))
         return {"status": "trialing", "read_only_reason": None,
                 "trial_ends_at": start + timedelta(days=days)}
     return _change(subdomain, operator, "organization.trial_extend", values)

@@ -15,15 +15,16 @@ from shared import audit
 from shared.repositories import plans, users
 from shared.services import email, maintenance
 from shared.services.limits import billing_url
-from shared.standing import REASONS, TRIAL_REMINDER, days_left, standing_of
+from shared.standing import GRACE, REASONS, TRIAL_REMINDER, days_left, standing_of
 from shared.tenancy import Actor
 
 log = logging.getLogger(__name__)
 TRANSITIONS_TIMER = "record_account_transitions"
 # Stripe's subscription statuses, as our states. Absent ones (incomplete: the first payment is
-# not through yet; paused) leave the standing as it is.
+# not through yet; incomplete_expired: it never went through; paused) leave the standing as it
+# is: a trial whose first payment failed is still a trial.
 STRIPE_STATES = {"active": "active", "trialing": "active", "past_due": "past_due",
-                 "unpaid": "past_due", "canceled": "read_only", "incomplete_expired": "read_only"}
+                 "unpaid": "past_due", "canceled": "read_only"}
 LIVE = ("active", "trialing", "past_due", "unpaid")
 
 
@@ -84,39 +85,53 @@ def tier_of_price(price_id: str | None, prices: dict[str, str]) -> str | None:
     return next((tier for tier, price in prices.items() if price == price_id), None)
 
 
+class UnknownPrice(RuntimeError):
+    """A live subscription's price is no plan's: the settings are wrong. The webhook fails, so
+    Stripe delivers the event again once they are fixed, rather than a paying customer's
+    organization lapsing into read-only."""
+
+
 def stripe_values(account: dict, subscription: dict, prices: dict[str, str],
                   event_at: datetime) -> dict | None:
     """What the organization's stored account becomes under this subscription as Stripe has it
-    now (status and price); None when it does not concern the organization's subscription (an
-    old, ended one while another is current)."""
+    now (status and price); None when it does not concern the organization's subscription: an
+    old, ended one, or a second live one while the current one lives (Stripe bills both: the
+    log says so, and the current one goes on deciding the plan)."""
     current = account["stripe_subscription_id"]
     status = subscription["status"]
-    if current and current != subscription["id"] and status not in LIVE:
+    if current and current != subscription["id"] and (
+            status not in LIVE or account["subscription_status"] in LIVE):
+        if status in LIVE:
+            log.error("organization %s has a second live stripe subscription %s besides %s",
+                      account["id"], subscription["id"], current)
         return None
-    item = (subscription.get("items") or {}).get("data") or [{}]
-    price_id = (item[0].get("price") or {}).get("id")
-    period_end = item[0].get("current_period_end") or subscription.get("current_period_end")
+    item = ((subscription.get("items") or {}).get("data") or [{}])[0]
+    period_end = item.get("current_period_end")  # on the items since API version 2025-03-31
     values = {"stripe_subscription_id": subscription["id"], "subscription_status": status,
               "stripe_customer_id": account["stripe_customer_id"] or subscription.get("customer"),
               "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
               "current_period_end": (datetime.fromtimestamp(period_end, timezone.utc)
                                      if period_end else None),
               "subscription_event_at": event_at}
-    tier = tier_of_price(price_id, prices)
-    if tier is None:
-        log.error("stripe subscription %s has price %s, which is no plan's", subscription["id"],
-                  price_id)
     state = STRIPE_STATES.get(status)
-    if state == "active" and tier:
-        values.update(tier=tier, status="active", past_due_since=None, read_only_reason=None,
-                      contract_max_facilities=None, contract_max_users=None,
-                      contract_max_admissions_per_month=None)
+    if account["tier"] == "enterprise":
+        return values  # a contract decides the plan; a leftover subscription only shows
+    price_id = (item.get("price") or {}).get("id")
+    tier = tier_of_price(price_id, prices)
+    if tier is None and state in ("active", "past_due"):
+        raise UnknownPrice(f"stripe price {price_id} of subscription {subscription['id']} is no "
+                           "plan's: check the STRIPE_PRICE_* settings")
+    now = datetime.now(timezone.utc)
+    if state == "active":
+        values.update(tier=tier, status="active", past_due_since=None, read_only_reason=None)
     elif state == "past_due":
-        values.update(status="past_due", read_only_reason=None,
-                      past_due_since=account["past_due_since"] or event_at)
-        if tier:
-            values["tier"] = tier
-    elif state == "read_only":
+        since = account["past_due_since"] or event_at
+        values.update(tier=tier, past_due_since=since)
+        if now >= since + GRACE:  # Stripe's retries after the grace keep it read-only
+            values.update(status="read_only", read_only_reason="grace_ended")
+        else:
+            values.update(status="past_due", read_only_reason=None)
+    elif state == "read_only" and account["status"] != "trialing":
         values.update(status="read_only", read_only_reason="canceled", past_due_since=None)
     return values
 
@@ -145,7 +160,7 @@ def _transition(cur, organization_id: uuid.UUID, now: datetime) -> str | None:
                action="organization.standing")
         return "read_only"
     ends = account["trial_ends_at"]
-    if standing.state == "trialing" and ends - now <= TRIAL_REMINDER \
+    if standing.state == "trialing" and ends is not None and ends - now <= TRIAL_REMINDER \
             and account["trial_reminder_for"] != ends:
         tell_owners(cur, account, "trial_ending", {"ends_at": _day(ends),
                                                    "days_left": str(days_left(ends, now))})

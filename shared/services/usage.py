@@ -21,7 +21,9 @@ def standing_public(account: dict, now: datetime | None = None) -> StandingPubli
     until = standing.trial_ends_at if standing.state == "trialing" else standing.grace_ends_at
     left = days_left(until, now)
     message = None
-    if standing.state == "trialing":
+    if standing.state == "trialing" and standing.trial_ends_at is None:
+        message = "Trial. Choose a plan in billing."  # no end recorded: the operator's to set
+    elif standing.state == "trialing":
         message = (f"Trial: {left} day{'s' if left != 1 else ''} left. "
                    f"Choose a plan to keep creating after {standing.trial_ends_at:%B %-d}.")
     elif standing.state == "past_due":

@@ -50,7 +50,7 @@ def update_user(cur, actor: Actor, caller: Caller, user_id: uuid.UUID,
     if loses_owner and owners == [user_id]:
         raise Conflict("This is the last active owner. Make someone else an owner first.")
     if changes.get("is_active") is True:
-        limits.make_room(cur, actor.organization_id, "users")
+        limits.make_room(cur, actor.organization_id, "users", count_invitations=True)
     if "role" in changes:
         changes["role"] = Role(changes["role"]).value
     row = users.update(cur, organization_id=actor.organization_id, user_id=user_id,

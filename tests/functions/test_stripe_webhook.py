@@ -129,6 +129,8 @@ def test_an_old_update_after_a_newer_one_changes_nothing(client, stripe_fake, su
     post_event(client, stripe_fake, older)
 
     assert stored(admin_sql, org)["tier"] == "professional"
+    assert admin_sql("SELECT applied FROM stripe_events WHERE event_id = %s",
+                     (older["id"],)) == [{"applied": False}]  # skipped, not re-read
 
 
 def test_cancelation_makes_the_organization_read_only_and_keeps_its_data(
@@ -239,3 +241,113 @@ def test_a_trial_ends_between_two_requests(client, make_org, admin_sql):
     assert ok(client.get("/api/facilities", token=org.token))["items"][0]["name"] == "Before"
     assert admin_sql("SELECT status FROM organizations WHERE id = %s",
                      (str(org.id),)) == [{"status": "trialing"}]  # nothing had to notice
+
+
+def test_stripe_retries_after_the_grace_keep_it_read_only_and_say_so_once(
+        client, stripe_fake, subscribed, admin_sql):
+    org, subscription = subscribed
+    post_event(client, stripe_fake, event("customer.subscription.created", subscription))
+    stripe_fake.fail_payment(subscription["id"])
+    invoice = next(i for i in stripe_fake.invoices.values() if i["status"] == "open")
+    post_event(client, stripe_fake, event("invoice.payment_failed", invoice))
+    admin_sql("UPDATE organizations SET past_due_since = past_due_since - interval '8 days'"
+              " WHERE id = %s", (str(org.id),))
+    from shared.services import subscription as subscriptions
+    subscriptions.record_transitions()
+
+    post_event(client, stripe_fake, event("invoice.payment_failed", invoice))  # Stripe retries
+    subscriptions.record_transitions()
+
+    assert stored(admin_sql, org)["status"] == "read_only"
+    sent = admin_sql("SELECT template, count(*) AS n FROM email_outbox WHERE organization_id = %s"
+                     " AND template IN ('payment_failed', 'read_only') GROUP BY template",
+                     (str(org.id),))
+    assert {r["template"]: r["n"] for r in sent} == {"payment_failed": 1, "read_only": 1}
+
+
+def test_a_first_payment_that_never_went_through_leaves_the_trial_running(
+        client, stripe_fake, subscribed, admin_sql):
+    org, subscription = subscribed
+    expired = {**subscription, "status": "incomplete_expired"}
+    stripe_fake.subscriptions[subscription["id"]]["status"] = "incomplete_expired"
+
+    post_event(client, stripe_fake, event("customer.subscription.updated", expired))
+
+    assert standing(client, org)["state"] == "trialing"
+    assert stored(admin_sql, org)["subscription_status"] == "incomplete_expired"
+
+
+def test_a_price_that_is_no_plans_fails_so_stripe_retries(client, stripe_fake, subscribed,
+                                                          admin_sql):
+    org, subscription = subscribed
+    stripe_fake.subscriptions[subscription["id"]]["items"]["data"][0]["price"]["id"] = "price_old"
+
+    response = post_event(client, stripe_fake,
+                          event("customer.subscription.updated", subscription))
+
+    assert response.status == 500
+    assert stored(admin_sql, org)["subscription_status"] is None
+    assert admin_sql("SELECT count(*) AS n FROM stripe_events WHERE organization_id = %s",
+                     (str(org.id),))[0]["n"] == 0
+
+
+def test_an_enterprise_contract_is_not_undone_by_stripe(client, stripe_fake, subscribed,
+                                                        admin_sql):
+    org, subscription = subscribed
+    from shared.errors import Conflict
+    from shared.services import operator
+    post_event(client, stripe_fake, event("customer.subscription.created", subscription))
+    with pytest.raises(Conflict, match="cancel it"):
+        operator.set_enterprise(org.subdomain, "dana")  # Stripe still bills it
+    canceled = stripe_fake.cancel(subscription["id"])
+    post_event(client, stripe_fake, event("customer.subscription.deleted", canceled))
+    operator.set_enterprise(org.subdomain, "dana", max_users=500)
+
+    post_event(client, stripe_fake, event("customer.subscription.updated", canceled))
+
+    row = admin_sql("SELECT tier, status, contract_max_users FROM organizations WHERE id = %s",
+                    (str(org.id),))[0]
+    assert row == {"tier": "enterprise", "status": "active", "contract_max_users": 500}
+
+
+def test_a_second_live_subscription_does_not_take_over(client, stripe_fake, subscribed,
+                                                       admin_sql, caplog):
+    org, subscription = subscribed
+    post_event(client, stripe_fake, event("customer.subscription.created", subscription))
+    second = {**subscription, "id": "sub_second", "items": {"data": [
+        {**subscription["items"]["data"][0], "price": {"id": "price_professional"}}]}}
+    stripe_fake.subscriptions["sub_second"] = second  # a second checkout, paid in another tab
+
+    response = post_event(client, stripe_fake, event("customer.subscription.created", second))
+
+    assert response.status == 200
+    assert stored(admin_sql, org)["stripe_subscription_id"] == subscription["id"]
+    assert stored(admin_sql, org)["tier"] == "starter"
+    assert "second live stripe subscription" in caplog.text
+
+
+def test_the_tier_changing_while_a_create_waits_is_no_404(client, make_org, database):
+    """A create waits for the organization's row while another transaction changes the tier;
+    it then reads the new plan (and is let in by its larger limit)."""
+    import threading
+
+    import psycopg2
+    from psycopg2.extensions import make_dsn
+    org = make_org(tier=None)
+    created_one = client.post("/api/facilities", json={"name": "One", "bed_count": 5},
+                              token=org.token)
+    holder = psycopg2.connect(make_dsn(database.admin_dsn, dbname=database.database))
+    with holder.cursor() as cur:
+        cur.execute("UPDATE organizations SET tier = 'professional', status = 'active'"
+                    " WHERE id = %s", (str(org.id),))
+        results = []
+        waiting = threading.Thread(target=lambda: results.append(client.post(
+            "/api/facilities", json={"name": "Two", "bed_count": 5}, token=org.token)))
+        waiting.start()
+        time.sleep(0.5)
+        holder.commit()
+    waiting.join()
+    holder.close()
+
+    assert created_one.status == 201
+    assert results[0].status == 201, results[0].body

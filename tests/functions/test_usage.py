@@ -107,3 +107,16 @@ def test_history_lists_the_months_since_the_organization_began(client, org, admi
     assert [h["admissions"] for h in history] == [0, 12, 0]
     assert history[1] == {"period_start": months[1].isoformat(), "admissions": 12,
                           "active_facilities": 2, "active_users": 4, "closed": True}
+
+
+def test_a_trial_without_an_end_date_is_shown_and_timed_without_error(client, make_org,
+                                                                      admin_sql):
+    from shared.services import subscription
+    org = make_org(tier=None)
+    admin_sql("UPDATE organizations SET trial_ends_at = NULL WHERE id = %s", (str(org.id),))
+
+    standing = ok(client.get("/api/me", token=org.token))["standing"]
+    subscription.record_transitions()
+
+    assert standing["state"] == "trialing" and standing["days_left"] is None
+    assert standing["message"].startswith("Trial.")

@@ -54,7 +54,8 @@ def test_the_reset_twice_or_late_neither_loses_nor_double_counts(org, admin_sql,
     runs = run_count(admin_sql, usage.RESET_TIMER)
 
     usage.reset_month(datetime.now(timezone.utc))
-    usage.reset_month(datetime.now(timezone.utc) + timedelta(days=3))  # days late, same month
+    first_of_month = datetime.now(timezone.utc).replace(day=1, hour=0, minute=0)
+    usage.reset_month(first_of_month + timedelta(days=3, hours=5))  # three days late
 
     assert periods(admin_sql, org) == first
     assert run_count(admin_sql, usage.RESET_TIMER) == runs
