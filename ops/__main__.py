@@ -55,7 +55,8 @@ def _print_list(rows) -> None:
     print(f"{'subdomain':<24} {'tier':<13} {'state':<10} {'reason':<12} "
           f"{'admissions':>10} {'facilities':>10} {'users':>7}  trial ends")
     for r in rows:
-        ends = f"{r['trial_ends_at']:%Y-%m-%d %H:%M}" if r["tier"] == "trial" else ""
+        ends = (f"{r['trial_ends_at']:%Y-%m-%d %H:%M}"
+                if r["tier"] == "trial" and r["trial_ends_at"] else "")
         print(f"{r['subdomain']:<24} {r['tier']:<13} {r['state']:<10} {r['reason'] or '':<12} "
               f"{_fraction(r['admissions']):>10} {_fraction(r['facilities']):>10} "
               f"{_fraction(r['users']):>7}  {ends}")
@@ -84,7 +85,7 @@ def run(args) -> int:
     print(f"{account['subdomain']}: {account['plan_name']}, {account['status']}"
           + (", suspended" if account["suspended_at"] else "")
           + (f", trial ends {account['trial_ends_at']:%Y-%m-%d %H:%M} UTC"
-             if account["status"] == "trialing" else ""))
+             if account["status"] == "trialing" and account["trial_ends_at"] else ""))
     return 0
 
 

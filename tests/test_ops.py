@@ -70,6 +70,16 @@ def test_suspend_and_reactivate(client, make_org, admin_sql):
                      " AND template = 'read_only'", (str(org.id),))[0]["n"] == 1
 
 
+def test_list_shows_a_trial_without_an_end_date(make_org, admin_sql, capsys):
+    org = make_org(tier=None)
+    admin_sql("UPDATE organizations SET trial_ends_at = NULL WHERE id = %s", (str(org.id),))
+
+    assert main(["list"]) == 0
+
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith(org.subdomain))
+    assert line.split()[1:3] == ["trial", "trialing"]
+
+
 def test_an_unknown_subdomain_is_said_plainly(capsys):
     assert main(["suspend", "no-such-org-here", "--reason", "x"]) == 1
     assert "No organization has the subdomain" in capsys.readouterr().err
