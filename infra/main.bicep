@@ -219,6 +219,8 @@ module alerts 'app/alerts.bicep' = {
     databaseServerId: database.outputs.id
     keyVaultId: keyVault.outputs.id
     namePrefix: 'snf-${environmentName}'
+    // About 70% of max_connections of the default SKUs (D2ds_v5: 859, D4ds_v5: 1718).
+    activeConnectionsThreshold: isProd ? 1200 : 600
   }
 }
 

@@ -13,7 +13,7 @@ var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
 }
 
@@ -30,8 +30,8 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 }
 
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, principalId, keyVaultSecretsUser)
-  scope: vault
+  name: guid(keyVault.id, principalId, keyVaultSecretsUser)
+  scope: keyVault
   properties: {
     principalId: principalId
     principalType: 'ServicePrincipal'

@@ -12,7 +12,7 @@ param namePrefix string
 param http5xxPercent int = 5
 
 @description('Active database connections that alert (the server allows about 85% of max_connections to users).')
-param activeConnectionsThreshold int = environmentType == 'prod' ? 600 : 300
+param activeConnectionsThreshold int
 
 // The timer functions as functions/maintenance.py schedules them (six-field NCRONTAB, UTC); a
 // failed run is not retried, so each alerts on a failure and on a run missing for too long.

@@ -18,6 +18,8 @@ param privateDnsZoneId string
 param workspaceId string
 
 var isProd = environmentType == 'prod'
+var isDev = !isProd
+var allowDeployer = isDev && !empty(deployerIpAddress)
 
 // The server parameters the data layer relies on; applied one at a time (the server refuses
 // concurrent configuration changes).
@@ -143,7 +145,7 @@ resource allowAzure 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@202
   }
 }
 
-resource allowDeployer 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (!isProd && !empty(deployerIpAddress)) {
+resource allowDeployer 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (allowDeployer) {
   parent: server
   name: 'deployer'
   properties: {

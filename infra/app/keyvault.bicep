@@ -17,7 +17,7 @@ param stripeWebhookSecret string
 
 var isProd = environmentType == 'prod'
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
   tags: tags
@@ -43,7 +43,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 // A secret is written only when its value is given, so a later deployment without it keeps the
 // stored one. Rotation: DEPLOYMENT.md.
 resource stripeSecretKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(stripeSecretKey)) {
-  parent: vault
+  parent: keyVault
   name: 'stripe-secret-key'
   // checkov:skip=CKV_AZURE_41: Stripe keys do not expire; an expiry date would disable the secret and stop billing. They are rotated by hand (DEPLOYMENT.md).
   // checkov:skip=CKV_AZURE_114: contentType is set below; checkov reads a conditional resource's wrapper, not its body.
@@ -57,7 +57,7 @@ resource stripeSecretKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = 
 }
 
 resource stripeWebhookSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(stripeWebhookSecret)) {
-  parent: vault
+  parent: keyVault
   name: 'stripe-webhook-secret'
   // checkov:skip=CKV_AZURE_41: Stripe keys do not expire; an expiry date would disable the secret and stop billing. They are rotated by hand (DEPLOYMENT.md).
   // checkov:skip=CKV_AZURE_114: contentType is set below; checkov reads a conditional resource's wrapper, not its body.
@@ -82,7 +82,7 @@ resource privateEndpoint 'Microsoft.Network/privateEndpoints@2024-01-01' = if (i
       {
         name: 'vault'
         properties: {
-          privateLinkServiceId: vault.id
+          privateLinkServiceId: keyVault.id
           groupIds: [
             'vault'
           ]
@@ -109,7 +109,7 @@ resource privateDnsGroup 'Microsoft.Network/privateEndpoints/privateDnsZoneGroup
 
 resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
-  scope: vault
+  scope: keyVault
   properties: {
     workspaceId: workspaceId
     logs: [
@@ -127,6 +127,6 @@ resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' 
   }
 }
 
-output id string = vault.id
-output name string = vault.name
-output uri string = vault.properties.vaultUri
+output id string = keyVault.id
+output name string = keyVault.name
+output uri string = keyVault.properties.vaultUri
