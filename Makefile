@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e bench migrate timer clean
+.PHONY: run test e2e bench migrate timer ops clean
 
 CHECKOV_VENV := $(VENV)/checkov
 
@@ -15,8 +15,8 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt
 	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-infra.txt
 	touch $(STAMP)
 
-run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedded PostgreSQL unless DATABASE_URL
-	$(PY) -m local serve
+run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedded PostgreSQL unless DATABASE_URL; STRIPE=fake for billing against a local fake of Stripe
+	$(PY) -m local serve $(if $(filter fake,$(STRIPE)),--stripe-fake)
 
 test: $(STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded)
 	$(PY) -m pytest
@@ -39,6 +39,9 @@ migrate: $(STAMP)  ## provision the local database and apply the migrations
 
 timer: $(STAMP)  ## run a timer function now: make timer NAME=purge_old_records
 	$(PY) -m local timer $(NAME)
+
+ops: $(STAMP)  ## the operator's commands: make ops ARGS="list" (python -m ops --help)
+	$(PY) -m ops $(ARGS)
 
 clean:
 	rm -rf .local $(VENV)

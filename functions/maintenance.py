@@ -1,7 +1,7 @@
 """Timers: the e-mail outbox and housekeeping. Each is safe to run late or twice."""
 import azure.functions as func
 
-from shared.services import email, maintenance
+from shared.services import email, maintenance, subscription, usage
 
 bp = func.Blueprint()
 
@@ -17,3 +17,18 @@ def purge_old_records(timer: func.TimerRequest) -> None:
     """Daily at 03:30 UTC: forget ended sessions, finished e-mails and closed sign-in throttle
     windows (see shared.services.maintenance). Running it twice or late finds less to do."""
     maintenance.purge_old_records()
+
+
+@bp.timer_trigger(schedule="0 0 0 1 * *", arg_name="timer", run_on_startup=False)
+def monthly_usage_reset(timer: func.TimerRequest) -> None:
+    """The 1st of each month at 00:00 UTC: close the finished month's usage (its totals kept as
+    history) and open the new one, for every organization; twice or late changes nothing."""
+    usage.reset_month()
+
+
+@bp.timer_trigger(schedule="0 5 0 * * *", arg_name="timer", run_on_startup=False)
+def record_account_transitions(timer: func.TimerRequest) -> None:
+    """Daily at 00:05 UTC: record the trials that ended and the graces that ran out (requests
+    already saw them, on the second), and send the owners' e-mails, including the reminder
+    three days before a trial ends; each once."""
+    subscription.record_transitions()

@@ -1,6 +1,7 @@
 """Run the product locally.
 
     python -m local serve            # database, migrations, demo organization, http://127.0.0.1:7071
+    python -m local serve --stripe-fake   # the same, with billing against a local fake of Stripe
     python -m local timer NAME       # run one timer function now, by its function name
     python -m local migrate          # only provision the database and apply the migrations
 
@@ -64,8 +65,26 @@ def _demo_organization() -> dict:
     return login
 
 
-def serve() -> int:
+def _stripe_fake(port: int):
+    """Start the local fake of Stripe and point the billing settings at it; its webhooks go
+    to this host's /api/stripe/webhook, signed with the secret the settings name."""
+    from local.stripe_fake import FakeStripe
+    fake = FakeStripe(webhook_url=f"http://127.0.0.1:{port}/api/stripe/webhook",
+                      port=int(os.environ.get("STRIPE_FAKE_PORT", "12111"))).start()
+    os.environ.update(STRIPE_API_BASE=fake.url, STRIPE_SECRET_KEY="sk_test_local_fake",
+                      STRIPE_WEBHOOK_SECRET=fake.webhook_secret,
+                      STRIPE_PRICE_STARTER="price_starter",
+                      STRIPE_PRICE_PROFESSIONAL="price_professional")
+    from shared.settings import get_settings
+    get_settings.cache_clear()
+    print(f"Stripe: a local fake at {fake.url} (checkout and portal pages included)")
+    return fake
+
+
+def serve(stripe_fake: bool = False) -> int:
     server = _database()
+    port = int(os.environ.get("PORT", "7071"))
+    fake = _stripe_fake(port) if stripe_fake else None
     from function_app import app
     from local.host import make_server
 
@@ -73,7 +92,10 @@ def serve() -> int:
     from local import demo
     if demo.populate(login):
         print("demo data added: 3 facilities, 6 payers, rates, cost models, 120 referrals")
-    port = int(os.environ.get("PORT", "7071"))
+    if not (fake or os.environ.get("STRIPE_SECRET_KEY")):
+        print("Billing is not configured (make run STRIPE=fake for a local fake of Stripe)")
+    print(f"The demo organization is on the {demo.plan_of(login)} plan, which holds its data; "
+          "a new signup starts a 14-day trial.")
     http = make_server(app, "127.0.0.1", port)
     print(f"\nServing http://127.0.0.1:{port}  (API under /api, OpenAPI at /api/openapi.json)")
     print(f"Demo organization: subdomain {login['subdomain']}, e-mail {login['email']}, "
@@ -95,6 +117,8 @@ def serve() -> int:
         pass
     timers.stop.set()
     http.shutdown()
+    if fake:
+        fake.stop()
     from shared import db
     db.close_pool()
     del server  # cleanup_mode="stop": the embedded PostgreSQL stops with the last reference
@@ -130,13 +154,15 @@ def main(argv=None) -> int:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve")
+    serve_command = commands.add_parser("serve")
+    serve_command.add_argument("--stripe-fake", action="store_true",
+                               help="billing against a local fake of Stripe (local/stripe_fake.py)")
     commands.add_parser("migrate")
     timer = commands.add_parser("timer")
     timer.add_argument("name")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve()
+        return serve(stripe_fake=args.stripe_fake)
     if args.command == "timer":
         return run_timer(args.name)
     _database()

@@ -16,7 +16,7 @@ from shared.models.rates import RateCreate
 from shared.repositories import admissions as admissions_repository
 from shared.repositories import facilities as facilities_repository
 from shared.repositories import users
-from shared.services import admissions, cost_models, facilities, payers, rates
+from shared.services import admissions, cost_models, facilities, operator, payers, rates
 from shared.tenancy import Actor
 
 FACILITIES = [
@@ -62,6 +62,10 @@ def populate(login: dict) -> bool:
     with db.tenant_transaction(organization_id) as cur:
         if facilities_repository.list_active(cur, organization_id=organization_id, limit=1):
             return False
+    # Three facilities and 120 referrals are more than a trial holds: the demo organization is
+    # on Enterprise, set as the operator would (python -m ops enterprise demo).
+    operator.set_enterprise(login["subdomain"], "make run")
+    with db.tenant_transaction(organization_id) as cur:
         owner = users.find_for_sign_in(cur, organization_id=organization_id, email=login["email"])
         actor = Actor(organization_id, owner["id"], "127.0.0.1", "demo-seed")
         made = [facilities.create_facility(cur, actor, f) for f in FACILITIES]
@@ -142,3 +146,12 @@ def _history(cur, actor: Actor, facility_list, payer_list) -> None:
                 status="admitted" if admitted else "not_admitted",
                 reason=None if admitted else "patient_choice",
                 user_id=actor.user_id, at=min(decided_at + timedelta(days=1), now))
+
+
+def plan_of(login: dict) -> str:
+    """The name of the demo organization's plan, to say so at start-up."""
+    from shared.repositories import organizations, plans
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
+        organization_id = organizations.find_id_by_subdomain(cur, subdomain=login["subdomain"])
+    with db.tenant_transaction(organization_id) as cur:
+        return plans.account(cur, organization_id=organization_id)["plan_name"]

@@ -175,7 +175,8 @@ def tenant_transaction(organization_id: uuid.UUID | str):
 ORGANIZATION_LOOKUP = "organization lookup"  # organizations: read (subdomain -> id, branding)
 SIGN_IN_THROTTLE = "sign-in throttle"        # sign_in_throttle: the counters of sign-in
 EMAIL_OUTBOX = "email outbox"                # email_outbox: read and mark, for the sender
-SCOPES = (ORGANIZATION_LOOKUP, SIGN_IN_THROTTLE, EMAIL_OUTBOX)
+TIMER_RUNS = "timer runs"                    # timer_runs: which scheduled runs finished
+SCOPES = (ORGANIZATION_LOOKUP, SIGN_IN_THROTTLE, EMAIL_OUTBOX, TIMER_RUNS)
 
 
 def dangerously_cross_tenant_transaction(scope: str):

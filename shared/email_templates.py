@@ -27,6 +27,35 @@ TEMPLATES: dict[str, dict[str, str]] = {
                  "Choose a new password here (the link works once, until $expires):\n$link\n\n"
                  "If it was not you, ignore this e-mail: your password stays as it is."),
     },
+    "trial_ending": {
+        "subject": "Your SNF Admissions trial ends in $days_left days",
+        "text": ("The trial of $organization ends on $ends_at.\n\n"
+                 "Choose a plan before then to keep creating facilities, users and admissions; "
+                 "nothing you have entered is lost either way:\n$link"),
+    },
+    "trial_ended": {
+        "subject": "Your SNF Admissions trial has ended",
+        "text": ("The trial of $organization ended on $ends_at. Your data is kept and can be "
+                 "read and exported; nothing new can be created until an owner chooses a "
+                 "plan:\n$link"),
+    },
+    "plan_active": {
+        "subject": "$organization is on the $plan plan",
+        "text": ("Thank you. $organization is on the $plan plan: $limits.\n\n"
+                 "Invoices and the card are in billing:\n$link"),
+    },
+    "payment_failed": {
+        "subject": "A payment for $organization failed",
+        "text": ("The payment for the $plan plan of $organization failed. Everything keeps "
+                 "working until $grace_ends_at; after that the organization becomes "
+                 "read-only until the invoice is paid.\n\n"
+                 "Update the card or pay the invoice here:\n$link"),
+    },
+    "read_only": {
+        "subject": "$organization is now read-only",
+        "text": ("$reason, so $organization is now read-only. Your data is kept and can be "
+                 "read and exported; nothing new can be created until $action\n\n$link"),
+    },
 }
 
 

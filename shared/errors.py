@@ -9,11 +9,13 @@ class ProblemError(Exception):
     slug = "internal"
 
     def __init__(self, detail: str | None = None, *, errors: list[dict] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, extensions: dict | None = None):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
         self.headers = headers or {}
+        # RFC 9457 extension members: facts a client acts on (the limit, the usage, a link).
+        self.extensions = extensions or {}
 
 
 class BadRequest(ProblemError):

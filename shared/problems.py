@@ -70,6 +70,8 @@ def problem_response(exc: BaseException, request_id: str) -> func.HttpResponse:
     }
     if problem.errors:
         body["errors"] = problem.errors
+    for name, value in problem.extensions.items():
+        body.setdefault(name, value)
     headers = {"X-Request-Id": request_id, **problem.headers}
     return func.HttpResponse(json.dumps(body), status_code=problem.status, headers=headers,
                              mimetype=PROBLEM_JSON)

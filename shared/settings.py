@@ -34,11 +34,30 @@ class Settings(BaseModel):
     email_file_dir: str = ".local/mail"
     acs_endpoint: str | None = None
     email_from: str = "no-reply@snf-admissions.example"
+    # Stripe billing; without the key, the webhook secret and both prices, the billing
+    # endpoints answer 503 "billing is not configured" and everything else works.
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_price_starter: str | None = None
+    stripe_price_professional: str | None = None
+    # Where the Stripe API is: Stripe's own unless pointed at the local fake (local/stripe_fake.py).
+    stripe_api_base: str | None = None
+    stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+    @property
+    def billing_configured(self) -> bool:
+        return bool(self.stripe_secret_key and self.stripe_webhook_secret
+                    and self.stripe_price_starter and self.stripe_price_professional)
+
+    @property
+    def stripe_prices(self) -> dict[str, str]:
+        """Tier -> Stripe price id, for the tiers bought through Checkout."""
+        return {tier: price for tier, price in (("starter", self.stripe_price_starter),
+                                                ("professional", self.stripe_price_professional))
+                if price}
 
 
 ENVIRONMENT_NAMES = {name: name.upper() for name in Settings.model_fields}
-
-
 KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
 

@@ -83,8 +83,8 @@ def client(database, app):
 @pytest.fixture
 def make_org(client):
     """Sign up a new organization; returns it with the owner's token."""
-    def make(name: str = "Lakeside Care") -> Org:
-        return new_org(client, name)
+    def make(name: str = "Lakeside Care", tier: str | None = "enterprise") -> Org:
+        return new_org(client, name, tier=tier)
     return make
 
 
@@ -111,3 +111,40 @@ def make_facility(client):
     def make(org: Org, **fields) -> dict:
         return facility(client, org.token, **fields)
     return make
+
+
+@pytest.fixture
+def live_host(database, app):
+    """The local host serving the app on a free port, for callers that speak HTTP (the fake
+    Stripe's webhooks)."""
+    import threading
+    from local.host import make_server
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def stripe_fake(live_host):
+    """The local fake of Stripe, with the billing settings pointed at it; its webhooks go to
+    the live host, signed with the settings' secret. Settings are restored afterwards."""
+    from local.stripe_fake import FakeStripe
+    from shared.settings import get_settings
+    fake = FakeStripe(webhook_url=f"{live_host}/api/stripe/webhook").start()
+    values = {"STRIPE_API_BASE": fake.url, "STRIPE_SECRET_KEY": "sk_test_fake",
+              "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
+              "STRIPE_PRICE_STARTER": "price_starter",
+              "STRIPE_PRICE_PROFESSIONAL": "price_professional"}
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    yield fake
+    fake.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    get_settings.cache_clear()

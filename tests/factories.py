@@ -160,12 +160,28 @@ def signup(client: ApiClient, *, subdomain=None, email=None, name="Lakeside Care
         "email": email or f"owner@{subdomain}.example", "password": password})
 
 
-def new_org(client: ApiClient, name: str = "Organization") -> Org:
-    """A new organization, through the real signup, with its owner signed in."""
+def new_org(client: ApiClient, name: str = "Organization", *,
+            tier: str | None = "enterprise") -> Org:
+    """A new organization, through the real signup, with its owner signed in. It is then put on
+    `tier` (active, the plan's limits), Enterprise unless told, so that tests of other things
+    are not stopped by a trial's limits; tier=None keeps the real 14-day trial."""
     subdomain = unique_subdomain()
     email = f"owner@{subdomain}.example"
     data = created(signup(client, subdomain=subdomain, email=email, name=name))
-    return Org(uuid.UUID(data["organization"]["id"]), subdomain, email, PASSWORD, data["token"])
+    org = Org(uuid.UUID(data["organization"]["id"]), subdomain, email, PASSWORD, data["token"])
+    if tier is not None:
+        on_plan(org, tier)
+    return org
+
+
+def on_plan(org: Org, tier: str, **values) -> None:
+    """Set the organization's stored plan and standing directly (status active unless told),
+    as a state to start a test from; no audit row, no e-mail."""
+    from shared import db
+    from shared.repositories import plans
+    with db.tenant_transaction(org.id) as cur:
+        plans.update_account(cur, organization_id=org.id,
+                             values={"tier": tier, "status": "active", **values})
 
 
 @lru_cache(maxsize=1)

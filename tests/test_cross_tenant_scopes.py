@@ -1,4 +1,4 @@
-"""The cross-tenant scopes of the data layer: only the three named in shared.db.SCOPES exist,
+"""The cross-tenant scopes of the data layer: only the four named in shared.db.SCOPES exist,
 and each admits exactly its own table across organizations, never another's.
 
 Everything runs through the real data layer (shared.db, connected as the functions' app role)
@@ -50,10 +50,11 @@ def stored(admin_sql, table: str) -> int:
 
 # --- only the named scopes ------------------------------------------------------------------
 
-def test_the_scopes_are_exactly_the_three_policies():
-    assert set(db.SCOPES) == {"organization lookup", "sign-in throttle", "email outbox"}
-    assert (db.ORGANIZATION_LOOKUP, db.SIGN_IN_THROTTLE, db.EMAIL_OUTBOX) == (
-        "organization lookup", "sign-in throttle", "email outbox")
+def test_the_scopes_are_exactly_the_four_policies():
+    assert set(db.SCOPES) == {"organization lookup", "sign-in throttle", "email outbox",
+                              "timer runs"}
+    assert (db.ORGANIZATION_LOOKUP, db.SIGN_IN_THROTTLE, db.EMAIL_OUTBOX, db.TIMER_RUNS) == (
+        "organization lookup", "sign-in throttle", "email outbox", "timer runs")
 
 
 @pytest.mark.parametrize("scope", ["public branding", "timer: list organizations",

@@ -378,8 +378,15 @@ def test_every_tenant_unique_index_and_exclusion_includes_the_organization(schem
 
 
 def test_every_tenant_foreign_key_pairs_the_organization_with_the_referenced_tenant(schema):
-    foreign = [k for k in _key_columns(schema) if k["kind"] == "foreign"]
+    # Reference data shared by every organization (plans) is not a tenant: a key into it
+    # carries no organization_id (a Citus reference table, present on every node).
+    shared = public_tables(schema) - tenant_tables(schema)
+    foreign = [k for k in _key_columns(schema)
+               if k["kind"] == "foreign" and k["referenced_table"] not in shared]
     assert {k["table_name"] for k in foreign} == tenant_tables(schema) - {"organizations"}
+    assert {(k["table_name"], k["referenced_table"]) for k in _key_columns(schema)
+            if k["kind"] == "foreign" and k["referenced_table"] in shared} == {
+        ("organizations", "plans")}
     for key in foreign:
         pairs = dict(zip(key["columns"], key["referenced_columns"]))
         tenant_column = "id" if key["referenced_table"] == "organizations" else "organization_id"
@@ -447,7 +454,9 @@ def test_tables_shared_by_every_organization_are_read_only_to_the_app_role(schem
     # functions could write it, one organization could change what every other one sees.
     # sign_in_throttle is written by sign-in, across organizations, by design: it holds only
     # hashed keys and counters, and its policy admits only the 'sign-in throttle' transaction.
+    # timer_runs is written by the timers: a timer's name, a period and a count, and its policy
+    # admits only the 'timer runs' transaction.
     shared = public_tables(schema) - tenant_tables(schema) - {"schema_migrations",
-                                                               "sign_in_throttle"}
+                                                               "sign_in_throttle", "timer_runs"}
     assert {t: _privileges(schema, t) - {"SELECT"} for t in sorted(shared)} == {
         t: set() for t in sorted(shared)}

@@ -15,20 +15,41 @@ param http5xxPercent int = 5
 param activeConnectionsThreshold int
 
 // The timer functions as functions/maintenance.py schedules them (six-field NCRONTAB, UTC); a
-// failed run is not retried, so each alerts on a failure and on a run missing for too long.
-// tests/infra checks this list against the code.
+// failed run is not retried, so each alerts on a failure, and when no run has succeeded `since`
+// a point that a healthy schedule passes, at the times `when` holds. tests/infra checks this
+// list against the code.
 var timers = [
   {
     name: 'send_email_outbox'
     schedule: '0 * * * * *'
-    missingAfter: 'PT15M'
+    since: 'ago(15m)'
+    when: 'true'
+    every: 'PT5M'
     window: 'PT15M'
   }
   {
     name: 'purge_old_records'
     schedule: '0 30 3 * * *'
-    missingAfter: '26h'
+    since: 'ago(26h)'
+    when: 'true'
+    every: 'PT1H'
     window: 'P2D'
+  }
+  {
+    name: 'record_account_transitions'
+    schedule: '0 5 0 * * *'
+    since: 'ago(26h)'
+    when: 'true'
+    every: 'PT1H'
+    window: 'P2D'
+  }
+  {
+    name: 'monthly_usage_reset'
+    schedule: '0 0 0 1 * *'
+    since: 'startofmonth(now())'
+    when: 'dayofmonth(now()) == 1 and hourofday(now()) >= 1'
+    every: 'PT1H'
+    window: 'P1D'
   }
 ]
 
@@ -115,21 +136,21 @@ resource timerMissing 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview
   tags: tags
   properties: {
     displayName: 'Timer ${timer.name} has not succeeded'
-    description: 'No successful run of ${timer.name} (${timer.schedule}) for ${timer.missingAfter}.'
+    description: 'No successful run of ${timer.name} (${timer.schedule}) since ${timer.since}.'
     severity: severityError
     enabled: true
     scopes: [
       appInsightsId
     ]
-    evaluationFrequency: 'PT5M'
+    evaluationFrequency: timer.every
     windowSize: timer.window
     criteria: {
       allOf: [
         {
-          query: 'requests | where timestamp > ago(${timer.missingAfter}) and operation_Name == "${timer.name}" and success == true'
+          query: 'requests | where timestamp > ${timer.since} and operation_Name == "${timer.name}" and success == true | count | where Count == 0 and (${timer.when})'
           timeAggregation: 'Count'
-          operator: 'LessThan'
-          threshold: 1
+          operator: 'GreaterThan'
+          threshold: 0
           failingPeriods: {
             numberOfEvaluationPeriods: 1
             minFailingPeriodsToAlert: 1

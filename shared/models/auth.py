@@ -8,6 +8,7 @@ from pydantic import (AfterValidator, BeforeValidator, EmailStr, Field, Validati
                       field_validator)
 
 from shared import passwords, subdomains
+from shared.models.billing import StandingPublic
 from shared.models.common import FieldErrors, Input, Name, Output
 from shared.models.organization_profile import Branding, OrganizationProfile
 from shared.models.organizations import OrganizationPublic
@@ -71,6 +72,7 @@ class MeOut(Output):
     organization: OrganizationProfile = Field(description="With its branding.")
     user: UserPublic
     session_expires_at: datetime
+    standing: StandingPublic = Field(description="The plan and standing, for the banner.")
 
 
 class SubdomainPath(Input):

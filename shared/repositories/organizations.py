@@ -4,8 +4,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-COLUMNS = ("id, name, subdomain, tier, status, trial_ends_at, created_at, primary_color, "
-           "logo_content_type, logo_updated_at")
+COLUMNS = ("id, name, subdomain, tier, status, trial_ends_at, past_due_since, read_only_reason, "
+           "suspended_at, created_at, primary_color, logo_content_type, logo_updated_at")
 
 
 def insert(cur, *, organization_id: uuid.UUID, name: str, subdomain: str,

@@ -107,3 +107,13 @@ def set_password(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID,
          WHERE organization_id = %(organization_id)s AND id = %(user_id)s
     """, {"organization_id": organization_id, "user_id": user_id,
           "password_hash": password_hash})
+
+
+def active_owner_emails(cur, *, organization_id: uuid.UUID) -> list[str]:
+    """Who hears about the plan and the payments: the active owners."""
+    cur.execute("""
+        SELECT email FROM users
+         WHERE organization_id = %(organization_id)s AND role = 'owner' AND is_active
+         ORDER BY email
+    """, {"organization_id": organization_id})
+    return [row["email"] for row in cur.fetchall()]

@@ -10,8 +10,8 @@ from shared.models.admissions import (AdmissionIn, AdmissionListQuery, Admission
                                       AdmissionSummary, ComparisonOut, DecisionIn, Evaluation,
                                       Placement, ReferralIn)
 from shared.models.common import Page
-from shared.repositories import admissions, facilities, organizations
-from shared.services import lifecycle
+from shared.repositories import admissions, facilities
+from shared.services import lifecycle, limits
 from shared.services.business_weights import get_weights
 from shared.services.evaluations import evaluate, load_payer, stamped
 from shared.tenancy import Actor
@@ -47,7 +47,7 @@ def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
     payer = load_payer(cur, actor.organization_id, data.payer_id)
     evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data)
     now = datetime.now(timezone.utc)
-    organization = organizations.get(cur, organization_id=actor.organization_id)
+    organization = limits.count_admission(cur, actor.organization_id)
     sequence = admissions.next_case_sequence(cur, organization_id=actor.organization_id,
                                              year=now.year)
     groups = data.pdpm_groups.model_dump() if data.pdpm_groups else None

@@ -10,10 +10,11 @@ from shared.models.auth import (LoginIn, MeOut, PasswordChangeIn, SessionOut, Si
                                 SubdomainAvailability)
 from shared.models.organizations import OrganizationPublic
 from shared.models.users import Role, UserPublic
-from shared.repositories import organizations, sessions, users
+from shared.repositories import organizations, plans, sessions, users
 from shared.security import hash_password, new_session_token, token_hash, verify_password
 from shared.services import email, throttle
 from shared.services.organization import profile_of
+from shared.services.usage import standing_public
 from shared.settings import get_settings
 from shared.tenancy import Actor, Caller
 
@@ -112,8 +113,10 @@ def change_password(cur, actor: Actor, caller: Caller, data: PasswordChangeIn) -
 def me(cur, caller: Caller) -> MeOut:
     organization = organizations.get(cur, organization_id=caller.organization_id)
     user = users.get(cur, organization_id=caller.organization_id, user_id=caller.user_id)
+    account = plans.account(cur, organization_id=caller.organization_id)
     return MeOut(organization=profile_of(organization), user=UserPublic.model_validate(user),
-                 session_expires_at=caller.session_expires_at)
+                 session_expires_at=caller.session_expires_at,
+                 standing=standing_public(account))
 
 
 def subdomain_availability(subdomain: str) -> SubdomainAvailability:

@@ -9,7 +9,7 @@ from shared.models.common import Page
 from shared.models.facilities import (FacilityCreate, FacilityListQuery, FacilityPublic,
                                       FacilityUpdate)
 from shared.repositories import facilities
-from shared.services import lifecycle
+from shared.services import lifecycle, limits
 from shared.services.business_weights import get_weights
 from shared.tenancy import Actor
 
@@ -38,6 +38,7 @@ def get_facility(cur, organization_id: uuid.UUID, facility_id: uuid.UUID) -> Fac
 
 def create_facility(cur, actor: Actor, data: FacilityCreate) -> FacilityPublic:
     _census_fits(data.bed_count, data.current_census)
+    limits.make_room(cur, actor.organization_id, "facilities")
     values = data.model_dump()
     if values["target_occupancy_pct"] is None:  # the organization's target, from its weights
         values["target_occupancy_pct"] = get_weights(cur, actor.organization_id).target_occupancy_pct

@@ -13,7 +13,7 @@ from shared.models.auth import (InvitationAcceptIn, InvitationIn, InvitationList
 from shared.models.organization_profile import Branding
 from shared.repositories import invitations, organizations, users
 from shared.security import hash_password, new_session_token, organization_of_token, token_hash
-from shared.services import auth, email
+from shared.services import auth, email, limits
 from shared.services.organization import logo_path
 from shared.services.users import check_can_grant
 from shared.tenancy import Actor, Caller
@@ -26,6 +26,7 @@ def invite(cur, actor: Actor, caller: Caller, data: InvitationIn) -> InvitationP
     check_can_grant(caller, data.role)
     if users.find_by_email(cur, organization_id=actor.organization_id, email=data.email):
         raise Conflict("Someone in this organization already has this e-mail address.")
+    limits.make_room(cur, actor.organization_id, "users", count_invitations=True)
     token = new_session_token(actor.organization_id)
     expires_at = datetime.now(timezone.utc) + VALID_FOR
     row = invitations.insert(cur, organization_id=actor.organization_id, email=data.email,
@@ -92,6 +93,7 @@ def accept(data: InvitationAcceptIn, *, source_address: str | None,
             raise Unprocessable.for_fields({"password": found})
         if users.find_by_email(cur, organization_id=organization_id, email=invitation["email"]):
             raise Conflict("Someone in this organization already has this e-mail address.")
+        limits.make_room(cur, organization_id, "users")
         user = users.insert(cur, organization_id=organization_id, email=invitation["email"],
                             password_hash=password_hash, role=invitation["role"])
         actor = Actor(organization_id, user["id"], source_address, request_id)

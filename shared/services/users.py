@@ -10,6 +10,7 @@ from shared.models.common import Page
 from shared.models.team import UserListQuery, UserUpdate
 from shared.models.users import Role, UserPublic
 from shared.repositories import sessions, users
+from shared.services import limits
 from shared.tenancy import Actor, Caller
 
 NOT_FOUND = "No user with this id."
@@ -48,6 +49,8 @@ def update_user(cur, actor: Actor, caller: Caller, user_id: uuid.UUID,
         changes.get("role", Role.owner) != Role.owner or changes.get("is_active") is False)
     if loses_owner and owners == [user_id]:
         raise Conflict("This is the last active owner. Make someone else an owner first.")
+    if changes.get("is_active") is True:
+        limits.make_room(cur, actor.organization_id, "users")
     if "role" in changes:
         changes["role"] = Role(changes["role"]).value
     row = users.update(cur, organization_id=actor.organization_id, user_id=user_id,

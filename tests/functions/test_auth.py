@@ -66,7 +66,8 @@ def test_signup_creates_a_trialing_organization_with_its_owner_signed_in(client)
     assert get_settings().trial_days == 14
 
 
-def test_signup_then_me_names_the_owner_and_organization(client, org):
+def test_signup_then_me_names_the_owner_and_organization(client, make_org):
+    org = make_org(tier=None)
     response = client.get("/api/me", token=org.token)
 
     assert response.status == 200
@@ -133,7 +134,8 @@ def test_signup_with_invalid_fields_names_each_one_and_never_echoes_the_password
 
 # --- login --------------------------------------------------------------------------------
 
-def test_login_returns_a_new_session_like_signup(client, org):
+def test_login_returns_a_new_session_like_signup(client, make_org):
+    org = make_org(tier=None)
     response = login(client, org)
 
     assert response.status == 200, response.body

@@ -1,0 +1,1 @@
+"""The operator's commands: python -m ops --help."""

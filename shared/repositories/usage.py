@@ -1,0 +1,94 @@
+"""SQL for usage: admissions counted per calendar month (UTC) in `usage_periods`, facilities
+and users by their active rows. The month is the transaction's `now()`, the same instant that
+stamps the admission's created_at, so the count and the rows always agree."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+CURRENT_PERIOD = "date_trunc('month', now() AT TIME ZONE 'UTC')::date"
+
+
+def count_admission(cur, *, organization_id: uuid.UUID, limit: int | None) -> int | None:
+    """Count one admission in the current month unless the month is at `limit` (None: no
+    limit); the new count, or None when at the limit. One statement: concurrent creates queue
+    on the period's row and each sees the count the one before it left."""
+    cur.execute(f"""
+        INSERT INTO usage_periods (organization_id, period_start, admissions)
+        VALUES (%(organization_id)s, {CURRENT_PERIOD}, 1)
+        ON CONFLICT (organization_id, period_start) DO UPDATE
+           SET admissions = usage_periods.admissions + 1
+         WHERE %(limit)s::integer IS NULL OR usage_periods.admissions < %(limit)s::integer
+        RETURNING admissions
+    """, {"organization_id": organization_id, "limit": limit})
+    row = cur.fetchone()
+    return row["admissions"] if row else None
+
+
+def current(cur, *, organization_id: uuid.UUID) -> dict:
+    """This month's start and admissions, with the active facilities and users and the open
+    invitations (each holds a user's place until it is accepted, revoked or expires)."""
+    cur.execute(f"""
+        SELECT {CURRENT_PERIOD} AS period_start,
+               coalesce((SELECT admissions FROM usage_periods
+                          WHERE organization_id = %(organization_id)s
+                            AND period_start = {CURRENT_PERIOD}), 0) AS admissions,
+               (SELECT count(*) FROM facilities
+                 WHERE organization_id = %(organization_id)s AND is_active) AS facilities,
+               (SELECT count(*) FROM users
+                 WHERE organization_id = %(organization_id)s AND is_active) AS users,
+               (SELECT count(*) FROM invitations
+                 WHERE organization_id = %(organization_id)s AND accepted_at IS NULL
+                   AND revoked_at IS NULL AND expires_at > now()) AS open_invitations
+    """, {"organization_id": organization_id})
+    return cur.fetchone()
+
+
+def history(cur, *, organization_id: uuid.UUID, before: date, limit: int) -> list[dict]:
+    """The periods before `before`, newest first."""
+    cur.execute("""
+        SELECT period_start, admissions, active_facilities, active_users, closed_at
+          FROM usage_periods
+         WHERE organization_id = %(organization_id)s AND period_start < %(before)s
+         ORDER BY period_start DESC
+         LIMIT %(limit)s
+    """, {"organization_id": organization_id, "before": before, "limit": limit})
+    return cur.fetchall()
+
+
+def close_before(cur, *, organization_id: uuid.UUID, period_start: date) -> int:
+    """Close the organization's open periods that began before `period_start`, keeping the
+    facilities and users active now beside their admissions; closed ones are left as they
+    are, so a second run changes nothing. An admission whose transaction began in a closed
+    month still adds to that month's row."""
+    cur.execute("""
+        UPDATE usage_periods
+           SET closed_at = now(),
+               active_facilities = (SELECT count(*) FROM facilities
+                                     WHERE organization_id = %(organization_id)s AND is_active),
+               active_users = (SELECT count(*) FROM users
+                                WHERE organization_id = %(organization_id)s AND is_active)
+         WHERE organization_id = %(organization_id)s AND period_start < %(period_start)s
+           AND closed_at IS NULL
+    """, {"organization_id": organization_id, "period_start": period_start})
+    return cur.rowcount
+
+
+def open_period(cur, *, organization_id: uuid.UUID, period_start: date) -> bool:
+    """Open the period (no admissions yet) unless it exists; whether it was opened now."""
+    cur.execute("""
+        INSERT INTO usage_periods (organization_id, period_start)
+        VALUES (%(organization_id)s, %(period_start)s)
+        ON CONFLICT (organization_id, period_start) DO NOTHING
+    """, {"organization_id": organization_id, "period_start": period_start})
+    return cur.rowcount == 1
+
+
+def record_run(cur, *, timer: str, period: str, organizations: int) -> bool:
+    """Cross-tenant (scope 'timer runs'): that a scheduled run finished; False if it had."""
+    cur.execute("""
+        INSERT INTO timer_runs (timer, period, organizations)
+        VALUES (%(timer)s, %(period)s, %(organizations)s)
+        ON CONFLICT (timer, period) DO NOTHING
+    """, {"timer": timer, "period": period, "organizations": organizations})
+    return cur.rowcount == 1

@@ -1,0 +1,169 @@
+"""Changes to an organization's plan and standing, and what follows each: the stored state, an
+audit row, and an e-mail to the owners where they should know. Stripe's subscriptions, the
+operator's commands and the daily timer all change the standing through here.
+
+The standing a request sees is decided at that moment (shared.standing); the daily timer only
+records the transitions that already happened (a trial that ended, a grace that ran out) and
+sends their e-mails, once each."""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timezone
+
+from shared import audit, db
+from shared.repositories import organizations, plans, usage, users
+from shared.services import email
+from shared.services.limits import billing_url
+from shared.standing import REASONS, TRIAL_REMINDER, days_left, standing_of
+from shared.tenancy import Actor
+
+log = logging.getLogger(__name__)
+TRANSITIONS_TIMER = "record_account_transitions"
+# Stripe's subscription statuses, as our states. Absent ones (incomplete: the first payment is
+# not through yet; paused) leave the standing as it is.
+STRIPE_STATES = {"active": "active", "trialing": "active", "past_due": "past_due",
+                 "unpaid": "past_due", "canceled": "read_only", "incomplete_expired": "read_only"}
+LIVE = ("active", "trialing", "past_due", "unpaid")
+
+
+def _day(moment: datetime | None) -> str:
+    return f"{moment:%B %-d, %Y}" if moment else "-"
+
+
+def _limits_text(account: dict) -> str:
+    def one(limit, noun):
+        return f"unlimited {noun}" if limit is None else f"{limit} {noun}"
+    return ", ".join((one(account["max_facilities"], "facilities"),
+                      one(account["max_users"], "users"),
+                      one(account["max_admissions"], "admissions a month")))
+
+
+def tell_owners(cur, account: dict, template: str, values: dict[str, str]) -> None:
+    for address in users.active_owner_emails(cur, organization_id=account["id"]):
+        email.enqueue(cur, account["id"], template, address,
+                      {"link": billing_url(), "plan": account["plan_name"], **values})
+
+
+def change(cur, actor: Actor, account: dict, values: dict, *, action: str,
+           because: dict | None = None) -> dict:
+    """Store the account's new values (those that differ), with one audit row naming them, and
+    the owners' e-mail for a change of tier or standing. Returns the account as it is now."""
+    changed = {k: v for k, v in values.items() if account.get(k) != v}
+    if not changed:
+        return account
+    after = plans.update_account(cur, organization_id=account["id"], values=changed)
+    audit.record(cur, actor, action=action, object_type="organization", object_id=account["id"],
+                 changes={**changed, **(because or {})})
+    status = after["status"]
+    if changed.get("suspended_at"):
+        _tell_read_only(cur, after, "suspended")
+    elif status == "active" and ("status" in changed or "tier" in changed):
+        tell_owners(cur, after, "plan_active", {"limits": _limits_text(after)})
+    elif status == "past_due" and "status" in changed:
+        grace_ends_at = standing_of(after, datetime.now(timezone.utc)).grace_ends_at
+        tell_owners(cur, after, "payment_failed", {"grace_ends_at": _day(grace_ends_at)})
+    elif status == "read_only" and "status" in changed:
+        _tell_read_only(cur, after, after["read_only_reason"])
+    return after
+
+
+def _tell_read_only(cur, account: dict, reason: str) -> None:
+    if reason == "trial_ended":
+        tell_owners(cur, account, "trial_ended", {"ends_at": _day(account["trial_ends_at"])})
+        return
+    action = ("the operator reactivates it." if reason == "suspended"
+              else "an owner pays the open invoice or updates the card:" if reason == "grace_ended"
+              else "an owner chooses a plan:")
+    tell_owners(cur, account, "read_only", {"reason": REASONS[reason], "action": action})
+
+
+# --- Stripe ------------------------------------------------------------------------------
+
+def tier_of_price(price_id: str | None, prices: dict[str, str]) -> str | None:
+    return next((tier for tier, price in prices.items() if price == price_id), None)
+
+
+def stripe_values(account: dict, subscription: dict, prices: dict[str, str],
+                  event_at: datetime) -> dict | None:
+    """What the organization's stored account becomes under this subscription as Stripe has it
+    now (status and price); None when it does not concern the organization's subscription (an
+    old, ended one while another is current)."""
+    current = account["stripe_subscription_id"]
+    status = subscription["status"]
+    if current and current != subscription["id"] and status not in LIVE:
+        return None
+    item = (subscription.get("items") or {}).get("data") or [{}]
+    price_id = (item[0].get("price") or {}).get("id")
+    period_end = item[0].get("current_period_end") or subscription.get("current_period_end")
+    values = {"stripe_subscription_id": subscription["id"], "subscription_status": status,
+              "stripe_customer_id": account["stripe_customer_id"] or subscription.get("customer"),
+              "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
+              "current_period_end": (datetime.fromtimestamp(period_end, timezone.utc)
+                                     if period_end else None),
+              "subscription_event_at": event_at}
+    tier = tier_of_price(price_id, prices)
+    if tier is None:
+        log.error("stripe subscription %s has price %s, which is no plan's", subscription["id"],
+                  price_id)
+    state = STRIPE_STATES.get(status)
+    if state == "active" and tier:
+        values.update(tier=tier, status="active", past_due_since=None, read_only_reason=None,
+                      contract_max_facilities=None, contract_max_users=None,
+                      contract_max_admissions_per_month=None)
+    elif state == "past_due":
+        values.update(status="past_due", read_only_reason=None,
+                      past_due_since=account["past_due_since"] or event_at)
+        if tier:
+            values["tier"] = tier
+    elif state == "read_only":
+        values.update(status="read_only", read_only_reason="canceled", past_due_since=None)
+    return values
+
+
+# --- the daily timer ---------------------------------------------------------------------
+
+def record_transitions(now: datetime | None = None) -> dict[str, int]:
+    """Record the trials that ended and the graces that ran out, and remind trials ending
+    within three days; each once, whenever the timer runs (late or twice)."""
+    now = now or datetime.now(timezone.utc)
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
+        organization_ids = organizations.list_ids(cur)
+    counts = {"read_only": 0, "reminded": 0, "failed": 0}
+    for organization_id in organization_ids:
+        try:
+            with db.tenant_transaction(organization_id) as cur:
+                outcome = _transition(cur, organization_id, now)
+        except Exception:  # noqa: BLE001 - one organization's failure must not stop the others
+            log.exception("account transitions failed for organization %s", organization_id)
+            counts["failed"] += 1
+            continue
+        if outcome:
+            counts[outcome] += 1
+    if counts["failed"]:
+        raise RuntimeError(f"account transitions failed for {counts['failed']} organizations")
+    with db.dangerously_cross_tenant_transaction(db.TIMER_RUNS) as cur:
+        usage.record_run(cur, timer=TRANSITIONS_TIMER, period=now.date().isoformat(),
+                         organizations=len(organization_ids))
+    log.info("account transitions: %s", counts)
+    return counts
+
+
+def _transition(cur, organization_id: uuid.UUID, now: datetime) -> str | None:
+    account = plans.account(cur, organization_id=organization_id, lock=True)
+    standing = standing_of(account, now)
+    actor = Actor(organization_id, None, None, f"timer:{TRANSITIONS_TIMER}")
+    if standing.state == "read_only" and account["status"] != "read_only" \
+            and standing.reason in ("trial_ended", "grace_ended"):
+        change(cur, actor, account, {"status": "read_only", "read_only_reason": standing.reason},
+               action="organization.standing")
+        return "read_only"
+    ends = account["trial_ends_at"]
+    if standing.state == "trialing" and ends - now <= TRIAL_REMINDER \
+            and account["trial_reminder_for"] != ends:
+        tell_owners(cur, account, "trial_ending", {"ends_at": _day(ends),
+                                                   "days_left": str(days_left(ends, now))})
+        plans.update_account(cur, organization_id=organization_id,
+                             values={"trial_reminder_for": ends})
+        return "reminded"
+    return None
