@@ -17,6 +17,16 @@ param environmentType string = 'dev'
 
 param location string = resourceGroup().location
 
+@allowed([
+  'centralus'
+  'eastus2'
+  'eastasia'
+  'westeurope'
+  'westus2'
+])
+@description('Static Web Apps exists in these regions only (its content is served globally anyway).')
+param webLocation string = 'eastus2'
+
 @description('Object id of the Microsoft Entra user or group that administers the database (runs the migrations).')
 param dbAdminObjectId string
 
@@ -158,7 +168,7 @@ module web 'app/web.bicep' = {
   name: 'web'
   params: {
     name: '${abbrs.webStaticSites}snf-${environmentName}-${suffix}'
-    location: location
+    location: webLocation
     tags: tags
     customDomain: customDomain
   }

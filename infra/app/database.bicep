@@ -48,11 +48,6 @@ var serverParameters = [
     value: '60000'
   }
   {
-    // Statements are bounded per transaction by DB_STATEMENT_TIMEOUT_MS; this is the backstop.
-    name: 'statement_timeout'
-    value: '60000'
-  }
-  {
     name: 'log_min_duration_statement'
     value: '2000'
   }
