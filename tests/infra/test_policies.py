@@ -309,18 +309,17 @@ def test_an_alert_fires_when_key_vault_denies_access(each):
     assert denied["dimensions"] == [{"name": "StatusCode", "operator": "Include", "values": ["403"]}]
 
 
-def test_every_alert_notifies_the_action_group_that_mails_the_alert_address(each, app):
-    group = each.one("Microsoft.Insights/actionGroups").body["properties"]
-    alert_email = parameter_file(INFRA / "main.parameters.prod.json")["alertEmail"]
-    assert [r["emailAddress"] for r in group["emailReceivers"]] in ([alert_email], [
-        parameter_file(INFRA / "main.parameters.dev.json")["alertEmail"]])
-    alerts = _alerts(each)
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_every_alert_notifies_the_action_group_that_mails_the_alert_address(environment, dev, prod, app):
+    d = {"dev": dev, "prod": prod}[environment]
+    group = d.one("Microsoft.Insights/actionGroups").body["properties"]
+    alert_email = parameter_file(INFRA / f"main.parameters.{environment}.json")["alertEmail"]
+    assert [r["emailAddress"] for r in group["emailReceivers"]] == [alert_email]
     # 5xx rate; a failed and a missing run per timer; CPU, storage, connections, failed
     # connections; Key Vault denials.
-    assert len(alerts) == 1 + 2 * len(timer_functions(app)) + 5
-    for alert in each.of_type("Microsoft.Insights/scheduledQueryRules") + each.of_type("Microsoft.Insights/metricAlerts"):
-        actions = alert.raw["properties"]["actions"]
-        assert "actionGroupId" in json.dumps(actions), alert.symbol
+    assert len(_alerts(d)) == 1 + 2 * len(timer_functions(app)) + 5
+    for alert in d.of_type("Microsoft.Insights/scheduledQueryRules") + d.of_type("Microsoft.Insights/metricAlerts"):
+        assert "actionGroupId" in json.dumps(alert.raw["properties"]["actions"]), alert.symbol
         assert alert.body["properties"]["enabled"] is True
 
 
