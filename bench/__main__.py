@@ -12,7 +12,8 @@ import os
 import sys
 import time
 
-BENCHMARKS = ("facilities_get", "cold_start", "admissions_create", "tenant_scale")
+BENCHMARKS = ("facilities_get", "cold_start", "admissions_create", "limit_check",
+              "tenant_scale")
 
 
 def _load() -> str:
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     started = time.perf_counter()
 
-    from bench import admissions_create, cold_start, facilities_get, tenant_scale
+    from bench import admissions_create, cold_start, facilities_get, limit_check, tenant_scale
     from bench.database import throwaway_database
 
     def on_database(benchmark, *extra):
@@ -51,13 +52,15 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     print(f"python {sys.version.split()[0]}; {_load()}")
-    facility = cold = admission = scale = None
+    facility = cold = admission = limit = scale = None
     if "facilities_get" in args.only:
         facility = on_database(facilities_get.run)
     if "cold_start" in args.only:
         cold = cold_start.run()
     if "admissions_create" in args.only:
         admission = on_database(admissions_create.run)
+    if "limit_check" in args.only:
+        limit = on_database(limit_check.run)
     if "tenant_scale" in args.only:
         scale = on_database(tenant_scale.run,
                             tenant_scale.other_admissions_wanted(args.admissions))
@@ -78,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{case.endpoint_us / 1000:.2f} ms, floor {case.floor_us / 1000:.2f} ms = engine "
               f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements "
               f"{case.sql_us / 1000:.2f} ms; the endpoint sends {case.endpoint_statements})")
+    if limit:
+        print(f"admission POST limit check: {limit.ratio:.3f}x without it "
+              f"({limit.with_us / 1000:.2f} ms vs {limit.without_us / 1000:.2f} ms; goal < 1.1x); "
+              f"counter plan: {limit.plan}")
     if scale:
         others = (f"{scale.other_admissions:,} other admissions "
                   f"({scale.other_organizations:,} organizations)")

@@ -58,12 +58,15 @@ def _created(router, path: str, body: dict, token: str | None = None) -> dict:
 
 def configure(router, *, name: str, subdomain: str, facilities: int = 1,
               payer_types: tuple[str, ...] = ("medicare_a", "medicaid")) -> Organization:
-    """Sign up, then facilities, payers, one rate per facility and payer, one cost model per
+    """Sign up (then Enterprise, no limits), then facilities, payers, one rate per facility and payer, one cost model per
     facility, all through POST endpoints (201 each or it raises)."""
     signed_up = _created(router, "/api/signup", {
         "organization_name": name, "subdomain": subdomain,
         "email": f"owner@{subdomain}.example", "password": "correct horse battery staple"})
     token = signed_up["token"]
+    # More facilities and admissions than a trial holds: on Enterprise, as the operator does.
+    from shared.services import operator
+    operator.set_enterprise(subdomain, "bench")
     org = Organization(uuid.UUID(signed_up["organization"]["id"]), subdomain, token,
                        uuid.UUID(signed_up["user"]["id"]))
     for spec in FACILITIES[:facilities]:

@@ -1,7 +1,8 @@
 """Browser tests of the web frontend against the real local host.
 
-One `python -m local serve` for the session, with its own embedded PostgreSQL and demo
-organization in a temporary SNF_LOCAL_DIR, on a free port; Chromium from the system
+One `python -m local serve --stripe-fake` for the session, with its own embedded PostgreSQL and
+demo organization in a temporary SNF_LOCAL_DIR, on a free port, and billing against the local
+fake of Stripe (local/stripe_fake.py, on another free port); Chromium from the system
 (/usr/bin/chromium) driven by Playwright. `make e2e` runs them; `make test` does not.
 
 E2E_SCREENSHOTS=<dir> keeps a screenshot of each screen the tests pass through.
@@ -47,10 +48,13 @@ def server():
            "EMAIL_FILE_DIR": str(local_dir / "mail"),
            # Links in e-mails (and the logo's address) point at this server.
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1",
+           # Billing against local/stripe_fake.py on a free port: checkout and portal work.
+           "STRIPE_FAKE_PORT": "0"}
     # Always the embedded PostgreSQL in the temporary directory: never a shared server's data.
     env.pop("DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "local", "serve"], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "local", "serve", "--stripe-fake"],
+                               cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
     output: list[str] = []

@@ -22,14 +22,14 @@ def list_users(ctx: Context) -> Page[UserPublic]:
 
 @bp.route(route="users/{id}", methods=["PATCH"])
 @endpoint(summary="Change a user's role, or deactivate them (signs them out)", tag="users",
-          role=Role.admin, path=IdPath, body=UserUpdate, response=UserPublic, errors=(409,))
+          role=Role.admin, path=IdPath, body=UserUpdate, response=UserPublic, errors=(402, 409))
 def update_user(ctx: Context) -> UserPublic:
     return users.update_user(ctx.cursor, ctx.actor, ctx.caller, ctx.path.id, ctx.body)
 
 
 @bp.route(route="invitations", methods=["POST"])
 @endpoint(summary="Invite someone by e-mail with a role", tag="users", role=Role.admin,
-          body=InvitationIn, response=InvitationPublic, status=201, errors=(409,))
+          body=InvitationIn, response=InvitationPublic, status=201, errors=(402, 409))
 def invite_user(ctx: Context) -> InvitationPublic:
     return invitations.invite(ctx.cursor, ctx.actor, ctx.caller, ctx.body)
 
@@ -51,7 +51,7 @@ def revoke_invitation(ctx: Context) -> None:
 @bp.route(route="invitations/accept", methods=["POST"])
 @endpoint(summary="Accept an invitation: choose a password and sign in", tag="users",
           role=None, body=InvitationAcceptIn, response=SessionOut, status=201,
-          errors=(401, 409))
+          errors=(401, 402, 409))
 def accept_invitation(ctx: Context) -> SessionOut:
     return invitations.accept(ctx.body, source_address=ctx.source_address,
                               request_id=ctx.request_id)

@@ -15,7 +15,8 @@ ERROR_TITLES = {400: "Malformed request", 401: "Not signed in", 403: "The role d
                 405: "Not a method of this endpoint (see Allow)",
                 404: "Not found (or another organization's)", 409: "Conflict",
                 413: "Body too large", 422: "Invalid fields", 429: "Too many attempts",
-                402: "The plan or a limit does not allow it", 503: "Database unavailable"}
+                402: "The plan or a limit does not allow it",
+                503: "Unavailable: the database, or billing (not configured, Stripe not answering)"}
 PROBLEM = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "request_id"],
@@ -27,6 +28,20 @@ PROBLEM = {
             "properties": {"location": {"type": "string"}, "field": {"type": "string"},
                            "message": {"type": "string"}, "type": {"type": "string"}}}},
     },
+}
+# A 402 says what the plan allows and what to do (RFC 9457 extension members).
+PAYMENT_PROBLEM = {
+    "allOf": [{"$ref": REF.format(model="Problem")}, {
+        "type": "object",
+        "required": ["tier", "plan", "state", "billing_url"],
+        "properties": {
+            "tier": {"type": "string"}, "plan": {"type": "string"},
+            "state": {"type": "string", "enum": ["trialing", "active", "past_due", "read_only"]},
+            "reason": {"type": "string", "description": "Why read-only."},
+            "resource": {"type": "string", "enum": ["facilities", "users", "admissions"],
+                         "description": "The limit reached, when one was."},
+            "limit": {"type": "integer"}, "usage": {"type": "integer"},
+            "billing_url": {"type": "string", "description": "Where an owner chooses a plan."}}}],
 }
 
 
@@ -64,7 +79,7 @@ def build(app) -> dict:
         operations.append((path, registered, spec))
     refs, defs = models_json_schema(sorted(models, key=lambda m: (m[0].__name__, m[1])),
                                     ref_template=REF)
-    schemas = {**defs.get("$defs", {}), "Problem": PROBLEM}
+    schemas = {**defs.get("$defs", {}), "Problem": PROBLEM, "PaymentProblem": PAYMENT_PROBLEM}
 
     paths: dict[str, dict] = {}
     for path, registered, spec in operations:
@@ -142,5 +157,6 @@ def _operation(registered, spec, refs: dict) -> dict:
 
 
 def _problem(status: int) -> dict:
+    model = "PaymentProblem" if status == 402 else "Problem"
     return {"description": ERROR_TITLES.get(status, "Error"), "content": {
-        "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
+        "application/problem+json": {"schema": {"$ref": REF.format(model=model)}}}}

@@ -2,12 +2,14 @@
 // /api. Every value from the API reaches the page through textContent, never as HTML.
 //
 // Addresses (the fragment; nothing of it reaches a server):
-//   #evaluate #admissions #admissions/<id> #dashboard #facilities #team #settings
+//   #evaluate #admissions #admissions/<id> #dashboard #facilities #team #settings #billing
+//   #billing?checkout=success|canceled (where Stripe Checkout sends the browser back)
 //   #accept-invitation=<token> #reset-password=<token> (e-mailed links) #forgot-password
 
 import { api, saveSession, session, SessionEnded, whenSessionEnds } from "./js/api.js";
 import { initAdmissions, resetAdmissions, showAdmissions } from "./js/admissions.js";
 import { initAuth, showAuthPage } from "./js/auth.js";
+import { refreshStanding, renderBanner, resetBilling, showBilling } from "./js/billing.js";
 import { initDashboard, resetDashboard, showDashboard } from "./js/dashboard.js";
 import { $, $$, dateFormat, ORG_STATUS_LABELS, ROLE_LABELS, TIER_LABELS } from "./js/dom.js";
 import { initEvaluate, resetEvaluate, showEvaluate } from "./js/evaluate.js";
@@ -26,7 +28,10 @@ const TABS = {
   facilities: { title: "Facilities", allowed: () => true, show: () => showFacilities() },
   team: { title: "Team", allowed: canAdminister, show: (_, opts) => showTeam(opts) },
   settings: { title: "Settings", allowed: () => true, show: (_, opts) => showSettings(opts) },
+  billing: { title: "Plan & usage", allowed: () => true, show: (_, opts) => showBilling(opts) },
 };
+// Screens that place the focus themselves (a row, a confirmation) rather than on their heading.
+const OWN_FOCUS = new Set(["admissions", "billing"]);
 
 const defaultTab = () => (canDecide() ? "evaluate" : "dashboard");
 
@@ -64,6 +69,7 @@ function resetAll() {
   resetFacilities();
   resetTeam();
   resetSettings();
+  resetBilling();
   resetState();
   applyAccent(null);
   announce($("#app-notice"), "");
@@ -79,16 +85,20 @@ function endSession(notice, tone = "info") {
 
 function renderAccount() {
   const { organization, user } = state.me;
+  // The standing (GET /api/me, refreshed after a 402 or Checkout) is the freshest word on the plan.
+  const standing = state.me.standing;
+  const tier = standing?.tier ?? organization.tier;
+  const orgStatus = standing?.state ?? organization.status;
   $("#org-name").textContent = organization.name;
   $("#org-subdomain").textContent = organization.subdomain;
-  $("#org-tier").textContent = TIER_LABELS[organization.tier] ?? organization.tier;
+  $("#org-tier").textContent = standing?.plan ?? TIER_LABELS[tier] ?? tier;
   const status = $("#org-status");
-  status.textContent = ORG_STATUS_LABELS[organization.status] ?? organization.status;
-  status.dataset.tone = { active: "good", trialing: "info", past_due: "warn", read_only: "warn" }[organization.status] ?? "info";
+  status.textContent = ORG_STATUS_LABELS[orgStatus] ?? orgStatus;
+  status.dataset.tone = { active: "good", trialing: "info", past_due: "warn", read_only: "warn" }[orgStatus] ?? "info";
 
   const trialRow = $("#org-trial-row");
-  trialRow.hidden = !organization.trial_ends_at;
-  if (organization.trial_ends_at) {
+  trialRow.hidden = !organization.trial_ends_at || orgStatus !== "trialing";
+  if (!trialRow.hidden) {
     const ends = new Date(organization.trial_ends_at);
     const days = Math.ceil((ends.getTime() - Date.now()) / 86_400_000);
     const left = days > 1 ? `${days} days left` : days === 1 ? "1 day left" : "ended";
@@ -99,6 +109,7 @@ function renderAccount() {
   $("#password-username").value = user.email;
 
   for (const item of $$(".tabs li")) item.hidden = !TABS[item.dataset.tab].allowed();
+  renderBanner();
 }
 
 async function enterApp({ welcome = "", focus = true } = {}) {
@@ -117,6 +128,14 @@ async function enterApp({ welcome = "", focus = true } = {}) {
   if (focus && welcome) $("#app-notice").focus();
 }
 
+// A 402 may mean the standing changed since it was read (a trial ends the second its end passes).
+document.addEventListener("api:payment-required", () => {
+  if (state.me) refreshStanding().catch(() => { /* the banner is a nicety */ });
+});
+document.addEventListener("standing:changed", () => {
+  if (state.me) renderAccount();
+});
+
 document.addEventListener("organization:changed", (event) => {
   if (!state.me) return;
   state.me.organization.name = event.detail.name;
@@ -131,13 +150,16 @@ function parseHash() {
   try { hash = decodeURIComponent(hash); } catch { /* as it is */ }
   const link = /^(accept-invitation|reset-password)=(.*)$/.exec(hash);
   if (link) return { link: link[1], token: link[2].trim() };
-  const [tab, param] = hash.split("/");
-  return { tab, param: param || null };
+  // A screen's address may carry a query: #billing?checkout=success
+  const cut = hash.indexOf("?");
+  const query = new URLSearchParams(cut >= 0 ? hash.slice(cut + 1) : "");
+  const [tab, param] = (cut >= 0 ? hash.slice(0, cut) : hash).split("/");
+  return { tab, param: param || null, query };
 }
 
 let current = { tab: null, param: null };
 
-async function showTab(name, param, { focus }) {
+async function showTab(name, param, { focus, query = null }) {
   const tab = TABS[name];
   for (const [key] of Object.entries(TABS)) $(`#tab-${key}`).hidden = key !== name;
   for (const item of $$(".tabs li")) {
@@ -148,12 +170,13 @@ async function showTab(name, param, { focus }) {
   if (current.tab && current.tab !== name) announce($("#app-notice"), "");  // a welcome stays on the first
   current = { tab: name, param };
   document.title = `${tab.title} · ${state.me.organization.name} · SNF Admissions`;
-  await tab.show(param, { focus });
-  if (focus && name !== "admissions") $(`#tab-${name} h2`)?.focus();
+  renderBanner({ onBillingPage: name === "billing" });
+  await tab.show(param, { focus, query });
+  if (focus && !OWN_FOCUS.has(name)) $(`#tab-${name} h2`)?.focus();
 }
 
 async function route({ focus = true } = {}) {
-  const { link, token, tab, param } = parseHash();
+  const { link, token, tab, param, query } = parseHash();
   if (link) {
     showView("signed-out");
     showAuthPage(link === "accept-invitation" ? "accept" : "reset", { token, focus });
@@ -173,7 +196,7 @@ async function route({ focus = true } = {}) {
     history.replaceState(null, "", `#${name}`);
   }
   try {
-    await showTab(name, name === tab ? param : null, { focus });
+    await showTab(name, name === tab ? param : null, { focus, query: name === tab ? query : null });
   } catch (error) {
     if (error instanceof SessionEnded) return;
     announce($("#app-notice"), `Could not show ${TABS[name].title}: ${problemText(error)}`, "error");

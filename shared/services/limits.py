@@ -83,11 +83,13 @@ def make_room(cur, organization_id: uuid.UUID, resource: str, *,
 
 def count_admission(cur, organization_id: uuid.UUID) -> dict:
     """Count a new admission in this month, or 402; returns the account (its subdomain names
-    the case number)."""
-    account = _account(cur, organization_id, lock=False)
+    the case number). Counted first, in the statement that reads the account: a refusal rolls
+    the count back with the transaction."""
+    account = usage.count_admission(cur, organization_id=organization_id)
+    if account is None:
+        raise NotFound("No organization with this id.")
     require_writable(account)
-    limit = account["max_admissions"]
-    if usage.count_admission(cur, organization_id=organization_id, limit=limit) is None:
+    if account["counted"] is None:
         used = usage.current(cur, organization_id=organization_id)["admissions"]
-        raise _over_limit(account, "admissions", limit, used)
+        raise _over_limit(account, "admissions", account["max_admissions"], used)
     return account

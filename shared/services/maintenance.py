@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from shared import db
-from shared.repositories import email_outbox, organizations, sessions, sign_in_throttle
+from shared.repositories import email_outbox, organizations, sessions, sign_in_throttle, usage
 from shared.services import throttle
 
 log = logging.getLogger(__name__)
@@ -29,4 +31,32 @@ def purge_old_records() -> dict[str, int]:
     with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
         counts["throttle"] = sign_in_throttle.delete_expired(cur, window=throttle.WINDOW)
     log.info("purged %s across %d organizations", counts, len(organization_ids))
+    return counts
+
+
+def each_organization(timer: str, period: str, work: Callable[[object, uuid.UUID], dict]) -> dict:
+    """Run `work(cur, organization_id)` for every organization, each in its own tenant
+    transaction (all of its work or none), adding up the counts it returns. One organization's
+    failure does not stop the others; the run is recorded in timer_runs as `period` only when
+    every organization is done, else it raises (the host reports a failed run) and a rerun
+    finishes the rest."""
+    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
+        organization_ids = organizations.list_ids(cur)
+    counts: dict[str, int] = {"failed": 0}
+    for organization_id in organization_ids:
+        try:
+            with db.tenant_transaction(organization_id) as cur:
+                done = work(cur, organization_id)
+        except Exception:  # noqa: BLE001 - the others go on; this one waits for a rerun
+            log.exception("%s failed for organization %s", timer, organization_id)
+            counts["failed"] += 1
+            continue
+        for name, value in done.items():
+            counts[name] = counts.get(name, 0) + value
+    if counts["failed"]:
+        raise RuntimeError(f"{timer} failed for {counts['failed']} organizations")
+    with db.dangerously_cross_tenant_transaction(db.TIMER_RUNS) as cur:
+        first = usage.record_run(cur, timer=timer, period=period,
+                                 organizations=len(organization_ids))
+    log.info("%s %s: %s%s", timer, period, counts, "" if first else " (ran before)")
     return counts

@@ -11,9 +11,9 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
-from shared import audit, db
-from shared.repositories import organizations, plans, usage, users
-from shared.services import email
+from shared import audit
+from shared.repositories import plans, users
+from shared.services import email, maintenance
 from shared.services.limits import billing_url
 from shared.standing import REASONS, TRIAL_REMINDER, days_left, standing_of
 from shared.tenancy import Actor
@@ -127,26 +127,12 @@ def record_transitions(now: datetime | None = None) -> dict[str, int]:
     """Record the trials that ended and the graces that ran out, and remind trials ending
     within three days; each once, whenever the timer runs (late or twice)."""
     now = now or datetime.now(timezone.utc)
-    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
-        organization_ids = organizations.list_ids(cur)
-    counts = {"read_only": 0, "reminded": 0, "failed": 0}
-    for organization_id in organization_ids:
-        try:
-            with db.tenant_transaction(organization_id) as cur:
-                outcome = _transition(cur, organization_id, now)
-        except Exception:  # noqa: BLE001 - one organization's failure must not stop the others
-            log.exception("account transitions failed for organization %s", organization_id)
-            counts["failed"] += 1
-            continue
-        if outcome:
-            counts[outcome] += 1
-    if counts["failed"]:
-        raise RuntimeError(f"account transitions failed for {counts['failed']} organizations")
-    with db.dangerously_cross_tenant_transaction(db.TIMER_RUNS) as cur:
-        usage.record_run(cur, timer=TRANSITIONS_TIMER, period=now.date().isoformat(),
-                         organizations=len(organization_ids))
-    log.info("account transitions: %s", counts)
-    return counts
+
+    def transition(cur, organization_id: uuid.UUID) -> dict[str, int]:
+        outcome = _transition(cur, organization_id, now)
+        return {outcome: 1} if outcome else {}
+
+    return maintenance.each_organization(TRANSITIONS_TIMER, now.date().isoformat(), transition)
 
 
 def _transition(cur, organization_id: uuid.UUID, now: datetime) -> str | None:

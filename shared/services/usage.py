@@ -3,17 +3,14 @@ twelve months; and the monthly timer that closes the finished month and opens th
 from __future__ import annotations
 
 import calendar
-import logging
 import uuid
 from datetime import date, datetime, timezone
 
-from shared import db
 from shared.models.billing import Meter, StandingPublic, UsageCurrent, UsageOut, UsagePeriod
-from shared.repositories import organizations, plans, usage
-from shared.services.limits import billing_url
+from shared.repositories import plans, usage
+from shared.services import maintenance
 from shared.standing import REASONS, days_left, standing_of
 
-log = logging.getLogger(__name__)
 RESET_TIMER = "monthly_usage_reset"
 HISTORY_MONTHS = 12
 
@@ -88,24 +85,11 @@ def reset_month(today: datetime | None = None) -> dict[str, int]:
     organization is done; a failure leaves it unrecorded, and raised, for the next run."""
     today = today or datetime.now(timezone.utc)
     period = today.astimezone(timezone.utc).date().replace(day=1)
-    with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
-        organization_ids = organizations.list_ids(cur)
-    counts = {"closed": 0, "opened": 0, "failed": 0}
-    for organization_id in organization_ids:
-        try:
-            with db.tenant_transaction(organization_id) as cur:
-                counts["closed"] += usage.close_before(cur, organization_id=organization_id,
-                                                       period_start=period)
-                counts["opened"] += usage.open_period(cur, organization_id=organization_id,
-                                                      period_start=period)
-        except Exception:  # noqa: BLE001 - the others still roll; this one waits for a rerun
-            log.exception("usage reset failed for organization %s", organization_id)
-            counts["failed"] += 1
-    if counts["failed"]:
-        raise RuntimeError(f"usage reset failed for {counts['failed']} organizations")
-    with db.dangerously_cross_tenant_transaction(db.TIMER_RUNS) as cur:
-        first = usage.record_run(cur, timer=RESET_TIMER, period=f"{period:%Y-%m}",
-                                 organizations=len(organization_ids))
-    log.info("usage reset for %s: %s%s", f"{period:%Y-%m}", counts,
-             "" if first else " (ran before)")
-    return counts
+
+    def roll(cur, organization_id: uuid.UUID) -> dict[str, int]:
+        return {"closed": usage.close_before(cur, organization_id=organization_id,
+                                             period_start=period),
+                "opened": int(usage.open_period(cur, organization_id=organization_id,
+                                                period_start=period))}
+
+    return maintenance.each_organization(RESET_TIMER, f"{period:%Y-%m}", roll)

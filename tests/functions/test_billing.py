@@ -18,6 +18,7 @@ def test_a_trial_owner_checks_out_once_customer_and_reuses_it(client, make_org, 
     second = ok(checkout(client, org, "professional"))
 
     assert first["url"].startswith(stripe_fake.url + "/checkout/cs_")
+    assert second["url"].startswith(stripe_fake.url + "/checkout/cs_") and second != first
     customers = [r for r in stripe_fake.requests if r["path"] == "/v1/customers"]
     assert len(customers) == 1  # created once, then reused
     assert customers[0]["idempotency_key"] == f"customer-{org.id}"

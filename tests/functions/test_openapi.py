@@ -160,8 +160,21 @@ def test_every_operation_declares_its_success_and_error_responses(app, document)
                 problem = responses.get(str(status))
                 assert problem is not None, f"{registered.name} does not declare {status}"
                 schema = problem["content"]["application/problem+json"]["schema"]
+                model = "PaymentProblem" if status == 402 else "Problem"
                 assert resolve(document, schema["$ref"]) is document["components"]["schemas"][
-                    "Problem"]
+                    model]
+
+
+def test_a_402_is_documented_with_what_the_plan_allows(document):
+    payment = document["components"]["schemas"]["PaymentProblem"]
+    assert payment["allOf"][0] == {"$ref": "#/components/schemas/Problem"}
+    assert set(payment["allOf"][1]["required"]) == {"tier", "plan", "state", "billing_url"}
+    assert {"resource", "limit", "usage", "reason"} <= set(payment["allOf"][1]["properties"])
+    creates = [("/api/facilities", "post"), ("/api/invitations", "post"),
+               ("/api/admissions", "post"), ("/api/invitations/accept", "post"),
+               ("/api/users/{id}", "patch")]
+    for path, method in creates:
+        assert "402" in document["paths"][path][method]["responses"], (path, method)
 
 
 def test_authenticated_operations_require_the_bearer_scheme_and_public_ones_do_not(app,

@@ -70,7 +70,7 @@ def test_an_admission_begun_in_the_last_millisecond_counts_in_the_old_month(org,
 
     def late_admission():
         with db.tenant_transaction(org.id) as cur:
-            usage_repository.count_admission(cur, organization_id=org.id, limit=None)
+            usage_repository.count_admission(cur, organization_id=org.id)
             counted.set()
             release.wait(10)
 
@@ -92,7 +92,7 @@ def test_an_admission_begun_in_the_last_millisecond_counts_in_the_old_month(org,
 def test_the_create_path_counts_in_the_month_of_its_transaction(org, admin_sql):
     """The period is the transaction's now(), the same instant as created_at."""
     with db.tenant_transaction(org.id) as cur:
-        usage_repository.count_admission(cur, organization_id=org.id, limit=None)
+        usage_repository.count_admission(cur, organization_id=org.id)
         cur.execute("SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date::text AS m")
         month = cur.fetchone()["m"]
     assert [r["month"] for r in periods(admin_sql, org)] == [month]

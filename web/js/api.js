@@ -4,14 +4,24 @@
 const API = "/api";
 const SESSION_KEY = "snf.session";  // sessionStorage: {token, expires_at}
 
-/** A failed request, shaped like application/problem+json whatever the server sent. */
+/** A failed request, shaped like application/problem+json whatever the server sent. A 402
+ *  (Payment Required) also carries the plan's facts: tier, plan, state, reason, resource, limit,
+ *  usage and billing_url, in `extensions`. */
 export class Problem extends Error {
   constructor({ status = 0, title = "Error", detail = "", errors = [], request_id = null,
-                retry_after = null } = {}) {
+                retry_after = null, extensions = {} } = {}) {
     super(detail || title);
-    Object.assign(this, { status, title, detail, errors: errors ?? [], request_id, retry_after });
+    Object.assign(this, { status, title, detail, errors: errors ?? [], request_id, retry_after,
+                          extensions: extensions ?? {} });
+  }
+
+  /** Over a plan's limit, or read-only: the answer is a plan, not a retry. */
+  get paymentRequired() {
+    return this.status === 402;
   }
 }
+
+const PROBLEM_MEMBERS = new Set(["type", "title", "status", "detail", "instance", "errors", "request_id"]);
 
 /** Raised instead of a Problem when the session ended and the page went back to sign-in. */
 export class SessionEnded extends Error {}
@@ -74,7 +84,15 @@ export async function api(path, { method = "GET", body, raw, contentType, auth =
     errors: Array.isArray(data?.errors) ? data.errors : [],
     request_id: data?.request_id ?? response.headers.get("X-Request-Id"),
     retry_after: response.headers.get("Retry-After"),
+    extensions: data && typeof data === "object"
+      ? Object.fromEntries(Object.entries(data).filter(([key]) => !PROBLEM_MEMBERS.has(key)))
+      : {},
   });
+  // The organization's standing may have changed since the page last asked (a trial ends the
+  // second its end passes): whoever shows the banner refreshes it.
+  if (response.status === 402) {
+    document.dispatchEvent(new CustomEvent("api:payment-required", { detail: problem }));
+  }
   if (auth && session && response.status === 401) {
     onSessionEnded(problem.detail);
     throw new SessionEnded(problem.detail);

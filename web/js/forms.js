@@ -1,7 +1,8 @@
 // Forms: reading values, showing problems next to the form and beside each field, busy buttons.
 
 import { Problem, SessionEnded } from "./api.js";
-import { $, $$ } from "./dom.js";
+import { $, $$, el } from "./dom.js";
+import { state } from "./state.js";
 
 function controlsFor(form, field) {
   return $$(`[name="${CSS.escape(field)}"]`, form);
@@ -127,6 +128,10 @@ export function showProblem(form, problem, { focus = true } = {}) {
     }
     box.append(list);
   }
+  // The signed-out pages (accepting an invitation) may sit beside a session of another
+  // organization: its plan is not the one that is full.
+  const action = paymentAction(problem, { signedOut: Boolean(form.closest("#signed-out")) });
+  if (action) box.append(action);
   if (problem.status === 429 && problem.retry_after) {
     const p = document.createElement("p");
     p.textContent = `Try again in ${problem.retry_after} seconds.`;
@@ -140,6 +145,31 @@ export function showProblem(form, problem, { focus = true } = {}) {
   }
   box.hidden = false;
   if (focus) (firstInvalid ?? box).focus();
+}
+
+/**
+ * What to do about a 402 (over the plan's limit, or read-only), to show beside its detail: the
+ * way to the plan page for an owner; for anyone else, who can act, and the page to look at.
+ * Null for any other problem, and for a suspension (the detail says to contact support).
+ */
+export function paymentAction(problem, { signedOut = false } = {}) {
+  if (!(problem instanceof Problem) || !problem.paymentRequired) return null;
+  const { reason, resource, tier } = problem.extensions ?? {};
+  if (reason === "suspended") return null;
+  if (signedOut || !state.me) {
+    // Signed out (accepting an invitation): the inviter's organization has no room.
+    return el("p", { class: "problem-action",
+                     text: "Ask the person who invited you to make room or to upgrade the plan." });
+  }
+  const upgrade = resource && tier !== "enterprise";
+  if (state.me.user?.role === "owner") {
+    return el("p", { class: "problem-action" },
+      el("a", { href: "#billing", class: "button small primary", "data-payment-action": true },
+         upgrade ? "Upgrade the plan" : "See plans"));
+  }
+  return el("p", { class: "problem-action" },
+    el("span", { text: `Only an owner can ${upgrade ? "upgrade the plan" : "choose a plan"}: ask one of your organization's owners. ` }),
+    el("a", { href: "#billing", "data-payment-action": true }, "See plans"));
 }
 
 /** A Problem made in the page, for checks the API cannot make (two password fields agree). */
@@ -207,6 +237,14 @@ export function intOrRaw(raw) {
 export function announce(target, message, tone = "info") {
   target.dataset.tone = tone;
   target.textContent = message;
+}
+
+/** A status line saying an error not tied to a form (`prefix` then its detail), with the way to
+ *  the plan page when it is a 402. */
+export function announceProblem(target, prefix, error) {
+  announce(target, `${prefix}${problemText(error)}`, "error");
+  const action = paymentAction(error);
+  if (action) target.append(" ", ...action.childNodes);
 }
 
 /** An error not tied to a form: its detail and reference, for a status line. */

@@ -4,7 +4,7 @@
 import { api, SessionEnded } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, badge, date, dateTime, el, intFormat, ROLE_LABELS } from "./dom.js";
-import { announce, busy, clearProblems, handleSubmit, problemText, text } from "./forms.js";
+import { announce, announceProblem, busy, clearProblems, handleSubmit, problemText, text } from "./forms.js";
 import { state } from "./state.js";
 
 const people = { items: [], cursor: null, loaded: false };
@@ -110,7 +110,8 @@ async function update(user, changes, button, done) {
       status(done, "good");
     } catch (error) {
       if (error instanceof SessionEnded) return;
-      status(`Could not change ${user.email}: ${problemText(error)}`, "error");
+      // A reactivation may be over the plan's users: the way to the plan page goes with it.
+      announceProblem($("#team-status"), `Could not change ${user.email}: `, error);
       renderPeople();
     }
   });
