@@ -6,9 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test e2e bench migrate timer ops clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+CHECKOV_VENV := $(VENV)/checkov
+
+$(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-infra.txt
 	touch $(STAMP)
 
 run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedded PostgreSQL unless DATABASE_URL; STRIPE=fake for billing against a local fake of Stripe

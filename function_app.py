@@ -3,6 +3,11 @@ import azure.functions as func
 
 from functions import (admissions, auth, billing, configuration, cost_models, dashboard,
                        facilities, maintenance, meta, organization, payers, rates, users)
+from shared.settings import get_settings
+
+# At start-up, not in the first request: a setting whose Key Vault reference did not resolve
+# stops the app here, with the setting's name in the host's log.
+get_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 

@@ -38,6 +38,9 @@ def _database():
                        app_role="snf_app")
     os.environ.update(target.function_settings())
     os.environ.setdefault("EMAIL_FILE_DIR", str(LOCAL_DIR / "mail"))
+    # Importing function_app reads the settings (its start-up check): read them again.
+    from shared.settings import get_settings
+    get_settings.cache_clear()
     return server
 
 

@@ -2,6 +2,7 @@
 /api and the static frontend from web/ at /, on a threading HTTP server."""
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,8 +14,16 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 log = logging.getLogger("snf.localhost")
 
 
+def static_headers(web_dir: Path = WEB_DIR) -> dict[str, str]:
+    """The security headers Static Web Apps sends with web/ in Azure (its
+    staticwebapp.config.json), so the browser tests run under the same Content-Security-Policy."""
+    config = json.loads((web_dir / "staticwebapp.config.json").read_text())
+    return dict(config.get("globalHeaders", {}))
+
+
 def make_server(app, host: str = "127.0.0.1", port: int = 7071) -> ThreadingHTTPServer:
     router = Router(app)
+    security_headers = static_headers()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -44,7 +53,7 @@ def make_server(app, host: str = "127.0.0.1", port: int = 7071) -> ThreadingHTTP
             if WEB_DIR not in target.parents or not target.is_file():
                 return self._send(404, {}, b"not found", "text/plain")
             kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            self._send(200, {"Cache-Control": "no-cache"}, target.read_bytes(), kind)
+            self._send(200, {**security_headers, "Cache-Control": "no-cache"}, target.read_bytes(), kind)
 
         def _send(self, status: int, headers: dict, body: bytes, mimetype: str | None):
             self.send_response(status)

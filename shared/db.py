@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from typing import Iterator
@@ -18,6 +19,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
+from shared.entra import DATABASE_SCOPE, TokenSource
 from shared.errors import ServiceUnavailable
 from shared.settings import Settings, get_settings
 
@@ -26,30 +28,28 @@ psycopg2.extras.register_uuid()  # uuid.UUID in and out, process-wide
 
 _pool: "Pool | None" = None
 _pool_lock = threading.Lock()
-_credential = None  # azure-identity credential, created on first use when Entra auth is on
+_tokens = TokenSource()  # the Entra token of the function app's identity, when DB_ENTRA_AUTH is on
 
-ENTRA_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
+ENTRA_SCOPE = DATABASE_SCOPE
 DISCONNECTED = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
-def use_credential(credential) -> None:
-    """Use this azure-identity credential for Entra tokens (tests pass a test double)."""
-    global _credential
-    _credential = credential
+def use_credential(credential, clock=time.time) -> None:
+    """Use this azure-identity credential for Entra tokens (tests pass a test double); None
+    goes back to DefaultAzureCredential, created on first use."""
+    global _tokens
+    _tokens = TokenSource(credential, clock=clock)
 
 
 def _entra_token() -> str:
-    global _credential
-    if _credential is None:
-        from azure.identity import DefaultAzureCredential  # heavy: import only when used
-        _credential = DefaultAzureCredential()
-    return _credential.get_token(ENTRA_SCOPE).token
+    return _tokens.token()
 
 
 class Pool:
     """A small thread-safe pool: at most `max_size` connections, opened lazily, idle ones reused,
     broken ones dropped. Each new connection gets a current password: with Entra auth a token
-    lives an hour at most and the server checks it only when a connection opens."""
+    that is not about to expire (shared.entra), which the server checks only when a connection
+    opens."""
 
     def __init__(self, settings: Settings):
         self._settings = settings

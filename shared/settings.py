@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class Settings(BaseModel):
@@ -56,21 +56,27 @@ class Settings(BaseModel):
                                                 ("professional", self.stripe_price_professional))
                 if price}
 
-    @field_validator("db_password", "db_host", "db_user", "stripe_secret_key",
-                     "stripe_webhook_secret", "stripe_price_starter", "stripe_price_professional")
-    @classmethod
-    def _no_unresolved_key_vault_reference(cls, value):
-        # A Key Vault reference that fails to resolve leaves its literal text in the variable.
-        if value and value.startswith("@Microsoft.KeyVault("):
-            raise ValueError("is an unresolved Key Vault reference")
-        return value
-
 
 ENVIRONMENT_NAMES = {name: name.upper() for name in Settings.model_fields}
+KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
+
+
+def unresolved_key_vault_references(environ=os.environ) -> list[str]:
+    """The variables that still hold a Key Vault reference: in Azure, one that fails to resolve
+    (missing secret, missing role, network) is left as its literal text."""
+    return sorted(name for name, value in environ.items()
+                  if value.lstrip().startswith(KEY_VAULT_REFERENCE))
 
 
 def load_settings(environ=os.environ) -> Settings:
-    """Build the settings from environment variables (upper-case field names)."""
+    """Build the settings from environment variables (upper-case field names). Any variable,
+    read here or elsewhere (the Stripe keys), that is an unresolved Key Vault reference is an
+    error naming it."""
+    unresolved = unresolved_key_vault_references(environ)
+    if unresolved:
+        raise RuntimeError(
+            f"unresolved Key Vault reference in {', '.join(unresolved)}: check that the secret "
+            "exists and that the function app's identity has Key Vault Secrets User")
     values = {field: environ[env] for field, env in ENVIRONMENT_NAMES.items() if environ.get(env)}
     try:
         return Settings(**values)

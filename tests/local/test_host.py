@@ -122,6 +122,16 @@ def test_the_root_serves_the_frontend_or_a_plain_404(server):
         assert body == b"not found"
 
 
+def test_the_frontend_is_served_with_the_static_web_apps_security_headers(server):
+    config = json.loads((WEB_DIR / "staticwebapp.config.json").read_text())
+
+    for path in ("/", "/app.js", "/styles.css"):
+        status, headers, _ = fetch(server + path)
+        assert status == 200
+        for name, value in config["globalHeaders"].items():
+            assert headers[name] == value, (path, name)
+
+
 def test_a_missing_static_file_is_a_404(server):
     status, _, body = fetch(server + f"/no-such-file-{secrets.token_hex(4)}.js")
 

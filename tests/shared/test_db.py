@@ -1,5 +1,6 @@
 """The data layer on a real server: one pool, broken connections replaced, tenant settings that
-last one transaction, Entra tokens per new connection, 503 when the database is away."""
+last one transaction, a current Entra token for each new connection, 503 when the database is away."""
+import logging
 import os
 import threading
 import time
@@ -8,9 +9,11 @@ import uuid
 import pytest
 
 from shared import db
+from shared.entra import REFRESH_MARGIN_SECONDS
 from shared.errors import ServiceUnavailable
 from shared.settings import get_settings
 from tests.conftest import use_database
+from tests.doubles import FakeClock, FakeCredential
 
 
 def test_tenant_transaction_sets_the_organization_for_that_transaction_only(database):
@@ -88,44 +91,55 @@ def test_database_unreachable_is_a_503_within_the_connect_timeout(database):
         use_database(database)
 
 
-class FakeCredential:
-    """Stands in for azure-identity's credential: hands out a token and counts the requests."""
-
-    def __init__(self):
-        self.scopes = []
-
-    def get_token(self, *scopes):
-        from azure.core.credentials import AccessToken
-        self.scopes.append(scopes)
-        return AccessToken(f"token-{len(self.scopes)}", int(time.time()) + 3600)
-
-
-def test_entra_auth_asks_for_a_token_for_each_new_connection(database):
-    credential = FakeCredential()
+def test_entra_auth_gives_each_new_connection_a_current_token_and_reuses_it_until_near_expiry(
+        database, caplog):
+    caplog.set_level(logging.DEBUG)
+    clock = FakeClock()
+    credential = FakeCredential(lifetime_seconds=3600, clock=clock)
     os.environ["DB_ENTRA_AUTH"] = "true"
     get_settings.cache_clear()
     db.close_pool()
-    db.use_credential(credential)
+    db.use_credential(credential, clock=clock)
     try:
         with db.tenant_transaction(uuid.uuid4()) as first:
-            # A second connection while the first is in use: a second token.
+            # A second connection while the first is in use: it opens with the same valid token.
             with db.tenant_transaction(uuid.uuid4()) as second:
                 first.execute("SELECT 1")
                 second.execute("SELECT 1")
-        assert credential.scopes == [(db.ENTRA_SCOPE,), (db.ENTRA_SCOPE,)]
-        with db.tenant_transaction(uuid.uuid4()) as cur:  # an idle connection is reused
+        assert credential.requests == [(db.ENTRA_SCOPE,)]
+        clock.now += 3600 - REFRESH_MARGIN_SECONDS  # the token is about to expire
+        with db.tenant_transaction(uuid.uuid4()) as cur:  # an idle connection needs no token
             cur.execute("SELECT 1")
-        assert len(credential.scopes) == 2
+        assert len(credential.requests) == 1
+        db.close_pool()
+        with db.tenant_transaction(uuid.uuid4()) as cur:  # a new connection: a new token
+            cur.execute("SELECT 1")
+        assert credential.requests == [(db.ENTRA_SCOPE,), (db.ENTRA_SCOPE,)]
+        assert not any(token in caplog.text for token in credential.issued)
     finally:
         del os.environ["DB_ENTRA_AUTH"]
         db.use_credential(None)
         use_database(database)
 
 
-def test_settings_refuse_an_unresolved_key_vault_reference():
-    from shared.settings import load_settings
-    with pytest.raises(RuntimeError, match="DB_PASSWORD"):
-        load_settings({"DB_PASSWORD": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/x)"})
+def test_a_token_never_appears_in_the_log_when_the_server_refuses_it(database, caplog):
+    caplog.set_level(logging.DEBUG)
+    credential = FakeCredential()
+    os.environ.update(DB_ENTRA_AUTH="true", DB_PORT="1", DB_CONNECT_TIMEOUT_SECONDS="2")
+    get_settings.cache_clear()
+    db.close_pool()
+    db.use_credential(credential)
+    try:
+        with pytest.raises(ServiceUnavailable):
+            with db.tenant_transaction(uuid.uuid4()):
+                pass
+        assert credential.issued and caplog.records
+        assert not any(token in caplog.text for token in credential.issued)
+    finally:
+        for name in ("DB_ENTRA_AUTH", "DB_PORT", "DB_CONNECT_TIMEOUT_SECONDS"):
+            del os.environ[name]
+        db.use_credential(None)
+        use_database(database)
 
 
 def test_importing_the_function_app_loads_no_heavy_sdk():

@@ -1,6 +1,11 @@
 """Every setting the functions read is documented in local.settings.example.json."""
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from shared.settings import ENVIRONMENT_NAMES
 
@@ -19,3 +24,30 @@ def test_the_example_settings_name_nothing_the_functions_do_not_read():
     example = json.loads(EXAMPLE.read_text())
     host_settings = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage"}
     assert set(example["Values"]) - host_settings == set(ENVIRONMENT_NAMES.values())
+
+
+def test_an_unresolved_key_vault_reference_fails_loudly_with_the_settings_name():
+    from shared.settings import load_settings
+    reference = "@Microsoft.KeyVault(SecretUri=https://kv-snf.vault.azure.net/secrets/stripe-secret-key/)"
+    with pytest.raises(RuntimeError, match="STRIPE_SECRET_KEY") as raised:
+        load_settings({"DB_HOST": "psql.example", "STRIPE_SECRET_KEY": reference,
+                       "STRIPE_WEBHOOK_SECRET": "whsec_resolved"})
+    assert "STRIPE_WEBHOOK_SECRET" not in str(raised.value)
+    assert "https://kv-snf" not in str(raised.value)  # names the setting, not the vault
+
+
+def test_every_unresolved_reference_is_named_at_once():
+    from shared.settings import unresolved_key_vault_references
+    environ = {"DB_PASSWORD": "@Microsoft.KeyVault(VaultName=kv;SecretName=db)",
+               "STRIPE_WEBHOOK_SECRET": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/w/)",
+               "PUBLIC_BASE_URL": "https://app.example.com"}
+    assert unresolved_key_vault_references(environ) == ["DB_PASSWORD", "STRIPE_WEBHOOK_SECRET"]
+
+
+def test_the_function_app_refuses_to_start_with_an_unresolved_reference():
+    root = EXAMPLE.parent
+    environ = {**os.environ, "STRIPE_SECRET_KEY": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/s/)"}
+    started = subprocess.run([sys.executable, "-c", "import function_app"], cwd=root, env=environ,
+                             capture_output=True, text=True)
+    assert started.returncode != 0
+    assert "unresolved Key Vault reference in STRIPE_SECRET_KEY" in started.stderr
