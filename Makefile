@@ -7,18 +7,24 @@ STAMP := $(VENV)/.installed
 .PHONY: run test e2e bench migrate timer ops clean
 
 CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-infra.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+# checkov (the Bicep policy checks in tests/infra) in a virtual environment of its own: it pins
+# packaging<24, which pytest 9 cannot share. Only the tests need it.
+$(CHECKOV_STAMP): $(STAMP) requirements-infra.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-infra.txt
-	touch $(STAMP)
+	touch $(CHECKOV_STAMP)
 
 run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedded PostgreSQL unless DATABASE_URL; STRIPE=fake for billing against a local fake of Stripe
 	$(PY) -m local serve $(if $(filter fake,$(STRIPE)),--stripe-fake)
 
-test: $(STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded)
+test: $(STAMP) $(CHECKOV_STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded)
 	$(PY) -m pytest
 
 E2E_STAMP := $(VENV)/.installed-e2e
