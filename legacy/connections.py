@@ -74,6 +74,20 @@ def take_lock(conn) -> None:
                     + "; wait for it to finish. Nothing was done.", 3)
 
 
+def close(conn) -> None:
+    """Release the advisory lock explicitly, then close: a closed connection's server process
+    may take a moment to exit and let go of the lock, and the next run must not see it held."""
+    try:
+        conn.rollback()
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock_all()")
+    except psycopg2.Error:
+        pass   # a broken connection holds nothing once the server notices
+    finally:
+        conn.close()
+
+
 @contextmanager
 def transaction(conn, *, organization_id=None, scope: str | None = None
                 ) -> Iterator[psycopg2.extras.RealDictCursor]:

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 from psycopg2.extras import Json
 
 from legacy import preflight
-from legacy.connections import (IMPORT_SCOPE, ToolError, connect, describe, find_organization,
-                                open_import, take_lock, transaction)
+from legacy.connections import (IMPORT_SCOPE, ToolError, close, connect, describe,
+                                find_organization, open_import, take_lock, transaction)
 from legacy.progress import Step
 from legacy.tables import LEGACY_NOTE, TABLES, ZERO_BREAKDOWN
 from shared import subdomains
@@ -212,7 +212,7 @@ def migrate(request: Request, progress=lambda step: None) -> Outcome:
                        time.perf_counter() - started)
     finally:
         legacy.close()
-        target.close()   # also releases the advisory lock
+        close(target)
 
 
 def _finish(target, organization_id: uuid.UUID, operator: str, moved: dict) -> None:

@@ -6,7 +6,8 @@ Which tables: every table with an organization_id column, found in the catalog (
 later migration adds is not forgotten), children before parents by their foreign keys."""
 from __future__ import annotations
 
-from legacy.connections import IMPORT_SCOPE, ToolError, connect, open_import, take_lock, transaction
+from legacy.connections import (IMPORT_SCOPE, ToolError, close, connect, open_import,
+                                take_lock, transaction)
 
 # Rows the move itself writes, and what merely signing in writes: anything else in the audit
 # log is work done in the product since, which a rollback would destroy.
@@ -104,4 +105,4 @@ def rollback(target_dsn: str, subdomain: str, *, confirm: str | None, operator: 
                 f"{table} {n}" for table, n in left.items()), 1)
         return deleted
     finally:
-        target.close()
+        close(target)

@@ -51,6 +51,9 @@ _OBJECT_CASE = "CASE s.table_name " + " ".join(
     f"WHEN '{legacy}' THEN '{product}'" for legacy, product in OBJECT_TYPES.items()) + (
     " ELSE s.table_name END")
 _UTC = "AT TIME ZONE 'UTC'"
+# Addresses that cast to inet; anything else the legacy app stored is dropped (NULL).
+_OCTET = "(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])"
+_IPV4 = f"^({_OCTET}\\.){{3}}{_OCTET}$"
 
 TABLES = (
     Table("users",
@@ -224,8 +227,7 @@ TABLES = (
                                 object_id, source_address, request_id, changes)
         SELECT %(organization_id)s, s.new_id, s.created_at, u.new_id,
                {_OBJECT_CASE} || '.' || s.action, {_OBJECT_CASE}, o.new_id,
-               CASE WHEN s.ip_address ~ '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){{3}}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$'
-                    THEN s.ip_address::inet END,
+               CASE WHEN s.ip_address ~ '{_IPV4}' THEN s.ip_address::inet END,
                'legacy-import',
                jsonb_build_object('legacy_table', s.table_name, 'legacy_id', s.record_id,
                                   'legacy_user_id', s.user_id)
