@@ -133,9 +133,8 @@ def _admissions(cur, volume: Volume) -> None:
                    || lpad((row_number() OVER (PARTITION BY extract(year FROM g.received)
                                                ORDER BY g.received, g.i))::text, 6, '0'),
                g.facility, g.payer, r.id, g.los, g.acuity, g.services, g.medication, g.received,
-               g.revenue, g.cost, g.revenue - g.cost,
-               round((g.revenue - g.cost) * 100 / g.revenue, 2),
-               g.score,
+               v.revenue, v.cost, v.revenue - v.cost,
+               round((v.revenue - v.cost) * 100 / v.revenue, 2), g.score,
                CASE WHEN g.score >= 70 THEN 'ACCEPT' WHEN g.score >= 50 THEN 'REVIEW'
                     ELSE 'DECLINE' END,
                g.status,
@@ -144,30 +143,34 @@ def _admissions(cur, volume: Volume) -> None:
                CASE WHEN g.status <> 'pending' THEN 1 + g.i %% least(%(users)s, 3) END,
                1 + g.i %% %(users)s, g.received + interval '3 minutes'
           FROM (
-            SELECT s.i, s.facility, s.payer, s.los, s.acuity, s.received, s.services,
-                   s.medication, s.score, s.status,
-                   round(s.los * s.day_rate, 2) AS revenue,
-                   round(s.los * (155 + 42 * s.hours + 50 + coalesce(s.medication, 20)
-                                  + CASE WHEN s.services = '' THEN 0 ELSE 45 END), 2) AS cost
-              FROM (
-                SELECT i, 1 + i %% %(facilities)s AS facility, 1 + (i * 7) %% 5 AS payer,
-                       5 + (i * 13) %% 56 AS los,
-                       (ARRAY['low', 'moderate', 'moderate', 'high', 'complex'])[1 + i %% 5]
-                           AS acuity,
-                       (ARRAY[2, 3, 3, 4, 5])[1 + i %% 5] AS hours,
-                       (ARRAY[620, 410, 235, 395, 380])[1 + (i * 7) %% 5] AS day_rate,
-                       date_trunc('second', now() AT TIME ZONE 'UTC'
-                                  - random() * interval '1095 days') AS received,
-                       CASE i %% 7 WHEN 0 THEN 'iv_therapy' WHEN 3 THEN 'wound_vac,oxygen'
-                                   ELSE '' END AS services,
-                       CASE WHEN i %% 4 = 0 THEN 35 END::numeric AS medication,
-                       round((20 + random() * 75)::numeric, 1) AS score,
-                       (ARRAY['pending', 'accepted', 'declined', 'admitted', 'admitted'])
-                           [1 + i %% 5] AS status
-                  FROM generate_series(1, %(n)s) AS i
-              ) s
+            SELECT i, 1 + i %% %(facilities)s AS facility, 1 + (i * 7) %% 5 AS payer,
+                   5 + (i * 13) %% 56 AS los,
+                   (ARRAY['low', 'moderate', 'moderate', 'high', 'complex'])[1 + i %% 5] AS acuity,
+                   date_trunc('second', now() AT TIME ZONE 'UTC'
+                              - random() * interval '1095 days') AS received,
+                   CASE i %% 7 WHEN 0 THEN 'iv_therapy' WHEN 3 THEN 'wound_vac,oxygen'
+                               ELSE '' END AS services,
+                   CASE WHEN i %% 4 = 0 THEN 35 END::numeric AS medication,
+                   round((20 + random() * 75)::numeric, 1) AS score,
+                   (ARRAY['pending', 'accepted', 'declined', 'admitted', 'admitted'])[1 + i %% 5]
+                       AS status
+              FROM generate_series(1, %(n)s) AS i
           ) g
           JOIN rates r ON r.facility_id = g.facility AND r.payer_id = g.payer
+          JOIN cost_models cm ON cm.facility_id = g.facility AND cm.is_active
+          -- The legacy app's figures: the stay at the rate, the cost model's daily cost.
+          CROSS JOIN LATERAL (
+            SELECT round(g.los * coalesce(r.daily_rate, (r.acuity_rates ->> g.acuity)::numeric),
+                         2) AS revenue,
+                   round(g.los * (cm.fixed_daily_cost
+                                  + (cm.nursing_hours ->> g.acuity)::numeric * cm.nursing_wage
+                                  + cm.therapy_cost_per_day
+                                  + coalesce(g.medication, cm.medication_cost_per_day)
+                                  + coalesce((SELECT sum((cm.service_costs ->> s)::numeric)
+                                                FROM unnest(string_to_array(
+                                                         nullif(g.services, ''), ',')) s), 0)),
+                         2) AS cost
+          ) v
          ORDER BY g.received, g.i
     """, {"prefix": volume.case_prefix, "n": volume.admissions, "users": users,
           "facilities": volume.facilities})
