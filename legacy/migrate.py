@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+import psycopg2
 from psycopg2.extras import Json
 
 from legacy import preflight
@@ -205,14 +206,32 @@ def migrate(request: Request, progress=lambda step: None) -> Outcome:
                                     "and start again.", 2)
         moved = {}
         for table in TABLES:
-            moved[table.name] = _copy_table(legacy, target, organization_id, table,
-                                            legacy_counts[table.name], request, progress)
+            try:
+                moved[table.name] = _copy_table(legacy, target, organization_id, table,
+                                                legacy_counts[table.name], request, progress)
+            except psycopg2.Error as exc:
+                raise _stopped(table.name, exc) from None
         _finish(target, organization_id, request.operator, moved)
         return Outcome(organization_id, existing is not None, moved,
                        time.perf_counter() - started)
     finally:
         legacy.close()
         close(target)
+
+
+def _stopped(table: str, exc: psycopg2.Error) -> ToolError:
+    """A failure half-way, said without the row's values (they may hold e-mail addresses): the
+    chunk was rolled back, the finished ones stay, the same command resumes."""
+    if isinstance(exc, psycopg2.OperationalError):
+        return ToolError(f"Lost the connection while moving {table}. Every finished chunk is "
+                         "committed: run the same command again to resume.", 1)
+    constraint = getattr(exc.diag, "constraint_name", None)
+    first = (exc.pgerror or str(exc)).strip().splitlines()[0] if (exc.pgerror or str(exc)) \
+        else type(exc).__name__
+    return ToolError(f"The product's database refused a row of {table}: {first}"
+                     + (f" (constraint {constraint})" if constraint else "") + ". The chunk "
+                     "was rolled back and the finished ones are kept: correct the legacy row "
+                     "and run the same command again, or roll back.", 1)
 
 
 def _finish(target, organization_id: uuid.UUID, operator: str, moved: dict) -> None:

@@ -63,6 +63,13 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
          WHERE NOT ((rate_type = 'per_diem' AND daily_rate >= 0)
                     OR (rate_type = 'acuity' AND jsonb_typeof(acuity_rates) = 'object'))
             OR end_date < effective_date"""),
+    ("cost_models", "have a negative amount, or nursing hours or service costs that are not "
+                    "an object", """
+        SELECT id FROM cost_models
+         WHERE least(fixed_daily_cost, nursing_wage, therapy_cost_per_day,
+                     medication_cost_per_day) < 0
+            OR jsonb_typeof(nursing_hours) <> 'object'
+            OR jsonb_typeof(service_costs) <> 'object'"""),
     ("cost_models", "are a second active cost model of one facility", """
         SELECT id FROM cost_models WHERE is_active AND facility_id IN (
             SELECT facility_id FROM cost_models WHERE is_active

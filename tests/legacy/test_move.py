@@ -281,3 +281,47 @@ def test_the_rollback_needs_the_subdomain_repeated(database, move_args, subdomai
     assert main(["rollback", "--target", database.owner_dsn, "--subdomain", subdomain]) == 2
     assert "--confirm" in capsys.readouterr().err
     assert _organization(admin_sql, subdomain) is not None
+
+
+def test_a_row_refused_half_way_stops_the_move_clearly_and_it_resumes_once_corrected(
+        database, legacy_db, subdomain, admin_sql):
+    """A conflicting admission written into the organization while the move runs (as if by
+    hand): the chunk is refused and rolled back, the message names the constraint, not the
+    row's values; with the conflict gone the same command finishes."""
+    first = legacy_db.sql("SELECT case_number FROM admissions ORDER BY id LIMIT 1")[0]
+
+    def conflict(step):
+        if step.table == "admissions" and step.done == 0:
+            organization = _organization(admin_sql, subdomain)
+            admin_sql("""
+                INSERT INTO admissions (organization_id, case_number, facility_id, payer_id,
+                                        rate_id, length_of_stay_days, acuity,
+                                        referral_received_at, revenue_total, cost_total, margin,
+                                        margin_pct, score, recommendation, evaluation, created_by)
+                SELECT r.organization_id, %s, r.facility_id, r.payer_id, r.id, 5, 'low', now(),
+                       1, 1, 0, 0, 50, 'review', '{}', u.id
+                  FROM rates r JOIN users u ON u.organization_id = r.organization_id
+                 WHERE r.organization_id = %s LIMIT 1""",
+                      (first["case_number"], organization["id"]))
+
+    with pytest.raises(ToolError) as stopped:
+        migrate(_request(database, legacy_db, subdomain), conflict)
+    message = str(stopped.value)
+    assert "refused a row of admissions" in message
+    assert "admissions_organization_id_case_number_key" in message
+    assert first["case_number"] not in message
+    organization = _organization(admin_sql, subdomain)
+    assert admin_sql("SELECT count(*) AS n FROM legacy_id_map WHERE organization_id = %s AND "
+                     "legacy_table = 'admissions'", (organization["id"],))[0]["n"] == 0
+
+    admin_sql("DELETE FROM admissions WHERE organization_id = %s", (organization["id"],))
+    assert migrate(_request(database, legacy_db, subdomain)).resumed
+    assert all(c.passed for c in verify(legacy_db.dsn, database.owner_dsn, subdomain, sample=0))
+
+
+def test_a_cost_model_the_product_would_refuse_is_found_before_anything_is_written(
+        legacy_db, move_args, subdomain, admin_sql, capsys):
+    legacy_db.sql("UPDATE cost_models SET fixed_daily_cost = -1 WHERE id = 2")
+    assert main(move_args) == 4
+    assert "cost_models: 1 row have a negative amount" in capsys.readouterr().err
+    assert _organization(admin_sql, subdomain) is None
