@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="required: names the backup of the legacy database taken for "
                               "this move (recorded with the import)")
     migrate.add_argument("--chunk", type=_positive, default=100_000,
-                         help="rows per transaction for the large tables")
+                         help="legacy ids per transaction for the large tables")
+    migrate.add_argument("--workers", type=_positive, default=2,
+                         help="transactions in parallel on a large table (default 2)")
 
     verify = commands.add_parser("verify", help="prove the move; non-zero on any difference")
     databases(verify)
@@ -118,7 +120,8 @@ def _migrate(args, who: str) -> int:
     outcome = migrate(Request(
         legacy_dsn=args.legacy, target_dsn=args.target, name=args.name,
         subdomain=args.subdomain, tier=args.tier, owner_email=args.owner_email,
-        backup=args.backup_confirmed or "", operator=who, chunk=args.chunk or 1), Printer())
+        backup=args.backup_confirmed or "", operator=who, chunk=args.chunk or 1,
+        workers=args.workers), Printer())
     total = sum(outcome.counts.values())
     print(f"{'resumed and ' if outcome.resumed else ''}moved {total:,} rows in "
           f"{outcome.seconds:.1f} s ({total / max(outcome.seconds, 1e-9):,.0f} rows/s) into "

@@ -2,13 +2,16 @@
 
 Order: preflight on the legacy database (nothing written if anything is wrong), the
 organization and the import's record in one transaction, then each table of legacy.tables in
-chunks of legacy ids, each chunk one transaction that writes the rows and their id mapping
-together. An interrupted run is resumed by running the same command again: each table goes on
-after the highest legacy id already mapped, so nothing is copied twice. The legacy connection
-is read-only; the product's is its schema owner, under row-level security like the functions."""
+ranges of legacy ids (two at a time), each range one transaction that writes the rows and their
+id mapping together. An interrupted run is resumed by running the same command again: only the
+ranges not fully mapped are copied, and a row already mapped is dropped from its range before
+the insert, so nothing is copied twice. The legacy connections are read-only; the product's
+are its schema owner's, under row-level security like the functions'."""
 from __future__ import annotations
 
 import io
+import queue
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from shared.settings import Settings
 
 TIERS = ("trial", "starter", "professional", "enterprise")
 CHUNK = 100_000
+WORKERS = 2    # the large tables' ranges in parallel: COPY and the inserts are CPU-bound
 TRIAL_DAYS = Settings.model_fields["trial_days"].default
 
 
@@ -41,6 +45,7 @@ class Request:
     backup: str            # the operator's statement of which backup exists
     operator: str
     chunk: int = CHUNK
+    workers: int = WORKERS
 
 
 @dataclass
@@ -61,6 +66,8 @@ def _check_request(request: Request) -> str:
         raise ToolError("--name must be 1 to 120 characters.", 2)
     if request.chunk < 1:
         raise ToolError("--chunk must be at least 1.", 2)
+    if not 1 <= request.workers <= 16:
+        raise ToolError("--workers must be 1 to 16.", 2)
     subdomain = subdomains.normalize(request.subdomain)
     problem = subdomains.problem_with(subdomain)
     if problem:
@@ -117,51 +124,129 @@ def _audit(cur, organization_id: uuid.UUID, operator: str, action: str, changes:
     """, (organization_id, action, organization_id, f"operator:{operator}", Json(changes)))
 
 
-def _mapped(target, organization_id: uuid.UUID, table: str) -> tuple[int, int]:
-    """(rows mapped, highest legacy id mapped) of a table: where a resumed run goes on."""
+def _plan(legacy, target, organization_id: uuid.UUID, table: str, size: int
+          ) -> tuple[list[tuple[int, int]], int]:
+    """The table's legacy ids cut into ranges of `size` ids (the unit of work and of commit),
+    keeping those not fully moved yet; and the rows already moved by an interrupted run."""
+    with legacy.cursor() as cur:
+        cur.execute(f"SELECT min(id) FROM {table}")
+        low = cur.fetchone()[0]
+        cur.execute(f"SELECT (id - %s) / %s AS bucket, count(*) FROM {table} GROUP BY 1",
+                    (low or 0, size))
+        legacy_buckets = dict(cur.fetchall())
+    legacy.rollback()
     with transaction(target, organization_id=organization_id) as cur:
         cur.execute("""
-            SELECT count(*) AS n, coalesce(max(legacy_id), 0) AS last FROM legacy_id_map
-             WHERE organization_id = %s AND legacy_table = %s
-        """, (organization_id, table))
-        row = cur.fetchone()
-    return row["n"], row["last"]
+            SELECT (legacy_id - %s) / %s AS bucket, count(*) AS n FROM legacy_id_map
+             WHERE organization_id = %s AND legacy_table = %s GROUP BY 1
+        """, (low or 0, size, organization_id, table))
+        moved = {row["bucket"]: row["n"] for row in cur.fetchall()}
+    pending = [(low + bucket * size, low + (bucket + 1) * size - 1)
+               for bucket, rows in sorted(legacy_buckets.items())
+               if moved.get(bucket, 0) < rows]
+    return pending, sum(moved.values())
+
+
+def _copy_range(legacy, target, organization_id, table, low: int, high: int,
+                params: dict) -> int:
+    """One range: COPY out of the legacy database, COPY into the staging table, then the rows
+    and their mapping inserted in one transaction. Returns the rows moved."""
+    buffer = io.BytesIO()
+    with legacy.cursor() as lcur:
+        chunk = lcur.mogrify(f"SELECT {table.select} FROM {table.name} "
+                             "WHERE id BETWEEN %s AND %s ORDER BY id", (low, high)).decode()
+        lcur.copy_expert(f"COPY ({chunk}) TO STDOUT", buffer)
+    legacy.rollback()   # end the read-only transaction: nothing held between chunks
+    if not buffer.tell():
+        return 0
+    buffer.seek(0)
+    columns = "legacy_id, " + ", ".join(c.split()[0] for c in table.stage.split(", "))
+    with transaction(target, organization_id=organization_id) as cur:
+        cur.copy_expert(f"COPY stage_{table.name} ({columns}) FROM STDIN", buffer)
+        # Rows an earlier run moved (with another --chunk, ranges overlap): never twice.
+        cur.execute(f"""
+            DELETE FROM stage_{table.name} s USING legacy_id_map m
+             WHERE m.organization_id = %s AND m.legacy_table = %s AND m.legacy_id = s.legacy_id
+               AND m.legacy_id BETWEEN %s AND %s""", (organization_id, table.name, low, high))
+        # Statistics, so the lookups of the new ids are planned as hash joins.
+        cur.execute(f"ANALYZE stage_{table.name}")
+        cur.execute(f"SELECT count(*) AS n FROM stage_{table.name}")
+        staged = cur.fetchone()["n"]
+        for statement in table.inserts:
+            cur.execute(statement, params)
+    return staged
+
+
+def _worker(request: Request, organization_id, table, work, results: queue.Queue,
+            stop: threading.Event) -> None:
+    """A worker thread: its own two connections and staging table, ranges until none is left
+    or the run stops; reports rows moved (or its exception), then None."""
+    legacy = target = None
+    try:
+        legacy = connect(request.legacy_dsn, "legacy", read_only=True)
+        target = connect(request.target_dsn, "product")
+        with target.cursor() as cur:
+            cur.execute(f"CREATE TEMP TABLE stage_{table.name} (legacy_id bigint, "
+                        f"{table.stage}, new_id uuid NOT NULL DEFAULT gen_random_uuid()) "
+                        "ON COMMIT DELETE ROWS")
+        target.commit()
+        params = {"organization_id": organization_id, "owner_email": request.owner_email,
+                  "note": LEGACY_NOTE, "breakdown": ZERO_BREAKDOWN}
+        while not stop.is_set():
+            span = work()
+            if span is None:
+                break
+            results.put(_copy_range(legacy, target, organization_id, table, *span, params))
+    except BaseException as exc:  # handed to the main thread, which raises it
+        results.put(exc)
+    finally:
+        for conn in (legacy, target):
+            if conn is not None:
+                conn.close()
+        results.put(None)
 
 
 def _copy_table(legacy, target, organization_id, table, total: int, request: Request,
                 progress) -> int:
-    done, last = _mapped(target, organization_id, table.name)
+    """Move a table's pending ranges with up to request.workers threads. Progress is reported
+    from this thread only; if it raises (Ctrl-C) or a worker fails, the workers finish the
+    range they are in (committed or rolled back whole) and stop."""
+    pending, done = _plan(legacy, target, organization_id, table.name, request.chunk)
     step = Step(table.name, done, total, time.perf_counter(), done)
     progress(step)
-    with target.cursor() as cur:
-        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table.name} (legacy_id bigint, "
-                    f"{table.stage}, new_id uuid NOT NULL DEFAULT gen_random_uuid()) "
-                    "ON COMMIT DELETE ROWS")
-    target.commit()
-    columns = "legacy_id, " + ", ".join(c.split()[0] for c in table.stage.split(", "))
-    params = {"organization_id": organization_id, "owner_email": request.owner_email,
-              "note": LEGACY_NOTE, "breakdown": ZERO_BREAKDOWN}
-    while True:
-        buffer = io.BytesIO()
-        with legacy.cursor() as lcur:
-            chunk = lcur.mogrify(f"SELECT {table.select} FROM {table.name} WHERE id > %s "
-                                 "ORDER BY id LIMIT %s", (last, request.chunk)).decode()
-            lcur.copy_expert(f"COPY ({chunk}) TO STDOUT", buffer)
-        legacy.rollback()   # end the read-only transaction: nothing held between chunks
-        if not buffer.tell():
-            break
-        buffer.seek(0)
-        with transaction(target, organization_id=organization_id) as cur:
-            cur.copy_expert(f"COPY stage_{table.name} ({columns}) FROM STDIN", buffer)
-            # Statistics, so the lookups of the new ids are planned as hash joins.
-            cur.execute(f"ANALYZE stage_{table.name}")
-            cur.execute(f"SELECT count(*) AS n, max(legacy_id) AS last FROM stage_{table.name}")
-            staged = cur.fetchone()
-            for statement in table.inserts:
-                cur.execute(statement, params)
-        step.done += staged["n"]
-        last = staged["last"]
-        progress(step)
+    if not pending:
+        return step.done
+    spans, lock = iter(pending), threading.Lock()
+
+    def work():
+        with lock:
+            return next(spans, None)
+
+    results: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    threads = [threading.Thread(target=_worker, daemon=True,
+                                args=(request, organization_id, table, work, results, stop))
+               for _ in range(min(request.workers, len(pending)))]
+    for thread in threads:
+        thread.start()
+    failure, running = None, len(threads)
+    try:
+        while running:
+            item = results.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, BaseException):
+                failure = failure or item
+                stop.set()
+            else:
+                step.done += item
+                progress(step)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    if failure is not None:
+        raise failure
     return step.done
 
 
