@@ -49,7 +49,11 @@ def test_a_legacy_database_is_moved_verified_used_rolled_back_and_moved_again(
         client, database, legacy_db, subdomain, move_args, admin_sql, capsys):
     before = legacy_db.fingerprint()
     assert main(move_args) == 0
-    assert "moved" in capsys.readouterr().out
+    output = capsys.readouterr()
+    assert "moved" in output.out
+    progress = [line for line in output.err.splitlines() if line.startswith("admissions")]
+    assert progress[-1].split()[1:3] == ["240/240", "100.0%"]
+    assert "rows/s" in progress[-1] and "ETA" in progress[-1]
     organization = _organization(admin_sql, subdomain)
     assert (organization["tier"], organization["status"]) == ("enterprise", "active")
 
