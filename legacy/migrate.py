@@ -250,6 +250,31 @@ def _copy_table(legacy, target, organization_id, table, total: int, request: Req
     return step.done
 
 
+def _start_or_resume(legacy, target, request: Request, subdomain: str,
+                     legacy_counts: dict) -> tuple[uuid.UUID, bool]:
+    """The organization to move into, and whether an interrupted move of it goes on."""
+    existing = open_import(target, subdomain)
+    if existing is None:
+        if find_organization(target, subdomain) is not None:
+            raise ToolError(f"The subdomain {subdomain!r} is taken by an organization that was "
+                            "not moved in by this tool. Nothing was done.", 2)
+        with legacy.cursor() as lcur:
+            _tier_fits(target, request.tier, lcur)
+        legacy.rollback()
+        return _create_organization(target, request, subdomain, legacy_counts), False
+    if existing["finished_at"] is not None:
+        raise ToolError(f"{subdomain!r} was moved in already (finished "
+                        f"{existing['finished_at']:%Y-%m-%d %H:%M} UTC). Verify it, or roll it "
+                        "back to move it again.", 2)
+    if existing["legacy_counts"] != legacy_counts:
+        changed = ", ".join(f"{t} {existing['legacy_counts'].get(t)} -> {n}"
+                            for t, n in legacy_counts.items()
+                            if existing["legacy_counts"].get(t) != n)
+        raise ToolError(f"The legacy database changed since this move began ({changed}): the "
+                        "legacy app must stay stopped. Roll back and start again.", 2)
+    return existing["imported_organization_id"], True
+
+
 def migrate(request: Request, progress=lambda step: None) -> Outcome:
     """Move (or resume moving) the legacy database in; ToolError on any refusal."""
     subdomain = _check_request(request)
@@ -266,29 +291,9 @@ def migrate(request: Request, progress=lambda step: None) -> Outcome:
                                 + "\nCorrect them in the legacy database (after its backup), "
                                   "then run the migration again.", 4)
             legacy_counts = preflight.counts(lcur, [t.name for t in TABLES])
-            legacy.rollback()
-            existing = open_import(target, subdomain)
-            if existing is None:
-                if find_organization(target, subdomain) is not None:
-                    raise ToolError(f"The subdomain {subdomain!r} is taken by an organization "
-                                    "that was not moved in by this tool. Nothing was done.", 2)
-                _tier_fits(target, request.tier, lcur)
-                legacy.rollback()
-                organization_id = _create_organization(target, request, subdomain,
-                                                       legacy_counts)
-            else:
-                organization_id = existing["imported_organization_id"]
-                if existing["finished_at"] is not None:
-                    raise ToolError(f"{subdomain!r} was moved in already (finished "
-                                    f"{existing['finished_at']:%Y-%m-%d %H:%M} UTC). Verify it, "
-                                    "or roll it back to move it again.", 2)
-                if existing["legacy_counts"] != legacy_counts:
-                    changed = ", ".join(
-                        f"{t} {existing['legacy_counts'].get(t)} -> {n}"
-                        for t, n in legacy_counts.items() if existing["legacy_counts"].get(t) != n)
-                    raise ToolError("The legacy database changed since this move began "
-                                    f"({changed}): the legacy app must stay stopped. Roll back "
-                                    "and start again.", 2)
+        legacy.rollback()
+        organization_id, resumed = _start_or_resume(legacy, target, request, subdomain,
+                                                    legacy_counts)
         moved = {}
         for table in TABLES:
             try:
@@ -297,8 +302,7 @@ def migrate(request: Request, progress=lambda step: None) -> Outcome:
             except psycopg2.Error as exc:
                 raise _stopped(table.name, exc) from None
         _finish(target, organization_id, request.operator, moved)
-        return Outcome(organization_id, existing is not None, moved,
-                       time.perf_counter() - started)
+        return Outcome(organization_id, resumed, moved, time.perf_counter() - started)
     finally:
         legacy.close()
         close(target)
