@@ -98,6 +98,12 @@ def test_a_legacy_database_is_moved_verified_used_rolled_back_and_moved_again(
         "acuity": "low"}))
     assert new["case_number"] == f"{subdomain.upper()}-{year}-{highest + 1:06d}"
 
+    # Verified again after the switch: the work done since is shown, not a difference.
+    assert main(verify_args) == 0
+    report = capsys.readouterr().out
+    assert "admissions        legacy        240  moved        240  mapped        240  (+1 made " \
+           "in the product since)" in report
+
     # Rolled back: nothing of the organization anywhere, the legacy database untouched.
     assert main(["rollback", "--target", database.owner_dsn, "--subdomain", subdomain,
                  "--confirm", subdomain]) == 2   # work was done since the move
