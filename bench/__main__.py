@@ -3,7 +3,9 @@
     python -m bench                          # all of them (make bench)
     python -m bench --admissions 20000       # tenant scale with 20,000 other admissions
     python -m bench --only tenant_scale      # one or more of them
-BENCH_OTHER_ADMISSIONS=N does what --admissions N does (make bench takes no arguments)."""
+    python -m bench --only legacy_move --legacy-admissions 100000
+BENCH_OTHER_ADMISSIONS=N does what --admissions N does, BENCH_LEGACY_ADMISSIONS=N what
+--legacy-admissions N does (make bench takes no arguments)."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +15,7 @@ import sys
 import time
 
 BENCHMARKS = ("facilities_get", "cold_start", "admissions_create", "limit_check",
-              "tenant_scale")
+              "tenant_scale", "legacy_move")
 
 
 def _load() -> str:
@@ -28,6 +30,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--admissions", type=int, default=None, metavar="N",
                         help="other organizations' admissions for tenant_scale (default "
                              "BENCH_OTHER_ADMISSIONS, else 1,000,000)")
+    parser.add_argument("--legacy-admissions", type=int, default=None, metavar="N",
+                        help="legacy admissions moved by legacy_move (default "
+                             "BENCH_LEGACY_ADMISSIONS, else 1,000,000)")
     parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS),
                         metavar="NAME", help="run only these: " + ", ".join(BENCHMARKS))
     return parser.parse_args(argv)
@@ -39,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     started = time.perf_counter()
 
-    from bench import admissions_create, cold_start, facilities_get, limit_check, tenant_scale
+    from bench import (admissions_create, cold_start, facilities_get, legacy_move, limit_check,
+                       tenant_scale)
     from bench.database import throwaway_database
 
     def on_database(benchmark, *extra):
@@ -52,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     print(f"python {sys.version.split()[0]}; {_load()}")
-    facility = cold = admission = limit = scale = None
+    facility = cold = admission = limit = scale = move = None
     if "facilities_get" in args.only:
         facility = on_database(facilities_get.run)
     if "cold_start" in args.only:
@@ -64,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     if "tenant_scale" in args.only:
         scale = on_database(tenant_scale.run,
                             tenant_scale.other_admissions_wanted(args.admissions))
+    if "legacy_move" in args.only:
+        move = on_database(legacy_move.run,
+                           legacy_move.admissions_wanted(args.legacy_admissions))
 
     print(f"\n== summary ({time.perf_counter() - started:.0f} s; {_load()}) ==")
     if facility:
@@ -105,7 +114,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{scale.load_seconds:.0f} s (+ {scale.analyze_seconds:.0f} s VACUUM ANALYZE, "
               f"CHECKPOINT)")
         print(f"tenant scale plans (with {scale.other_admissions:,}): {scale.plan_summary}")
-    return 1 if cold and cold.heavy_loaded else 0
+    if move:
+        print(f"legacy move: {move.admissions:,} admissions, {move.rows:,} rows in all, moved in "
+              f"{move.migrate_seconds:.0f} s ({move.rows_per_second:,.0f} rows/s; admissions "
+              f"alone {move.admissions_seconds:.0f} s, "
+              f"{move.admissions / max(move.admissions_seconds, 1e-9):,.0f}/s); goal "
+              f"< {legacy_move.GOAL_SECONDS} s: "
+              f"{'met' if move.migrate_seconds < legacy_move.GOAL_SECONDS else 'MISSED'}; "
+              f"verified in {move.verify_seconds:.0f} s: "
+              f"{'every check passed' if move.verified else 'A CHECK FAILED'}")
+    return 1 if (cold and cold.heavy_loaded) or (move and not move.verified) else 0
 
 
 if __name__ == "__main__":

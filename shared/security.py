@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import uuid
 from functools import lru_cache
@@ -9,7 +10,11 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from shared import werkzeug_hashes
+
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+ARGON2_PREFIX = "$argon2"
 
 
 @lru_cache(maxsize=1)
@@ -24,11 +29,33 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when the password matches; with no hash, spends the same time and says False."""
+    """True when the password matches; with no hash, spends the same time and says False.
+
+    Besides argon2, the Werkzeug hashes of users moved in from the legacy Flask app
+    (pbkdf2:... and scrypt:...) are verified; `needs_rehash` then says to replace them. Any
+    other format is refused after the same argon2 work, with a log line naming the format
+    (never the hash): an operator must see why such a user cannot sign in."""
+    if password_hash and not password_hash.startswith(ARGON2_PREFIX):
+        if werkzeug_hashes.is_supported(password_hash):
+            return werkzeug_hashes.verify(password_hash, password)
+        log.warning("password hash format %r is not supported; sign-in refused",
+                    werkzeug_hashes.format_name(password_hash))
+        password_hash = None
     try:
         return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a hash that just verified should be replaced by a current argon2 one: every
+    legacy (Werkzeug) hash, and argon2 hashes made with weaker parameters than today's."""
+    if not password_hash.startswith(ARGON2_PREFIX):
+        return True
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 def new_session_token(organization_id: uuid.UUID) -> str:

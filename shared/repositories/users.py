@@ -109,6 +109,20 @@ def set_password(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID,
           "password_hash": password_hash})
 
 
+def replace_password_hash(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID,
+                          old_hash: str, new_hash: str) -> bool:
+    """Swap a verified hash for a stronger one of the same password: not a password change, so
+    password_changed_at stays. Only if the hash is still the one verified (a concurrent
+    sign-in or password change wins)."""
+    cur.execute("""
+        UPDATE users SET password_hash = %(new_hash)s, updated_at = now()
+         WHERE organization_id = %(organization_id)s AND id = %(user_id)s
+           AND password_hash = %(old_hash)s
+    """, {"organization_id": organization_id, "user_id": user_id, "old_hash": old_hash,
+          "new_hash": new_hash})
+    return cur.rowcount == 1
+
+
 def active_owner_emails(cur, *, organization_id: uuid.UUID) -> list[str]:
     """Who hears about the plan and the payments: the active owners."""
     cur.execute("""

@@ -4,14 +4,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from shared import audit, db, passwords, subdomains
+from shared import audit, db, passwords, subdomains, werkzeug_hashes
 from shared.errors import Unauthorized, Unprocessable
 from shared.models.auth import (LoginIn, MeOut, PasswordChangeIn, SessionOut, SignupIn,
                                 SubdomainAvailability)
 from shared.models.organizations import OrganizationPublic
 from shared.models.users import Role, UserPublic
 from shared.repositories import organizations, plans, sessions, users
-from shared.security import hash_password, new_session_token, token_hash, verify_password
+from shared.security import (hash_password, needs_rehash, new_session_token, token_hash,
+                             verify_password)
 from shared.services import email, throttle
 from shared.services.organization import profile_of
 from shared.services.usage import standing_public
@@ -75,10 +76,20 @@ def login(data: LoginIn, *, source_address: str | None, request_id: str) -> Sess
     if not verify_password(user["password_hash"] if user else None, data.password):
         raise Unauthorized(WRONG_CREDENTIALS)
     throttle.record_success(keys)
+    # A legacy (Werkzeug) hash is replaced now that the password is known; slow, so hashed
+    # before the transaction opens.
+    new_hash = hash_password(data.password) if needs_rehash(user["password_hash"]) else None
     with db.tenant_transaction(organization_id) as cur:
         users.mark_signed_in(cur, organization_id=organization_id, user_id=user["id"])
         organization = organizations.get(cur, organization_id=organization_id)
         actor = Actor(organization_id, user["id"], source_address, request_id)
+        if new_hash and users.replace_password_hash(
+                cur, organization_id=organization_id, user_id=user["id"],
+                old_hash=user["password_hash"], new_hash=new_hash):
+            audit.record(cur, actor, action="user.password_rehash", object_type="user",
+                         object_id=user["id"], changes={
+                             "from": werkzeug_hashes.format_name(user["password_hash"]),
+                             "to": "argon2id"})
         return open_session(cur, actor, organization, user)
 
 
