@@ -26,6 +26,15 @@ def test_hashing_the_same_password_twice_gives_two_hashes():
     assert hash_password("same password here") != hash_password("same password here")
 
 
+def test_an_unknown_account_is_verified_against_one_dummy_hash_made_once():
+    # One argon2 verification per unknown e-mail, as for a known one, and no hash made per call.
+    from shared.security import _dummy_hash
+
+    assert verify_password(None, "any password at all") is False
+    assert _dummy_hash() is _dummy_hash()
+    assert _dummy_hash().startswith("$argon2id$")
+
+
 @pytest.mark.parametrize("stored", [None, "", "not-an-argon2-hash"])
 def test_no_hash_or_a_broken_one_verifies_nothing(stored):
     assert verify_password(stored, "any password at all") is False
@@ -60,6 +69,8 @@ def test_a_secret_of_20_to_100_characters_is_well_formed(secret_length):
     f"{ORG.hex[:31]}.{'a' * 43}",          # prefix too short
     f"{ORG.hex}0.{'a' * 43}",              # prefix too long
     f"{'z' * 32}.{'a' * 43}",              # prefix not hexadecimal
+    f"{ORG}.{'a' * 43}",                   # the hyphenated form uuid.UUID would also read
+    f"{{{ORG.hex}}}.{'a' * 43}",           # braced, likewise
     "",
 ])
 def test_a_malformed_token_names_no_organization(token):
