@@ -32,8 +32,9 @@ def test_anything_but_a_bearer_token_is_unauthorized(header):
 
 
 def test_a_malformed_token_claims_no_organization():
-    with pytest.raises(Unauthorized):
+    with pytest.raises(Unauthorized) as refused:
         claimed_organization("not-a-token")
+    assert refused.value.detail == "The session is not valid. Sign in again."
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +84,23 @@ def test_a_revoked_or_expired_session_or_inactive_user_is_unauthorized(org, admi
     admin_sql("UPDATE users SET is_active = false WHERE id = %s", (inactive.id,))
 
     for member in (revoked, expired, inactive):
-        with pytest.raises(Unauthorized):
+        with pytest.raises(Unauthorized) as refused:
             _authenticate(org.id, member.token)
+        assert refused.value.detail == ("The session has expired or was signed out. "
+                                        "Sign in again.")
+
+
+def test_the_caller_and_actor_cannot_be_changed_once_established(org):
+    # Frozen: no handler can turn itself into another user or organization mid-request.
+    import dataclasses
+
+    from shared.tenancy import Actor
+    caller = _authenticate(org.id, add_member(org, "viewer").token)
+    actor = Actor(organization_id=org.id, user_id=caller.user_id, source_address=None,
+                  request_id="r")
+    for made, name in ((caller, "role"), (caller, "organization_id"), (actor, "user_id")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(made, name, None)
 
 
 @pytest.mark.parametrize("role, needed, allowed", [
@@ -104,5 +120,7 @@ def test_a_role_passes_for_itself_and_below_and_is_forbidden_above(org, role, ne
     if allowed:
         assert require_role(caller, needed) is None
     else:
-        with pytest.raises(Forbidden, match=f"needs the {needed.value} role"):
+        with pytest.raises(Forbidden) as refused:
             require_role(caller, needed)
+        assert refused.value.detail == (f"This needs the {needed.value} role or higher; "
+                                        f"you are {role.value}.")
