@@ -11,6 +11,7 @@ change behaviour is listed in EQUIVALENT below with the reason, and left out of 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -100,9 +101,10 @@ def run(module: str) -> dict:
     tests = " ".join(MODULES[module])
     runner = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {tests}"
     started = time.monotonic()
+    env = {**os.environ, "PROPERTY_EXAMPLES": "25"}  # hypothesis examples per property test
     subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module,
                     "--tests-dir", "tests", "--runner", runner, "--no-progress"],
-                   cwd=workdir, stdout=subprocess.DEVNULL, check=False)
+                   cwd=workdir, env=env, stdout=subprocess.DEVNULL, check=False)
     counts = _statuses(workdir)
     (OUT / "survivors").mkdir(parents=True, exist_ok=True)
     (OUT / "survivors" / f"{workdir.name}.diff").write_text(_survivors(workdir))

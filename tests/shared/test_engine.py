@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -383,7 +384,9 @@ def test_money_fields_have_2_places_when_no_coinsurance_is_known():
 
 # --- properties --------------------------------------------------------------------------------
 
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None,
+# `make mutate` runs these once per mutant, hundreds of times: it asks for fewer examples.
+PROPERTY_SETTINGS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "200")),
+                             deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])
 ACUITIES = sorted(ACUITY_LEVELS)
 SERVICE_NAMES = sorted(SERVICES)
