@@ -178,6 +178,24 @@ def test_the_throttle_stores_only_hashes(client, org, admin_sql):
         assert secret not in text
 
 
+def test_the_daily_purge_forgets_closed_windows_and_keeps_open_ones(client, org, admin_sql):
+    from shared import db
+    from shared.repositories import sign_in_throttle
+    closed, still_open = fresh_address(), fresh_address()
+    for address in (closed, still_open):
+        assert login(client, org, address=address, password="wrong!").status == 401
+    move_window_back(admin_sql, throttle.address_key(closed), minutes=16)
+
+    with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
+        purged = sign_in_throttle.delete_expired(cur, window=throttle.WINDOW)
+
+    assert purged >= 1
+    stored = {bytes(r["key_hash"]) for r in admin_sql(
+        "SELECT key_hash FROM sign_in_throttle WHERE key_hash = ANY(%s)",
+        ([psycopg2.Binary(throttle.address_key(a)) for a in (closed, still_open)],))}
+    assert stored == {throttle.address_key(still_open)}
+
+
 def test_wrong_password_and_unknown_email_take_about_the_same_time(client, org):
     address = fresh_address()
     login(client, org, address=address, email=f"warmup@{org.subdomain}.example",
