@@ -106,14 +106,19 @@ def run(module: str) -> dict:
                     "--tests-dir", "tests", "--runner", runner, "--no-progress"],
                    cwd=workdir, env=env, stdout=subprocess.DEVNULL, check=False)
     counts = _statuses(workdir)
+    survivors, equivalent = [], []
+    for diff in _survivors(workdir):
+        reason = _equivalent(module, diff)
+        if reason:
+            equivalent.append(f"{diff}equivalent: {reason}\n")
+        else:
+            survivors.append(diff)
     (OUT / "survivors").mkdir(parents=True, exist_ok=True)
-    (OUT / "survivors" / f"{workdir.name}.diff").write_text(_survivors(workdir))
-    killed, survived = counts.get("ok_killed", 0), counts.get("bad_survived", 0)
-    timeouts, suspicious = counts.get("bad_timeout", 0), counts.get("ok_suspicious", 0)
-    total = killed + survived + timeouts + suspicious
-    # A timeout is a mutant the tests noticed (it hung them); a suspicious one passed, slowly.
-    return {"module": module, "mutants": total, "killed": killed + timeouts,
-            "survived": survived + suspicious, "timeout": timeouts, "untested": counts.get("untested", 0),
+    (OUT / "survivors" / f"{workdir.name}.diff").write_text("".join(survivors + equivalent))
+    # "Suspicious" is mutmut's word for killed, but slowly; a timeout hung the tests: killed.
+    killed = sum(counts.get(s, 0) for s in ("ok_killed", "ok_suspicious", "bad_timeout"))
+    return {"module": module, "mutants": killed + len(survivors), "killed": killed,
+            "survived": len(survivors), "equivalent": len(equivalent),
             "minutes": (time.monotonic() - started) / 60}
 
 
