@@ -54,6 +54,11 @@ def _placed(client, org):
     return configured_facility(client, org, org_payers(client, org))
 
 
+def _admission(client, org) -> dict:
+    return created(client.post("/api/admissions", token=org.token,
+                               json=referral(_placed(client, org))))
+
+
 def _logo(client, org):
     return client.request("PUT", "/api/organization/logo", body=SVG, token=org.token,
                           headers={"content-type": "image/svg+xml"})
@@ -206,9 +211,8 @@ WRITES: dict[tuple[str, str], Write] = {
         status=201),
     ("POST", "admissions/{id}/decision"): Write(
         ("admission.accepted",),
-        lambda c, o, s: c.post(
-            f"/api/admissions/{created(c.post('/api/admissions', token=o.token, json=referral(_placed(c, o))))['id']}/decision",  # noqa: E501
-            token=o.token, json={"decision": "accepted"})),
+        lambda c, o, s: c.post(f"/api/admissions/{_admission(c, o)['id']}/decision",
+                               token=o.token, json={"decision": "accepted"})),
 }
 
 # object_type of an audit row -> the table and key column of the row it names.
