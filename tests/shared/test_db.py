@@ -48,6 +48,42 @@ def test_a_connection_the_server_dropped_is_replaced(database, admin_sql):
         assert cur.fetchone()["pid"] != pid
 
 
+def test_a_transaction_names_the_functions_and_bounds_each_statement(database):
+    # The name shows the functions' connections in pg_stat_activity; the timeout stops a
+    # runaway query before the Functions host gives up on the request.
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        cur.execute("SELECT current_setting('application_name') AS name, setting AS timeout_ms"
+                    " FROM pg_settings WHERE name = 'statement_timeout'")
+        row = cur.fetchone()
+    assert row == {"name": "snf-functions",
+                   "timeout_ms": str(get_settings().db_statement_timeout_ms)}
+
+
+def test_the_health_ping_answers_when_the_database_does(database):
+    assert db.ping() is None
+
+
+def test_a_pool_with_every_connection_in_use_answers_busy_within_the_timeout(database):
+    os.environ["DB_POOL_MAX"] = "1"
+    os.environ["DB_CONNECT_TIMEOUT_SECONDS"] = "2"
+    get_settings.cache_clear()
+    db.close_pool()
+    try:
+        with db.tenant_transaction(uuid.uuid4()):
+            started = time.monotonic()
+            with pytest.raises(ServiceUnavailable) as busy:
+                with db.tenant_transaction(uuid.uuid4()):
+                    pass
+            waited = time.monotonic() - started
+        assert busy.value.detail == "The service is busy. Try again in a moment."
+        assert 1.5 < waited < 4
+        with db.tenant_transaction(uuid.uuid4()) as cur:  # the slot came back
+            cur.execute("SELECT 1")
+    finally:
+        del os.environ["DB_POOL_MAX"], os.environ["DB_CONNECT_TIMEOUT_SECONDS"]
+        use_database(database)
+
+
 def test_the_pool_never_opens_more_than_its_maximum(database):
     pool = db.get_pool()
     maximum = get_settings().db_pool_max
@@ -112,7 +148,8 @@ def test_entra_auth_asks_for_a_token_for_each_new_connection(database):
             with db.tenant_transaction(uuid.uuid4()) as second:
                 first.execute("SELECT 1")
                 second.execute("SELECT 1")
-        assert credential.scopes == [(db.ENTRA_SCOPE,), (db.ENTRA_SCOPE,)]
+        scope = "https://ossrdbms-aad.database.windows.net/.default"  # Azure's, for PostgreSQL
+        assert credential.scopes == [(scope,), (scope,)]
         with db.tenant_transaction(uuid.uuid4()) as cur:  # an idle connection is reused
             cur.execute("SELECT 1")
         assert len(credential.scopes) == 2
