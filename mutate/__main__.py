@@ -99,7 +99,7 @@ def run(module: str) -> dict:
     workdir = OUT / module.replace("/", "_").removesuffix(".py")
     _copy(workdir)
     tests = " ".join(MODULES[module])
-    runner = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {tests}"
+    runner = f"{sys.executable} -m mutate.run_tests {tests}"
     started = time.monotonic()
     env = {**os.environ, "PROPERTY_EXAMPLES": "25"}  # hypothesis examples per property test
     subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module,
