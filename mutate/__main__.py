@@ -3,6 +3,7 @@ sign-in, screens PHI and computes money; prints the kill rate per module.
 
     python -m mutate                            # every module below (make mutate)
     python -m mutate shared/phi.py shared/db.py # some of them (make mutate MODULE=...)
+    python -m mutate --report                   # the figures of the last runs, even unfinished
 
 Each module is mutated in its own throwaway copy of the project (never in this work tree), and
 each mutant runs only the test files that cover that module, stopping at the first failure.
@@ -94,9 +95,13 @@ def _equivalent(module: str, diff: str) -> str | None:
     return None
 
 
-def run(module: str) -> dict:
-    """Mutate one module in a fresh copy; return its counts."""
-    workdir = OUT / module.replace("/", "_").removesuffix(".py")
+def _workdir(module: str) -> Path:
+    return OUT / module.replace("/", "_").removesuffix(".py")
+
+
+def run(module: str) -> None:
+    """Mutate one module in a fresh copy of the project."""
+    workdir = _workdir(module)
     _copy(workdir)
     tests = " ".join(MODULES[module])
     runner = f"{sys.executable} -m mutate.run_tests {tests}"
@@ -105,6 +110,12 @@ def run(module: str) -> dict:
     subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module,
                     "--tests-dir", "tests", "--runner", runner, "--no-progress"],
                    cwd=workdir, env=env, stdout=subprocess.DEVNULL, check=False)
+    (workdir / ".minutes").write_text(f"{(time.monotonic() - started) / 60:.1f}")
+
+
+def summary(module: str) -> dict:
+    """The counts of a module's last run (or of the part of it done so far)."""
+    workdir = _workdir(module)
     counts = _statuses(workdir)
     survivors, equivalent = [], []
     for diff in _survivors(workdir):
@@ -119,27 +130,40 @@ def run(module: str) -> dict:
     killed = sum(counts.get(s, 0) for s in ("ok_killed", "ok_suspicious", "bad_timeout"))
     return {"module": module, "mutants": killed + len(survivors), "killed": killed,
             "survived": len(survivors), "equivalent": len(equivalent),
-            "minutes": (time.monotonic() - started) / 60}
+            "untested": counts.get("untested", 0),
+            "minutes": (workdir / ".minutes").read_text() if (workdir / ".minutes").exists()
+            else "-"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mutate", description=__doc__.splitlines()[0])
-    parser.add_argument("modules", nargs="*", default=list(MODULES), choices=list(MODULES),
-                        metavar="MODULE", help=f"any of: {', '.join(MODULES)}")
+    parser.add_argument("modules", nargs="*", metavar="MODULE",
+                        help=f"any of: {', '.join(MODULES)} (default: all)")
+    parser.add_argument("--report", action="store_true",
+                        help="only print the figures of the last runs, even unfinished ones")
     args = parser.parse_args(argv)
+    unknown = set(args.modules) - set(MODULES)
+    if unknown:
+        parser.error(f"not a module to mutate: {', '.join(sorted(unknown))}")
     results = []
-    for module in args.modules:
+    for module in args.modules or list(MODULES):
+        if args.report:
+            if (_workdir(module) / ".mutmut-cache").exists():
+                results.append(summary(module))
+            continue
         print(f"mutating {module} against {' '.join(MODULES[module])} ...", flush=True)
-        results.append(run(module))
+        run(module)
+        results.append(summary(module))
         r = results[-1]
         print(f"  {r['killed']}/{r['mutants']} killed ({r['equivalent']} equivalent left out)"
-              f" in {r['minutes']:.1f} min", flush=True)
+              f" in {r['minutes']} min", flush=True)
     print(f"\n{'module':40} {'mutants':>7} {'killed':>6} {'survived':>8} {'equivalent':>10} "
           f"{'kill rate':>9}")
     for r in results:
         rate = f"{100 * r['killed'] / r['mutants']:.1f}%" if r["mutants"] else "-"
+        untested = f"  ({r['untested']} not run yet)" if r["untested"] else ""
         print(f"{r['module']:40} {r['mutants']:7} {r['killed']:6} {r['survived']:8} "
-              f"{r['equivalent']:10} {rate:>9}")
+              f"{r['equivalent']:10} {rate:>9}{untested}")
     print(f"\nsurvivors with their diffs: {OUT.relative_to(ROOT)}/survivors/")
     return 0
 
