@@ -3,6 +3,7 @@ reveals nothing, equal work for every wrong answer, hashed keys; and the session
 sign-out and the password change."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 import statistics
 import threading
@@ -176,6 +177,18 @@ def test_the_throttle_stores_only_hashes(client, org, admin_sql):
     text = dump[0]["all"]
     for secret in (unknown, unknown.split("@")[0], org.subdomain, address, "ghost"):
         assert secret not in text
+
+
+def test_the_throttle_keys_are_the_hashes_of_the_normalised_account_and_address():
+    # Pinned: a change of format would silently reset every counter of a running service, and
+    # an account is one account whatever the case of its subdomain and e-mail.
+    def sha256(text: str) -> bytes:
+        return hashlib.sha256(text.encode()).digest()
+
+    assert throttle.account_key("Lakeside", " Jo@Example.COM ") == sha256(
+        "account:lakeside:jo@example.com")
+    assert throttle.address_key("2001:db8::1") == sha256("address:2001:db8::1")
+    assert throttle.address_key(None) == sha256("address:unknown")
 
 
 def test_the_daily_purge_forgets_closed_windows_and_keeps_open_ones(client, org, admin_sql):

@@ -240,6 +240,23 @@ def test_default_pdpm_groups_are_assumed_and_named_when_none_are_given(acuity, h
     assert not any("not given" in a for a in explicit["assumptions"])
 
 
+def test_a_referral_made_without_pdpm_groups_has_them_assumed():
+    made = engine.Referral(length_of_stay_days=10, acuity="high", required_services=(),
+                           medication_cost_per_day=None, received_at=RECEIVED)
+
+    assert run(ref=made, rate=pdpm_rate())["revenue"]["pdpm"]["assumed_groups"] is True
+
+
+def test_the_engines_inputs_cannot_be_changed_once_made():
+    # Frozen: placement comparison hands one referral and one set of weights to every
+    # facility's evaluation, and none of them may change it for the next.
+    for made in (referral(), facility(), per_diem_rate(), pdpm_rate().pdpm, cost_model(),
+                 weights()):
+        field = dataclasses.fields(made)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(made, field, None)
+
+
 def test_default_medication_cost_is_used_and_said_when_none_is_given():
     result = run(ref=referral(medication_cost_per_day=None))
     assert result["cost"]["breakdown"]["medication"] == D("15.00")
