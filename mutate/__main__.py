@@ -4,6 +4,7 @@ sign-in, screens PHI and computes money; prints the kill rate per module.
     python -m mutate                            # every module below (make mutate)
     python -m mutate shared/phi.py shared/db.py # some of them (make mutate MODULE=...)
     python -m mutate --report                   # the figures of the last runs, even unfinished
+    python -m mutate --survivors shared/phi.py  # only the last run's survivors, against new tests
 
 Each module is mutated in its own throwaway copy of the project (never in this work tree), and
 each mutant runs only the test files that cover that module, stopping at the first failure.
@@ -107,18 +108,36 @@ def _workdir(module: str) -> Path:
     return OUT / module.replace("/", "_").removesuffix(".py")
 
 
+def _mutmut(module: str, *args: str) -> None:
+    tests = " ".join(MODULES[module])
+    env = {**os.environ, "PROPERTY_EXAMPLES": "25"}  # hypothesis examples per property test
+    subprocess.run([sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
+                    "--tests-dir", "tests", "--runner",
+                    f"{sys.executable} -m mutate.run_tests {tests}", "--no-progress"],
+                   cwd=_workdir(module), env=env, stdout=subprocess.DEVNULL, check=False)
+
+
 def run(module: str) -> None:
     """Mutate one module in a fresh copy of the project."""
     workdir = _workdir(module)
     _copy(workdir)
-    tests = " ".join(MODULES[module])
-    runner = f"{sys.executable} -m mutate.run_tests {tests}"
     started = time.monotonic()
-    env = {**os.environ, "PROPERTY_EXAMPLES": "25"}  # hypothesis examples per property test
-    subprocess.run([sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", module,
-                    "--tests-dir", "tests", "--runner", runner, "--no-progress"],
-                   cwd=workdir, env=env, stdout=subprocess.DEVNULL, check=False)
+    _mutmut(module)
     (workdir / ".minutes").write_text(f"{(time.monotonic() - started) / 60:.1f}")
+
+
+def retest(module: str) -> None:
+    """Run the survivors of the last run again, against the tests as they are now."""
+    workdir = _workdir(module)
+    for folder in ("tests", "mutate"):
+        shutil.rmtree(workdir / folder)
+        shutil.copytree(ROOT / folder, workdir / folder,
+                        ignore=lambda _dir, names: [n for n in names if n in SKIP])
+    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+        ids = [row[0] for row in conn.execute(
+            "SELECT id FROM Mutant WHERE status = 'bad_survived' ORDER BY id")]
+    for mutant in ids:
+        _mutmut(module, str(mutant))
 
 
 def summary(module: str) -> dict:
@@ -149,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"any of: {', '.join(MODULES)} (default: all)")
     parser.add_argument("--report", action="store_true",
                         help="only print the figures of the last runs, even unfinished ones")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run only the last runs' survivors again, against today's tests")
     args = parser.parse_args(argv)
     unknown = set(args.modules) - set(MODULES)
     if unknown:
@@ -160,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(summary(module))
             continue
         print(f"mutating {module} against {' '.join(MODULES[module])} ...", flush=True)
-        run(module)
+        retest(module) if args.survivors else run(module)
         results.append(summary(module))
         r = results[-1]
         print(f"  {r['killed']}/{r['mutants']} killed ({r['equivalent']} equivalent left out)"
