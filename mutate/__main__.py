@@ -16,6 +16,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -108,21 +109,41 @@ def _workdir(module: str) -> Path:
     return OUT / module.replace("/", "_").removesuffix(".py")
 
 
+STALLED = 10 * 60  # seconds without a mutant finishing: mutmut is stuck, stop it
+
+
 def _mutmut(module: str, *args: str) -> None:
     tests = " ".join(MODULES[module])
     env = {**os.environ, "PROPERTY_EXAMPLES": "25"}  # hypothesis examples per property test
-    subprocess.run([sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
-                    "--tests-dir", "tests", "--runner",
-                    f"{sys.executable} -m mutate.run_tests {tests}", "--no-progress"],
-                   cwd=_workdir(module), env=env, stdout=subprocess.DEVNULL, check=False)
-
-
-def run(module: str) -> None:
-    """Mutate one module in a fresh copy of the project."""
     workdir = _workdir(module)
-    _copy(workdir)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
+         "--tests-dir", "tests", "--runner", f"{sys.executable} -m mutate.run_tests {tests}",
+         "--no-progress"],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
+    # mutmut 2 can crash in its cache on a busy machine and then hang: watch its progress.
+    last, since = None, time.monotonic()
+    while process.poll() is None:
+        time.sleep(10)
+        done = _statuses(workdir) if (workdir / ".mutmut-cache").exists() else {}
+        if done != last:
+            last, since = done, time.monotonic()
+        elif time.monotonic() - since > STALLED:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait()
+
+
+def run(module: str, resume: bool = False) -> None:
+    """Mutate one module in a fresh copy of the project (or go on with the last run)."""
+    workdir = _workdir(module)
+    if not resume:
+        _copy(workdir)
     started = time.monotonic()
     _mutmut(module)
+    for _ in range(3):  # a run that stopped early resumes where it was
+        if not _statuses(workdir).get("untested"):
+            break
+        _mutmut(module)
     (workdir / ".minutes").write_text(f"{(time.monotonic() - started) / 60:.1f}")
 
 
@@ -168,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"any of: {', '.join(MODULES)} (default: all)")
     parser.add_argument("--report", action="store_true",
                         help="only print the figures of the last runs, even unfinished ones")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with the last runs where they stopped")
     parser.add_argument("--survivors", action="store_true",
                         help="run only the last runs' survivors again, against today's tests")
     args = parser.parse_args(argv)
@@ -181,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(summary(module))
             continue
         print(f"mutating {module} against {' '.join(MODULES[module])} ...", flush=True)
-        retest(module) if args.survivors else run(module)
+        retest(module) if args.survivors else run(module, resume=args.resume)
         results.append(summary(module))
         r = results[-1]
         print(f"  {r['killed']}/{r['mutants']} killed ({r['equivalent']} equivalent left out)"
