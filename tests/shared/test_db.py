@@ -159,6 +159,32 @@ def test_entra_auth_asks_for_a_token_for_each_new_connection(database):
         use_database(database)
 
 
+def test_without_a_credential_given_the_default_azure_credential_is_made_once():
+    # A fresh process, as a Functions worker starts: azure-identity's DefaultAzureCredential
+    # (replaced by a stand-in that counts, since the real one would call Azure) is made on the
+    # first token and kept.
+    import subprocess
+    import sys
+    code = """
+import azure.identity
+from azure.core.credentials import AccessToken
+made = []
+class Stand_in:
+    def __init__(self):
+        made.append(self)
+    def get_token(self, *scopes):
+        return AccessToken("token-" + scopes[0], 0)
+azure.identity.DefaultAzureCredential = Stand_in
+from shared import db
+print(db._entra_token(), db._entra_token(), len(made))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                             os.path.abspath(__file__)))))
+    token = "token-https://ossrdbms-aad.database.windows.net/.default"
+    assert out.stdout.split() == [token, token, "1"]
+
+
 def test_settings_refuse_an_unresolved_key_vault_reference():
     from shared.settings import load_settings
     with pytest.raises(RuntimeError, match="DB_PASSWORD"):
