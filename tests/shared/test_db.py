@@ -12,6 +12,8 @@ from shared.errors import ServiceUnavailable
 from shared.settings import get_settings
 from tests.conftest import use_database
 
+UNAVAILABLE = "The database is unavailable. Try again in a moment."
+
 
 def test_tenant_transaction_sets_the_organization_for_that_transaction_only(database):
     organization_id = uuid.uuid4()
@@ -84,6 +86,38 @@ def test_a_pool_with_every_connection_in_use_answers_busy_within_the_timeout(dat
         use_database(database)
 
 
+def _backend_pid(cur) -> int:
+    cur.execute("SELECT pg_backend_pid() AS pid")
+    return cur.fetchone()["pid"]
+
+
+def test_a_connection_lost_inside_a_transaction_is_a_503(database, admin_sql):
+    with pytest.raises(ServiceUnavailable) as lost:
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            admin_sql("SELECT pg_terminate_backend(%s)", (_backend_pid(cur),))
+            time.sleep(0.2)
+            cur.execute("SELECT 1")
+    assert lost.value.detail == UNAVAILABLE
+
+
+def test_two_dropped_connections_in_a_row_are_a_503_and_the_next_one_works(database, admin_sql):
+    db.close_pool()
+    with db.tenant_transaction(uuid.uuid4()) as first:  # two connections, both then idle
+        with db.tenant_transaction(uuid.uuid4()) as second:
+            pids = (_backend_pid(first), _backend_pid(second))
+    for pid in pids:
+        admin_sql("SELECT pg_terminate_backend(%s)", (pid,))
+    time.sleep(0.2)
+
+    with pytest.raises(ServiceUnavailable) as dropped:
+        with db.tenant_transaction(uuid.uuid4()):
+            pass
+
+    assert dropped.value.detail == UNAVAILABLE
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        assert _backend_pid(cur) not in pids
+
+
 def test_the_pool_never_opens_more_than_its_maximum(database):
     pool = db.get_pool()
     maximum = get_settings().db_pool_max
@@ -108,17 +142,19 @@ def test_the_pool_never_opens_more_than_its_maximum(database):
     assert len(pool._idle) <= maximum
 
 
-def test_database_unreachable_is_a_503_within_the_connect_timeout(database):
+def test_database_unreachable_is_a_503_within_the_connect_timeout(database, caplog):
     os.environ["DB_PORT"] = "1"  # nothing listens there
     os.environ["DB_CONNECT_TIMEOUT_SECONDS"] = "2"
     get_settings.cache_clear()
     db.close_pool()
     try:
         started = time.monotonic()
-        with pytest.raises(ServiceUnavailable):
+        with pytest.raises(ServiceUnavailable) as unavailable:
             with db.tenant_transaction(uuid.uuid4()):
                 pass
         assert time.monotonic() - started < 4
+        assert unavailable.value.detail == UNAVAILABLE
+        assert "database unreachable: OperationalError" in caplog.text
     finally:
         del os.environ["DB_CONNECT_TIMEOUT_SECONDS"]
         use_database(database)
