@@ -120,21 +120,26 @@ def _mutmut(module: str, *args: str) -> None:
     tests = " ".join(MODULES[module])
     env = {**os.environ, "PROPERTY_EXAMPLES": "25"}  # hypothesis examples per property test
     workdir = _workdir(module)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
-         "--tests-dir", "tests", "--runner", f"{sys.executable} -m mutate.run_tests {tests}",
-         "--no-progress"],
-        cwd=workdir, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
-    # mutmut 2 can crash in its cache on a busy machine and then hang: watch its progress.
-    last, since = None, time.monotonic()
-    while process.poll() is None:
-        time.sleep(10)
-        done = _statuses(workdir) if (workdir / ".mutmut-cache").exists() else {}
-        if done != last:
-            last, since = done, time.monotonic()
-        elif time.monotonic() - since > STALLED:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait()
+    errors = workdir / ".mutmut-stderr"
+    with open(errors, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
+             "--tests-dir", "tests", "--runner",
+             f"{sys.executable} -m mutate.run_tests {tests}", "--no-progress"],
+            cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+            start_new_session=True)
+        # mutmut 2 reads the source file while its worker has the next mutant applied, and on a
+        # busy machine it then fails to find a line in its cache and waits forever: stop it at
+        # once (the caller resumes), or after ten minutes without progress.
+        last, since = None, time.monotonic()
+        while process.poll() is None:
+            time.sleep(5)
+            done = _statuses(workdir) if (workdir / ".mutmut-cache").exists() else {}
+            if done != last:
+                last, since = done, time.monotonic()
+            if "Traceback" in errors.read_text() or time.monotonic() - since > STALLED:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait()
 
 
 def run(module: str, resume: bool = False) -> None:
@@ -144,11 +149,18 @@ def run(module: str, resume: bool = False) -> None:
         _copy(workdir)
     started = time.monotonic()
     _mutmut(module)
-    for _ in range(3):  # a run that stopped early resumes where it was
+    for _ in range(30):  # a run that stopped early resumes where it was
         if not _statuses(workdir).get("untested"):
             break
+        _copy_back(workdir)
         _mutmut(module)
     (workdir / ".minutes").write_text(f"{(time.monotonic() - started) / 60:.1f}")
+
+
+def _copy_back(workdir: Path) -> None:
+    """Undo a mutant left on disk by a stopped run (mutmut keeps the original as .bak)."""
+    for backup in workdir.rglob("*.py.bak"):
+        backup.replace(backup.with_suffix(""))
 
 
 def retest(module: str) -> None:
