@@ -63,6 +63,15 @@ EQUIVALENT["shared/db.py"] = {
     ('_pool: "Pool | None" = None', '_pool: "XXPool | NoneXX" = None'):
         "an annotation, never evaluated",
 }
+# A rate's amounts are read only for its own method (per_diem, acuity or pdpm), so the defaults
+# of the other two are never read.
+_UNREAD_DEFAULT = "the default of another method's amounts: the engine reads only rate.method's"
+EQUIVALENT["shared/engine/evaluation.py"] = {
+    ("per_diem: Decimal | None = None", 'per_diem: Decimal | None = ""'): _UNREAD_DEFAULT,
+    ("acuity_rates: dict[str, Decimal] = field(default_factory=dict)",
+     "acuity_rates: dict[str, Decimal] = None"): _UNREAD_DEFAULT,
+    ("pdpm: PdpmTerms | None = None", 'pdpm: PdpmTerms | None = ""'): _UNREAD_DEFAULT,
+}
 SKIP = {".git", ".venv", ".local", ".mutate", "__pycache__", ".pytest_cache", ".hypothesis",
         "node_modules", "e2e"}
 
