@@ -175,6 +175,9 @@ def test_pdpm_method_pays_the_daily_per_diems_of_the_classification():
     assert detail["assumed_groups"] is False
     assert (detail["fiscal_year"], detail["area"]) == (2026, "urban")
     assert detail["component_rates"]["NURSING"] == D("232.32")
+    assert revenue["method"] == "pdpm"
+    assert (detail["wage_index"], detail["vbp_multiplier"], detail["labor_related_share"]) == (
+        D("1.1000"), D("1.0"), D("0.719"))
     assert (detail["covered_days"], detail["uncovered_days"]) == (30, 0)
     assert result["assumptions"] == [
         "The PDPM classification is an estimate until the 5-day assessment."]
@@ -193,6 +196,14 @@ def test_medicare_coinsurance_from_day_21_is_what_the_patient_pays():
     assert detail["coinsurance_per_day"] == D("217.00")
     assert detail["coinsurance_days"] == 10
     assert detail["coinsurance_total"] == D("2170.00")
+
+
+def test_a_coinsurance_under_a_dollar_still_counts_its_days():
+    result = run(ref=referral(length_of_stay_days=25, classification=KBGE),
+                 rate=pdpm_rate(coinsurance=D("0.50")))
+
+    detail = result["revenue"]["pdpm"]
+    assert (detail["coinsurance_days"], detail["coinsurance_total"]) == (5, D("2.50"))
 
 
 def test_coinsurance_is_capped_at_the_days_amount():
