@@ -10,6 +10,7 @@ import threading
 import time
 
 import psycopg2
+import pytest
 
 from shared.services import throttle
 from tests.factories import PASSWORD, add_member, fresh_address, header, token_digest
@@ -138,6 +139,20 @@ def test_the_lock_ends_with_its_window(client, org, admin_sql):
 
     move_window_back(admin_sql, key, 6)
     assert login(client, org, address=address).status == 200
+
+
+def test_a_lock_about_to_end_says_retry_after_one_second(admin_sql):
+    # Past its limit with under a second of the window left: wait 1 second, not more.
+    from shared.errors import TooManyRequests
+    key = throttle.address_key(fresh_address())
+    admin_sql("""INSERT INTO sign_in_throttle (key_hash, failures, window_started_at)
+                 VALUES (%s, 5, now() - %s + interval '700 milliseconds')""",
+              (psycopg2.Binary(key), throttle.WINDOW))
+
+    with pytest.raises(TooManyRequests) as locked:
+        throttle.count_attempt([(key, 5)])
+
+    assert locked.value.headers["Retry-After"] == "1"
 
 
 # --- per source address -------------------------------------------------------------------

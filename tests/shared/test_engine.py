@@ -329,6 +329,20 @@ def test_recommendation_thresholds_at_exact_boundaries(preference, recommendatio
     assert result["recommendation"] == recommendation
 
 
+def test_census_need_is_50_plus_5_points_per_percent_under_the_target_occupancy():
+    result = run(fac=facility(current_census=88, target_occupancy_pct=D("90")))
+
+    census = factor(result, "census")
+    assert census["value"] == D("60.0")
+    assert census["detail"] == "occupancy 88.0% against a target of 90%"
+
+
+def test_a_rate_of_cents_caps_the_margin_percentage():
+    result = run(rate=per_diem_rate("0.05"))
+
+    assert result["margin_pct"] == D("-99999.99")
+
+
 def test_an_unknown_payer_type_preference_is_neutral():
     assert factor(run(payer="va"), "payer")["value"] == D("50.0")
 
