@@ -337,6 +337,32 @@ def test_census_need_is_50_plus_5_points_per_percent_under_the_target_occupancy(
     assert census["detail"] == "occupancy 88.0% against a target of 90%"
 
 
+def test_every_factor_value_and_detail_worked_by_hand():
+    # Per diem 500.00; cost 150 + 3 h x 40 + 50 + IV 35 + medication 37 = 392.00 a day, so the
+    # margin is 21.60%: 21.60 / 30 x 100 = 72.0. Occupancy 88 of 100, target 90: 50 + 5 x 2.
+    # Medication 37 / 500 = 7.4% of revenue: 100 - 200 x 0.074 = 85.2.
+    result = run(ref=referral(required_services=("iv_therapy", "dialysis", "ventilator"),
+                              medication_cost_per_day=D("37.00")),
+                 fac=facility(current_census=88), w=weights(target_margin_pct=D(30)))
+
+    assert {f["name"]: (f["value"], f["detail"]) for f in result["factors"]} == {
+        "margin": (D("72.0"), "margin 21.60% against a target of 30%"),
+        "census": (D("60.0"), "occupancy 88.0% against a target of 90%"),
+        "payer": (D("60.0"), "the organization's preference for medicare_advantage"),
+        "clinical": (D("0.0"), "cannot provide: Dialysis, Ventilator"),
+        "risk": (D("85.2"), "medication 37.00/day is 7.4% of the daily revenue"),
+    }
+    assert factor(run(), "clinical")["detail"] == "the facility provides every required service"
+
+
+@pytest.mark.parametrize("per_diem, share", [("0.00", "100.0"), ("0.50", "4000.0")])
+def test_medication_against_no_or_almost_no_revenue_is_all_risk(per_diem, share):
+    risk = factor(run(rate=per_diem_rate(per_diem)), "risk")
+
+    assert risk["value"] == D("0.0")
+    assert risk["detail"] == f"medication 20.00/day is {share}% of the daily revenue"
+
+
 def test_a_rate_of_cents_caps_the_margin_percentage():
     result = run(rate=per_diem_rate("0.05"))
 
