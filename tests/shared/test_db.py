@@ -118,6 +118,17 @@ def test_two_dropped_connections_in_a_row_are_a_503_and_the_next_one_works(datab
         assert _backend_pid(cur) not in pids
 
 
+def test_a_released_connection_is_kept_for_reuse_unless_it_is_broken(database):
+    pool = db.get_pool()
+    kept, dropped = pool.acquire(), pool.acquire()
+
+    pool.release(kept)
+    pool.release(dropped, broken=True)
+
+    assert kept in pool._idle and not kept.closed
+    assert dropped not in pool._idle and dropped.closed
+
+
 def test_the_pool_never_opens_more_than_its_maximum(database):
     pool = db.get_pool()
     maximum = get_settings().db_pool_max
@@ -154,7 +165,8 @@ def test_database_unreachable_is_a_503_within_the_connect_timeout(database, capl
                 pass
         assert time.monotonic() - started < 4
         assert unavailable.value.detail == UNAVAILABLE
-        assert "database unreachable: OperationalError" in caplog.text
+        assert "database unreachable: OperationalError" in [
+            record.getMessage() for record in caplog.records]
     finally:
         del os.environ["DB_CONNECT_TIMEOUT_SECONDS"]
         use_database(database)
