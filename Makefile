@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e bench migrate timer ops clean
+.PHONY: run test e2e bench mutate migrate timer ops clean
 
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -36,6 +36,15 @@ $(E2E_STAMP): $(STAMP) requirements-e2e.txt
 e2e: $(E2E_STAMP)  ## browser tests of web/ with Playwright and the system's Chromium (not part of `make test`)
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	$(PY) -m pytest e2e -q
+
+MUTATE_STAMP := $(VENV)/.installed-mutate
+
+$(MUTATE_STAMP): $(STAMP) requirements-mutate.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-mutate.txt
+	touch $(MUTATE_STAMP)
+
+mutate: $(MUTATE_STAMP)  ## mutation testing, kill rate per module (MODULE=shared/phi.py for some); not part of `make test`
+	nice -n 10 $(PY) -m mutate $(MODULE)
 
 bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run
 	$(PY) -m bench

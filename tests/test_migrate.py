@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extras
 import pytest
+from psycopg2 import sql
 from psycopg2.extensions import make_dsn
 
 import local.database
@@ -24,6 +26,7 @@ from local.database import ROOT, Provisioned, drop, provision
 from shared.migrate import LOCK_KEY, MIGRATIONS_DIR, discover, migrate
 
 FOUNDATION_TABLES = {"organizations", "users", "sessions", "facilities", "audit_logs"}
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
@@ -274,9 +277,23 @@ def test_two_migrations_with_one_version_are_refused(tmp_path):
 
 # --- the schema's tenancy rules ------------------------------------------------------------------
 
-def test_every_tenant_table_has_row_level_security_enabled_and_forced(schema):
-    tables = tenant_tables(schema)
-    assert FOUNDATION_TABLES <= tables
+def reachable_tables(target: Provisioned) -> set[str]:
+    """Every table on which the functions' role holds any privilege at all."""
+    rows = query(target, """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+           AND EXISTS (SELECT 1 FROM unnest(%(privileges)s::text[]) p
+                        WHERE has_table_privilege(%(role)s, c.oid, p))""",
+                 {"privileges": list(PRIVILEGES), "role": target.app_role})
+    return {row["relname"] for row in rows}
+
+
+def test_every_table_the_app_role_can_reach_has_row_level_security_enabled_and_forced(schema):
+    # Not only the tenant tables: the sign-in throttle and the reference data too. FORCE makes
+    # the owner obey the policies as well, so nothing but a policy decides what a role sees.
+    tables = reachable_tables(schema)
+    assert FOUNDATION_TABLES | tenant_tables(schema) | {"sign_in_throttle",
+                                                        "pdpm_base_rates"} <= tables
     rows = query(schema, """
         SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
                (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
@@ -287,6 +304,82 @@ def test_every_tenant_table_has_row_level_security_enabled_and_forced(schema):
         assert row["relrowsecurity"], f"{row['relname']}: row-level security not enabled"
         assert row["relforcerowsecurity"], f"{row['relname']}: row-level security not forced"
         assert row["policies"] >= 1, f"{row['relname']}: no policy"
+
+
+def _tenant_scope(column: str) -> str:
+    return f"({column} = ( SELECT current_organization_id() AS current_organization_id))"
+
+
+def _cross_tenant_scope(scope: str) -> str:
+    return (f"(( SELECT current_setting('app.cross_tenant'::text, true) AS current_setting)"
+            f" = '{scope}'::text)")
+
+
+OWNER = "the owner"  # the role that ran the migrations; its name differs per database
+REFERENCE_TABLES = ("pdpm_sources", "pdpm_base_rates", "pdpm_case_mix_indexes",
+                    "pdpm_labor_shares", "pdpm_variable_per_diem", "snf_coinsurance")
+# (table, policy) -> (command, roles, USING, WITH CHECK): what each policy admits, beyond the
+# tenant_isolation policy of every tenant table (checked by rule below). A new policy fails
+# until it is listed here.
+POLICIES = {
+    ("organizations", "organization_lookup"):
+        ("SELECT", ["public"], _cross_tenant_scope("organization lookup"), None),
+    ("email_outbox", "outbox_sender_read"):
+        ("SELECT", ["public"], _cross_tenant_scope("email outbox"), None),
+    ("email_outbox", "outbox_sender_mark"):
+        ("UPDATE", ["public"], _cross_tenant_scope("email outbox"),
+         _cross_tenant_scope("email outbox")),
+    ("sign_in_throttle", "sign_in_only"):
+        ("ALL", ["public"], _cross_tenant_scope("sign-in throttle"),
+         _cross_tenant_scope("sign-in throttle")),
+    **{(table, "reference_read"): ("SELECT", ["public"], "true", None)
+       for table in REFERENCE_TABLES},
+    **{(table, "reference_maintenance"): ("ALL", [OWNER], "true", "true")
+       for table in REFERENCE_TABLES},
+}
+
+
+def test_every_policy_admits_exactly_its_scope(schema):
+    expected = dict(POLICIES)
+    for table in tenant_tables(schema):
+        scope = _tenant_scope("id" if table == "organizations" else "organization_id")
+        expected[(table, "tenant_isolation")] = ("ALL", ["public"], scope, scope)
+    rows = query(schema, """SELECT tablename, policyname, permissive, cmd, roles::text[] AS roles,
+                                   qual, with_check
+                              FROM pg_policies WHERE schemaname = 'public'""")
+    actual = {(r["tablename"], r["policyname"]): (
+        r["cmd"], [OWNER if role == schema.owner_role else role for role in r["roles"]],
+        r["qual"], r["with_check"]) for r in rows}
+
+    assert {r["permissive"] for r in rows} == {"PERMISSIVE"}
+    assert set(actual) - set(expected) == set(), "policies not in POLICIES: list them on purpose"
+    assert set(expected) - set(actual) == set(), "policies missing from the schema"
+    assert {k: v for k, v in actual.items() if v != expected[k]} == {}
+
+
+def test_the_app_role_reads_the_reference_data_but_cannot_change_it_even_if_granted(migrated):
+    # The grant is the first line of defence; the policies hold even past a mistaken grant.
+    conn = _admin_connect(migrated)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("GRANT INSERT, UPDATE, DELETE ON pdpm_base_rates TO {}").format(
+                sql.Identifier(migrated.app_role)))
+    finally:
+        conn.close()
+    app = psycopg2.connect(migrated.app_dsn, connect_timeout=5)
+    try:
+        with app, app.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pdpm_base_rates")
+            assert cur.fetchone()[0] > 0
+            cur.execute("UPDATE pdpm_base_rates SET rate = rate + 1")
+            assert cur.rowcount == 0
+            cur.execute("DELETE FROM pdpm_base_rates")
+            assert cur.rowcount == 0
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="row-level security"):
+            with app, app.cursor() as cur:
+                cur.execute("INSERT INTO pdpm_base_rates SELECT * FROM pdpm_base_rates LIMIT 1")
+    finally:
+        app.close()
 
 
 CROSS_TENANT_POLICIES = {
@@ -420,9 +513,6 @@ def test_the_owner_role_is_not_a_superuser_and_cannot_bypass_row_level_security(
     role = query(schema, "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s",
                  (schema.owner_role,))
     assert role == [{"rolsuper": False, "rolbypassrls": False}]
-
-
-PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
 def _privileges(target: Provisioned, table: str) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -75,6 +76,22 @@ def test_successful_answers_carry_a_fresh_request_id_and_are_not_cached(client, 
     assert header(first, "X-Request-Id") and header(second, "X-Request-Id")
     assert header(first, "X-Request-Id") != header(second, "X-Request-Id")
     assert header(first, "Cache-Control") == "no-store"
+
+
+def test_the_request_id_is_made_here_and_a_client_sent_one_is_ignored(client, org, admin_sql):
+    # The id lands in audit rows and log lines: a client must not be able to choose it.
+    chosen = "chosen-by-the-client"
+
+    response = client.post("/api/facilities", json={"name": "Request id", "bed_count": 10},
+                           token=org.token, headers={"X-Request-Id": chosen})
+
+    assert response.status == 201, response.body
+    request_id = header(response, "X-Request-Id")
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), request_id
+    rows = admin_sql("SELECT request_id FROM audit_logs WHERE organization_id = %s"
+                     " AND object_id = %s", (str(org.id), response.json()["id"]))
+    assert rows == [{"request_id": request_id}]
+    assert admin_sql("SELECT 1 FROM audit_logs WHERE request_id = %s", (chosen,)) == []
 
 
 def test_health_answers_when_the_database_is_up(client, database):

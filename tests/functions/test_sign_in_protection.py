@@ -3,12 +3,14 @@ reveals nothing, equal work for every wrong answer, hashed keys; and the session
 sign-out and the password change."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 import statistics
 import threading
 import time
 
 import psycopg2
+import pytest
 
 from shared.services import throttle
 from tests.factories import PASSWORD, add_member, fresh_address, header, token_digest
@@ -55,6 +57,8 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client, org)
 
     assert statuses == [401] * 5
     assert 0 < retry_after(locked) <= 900
+    assert locked.json()["detail"] == ("Too many failed sign-ins. Try again later, "
+                                       "or reset the password.")
     assert "token" not in locked.json()
 
 
@@ -137,6 +141,20 @@ def test_the_lock_ends_with_its_window(client, org, admin_sql):
     assert login(client, org, address=address).status == 200
 
 
+def test_a_lock_about_to_end_says_retry_after_one_second(admin_sql):
+    # Past its limit with under a second of the window left: wait 1 second, not more.
+    from shared.errors import TooManyRequests
+    key = throttle.address_key(fresh_address())
+    admin_sql("""INSERT INTO sign_in_throttle (key_hash, failures, window_started_at)
+                 VALUES (%s, 5, now() - %s + interval '700 milliseconds')""",
+              (psycopg2.Binary(key), throttle.WINDOW))
+
+    with pytest.raises(TooManyRequests) as locked:
+        throttle.count_attempt([(key, 5)])
+
+    assert locked.value.headers["Retry-After"] == "1"
+
+
 # --- per source address -------------------------------------------------------------------
 
 def test_thirty_failures_from_one_address_lock_that_address_only(client, org, other_org):
@@ -176,6 +194,36 @@ def test_the_throttle_stores_only_hashes(client, org, admin_sql):
     text = dump[0]["all"]
     for secret in (unknown, unknown.split("@")[0], org.subdomain, address, "ghost"):
         assert secret not in text
+
+
+def test_the_throttle_keys_are_the_hashes_of_the_normalised_account_and_address():
+    # Pinned: a change of format would silently reset every counter of a running service, and
+    # an account is one account whatever the case of its subdomain and e-mail.
+    def sha256(text: str) -> bytes:
+        return hashlib.sha256(text.encode()).digest()
+
+    assert throttle.account_key("Lakeside", " Jo@Example.COM ") == sha256(
+        "account:lakeside:jo@example.com")
+    assert throttle.address_key("2001:db8::1") == sha256("address:2001:db8::1")
+    assert throttle.address_key(None) == sha256("address:unknown")
+
+
+def test_the_daily_purge_forgets_closed_windows_and_keeps_open_ones(client, org, admin_sql):
+    from shared import db
+    from shared.repositories import sign_in_throttle
+    closed, still_open = fresh_address(), fresh_address()
+    for address in (closed, still_open):
+        assert login(client, org, address=address, password="wrong!").status == 401
+    move_window_back(admin_sql, throttle.address_key(closed), minutes=16)
+
+    with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
+        purged = sign_in_throttle.delete_expired(cur, window=throttle.WINDOW)
+
+    assert purged >= 1
+    stored = {bytes(r["key_hash"]) for r in admin_sql(
+        "SELECT key_hash FROM sign_in_throttle WHERE key_hash = ANY(%s)",
+        ([psycopg2.Binary(throttle.address_key(a)) for a in (closed, still_open)],))}
+    assert stored == {throttle.address_key(still_open)}
 
 
 def test_wrong_password_and_unknown_email_take_about_the_same_time(client, org):

@@ -2,10 +2,12 @@
 the HTTP host; Ctrl-C stops all of it; a second start finds the same data."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -54,11 +56,21 @@ def sign_in(port: int, login: dict) -> dict:
         return json.loads(response.read())
 
 
-def test_make_run_serves_the_demo_stops_on_ctrl_c_and_keeps_its_data(tmp_path):
+@pytest.fixture
+def local_dir():
+    """The embedded PostgreSQL's home, outside pytest's /tmp/pytest-of-<user>: pgserver opens
+    that folder to its postgres user, and any other pytest session starting meanwhile (other
+    engineers', make mutate's) closes it to 0700 again, so initdb fails now and then."""
+    made = Path(tempfile.mkdtemp(prefix="snf-make-run-"))
+    yield made
+    shutil.rmtree(made, ignore_errors=True)
+
+
+def test_make_run_serves_the_demo_stops_on_ctrl_c_and_keeps_its_data(local_dir):
     port = free_port()
-    process = start(tmp_path, port)
+    process = start(local_dir, port)
     try:
-        login = json.loads((tmp_path / "demo-login.json").read_text())
+        login = json.loads((local_dir / "demo-login.json").read_text())
         session = sign_in(port, login)
         assert session["organization"]["subdomain"] == "demo"
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/facilities",
@@ -66,23 +78,23 @@ def test_make_run_serves_the_demo_stops_on_ctrl_c_and_keeps_its_data(tmp_path):
         with urllib.request.urlopen(request, timeout=10) as response:
             facilities = json.loads(response.read())["items"]
         assert len(facilities) == 3  # the demo data
-        assert postgres_running(tmp_path / "pgdata")
+        assert postgres_running(local_dir / "pgdata")
     finally:
         code = stop_with_ctrl_c(process)
     assert code == 0
     time.sleep(1)
-    assert not postgres_running(tmp_path / "pgdata")
+    assert not postgres_running(local_dir / "pgdata")
 
-    process = start(tmp_path, port)
+    process = start(local_dir, port)
     try:
         assert sign_in(port, login)["organization"]["subdomain"] == "demo"
     finally:
         assert stop_with_ctrl_c(process) == 0
 
     # The outbox timer, run by name, delivers the demo owner's welcome e-mail as a file.
-    ran = run_local(tmp_path, "timer", "send_email_outbox")
+    ran = run_local(local_dir, "timer", "send_email_outbox")
     assert ran.returncode == 0, ran.stdout
-    welcome = [p.read_text() for p in (tmp_path / "mail").glob("*.eml")]
+    welcome = [p.read_text() for p in (local_dir / "mail").glob("*.eml")]
     assert any("To: owner@demo.example" in m and "Subject: Welcome" in m for m in welcome)
 
 

@@ -15,6 +15,8 @@ from shared.settings import get_settings
 from tests.conftest import use_database
 from tests.doubles import FakeClock, FakeCredential
 
+UNAVAILABLE = "The database is unavailable. Try again in a moment."
+
 
 def test_tenant_transaction_sets_the_organization_for_that_transaction_only(database):
     organization_id = uuid.uuid4()
@@ -51,6 +53,85 @@ def test_a_connection_the_server_dropped_is_replaced(database, admin_sql):
         assert cur.fetchone()["pid"] != pid
 
 
+def test_a_transaction_names_the_functions_and_bounds_each_statement(database):
+    # The name shows the functions' connections in pg_stat_activity; the timeout stops a
+    # runaway query before the Functions host gives up on the request.
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        cur.execute("SELECT current_setting('application_name') AS name, setting AS timeout_ms"
+                    " FROM pg_settings WHERE name = 'statement_timeout'")
+        row = cur.fetchone()
+    assert row == {"name": "snf-functions",
+                   "timeout_ms": str(get_settings().db_statement_timeout_ms)}
+
+
+def test_the_health_ping_answers_when_the_database_does(database):
+    assert db.ping() is None
+
+
+def test_a_pool_with_every_connection_in_use_answers_busy_within_the_timeout(database):
+    os.environ["DB_POOL_MAX"] = "1"
+    os.environ["DB_CONNECT_TIMEOUT_SECONDS"] = "2"
+    get_settings.cache_clear()
+    db.close_pool()
+    try:
+        with db.tenant_transaction(uuid.uuid4()):
+            started = time.monotonic()
+            with pytest.raises(ServiceUnavailable) as busy:
+                with db.tenant_transaction(uuid.uuid4()):
+                    pass
+            waited = time.monotonic() - started
+        assert busy.value.detail == "The service is busy. Try again in a moment."
+        assert 1.5 < waited < 4
+        with db.tenant_transaction(uuid.uuid4()) as cur:  # the slot came back
+            cur.execute("SELECT 1")
+    finally:
+        del os.environ["DB_POOL_MAX"], os.environ["DB_CONNECT_TIMEOUT_SECONDS"]
+        use_database(database)
+
+
+def _backend_pid(cur) -> int:
+    cur.execute("SELECT pg_backend_pid() AS pid")
+    return cur.fetchone()["pid"]
+
+
+def test_a_connection_lost_inside_a_transaction_is_a_503(database, admin_sql):
+    with pytest.raises(ServiceUnavailable) as lost:
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            admin_sql("SELECT pg_terminate_backend(%s)", (_backend_pid(cur),))
+            time.sleep(0.2)
+            cur.execute("SELECT 1")
+    assert lost.value.detail == UNAVAILABLE
+
+
+def test_two_dropped_connections_in_a_row_are_a_503_and_the_next_one_works(database, admin_sql):
+    db.close_pool()
+    with db.tenant_transaction(uuid.uuid4()) as first:  # two connections, both then idle
+        with db.tenant_transaction(uuid.uuid4()) as second:
+            pids = (_backend_pid(first), _backend_pid(second))
+    for pid in pids:
+        admin_sql("SELECT pg_terminate_backend(%s)", (pid,))
+    time.sleep(0.2)
+
+    with pytest.raises(ServiceUnavailable) as dropped:
+        with db.tenant_transaction(uuid.uuid4()):
+            pass
+
+    assert dropped.value.detail == UNAVAILABLE
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        assert _backend_pid(cur) not in pids
+
+
+def test_a_released_connection_is_kept_for_reuse_unless_it_is_broken(database):
+    pool = db.get_pool()
+    kept, dropped = pool.acquire(), pool.acquire()
+
+    pool.release(kept)
+    pool.release(dropped, broken=True)
+
+    assert kept in pool._idle and not kept.closed
+    assert dropped not in pool._idle and dropped.closed
+
+
 def test_the_pool_never_opens_more_than_its_maximum(database):
     pool = db.get_pool()
     maximum = get_settings().db_pool_max
@@ -75,17 +156,20 @@ def test_the_pool_never_opens_more_than_its_maximum(database):
     assert len(pool._idle) <= maximum
 
 
-def test_database_unreachable_is_a_503_within_the_connect_timeout(database):
+def test_database_unreachable_is_a_503_within_the_connect_timeout(database, caplog):
     os.environ["DB_PORT"] = "1"  # nothing listens there
     os.environ["DB_CONNECT_TIMEOUT_SECONDS"] = "2"
     get_settings.cache_clear()
     db.close_pool()
     try:
         started = time.monotonic()
-        with pytest.raises(ServiceUnavailable):
+        with pytest.raises(ServiceUnavailable) as unavailable:
             with db.tenant_transaction(uuid.uuid4()):
                 pass
         assert time.monotonic() - started < 4
+        assert unavailable.value.detail == UNAVAILABLE
+        assert "database unreachable: OperationalError" in [
+            record.getMessage() for record in caplog.records]
     finally:
         del os.environ["DB_CONNECT_TIMEOUT_SECONDS"]
         use_database(database)
@@ -140,6 +224,38 @@ def test_a_token_never_appears_in_the_log_when_the_server_refuses_it(database, c
             del os.environ[name]
         db.use_credential(None)
         use_database(database)
+
+
+def test_without_a_credential_given_the_default_azure_credential_is_made_once():
+    # A fresh process, as a Functions worker starts: azure-identity's DefaultAzureCredential
+    # (replaced by a stand-in that counts, since the real one would call Azure) is made on the
+    # first token and kept.
+    import subprocess
+    import sys
+    code = """
+import azure.identity
+from azure.core.credentials import AccessToken
+made = []
+class Stand_in:
+    def __init__(self):
+        made.append(self)
+    def get_token(self, *scopes):
+        return AccessToken("token-" + scopes[0], 0)
+azure.identity.DefaultAzureCredential = Stand_in
+from shared import db
+print(db._entra_token(), db._entra_token(), len(made))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                             os.path.abspath(__file__)))))
+    token = "token-https://ossrdbms-aad.database.windows.net/.default"
+    assert out.stdout.split() == [token, token, "1"]
+
+
+def test_settings_refuse_an_unresolved_key_vault_reference():
+    from shared.settings import load_settings
+    with pytest.raises(RuntimeError, match="DB_PASSWORD"):
+        load_settings({"DB_PASSWORD": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/x)"})
 
 
 def test_importing_the_function_app_loads_no_heavy_sdk():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -174,6 +175,9 @@ def test_pdpm_method_pays_the_daily_per_diems_of_the_classification():
     assert detail["assumed_groups"] is False
     assert (detail["fiscal_year"], detail["area"]) == (2026, "urban")
     assert detail["component_rates"]["NURSING"] == D("232.32")
+    assert revenue["method"] == "pdpm"
+    assert (detail["wage_index"], detail["vbp_multiplier"], detail["labor_related_share"]) == (
+        D("1.1000"), D("1.0"), D("0.719"))
     assert (detail["covered_days"], detail["uncovered_days"]) == (30, 0)
     assert result["assumptions"] == [
         "The PDPM classification is an estimate until the 5-day assessment."]
@@ -192,6 +196,14 @@ def test_medicare_coinsurance_from_day_21_is_what_the_patient_pays():
     assert detail["coinsurance_per_day"] == D("217.00")
     assert detail["coinsurance_days"] == 10
     assert detail["coinsurance_total"] == D("2170.00")
+
+
+def test_a_coinsurance_under_a_dollar_still_counts_its_days():
+    result = run(ref=referral(length_of_stay_days=25, classification=KBGE),
+                 rate=pdpm_rate(coinsurance=D("0.50")))
+
+    detail = result["revenue"]["pdpm"]
+    assert (detail["coinsurance_days"], detail["coinsurance_total"]) == (5, D("2.50"))
 
 
 def test_coinsurance_is_capped_at_the_days_amount():
@@ -237,6 +249,23 @@ def test_default_pdpm_groups_are_assumed_and_named_when_none_are_given(acuity, h
                    rate=pdpm_rate())
     assert explicit["revenue"]["days"] == result["revenue"]["days"]
     assert not any("not given" in a for a in explicit["assumptions"])
+
+
+def test_a_referral_made_without_pdpm_groups_has_them_assumed():
+    made = engine.Referral(length_of_stay_days=10, acuity="high", required_services=(),
+                           medication_cost_per_day=None, received_at=RECEIVED)
+
+    assert run(ref=made, rate=pdpm_rate())["revenue"]["pdpm"]["assumed_groups"] is True
+
+
+def test_the_engines_inputs_cannot_be_changed_once_made():
+    # Frozen: placement comparison hands one referral and one set of weights to every
+    # facility's evaluation, and none of them may change it for the next.
+    for made in (referral(), facility(), per_diem_rate(), pdpm_rate().pdpm, cost_model(),
+                 weights()):
+        field = dataclasses.fields(made)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(made, field, None)
 
 
 def test_default_medication_cost_is_used_and_said_when_none_is_given():
@@ -298,6 +327,46 @@ def test_recommendation_thresholds_at_exact_boundaries(preference, recommendatio
     assert result["score"] == D(preference)
     assert result["hard_stops"] == []
     assert result["recommendation"] == recommendation
+
+
+def test_census_need_is_50_plus_5_points_per_percent_under_the_target_occupancy():
+    result = run(fac=facility(current_census=88, target_occupancy_pct=D("90")))
+
+    census = factor(result, "census")
+    assert census["value"] == D("60.0")
+    assert census["detail"] == "occupancy 88.0% against a target of 90%"
+
+
+def test_every_factor_value_and_detail_worked_by_hand():
+    # Per diem 500.00; cost 150 + 3 h x 40 + 50 + IV 35 + medication 37 = 392.00 a day, so the
+    # margin is 21.60%: 21.60 / 30 x 100 = 72.0. Occupancy 88 of 100, target 90: 50 + 5 x 2.
+    # Medication 37 / 500 = 7.4% of revenue: 100 - 200 x 0.074 = 85.2.
+    result = run(ref=referral(required_services=("iv_therapy", "dialysis", "ventilator"),
+                              medication_cost_per_day=D("37.00")),
+                 fac=facility(current_census=88), w=weights(target_margin_pct=D(30)))
+
+    assert {f["name"]: (f["value"], f["detail"]) for f in result["factors"]} == {
+        "margin": (D("72.0"), "margin 21.60% against a target of 30%"),
+        "census": (D("60.0"), "occupancy 88.0% against a target of 90%"),
+        "payer": (D("60.0"), "the organization's preference for medicare_advantage"),
+        "clinical": (D("0.0"), "cannot provide: Dialysis, Ventilator"),
+        "risk": (D("85.2"), "medication 37.00/day is 7.4% of the daily revenue"),
+    }
+    assert factor(run(), "clinical")["detail"] == "the facility provides every required service"
+
+
+@pytest.mark.parametrize("per_diem, share", [("0.00", "100.0"), ("0.50", "4000.0")])
+def test_medication_against_no_or_almost_no_revenue_is_all_risk(per_diem, share):
+    risk = factor(run(rate=per_diem_rate(per_diem)), "risk")
+
+    assert risk["value"] == D("0.0")
+    assert risk["detail"] == f"medication 20.00/day is {share}% of the daily revenue"
+
+
+def test_a_rate_of_cents_caps_the_margin_percentage():
+    result = run(rate=per_diem_rate("0.05"))
+
+    assert result["margin_pct"] == D("-99999.99")
 
 
 def test_an_unknown_payer_type_preference_is_neutral():
@@ -383,7 +452,9 @@ def test_money_fields_have_2_places_when_no_coinsurance_is_known():
 
 # --- properties --------------------------------------------------------------------------------
 
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None,
+# `make mutate` runs these once per mutant, hundreds of times: it asks for fewer examples.
+PROPERTY_SETTINGS = settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "200")),
+                             deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])
 ACUITIES = sorted(ACUITY_LEVELS)
 SERVICE_NAMES = sorted(SERVICES)

@@ -9,7 +9,7 @@ import csv
 import subprocess
 import sys
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -486,3 +486,100 @@ def test_assessment_character_0_or_1_or_none_is_accepted(urban_2026, code):
 def test_hipps_letters_are_case_insensitive(urban_2026):
     assert pdpm.classification_from_hipps(urban_2026, " kbge1 ") == \
         pdpm.classification_from_hipps(urban_2026, "KBGE1")
+
+
+# --- rounding: half-up at every half cent, where half-even would differ -------------------------
+#
+# CMS's pricer rounds half-up. Half-even (Decimal's default) agrees except on an exact half cent
+# after an even cent: FY2025 urban PT group TC is 1.78 x 73.25 = 130.3850, 130.39 half-up but
+# 130.38 half-even. These tests take every such case from the reference data.
+
+def _rounded(value: Decimal, mode: str) -> Decimal:
+    return value.quantize(D("0.01"), rounding=mode)
+
+
+def _component_ties() -> list:
+    """Every (fiscal year, area, component, group) whose CMI x base rate half-even rounds
+    differently from half-up."""
+    bases = read_csv("base_rates.csv")
+    ties = []
+    for cmi in read_csv("case_mix_indexes.csv"):
+        for base in bases:
+            if (base["fiscal_year"], base["component"]) != (cmi["fiscal_year"], cmi["component"]):
+                continue
+            exact = D(cmi["cmi"]) * D(base["rate"])
+            if _rounded(exact, ROUND_HALF_UP) != _rounded(exact, ROUND_HALF_EVEN):
+                ties.append(pytest.param(
+                    int(base["fiscal_year"]), base["area"], base["component"], cmi["group"],
+                    exact, id=f"FY{base['fiscal_year']}-{base['area']}-{base['component']}-"
+                              f"{cmi['group']}"))
+    return ties
+
+
+COMPONENT_TIES = _component_ties()
+
+
+def test_the_reference_data_has_component_rates_on_a_half_cent():
+    ids = {tie.id for tie in COMPONENT_TIES}
+    assert "FY2025-urban-PT-TC" in ids
+    assert len(ids) == 19
+
+
+@pytest.mark.parametrize("fiscal_year, area, component, group, exact", COMPONENT_TIES)
+def test_a_component_rate_on_a_half_cent_rounds_up(tables_from_db, fiscal_year, area, component,
+                                                   group, exact):
+    tables = tables_from_db(fiscal_year, area)
+
+    rates = pdpm.component_rates(tables, _classification_for(tables, component, group))
+
+    assert rates[component] == _rounded(exact, ROUND_HALF_UP) != _rounded(exact, ROUND_HALF_EVEN)
+
+
+def _claim_by_hand(tables, groups: dict, day: int, wage_index, vbp, mode) -> dict:
+    """A one-day claim worked step by step as the module docstring says, in a rounding mode."""
+    rates = {c: _rounded(tables.cmis[c][g] * tables.base_rates[c], mode)
+             for c, g in groups.items()}
+    therapy = _rounded((rates["PT"] + rates["OT"]) * tables.factor("PT_OT", day), mode)
+    nta = _rounded(rates["NTA"] * tables.factor("NTA", day), mode)
+    total = (therapy + nta + rates["NURSING"] + rates["SLP"]
+             + tables.base_rates["NON_CASE_MIX"])
+    labor = _rounded(total * tables.labor_share, mode)
+    labor_adjusted = _rounded(labor * wage_index, mode)
+    non_labor = _rounded(total * (1 - tables.labor_share), mode)
+    return {"case_mix_total": total, "labor": labor, "labor_adjusted": labor_adjusted,
+            "non_labor": non_labor,
+            "payment": _rounded((labor_adjusted + non_labor) * vbp, mode)}
+
+
+FISCAL_YEARS_AND_AREAS = sorted({(int(r["fiscal_year"]), r["area"])
+                                 for r in read_csv("base_rates.csv")})
+
+
+@pytest.mark.parametrize("fiscal_year, area", FISCAL_YEARS_AND_AREAS,
+                         ids=[f"FY{fy}-{area}" for fy, area in FISCAL_YEARS_AND_AREAS])
+def test_every_step_of_a_claim_on_a_half_cent_rounds_up(tables_from_db, fiscal_year, area):
+    # Every PT/OT and NTA group, one day of each variable per-diem step, two wage index and VBP
+    # pairs; the claims where some step lands on a half cent that half-even rounds down.
+    tables = tables_from_db(fiscal_year, area)
+    days = {}
+    for day in range(1, 101):
+        days.setdefault((tables.factor("PT_OT", day), tables.factor("NTA", day)), day)
+    slp, nursing = sorted(tables.cmis["SLP"])[0], sorted(tables.cmis["NURSING"])[0]
+    ties = 0
+    for pt_ot in sorted(tables.cmis["PT"]):
+        for nta in sorted(tables.cmis["NTA"]):
+            groups = {"PT": pt_ot, "OT": pt_ot, "SLP": slp, "NURSING": nursing, "NTA": nta}
+            rates = pdpm.component_rates(tables, pdpm.Classification(pt_ot, slp, nursing, nta))
+            for day in days.values():
+                for wage_index, vbp in ((D("1.0000"), D("1")), (D("0.9512"), D("0.99"))):
+                    half_up = _claim_by_hand(tables, groups, day, wage_index, vbp,
+                                             ROUND_HALF_UP)
+                    if half_up == _claim_by_hand(tables, groups, day, wage_index, vbp,
+                                                 ROUND_HALF_EVEN):
+                        continue
+                    ties += 1
+                    payment = pdpm.claim_payment(tables, rates, prior_days=day - 1, days=1,
+                                                 wage_index=wage_index, vbp_multiplier=vbp)
+                    assert {k: getattr(payment, k) for k in half_up} == half_up, (
+                        pt_ot, nta, day, wage_index, vbp)
+    assert ties > 0

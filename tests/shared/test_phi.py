@@ -22,8 +22,12 @@ def test_clinical_shorthand_is_accepted(note):
     ("Sept. 3 1940", "a full date"),
     ("04MAR1941", "a full date"),
     ("SSN 123-45-6789", "a Social Security number"),
+    ("ref 123.45.6789", "a Social Security number"),
+    ("ref 123 45 6789", "a Social Security number"),
     ("call (555) 123-4567", "a phone number"),
     ("son is jo@example.com", "an e-mail address"),
+    ("son JO@EXAMPLE.COM", "an e-mail address"),
+    ("daughter Ann.Lee@Mail.Example.Org", "an e-mail address"),
     ("acct 00123456", "a long number (record or account number)"),
     ("MRN on file", "an identifier label (name, DOB, MRN, SSN, address)"),
 ])

@@ -1,0 +1,249 @@
+"""python -m mutate: mutation testing (mutmut) of the code that keeps tenants apart, guards
+sign-in, screens PHI and computes money; prints the kill rate per module.
+
+    python -m mutate                            # every module below (make mutate)
+    python -m mutate shared/phi.py shared/db.py # some of them (make mutate MODULE=...)
+    python -m mutate --report                   # the figures of the last runs, even unfinished
+    python -m mutate --survivors shared/phi.py  # only the last run's survivors, against new tests
+
+Each module is mutated in its own throwaway copy of the project (never in this work tree), and
+each mutant runs only the test files that cover that module, stopping at the first failure.
+Survivors are written with their diffs to .mutate/survivors/. A surviving mutant that cannot
+change behaviour is listed in EQUIVALENT below with the reason, and left out of the kill rate."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / ".mutate"
+
+# module -> the test files that cover it. A new guard module gets a line here.
+MODULES: dict[str, tuple[str, ...]] = {
+    "shared/phi.py": ("tests/shared/test_phi.py",),
+    "shared/security.py": ("tests/shared/test_security.py",),
+    "shared/tenancy.py": ("tests/shared/test_tenancy.py", "tests/functions/test_routes.py"),
+    "shared/services/throttle.py": ("tests/functions/test_sign_in_protection.py",),
+    "shared/repositories/sign_in_throttle.py": ("tests/functions/test_sign_in_protection.py",),
+    "shared/db.py": ("tests/shared/test_db.py", "tests/test_cross_tenant_scopes.py"),
+    "shared/engine/money.py": ("tests/shared/test_engine.py", "tests/shared/test_pdpm.py"),
+    "shared/engine/pdpm.py": ("tests/shared/test_pdpm.py", "tests/shared/test_engine.py"),
+    "shared/engine/evaluation.py": ("tests/shared/test_engine.py",),
+}
+# Surviving mutants that cannot change behaviour: (line removed, line added or "") -> why.
+# They are left out of the kill rate; any other survivor needs a test.
+EQUIVALENT: dict[str, dict[tuple[str, str], str]] = {
+    "shared/security.py": {
+        ("@lru_cache(maxsize=1)", "@lru_cache(maxsize=2)"):
+            "a function without arguments caches one value whatever the size",
+        ("return _hasher.hash(secrets.token_urlsafe(16))",
+         "return _hasher.hash(secrets.token_urlsafe(17))"):
+            "the dummy password is random and never known: any length does",
+        ("return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash "
+         "is not None",
+         "return _hasher.verify(password_hash or _dummy_hash(), password) or password_hash "
+         "is not None"):
+            "verify() returns True or raises; True with no hash needs the random dummy password",
+    },
+}
+EQUIVALENT["shared/tenancy.py"] = {
+    ('scheme, _, token = (authorization or "").partition(" ")',
+     'scheme, _, token = (authorization or "XXXX").partition(" ")'):
+        "any text without a space is as much not a bearer scheme as the empty one",
+}
+EQUIVALENT["shared/db.py"] = {
+    ('_pool: "Pool | None" = None', '_pool: "XXPool | NoneXX" = None'):
+        "an annotation, never evaluated",
+}
+# A rate's amounts are read only for its own method (per_diem, acuity or pdpm), so the defaults
+# of the other two are never read.
+_UNREAD_DEFAULT = "the default of another method's amounts: the engine reads only rate.method's"
+EQUIVALENT["shared/engine/evaluation.py"] = {
+    ("per_diem: Decimal | None = None", 'per_diem: Decimal | None = ""'): _UNREAD_DEFAULT,
+    ("acuity_rates: dict[str, Decimal] = field(default_factory=dict)",
+     "acuity_rates: dict[str, Decimal] = None"): _UNREAD_DEFAULT,
+    ("pdpm: PdpmTerms | None = None", 'pdpm: PdpmTerms | None = ""'): _UNREAD_DEFAULT,
+}
+SKIP = {".git", ".venv", ".local", ".mutate", "__pycache__", ".pytest_cache", ".hypothesis",
+        "node_modules", "e2e"}
+
+
+def _copy(workdir: Path) -> None:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    shutil.copytree(ROOT, workdir, ignore=lambda _dir, names: [n for n in names if n in SKIP])
+
+
+def _statuses(workdir: Path) -> dict[str, int]:
+    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+        return dict(conn.execute("SELECT status, count(*) FROM Mutant GROUP BY status"))
+
+
+def _survivors(workdir: Path) -> list[str]:
+    """The diff of every mutant the tests let pass."""
+    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+        ids = [row[0] for row in conn.execute(
+            "SELECT id FROM Mutant WHERE status = 'bad_survived' ORDER BY id")]
+    return [subprocess.run([sys.executable, "-m", "mutmut", "show", str(i)], cwd=workdir,
+                           capture_output=True, text=True).stdout for i in ids]
+
+
+def _changed_lines(diff: str) -> tuple[str, ...]:
+    return tuple(line[1:].strip() for line in diff.splitlines()
+                 if line[:1] in "+-" and not line.startswith(("+++", "---"))
+                 and line[1:].strip())
+
+
+ANNOTATION = re.compile(r"^\w+: [^=]+$|^\w+: [^=]+ = |^def ")  # a field, or a signature
+
+
+def _equivalent(module: str, diff: str) -> str | None:
+    """Why this surviving mutant cannot change behaviour, if it is one of the known ones."""
+    changed = _changed_lines(diff)
+    if (len(changed) == 2 and changed[0].replace(" | ", " & ") == changed[1]
+            and ANNOTATION.match(changed[0])
+            and "from __future__ import annotations" in (ROOT / module).read_text()):
+        return "an annotation, never evaluated under `from __future__ import annotations`"
+    for (removed, added), reason in EQUIVALENT.get(module, {}).items():
+        if changed == ((removed, added) if added else (removed,)):
+            return reason
+    return None
+
+
+def _workdir(module: str) -> Path:
+    return OUT / module.replace("/", "_").removesuffix(".py")
+
+
+STALLED = 10 * 60  # seconds without a mutant finishing: mutmut is stuck, stop it
+
+
+def _mutmut(module: str, *args: str) -> None:
+    tests = " ".join(MODULES[module])
+    env = {**os.environ, "PROPERTY_EXAMPLES": "25"}  # hypothesis examples per property test
+    workdir = _workdir(module)
+    errors = workdir / ".mutmut-stderr"
+    with open(errors, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
+             "--tests-dir", "tests", "--runner",
+             f"{sys.executable} -m mutate.run_tests {tests}", "--no-progress"],
+            cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+            start_new_session=True)
+        # mutmut 2 reads the source file while its worker has the next mutant applied, and on a
+        # busy machine it then fails to find a line in its cache and waits forever: stop it at
+        # once (the caller resumes), or after ten minutes without progress.
+        last, since = None, time.monotonic()
+        while process.poll() is None:
+            time.sleep(5)
+            done = _statuses(workdir) if (workdir / ".mutmut-cache").exists() else {}
+            if done != last:
+                last, since = done, time.monotonic()
+            if "Traceback" in errors.read_text() or time.monotonic() - since > STALLED:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait()
+
+
+def run(module: str, resume: bool = False) -> None:
+    """Mutate one module in a fresh copy of the project (or go on with the last run)."""
+    workdir = _workdir(module)
+    if not resume:
+        _copy(workdir)
+    started = time.monotonic()
+    _mutmut(module)
+    for _ in range(30):  # a run that stopped early resumes where it was
+        if not _statuses(workdir).get("untested"):
+            break
+        _copy_back(workdir)
+        _mutmut(module)
+    (workdir / ".minutes").write_text(f"{(time.monotonic() - started) / 60:.1f}")
+
+
+def _copy_back(workdir: Path) -> None:
+    """Undo a mutant left on disk by a stopped run (mutmut keeps the original as .bak)."""
+    for backup in workdir.rglob("*.py.bak"):
+        backup.replace(backup.with_suffix(""))
+
+
+def retest(module: str) -> None:
+    """Run the survivors of the last run again, against the tests as they are now."""
+    workdir = _workdir(module)
+    for folder in ("tests", "mutate"):
+        shutil.rmtree(workdir / folder)
+        shutil.copytree(ROOT / folder, workdir / folder,
+                        ignore=lambda _dir, names: [n for n in names if n in SKIP])
+    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+        ids = [row[0] for row in conn.execute(
+            "SELECT id FROM Mutant WHERE status = 'bad_survived' ORDER BY id")]
+    for mutant in ids:
+        _mutmut(module, str(mutant))
+
+
+def summary(module: str) -> dict:
+    """The counts of a module's last run (or of the part of it done so far)."""
+    workdir = _workdir(module)
+    counts = _statuses(workdir)
+    survivors, equivalent = [], []
+    for diff in _survivors(workdir):
+        reason = _equivalent(module, diff)
+        if reason:
+            equivalent.append(f"{diff}equivalent: {reason}\n")
+        else:
+            survivors.append(diff)
+    (OUT / "survivors").mkdir(parents=True, exist_ok=True)
+    (OUT / "survivors" / f"{workdir.name}.diff").write_text("".join(survivors + equivalent))
+    # "Suspicious" is mutmut's word for killed, but slowly; a timeout hung the tests: killed.
+    killed = sum(counts.get(s, 0) for s in ("ok_killed", "ok_suspicious", "bad_timeout"))
+    return {"module": module, "mutants": killed + len(survivors), "killed": killed,
+            "survived": len(survivors), "equivalent": len(equivalent),
+            "untested": counts.get("untested", 0),
+            "minutes": (workdir / ".minutes").read_text() if (workdir / ".minutes").exists()
+            else "-"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mutate", description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", metavar="MODULE",
+                        help=f"any of: {', '.join(MODULES)} (default: all)")
+    parser.add_argument("--report", action="store_true",
+                        help="only print the figures of the last runs, even unfinished ones")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with the last runs where they stopped")
+    parser.add_argument("--survivors", action="store_true",
+                        help="run only the last runs' survivors again, against today's tests")
+    args = parser.parse_args(argv)
+    unknown = set(args.modules) - set(MODULES)
+    if unknown:
+        parser.error(f"not a module to mutate: {', '.join(sorted(unknown))}")
+    results = []
+    for module in args.modules or list(MODULES):
+        if args.report:
+            if (_workdir(module) / ".mutmut-cache").exists():
+                results.append(summary(module))
+            continue
+        print(f"mutating {module} against {' '.join(MODULES[module])} ...", flush=True)
+        retest(module) if args.survivors else run(module, resume=args.resume)
+        results.append(summary(module))
+        r = results[-1]
+        print(f"  {r['killed']}/{r['mutants']} killed ({r['equivalent']} equivalent left out)"
+              f" in {r['minutes']} min", flush=True)
+    print(f"\n{'module':40} {'mutants':>7} {'killed':>6} {'survived':>8} {'equivalent':>10} "
+          f"{'kill rate':>9}")
+    for r in results:
+        rate = f"{100 * r['killed'] / r['mutants']:.1f}%" if r["mutants"] else "-"
+        untested = f"  ({r['untested']} not run yet)" if r["untested"] else ""
+        print(f"{r['module']:40} {r['mutants']:7} {r['killed']:6} {r['survived']:8} "
+              f"{r['equivalent']:10} {rate:>9}{untested}")
+    print(f"\nsurvivors with their diffs: {OUT.relative_to(ROOT)}/survivors/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+"""The test command of one mutant: pytest on the given files, stopping at the first failure.
+
+mutmut counts only exit status 1 as killed, so a mutant that breaks the module's import
+(pytest's status 2) would pass for a survivor: every failure is reported as 1 here."""
+import sys
+
+import pytest
+
+if __name__ == "__main__":
+    status = pytest.main(["-x", "-q", "-p", "no:cacheprovider", *sys.argv[1:]])
+    sys.exit(0 if status == 0 else 1)

@@ -1,0 +1,152 @@
+"""Every registered route and the role it declares, pinned in one table: a changed role, or a new
+route nobody listed, fails here until the table is changed on purpose. Then, for every route the
+table lists, what a caller without the role gets: 401 with no session, 403 one role below,
+before the path or body is even read (an under-privileged caller learns no field rules)."""
+from __future__ import annotations
+
+import pytest
+
+from function_app import app
+from shared.models.users import Role
+from shared.routing import http_functions
+from tests.factories import add_member, new_client, new_org
+
+PUBLIC = None  # no session is read
+
+# (method, route after /api/) -> the least role that may call it, or PUBLIC.
+ROLES: dict[tuple[str, str], Role | None] = {
+    ("GET", "health"): PUBLIC,
+    ("GET", "openapi.json"): PUBLIC,
+    **{(method, "{*path}"): PUBLIC  # the catch-all: 404 or 405 as problem+json
+       for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")},
+    # signing up, in and out
+    ("POST", "signup"): PUBLIC,
+    ("GET", "signup/subdomains/{subdomain}"): PUBLIC,
+    ("POST", "auth/login"): PUBLIC,
+    ("POST", "auth/logout"): Role.viewer,
+    ("POST", "auth/password-reset"): PUBLIC,
+    ("POST", "auth/password-reset/confirm"): PUBLIC,
+    ("GET", "me"): Role.viewer,
+    ("POST", "me/password"): Role.viewer,
+    # users and invitations
+    ("GET", "users"): Role.admin,
+    ("PATCH", "users/{id}"): Role.admin,
+    ("POST", "invitations"): Role.admin,
+    ("GET", "invitations"): Role.admin,
+    ("DELETE", "invitations/{id}"): Role.admin,
+    ("POST", "invitations/accept"): PUBLIC,
+    ("POST", "invitations/preview"): PUBLIC,
+    # organization and branding
+    ("GET", "organization"): Role.viewer,
+    ("PATCH", "organization"): Role.admin,
+    ("PUT", "organization/logo"): Role.admin,
+    ("DELETE", "organization/logo"): Role.admin,
+    ("GET", "branding/{subdomain}"): PUBLIC,
+    ("GET", "branding/{subdomain}/logo"): PUBLIC,
+    # configuration: anyone reads, admins write
+    ("GET", "facilities"): Role.viewer,
+    ("POST", "facilities"): Role.admin,
+    ("GET", "facilities/{id}"): Role.viewer,
+    ("PATCH", "facilities/{id}"): Role.admin,
+    ("DELETE", "facilities/{id}"): Role.admin,
+    ("GET", "payers"): Role.viewer,
+    ("POST", "payers"): Role.admin,
+    ("GET", "payers/{id}"): Role.viewer,
+    ("PATCH", "payers/{id}"): Role.admin,
+    ("DELETE", "payers/{id}"): Role.admin,
+    ("GET", "rates"): Role.viewer,
+    ("POST", "rates"): Role.admin,
+    ("GET", "rates/{id}"): Role.viewer,
+    ("PATCH", "rates/{id}"): Role.admin,
+    ("DELETE", "rates/{id}"): Role.admin,
+    ("GET", "cost-models"): Role.viewer,
+    ("POST", "cost-models"): Role.admin,
+    ("GET", "cost-models/{id}"): Role.viewer,
+    ("PATCH", "cost-models/{id}"): Role.admin,
+    ("DELETE", "cost-models/{id}"): Role.admin,
+    ("GET", "business-weights"): Role.viewer,
+    ("PUT", "business-weights"): Role.admin,
+    ("GET", "reference"): Role.viewer,
+    # admissions: coordinators evaluate and decide, anyone reads
+    ("POST", "admissions/evaluate"): Role.coordinator,
+    ("POST", "admissions/compare"): Role.coordinator,
+    ("POST", "admissions"): Role.coordinator,
+    ("GET", "admissions"): Role.viewer,
+    ("GET", "admissions/{id}"): Role.viewer,
+    ("POST", "admissions/{id}/decision"): Role.coordinator,
+    ("GET", "dashboard"): Role.viewer,
+}
+
+
+def declared_roles() -> dict[tuple[str, str], Role | None]:
+    """(method, route) -> role, as the registered functions declare them."""
+    declared = {}
+    for function in http_functions(app):
+        assert function.spec is not None, f"{function.name} does not wear @endpoint"
+        for method in function.methods:
+            assert (method, function.route) not in declared, (method, function.route)
+            declared[(method, function.route)] = function.spec.role
+    return declared
+
+
+def test_every_registered_route_declares_the_role_in_the_table():
+    declared = declared_roles()
+
+    assert set(declared) - set(ROLES) == set(), "routes not in ROLES: add them on purpose"
+    assert set(ROLES) - set(declared) == set(), "ROLES lists routes that are not registered"
+    changed = {key: (ROLES[key], role) for key, role in declared.items() if role != ROLES[key]}
+    assert changed == {}, "(expected, declared) roles differ"
+
+
+def test_the_roles_rank_owner_admin_coordinator_viewer():
+    ranked = [Role.owner, Role.admin, Role.coordinator, Role.viewer]
+    for i, higher in enumerate(ranked):
+        for j, lower in enumerate(ranked):
+            assert higher.at_least(lower) == (i <= j), (higher, lower)
+
+
+# --- what a caller without the role gets -------------------------------------------------------
+
+GUARDED = sorted(key for key, role in ROLES.items() if role is not PUBLIC)
+BELOW = {Role.owner: Role.admin, Role.admin: Role.coordinator, Role.coordinator: Role.viewer}
+
+
+def address(route: str) -> str:
+    """A path for the route whose parameters name nothing valid: reading the path first would
+    answer 404 instead of 401 or 403."""
+    return "/api/" + route.replace("{id}", "not-an-id")
+
+
+@pytest.fixture(scope="module")
+def members(database):
+    """One organization with a signed-in member of each role."""
+    org = new_org(new_client(app), "Roles")
+    return {role: add_member(org, role.value).token for role in Role}
+
+
+# A body that breaks every rule: malformed JSON would be a 400, and its absence a 400 too.
+INVALID_BODY = b'{"name": '
+
+
+@pytest.mark.parametrize("method, route", GUARDED, ids=[f"{m} {r}" for m, r in GUARDED])
+def test_no_session_is_401_before_the_input_is_read(client, method, route):
+    response = client.request(method, address(route), body=INVALID_BODY,
+                              headers={"content-type": "application/json"})
+
+    assert response.status == 401, response.body
+    assert response.mimetype == "application/problem+json"
+
+
+BELOW_ROLE = [key for key in GUARDED if ROLES[key] in BELOW]
+
+
+@pytest.mark.parametrize("method, route", BELOW_ROLE, ids=[f"{m} {r}" for m, r in BELOW_ROLE])
+def test_one_role_below_is_403_before_the_input_is_read(client, members, method, route):
+    below = BELOW[ROLES[(method, route)]]
+
+    response = client.request(method, address(route), body=INVALID_BODY, token=members[below],
+                              headers={"content-type": "application/json"})
+
+    assert response.status == 403, response.body
+    assert response.mimetype == "application/problem+json"
+    assert ROLES[(method, route)].value in response.json()["detail"]
