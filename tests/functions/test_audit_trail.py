@@ -19,7 +19,7 @@ from shared.models.business_weights import DEFAULTS
 from shared.routing import http_functions
 from tests.factories import (PASSWORD, add_member, configured_facility, cost_model_body,
                              created, facility, fresh_address, header, org_payers, payer,
-                             payer_body, rate_body, referral, signup)
+                             on_plan, payer_body, rate_body, referral, signup)
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 NEW_PASSWORD = "a brand new and rather long passphrase"
@@ -74,6 +74,42 @@ class Write:
     # The row an action's transaction wrote when it is not the row the action names.
     proof: dict[str, str] | None = None
     why_none: str = ""
+    # The call needs the local fake of Stripe: it is passed as a fourth argument.
+    stripe: bool = False
+
+
+def _trial_with_customer(client, org) -> None:
+    """The organization back on a trial, with its Stripe customer already made (by a first
+    checkout), so that the call under test writes only its own action."""
+    on_plan(org, "trial", status="trialing")
+    client.post("/api/billing/checkout", token=org.token, json={"tier": "starter"})
+
+
+def _checkout(client, org, admin_sql, fake):
+    _trial_with_customer(client, org)
+    return client.post("/api/billing/checkout", token=org.token, json={"tier": "professional"})
+
+
+def _portal(client, org, admin_sql, fake):
+    _trial_with_customer(client, org)
+    return client.post("/api/billing/portal", token=org.token)
+
+
+def _stripe_event(client, org, admin_sql, fake):
+    import json as jsonlib
+
+    from local.stripe_fake import event, sign
+    _trial_with_customer(client, org)
+    fake.webhook_url = None
+    subscription = fake.complete_checkout(next(iter(fake.checkout_sessions)))
+    payload = jsonlib.dumps(event("customer.subscription.created", subscription)).encode()
+    return client.post("/api/stripe/webhook", body=payload,
+                       headers={"stripe-signature": sign(payload, fake.webhook_secret)})
+
+
+# An action that records what happened elsewhere (at Stripe) writes only its audit row.
+AUDIT_ROW_ITSELF = ("SELECT xmin::text FROM audit_logs WHERE object_id = %(object_id)s"
+                    " AND action = '{action}' ORDER BY occurred_at DESC LIMIT 1")
 
 
 WRITES: dict[tuple[str, str], Write] = {
@@ -209,6 +245,13 @@ WRITES: dict[tuple[str, str], Write] = {
         ("admission.create",),
         lambda c, o, s: c.post("/api/admissions", token=o.token, json=referral(_placed(c, o))),
         status=201),
+    ("POST", "billing/checkout"): Write(
+        ("billing.checkout",), _checkout, stripe=True,
+        proof={"billing.checkout": AUDIT_ROW_ITSELF.format(action="billing.checkout")}),
+    ("POST", "billing/portal"): Write(
+        ("billing.portal",), _portal, stripe=True,
+        proof={"billing.portal": AUDIT_ROW_ITSELF.format(action="billing.portal")}),
+    ("POST", "stripe/webhook"): Write(("billing.subscription",), _stripe_event, stripe=True),
     ("POST", "admissions/{id}/decision"): Write(
         ("admission.accepted",),
         lambda c, o, s: c.post(f"/api/admissions/{_admission(c, o)['id']}/decision",
@@ -254,10 +297,13 @@ def _written_by(admin_sql, row: dict, proof: dict[str, str] | None) -> str | Non
 @pytest.mark.parametrize("method, route", sorted(WRITES), ids=[f"{m} {r}" for m, r in
                                                                  sorted(WRITES)])
 def test_a_write_leaves_exactly_its_audit_rows_in_its_own_transaction(client, org, admin_sql,
-                                                                      method, route):
+                                                                      method, route, request):
     write = WRITES[(method, route)]
 
-    response = write.call(client, org, admin_sql)
+    if write.stripe:
+        response = write.call(client, org, admin_sql, request.getfixturevalue("stripe_fake"))
+    else:
+        response = write.call(client, org, admin_sql)
 
     assert response.status == write.status, response.body
     rows = admin_sql("""SELECT action, object_type, object_id::text,

@@ -35,6 +35,11 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "invitations"): Role.admin,
     ("DELETE", "invitations/{id}"): Role.admin,
     ("POST", "invitations/accept"): PUBLIC,
+    ("GET", "usage"): Role.viewer,
+    ("GET", "billing"): Role.viewer,
+    ("POST", "billing/checkout"): Role.owner,
+    ("POST", "billing/portal"): Role.owner,
+    ("POST", "stripe/webhook"): PUBLIC,
     ("POST", "invitations/preview"): PUBLIC,
     # organization and branding
     ("GET", "organization"): Role.viewer,
