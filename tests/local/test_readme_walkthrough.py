@@ -144,6 +144,9 @@ def test_the_readme_walkthrough_runs_as_written_in_order(local_host):
     assert '"current_census":110' in demo, report
     assert '"available":true' in invitation and '"role":"coordinator"' in invitation, report
     assert invitation.count('"token":') == 2, report  # accepted, then signed in
+    # The e-mail's link leads to this host, on the PORT it serves.
+    mails = [m.read_text() for m in (Path(env["SNF_LOCAL_DIR"]) / "mail").glob("*.eml")]
+    assert any(f"http://127.0.0.1:{port}/#accept-invitation=" in m for m in mails), mails
     assert '"recommendation": "accept' in evaluation and '"status":"accepted"' in evaluation, report
     calls = [line for line in stderr[3].splitlines() if line.startswith("HTTP ")]
     assert calls[-1].startswith("HTTP 204 POST") and calls[-1].endswith("/api/auth/logout")
