@@ -2,7 +2,7 @@
 // /api. Every value from the API reaches the page through textContent, never as HTML.
 //
 // Addresses (the fragment; nothing of it reaches a server):
-//   #evaluate #admissions #admissions/<id> #dashboard #facilities #team #settings #billing
+//   #evaluate #admissions #admissions/<id> #dashboard #facilities #setup #team #settings #billing
 //   #billing?checkout=success|canceled (where Stripe Checkout sends the browser back)
 //   #accept-invitation=<token> #reset-password=<token> (e-mailed links) #forgot-password
 
@@ -16,6 +16,7 @@ import { initEvaluate, resetEvaluate, showEvaluate } from "./js/evaluate.js";
 import { initFacilities, resetFacilities, showFacilities } from "./js/facilities.js";
 import { announce, busy, problemText } from "./js/forms.js";
 import { applyAccent, applyBranding, initSettings, resetSettings, showSettings } from "./js/settings.js";
+import { initSetup, resetSetup, showSetup } from "./js/setup.js";
 import { canAdminister, canDecide, resetState, state } from "./js/state.js";
 import { initTeam, resetTeam, showTeam } from "./js/team.js";
 
@@ -26,6 +27,7 @@ const TABS = {
   admissions: { title: "Admissions", allowed: () => true, show: (id, opts) => showAdmissions(id, opts) },
   dashboard: { title: "Dashboard", allowed: () => true, show: (_, opts) => showDashboard(opts) },
   facilities: { title: "Facilities", allowed: () => true, show: () => showFacilities() },
+  setup: { title: "Setup", allowed: () => true, show: () => showSetup() },
   team: { title: "Team", allowed: canAdminister, show: (_, opts) => showTeam(opts) },
   settings: { title: "Settings", allowed: () => true, show: (_, opts) => showSettings(opts) },
   billing: { title: "Plan & usage", allowed: () => true, show: (_, opts) => showBilling(opts) },
@@ -67,6 +69,7 @@ function resetAll() {
   resetAdmissions();
   resetDashboard();
   resetFacilities();
+  resetSetup();
   resetTeam();
   resetSettings();
   resetBilling();
@@ -216,6 +219,7 @@ function wire() {
     onLeave: () => route({ focus: true }),
   });
   initFacilities();
+  initSetup();
   initEvaluate();
   initAdmissions();
   initDashboard();

@@ -193,7 +193,8 @@ export async function busy(button, action) {
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-disabled");
-    button.textContent = label;
+    // Unless the action renamed the button (a form now editing, or adding, something else).
+    if (button.textContent === (button.dataset.busyLabel ?? label)) button.textContent = label;
   }
 }
 

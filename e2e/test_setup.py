@@ -1,0 +1,130 @@
+"""Setup in a real browser: a new organization adds its facility and edits its census, adds a
+payer, a PDPM rate with the facility's locality and wage index prefilled (an overlapping one is
+refused in place), a cost model with the services it provides, its scoring (a sample score follows the
+weights as they change), and evaluates its first referral,
+all without the API; a second organization sees none of it. Screens at 1440 and 390 px."""
+from __future__ import annotations
+
+import re
+import secrets
+
+from playwright.sync_api import Page, expect
+
+from support import Server, shot, sign_in
+
+PASSWORD = "a long passphrase for setup"
+
+
+def new_organization(server: Server, name: str) -> dict:
+    subdomain = f"setup-{secrets.token_hex(3)}"
+    login = {"subdomain": subdomain, "email": f"owner@{subdomain}.example", "password": PASSWORD}
+    server.api("POST", "/signup", {"organization_name": name, **login})
+    return login
+
+
+def sign_in_as(page: Page, server: Server, login: dict) -> None:
+    sign_in(page, server, subdomain=login["subdomain"], email_=login["email"],
+            password=login["password"])
+
+
+def test_a_new_organization_sets_up_and_evaluates_in_the_browser(new_page, server: Server):
+    login = new_organization(server, "Birch Hollow Care")
+    page = new_page(1440, 900)
+    sign_in_as(page, server, login)
+
+    # The facility, then its census changed in place.
+    page.goto(server.base_url + "/#facilities")
+    form = page.locator("#facility-form")
+    expect(form).to_be_visible()
+    form.get_by_label("Name").fill("Birch Hollow North")
+    form.get_by_label("Licensed beds").fill("80")
+    form.get_by_label("Current census").fill("60")
+    form.get_by_label("Wage index").fill("0.9512")
+    form.get_by_role("button", name="Add facility").click()
+    row = page.locator("#facilities-body tr", has_text="Birch Hollow North")
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="Edit Birch Hollow North").click()
+    expect(form.get_by_role("heading", name="Edit Birch Hollow North")).to_be_visible()
+    form.get_by_label("Current census").fill("70")
+    form.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#facilities-status")).to_contain_text("census 70 of 80 beds")
+    expect(row.locator('[data-label="Census"]')).to_have_text("70")
+
+    # Setup: an empty screen says what to do.
+    page.goto(server.base_url + "/#setup")
+    expect(page.locator("#payers-empty")).to_contain_text("No payers yet")
+    expect(page.locator("#rates-empty")).to_be_visible()
+    payer_form = page.locator("#payer-form")
+    payer_form.get_by_label("Name").fill("Medicare Part A")
+    payer_form.get_by_label("Type").select_option(label="Medicare Part A")
+    payer_form.get_by_role("button", name="Add payer").click()
+    expect(page.locator("#payers-list")).to_contain_text("Medicare Part A")
+
+    rate_form = page.locator("#rate-form")
+    rate_form.get_by_label("Payer").select_option(label="Medicare Part A")
+    rate_form.get_by_label("Method").select_option("pdpm")
+    expect(rate_form.get_by_label("Wage index")).to_have_value("0.9512")  # the facility's
+    expect(rate_form.get_by_label("Locality")).to_have_value("urban")
+    rate_form.get_by_label("Effective from").fill("2025-10-01")
+    rate_form.get_by_role("button", name="Add rate").click()
+    expect(page.locator("#rates-body tr", has_text="Medicare PDPM")).to_have_count(1)
+    # The same period again overlaps: said in the form, nothing added.
+    rate_form.get_by_label("Payer").select_option(label="Medicare Part A")
+    rate_form.get_by_label("Method").select_option("pdpm")
+    rate_form.get_by_label("Effective from").fill("2026-01-01")
+    rate_form.get_by_role("button", name="Add rate").click()
+    expect(rate_form.locator("[data-problem]")).to_contain_text("Another active rate")
+    expect(page.locator("#rates-body tr")).to_have_count(1)
+
+    cost_form = page.locator("#cost-form")
+    expect(cost_form.get_by_label("Facility")).to_have_value(re.compile(".+"))
+    cost_form.get_by_label("Fixed cost ($ a day)").fill("118")
+    cost_form.get_by_label("Nursing wage ($ an hour)").fill("38.50")
+    cost_form.get_by_label("Therapy ($ a day)").fill("42")
+    for level, hours in (("Low", "2.5"), ("Moderate", "3.2"), ("High", "4.0"), ("Complex", "4.8")):
+        cost_form.locator("#cost-hours-grid").get_by_label(level).fill(hours)
+    cost_form.get_by_label("IV therapy", exact=True).check()
+    cost_form.get_by_label("IV therapy: cost a day in dollars").fill("85")
+    cost_form.get_by_role("button", name="Add cost model").click()
+    expect(page.locator("#setup-status")).to_have_text("The cost model was saved.")
+    expect(cost_form.get_by_role("button", name="Save cost model")).to_be_visible()
+
+    # Scoring: the sample's score follows the weights as they are typed, then they are saved.
+    weights = page.locator("#weights-form")
+    score = page.locator("#weights-sample-score")
+    expect(score).to_have_text(re.compile(r"^\d+(\.\d)?$"))
+    before = score.inner_text()
+    weights.get_by_label("Margin weight").fill("0")
+    expect(score).not_to_have_text(before)
+    weights.get_by_label("Accept from (score)").fill("95")
+    expect(page.locator("#weights-sample-verdict")).to_have_text(re.compile("Review|Decline"))
+    weights.get_by_role("button", name="Save scoring").click()
+    expect(page.locator("#setup-status")).to_contain_text("The scoring was saved")
+    shot(page, "setup-1440")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "setup-390")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    # The first evaluation, from what was just set up.
+    page.goto(server.base_url + "/#evaluate")
+    form = page.locator("#evaluate-form")
+    form.get_by_label("Facility").select_option(label="Birch Hollow North")
+    form.get_by_label("Payer").select_option(label="Medicare Part A")
+    form.get_by_label("Expected stay").fill("20")
+    form.get_by_label("Moderate").check()
+    form.get_by_label("IV therapy").check()
+    page.locator("#ev-pdpm").get_by_role("textbox", name="HIPPS code").fill("KBGE1")
+    form.get_by_role("button", name="Evaluate").click()
+    result = page.locator("#evaluate-result")
+    expect(result.locator(".eval-verdict .badge")).to_have_text(re.compile(r"^(Accept|Review|Decline)$"))
+
+    # Another organization sees none of it.
+    other = new_organization(server, "Other Place")
+    stranger = new_page(1440, 900)
+    sign_in_as(stranger, server, other)
+    stranger.goto(server.base_url + "/#setup")
+    expect(stranger.locator("#payers-empty")).to_be_visible()
+    expect(stranger.locator("#rates-body tr")).to_have_count(0)
+    expect(stranger.locator("#tab-setup")).not_to_contain_text("Birch Hollow")
+
