@@ -2,10 +2,11 @@
 import azure.functions as func
 
 from functions import (admissions, auth, billing, configuration, cost_models, dashboard,
-                       facilities, maintenance, meta, organization, payers, rates, users)
+                       facilities, maintenance, meta, onboarding, organization, payers, rates,
+                       users)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for module in (meta, auth, users, organization, facilities, payers, rates, cost_models,
-               configuration, admissions, dashboard, billing, maintenance):
+               configuration, onboarding, admissions, dashboard, billing, maintenance):
     app.register_functions(module.bp)

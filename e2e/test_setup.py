@@ -128,3 +128,47 @@ def test_a_new_organization_sets_up_and_evaluates_in_the_browser(new_page, serve
     expect(stranger.locator("#rates-body tr")).to_have_count(0)
     expect(stranger.locator("#tab-setup")).not_to_contain_text("Birch Hollow")
 
+
+def test_the_checklist_leads_a_new_organization_to_its_first_evaluation(new_page, server: Server):
+    login = new_organization(server, "Juniper Court")
+    page = new_page(1440, 900)
+    sign_in_as(page, server, login)
+    checklist = page.locator("#onboarding")
+    expect(checklist.get_by_role("heading", name="Getting started")).to_be_visible()
+    expect(checklist.locator('a[aria-current="step"]')).to_have_text("Add your facility, with its census")
+    shot(page, "onboarding-start-1440")
+
+    checklist.get_by_role("link", name="Add your facility, with its census").click()
+    form = page.locator("#facility-form")
+    form.get_by_label("Name").fill("Juniper Court")
+    form.get_by_label("Licensed beds").fill("60")
+    form.get_by_label("Current census").fill("48")
+    form.get_by_label("Wage index").fill("0.8921")
+    form.get_by_role("button", name="Add facility").click()
+    expect(page.locator("#facilities-body tr", has_text="Juniper Court")).to_be_visible()
+
+    page.goto(server.base_url + "/#evaluate")
+    expect(checklist.locator('li[data-done="true"]')).to_have_count(1)
+    checklist.get_by_role("button", name="Start from sensible defaults").click()
+    expect(checklist.locator("#onboarding-status")).to_contain_text("Medicare Part A")
+    expect(checklist.locator('li[data-done="true"]')).to_have_count(4)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "onboarding-defaults-390")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    form = page.locator("#evaluate-form")  # its choices now hold the new payer
+    form.get_by_label("Facility").select_option(label="Juniper Court")
+    form.get_by_label("Payer").select_option(label="Medicare Part A")
+    form.get_by_label("Expected stay").fill("25")
+    form.get_by_label("High").check()
+    page.locator("#ev-pdpm").get_by_role("textbox", name="HIPPS code").fill("KBGE1")
+    form.get_by_role("button", name="Evaluate").click()
+    result = page.locator("#evaluate-result")
+    expect(result.locator(".eval-verdict .badge")).to_have_text(re.compile(r"^(Accept|Review|Decline)$"))
+    shot(page, "onboarding-evaluation-1440")
+    result.get_by_role("button", name="Save as admission").click()
+    expect(result.locator(".saved-case .case-number")).to_be_visible()
+    page.goto(server.base_url + "/#dashboard")
+    expect(checklist).to_be_hidden()
+    shot(page, "onboarding-dashboard-1440")

@@ -16,6 +16,7 @@ import { initEvaluate, resetEvaluate, showEvaluate } from "./js/evaluate.js";
 import { initFacilities, resetFacilities, showFacilities } from "./js/facilities.js";
 import { announce, busy, problemText } from "./js/forms.js";
 import { applyAccent, applyBranding, initSettings, resetSettings, showSettings } from "./js/settings.js";
+import { refreshOnboarding, resetOnboarding } from "./js/onboarding.js";
 import { initSetup, resetSetup, showSetup } from "./js/setup.js";
 import { canAdminister, canDecide, resetState, state } from "./js/state.js";
 import { initTeam, resetTeam, showTeam } from "./js/team.js";
@@ -70,6 +71,7 @@ function resetAll() {
   resetDashboard();
   resetFacilities();
   resetSetup();
+  resetOnboarding();
   resetTeam();
   resetSettings();
   resetBilling();
@@ -139,6 +141,10 @@ document.addEventListener("standing:changed", () => {
   if (state.me) renderAccount();
 });
 
+document.addEventListener("lookups:changed", () => {
+  if (state.me && current.tab) TABS[current.tab].show(current.param, { focus: false });
+});
+
 document.addEventListener("organization:changed", (event) => {
   if (!state.me) return;
   state.me.organization.name = event.detail.name;
@@ -175,6 +181,7 @@ async function showTab(name, param, { focus, query = null }) {
   document.title = `${tab.title} · ${state.me.organization.name} · SNF Admissions`;
   renderBanner({ onBillingPage: name === "billing" });
   await tab.show(param, { focus, query });
+  refreshOnboarding();  // not awaited: the checklist follows the screen, never delays it
   if (focus && !OWN_FOCUS.has(name)) $(`#tab-${name} h2`)?.focus();
 }
 
