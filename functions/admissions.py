@@ -54,3 +54,11 @@ def get_admission(ctx: Context) -> AdmissionPublic:
           response=AdmissionPublic, errors=(409,))
 def decide_admission(ctx: Context) -> AdmissionPublic:
     return admissions.decide(ctx.cursor, ctx.actor, ctx.path.id, ctx.body)
+
+
+@bp.route(route="admissions/{id}/reopen", methods=["POST"])
+@endpoint(summary="Undo the last decision or outcome, within 24 hours of it (admins)",
+          tag="admissions", role=Role.admin, path=IdPath, response=AdmissionPublic,
+          errors=(409,))
+def reopen_admission(ctx: Context) -> AdmissionPublic:
+    return admissions.reopen(ctx.cursor, ctx.actor, ctx.path.id)
