@@ -1,12 +1,13 @@
 """The Azure Functions entry point: it only composes the blueprints of functions/."""
 import azure.functions as func
 
-from functions import (admissions, auth, billing, configuration, cost_models, dashboard,
+from functions import (admissions, audit_log, auth, billing, configuration, cost_models, dashboard,
                        facilities, maintenance, meta, onboarding, organization, payers, rates,
                        users)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for module in (meta, auth, users, organization, facilities, payers, rates, cost_models,
-               configuration, onboarding, admissions, dashboard, billing, maintenance):
+               configuration, onboarding, admissions, dashboard, billing, audit_log,
+               maintenance):
     app.register_functions(module.bp)

@@ -195,7 +195,34 @@ def test_the_checklist_leads_a_new_organization_to_its_first_evaluation(new_page
     page.locator("#decision-form").get_by_role("button", name="Accept").click()
     expect(badge).to_have_text("Accepted")
 
+    # The audit log shows the decline, its undo and who did them; the CSV holds the same.
+    page.goto(server.base_url + "/#audit")
+    filters = page.locator("#audit-filters")
+    filters.get_by_label("Object").select_option(label="Admissions")
+    filters.get_by_role("button", name="Filter").click()
+    audit = page.locator("#audit-body")
+    expect(audit.locator("tr").first).to_contain_text("Admission accepted")
+    expect(audit).to_contain_text("Admission reopen")
+    expect(audit).to_contain_text("Admission declined")
+    expect(audit.locator("tr", has_text="Admission reopen")).to_contain_text(login["email"])
+    shot(page, "audit-1440")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    exported = download.value.path().read_text()
+    assert "admission.reopen" in exported and "facility.create" not in exported
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "audit-390")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
     page.goto(server.base_url + "/#dashboard")
     expect(checklist).to_be_hidden()
     shot(page, "onboarding-dashboard-1440")
 
+    # A second organization sees none of it.
+    stranger = new_page(1440, 900)
+    sign_in_as(stranger, server, new_organization(server, "Elsewhere Care"))
+    stranger.goto(server.base_url + "/#audit")
+    expect(stranger.locator("#audit-body")).not_to_contain_text("Admission")
+    stranger.goto(server.base_url + "/#admissions")
+    expect(stranger.locator("#admissions-body")).not_to_contain_text(case_number)

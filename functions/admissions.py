@@ -1,13 +1,14 @@
 """Admissions: coordinators and above evaluate, save and decide; every role reads."""
 import azure.functions as func
 
+from shared import csv_export
 from shared.endpoint import Context, endpoint
-from shared.models.admissions import (AdmissionIn, AdmissionListQuery, AdmissionPublic,
-                                      AdmissionSummary, ComparisonOut, DecisionIn, Evaluation,
-                                      ReferralIn)
+from shared.models.admissions import (AdmissionFilters, AdmissionIn, AdmissionListQuery,
+                                      AdmissionPublic, AdmissionSummary, ComparisonOut, DecisionIn,
+                                      Evaluation, ReferralIn)
 from shared.models.common import IdPath, Page
 from shared.models.users import Role
-from shared.services import admissions
+from shared.services import admission_export, admissions
 
 bp = func.Blueprint()
 
@@ -39,6 +40,14 @@ def create_admission(ctx: Context) -> AdmissionPublic:
           query=AdmissionListQuery, response=Page[AdmissionSummary])
 def list_admissions(ctx: Context) -> Page[AdmissionSummary]:
     return admissions.list_admissions(ctx.cursor, ctx.caller.organization_id, ctx.query)
+
+
+@bp.route(route="admissions/export", methods=["GET"])
+@endpoint(summary="The filtered admissions list as CSV (up to 50,000, newest referral first)",
+          tag="admissions", query=AdmissionFilters, content_type="text/csv")
+def export_admissions(ctx: Context) -> func.HttpResponse:
+    return csv_export.attachment(admission_export.export_csv(
+        ctx.cursor, ctx.caller.organization_id, ctx.query), "admissions.csv")
 
 
 @bp.route(route="admissions/{id}", methods=["GET"])

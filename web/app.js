@@ -2,12 +2,14 @@
 // /api. Every value from the API reaches the page through textContent, never as HTML.
 //
 // Addresses (the fragment; nothing of it reaches a server):
-//   #evaluate #admissions #admissions/<id> #dashboard #facilities #setup #team #settings #billing
+//   #evaluate #admissions #admissions/<id> #dashboard #facilities #setup #team #settings #audit
+//   #billing
 //   #billing?checkout=success|canceled (where Stripe Checkout sends the browser back)
 //   #accept-invitation=<token> #reset-password=<token> (e-mailed links) #forgot-password
 
 import { api, saveSession, session, SessionEnded, whenSessionEnds } from "./js/api.js";
 import { initAdmissions, resetAdmissions, showAdmissions } from "./js/admissions.js";
+import { initAudit, resetAudit, showAudit } from "./js/audit.js";
 import { initAuth, showAuthPage } from "./js/auth.js";
 import { refreshStanding, renderBanner, resetBilling, showBilling } from "./js/billing.js";
 import { initDashboard, resetDashboard, showDashboard } from "./js/dashboard.js";
@@ -31,6 +33,7 @@ const TABS = {
   setup: { title: "Setup", allowed: () => true, show: () => showSetup() },
   team: { title: "Team", allowed: canAdminister, show: (_, opts) => showTeam(opts) },
   settings: { title: "Settings", allowed: () => true, show: (_, opts) => showSettings(opts) },
+  audit: { title: "Audit log", allowed: canAdminister, show: () => showAudit() },
   billing: { title: "Plan & usage", allowed: () => true, show: (_, opts) => showBilling(opts) },
 };
 // Screens that place the focus themselves (a row, a confirmation) rather than on their heading.
@@ -72,6 +75,7 @@ function resetAll() {
   resetFacilities();
   resetSetup();
   resetOnboarding();
+  resetAudit();
   resetTeam();
   resetSettings();
   resetBilling();
@@ -227,6 +231,7 @@ function wire() {
   });
   initFacilities();
   initSetup();
+  initAudit();
   initEvaluate();
   initAdmissions();
   initDashboard();

@@ -116,7 +116,7 @@ def test_the_readme_walkthrough_runs_as_written_in_order(local_host):
     env, port = local_host
     text = README.read_text()
     blocks = walkthrough_blocks(text)
-    assert len(blocks) >= 5, "the walkthrough's blocks were not found in the README"
+    assert len(blocks) >= 6, "the walkthrough's blocks were not found in the README"
 
     ran = subprocess.run(["bash", "-c", script_of(blocks)], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
@@ -139,7 +139,8 @@ def test_the_readme_walkthrough_runs_as_written_in_order(local_host):
     assert len(failed) == len([line for line in refused if line.startswith("make ")]), report
 
     # What each block is for happened, read from what it printed.
-    demo, invitation, evaluation, billing, operator = (stdout[n] for n in range(1, 6))
+    demo, invitation, evaluation, first_referral, billing, operator = (
+        stdout[n] for n in range(1, 7))
     assert '"subdomain":"demo"' in demo and '"name":"Elm Street Care Center"' in demo, report
     assert '"current_census":110' in demo, report
     assert '"available":true' in invitation and '"role":"coordinator"' in invitation, report
@@ -150,6 +151,10 @@ def test_the_readme_walkthrough_runs_as_written_in_order(local_host):
     assert '"recommendation": "accept' in evaluation and '"status":"accepted"' in evaluation, report
     calls = [line for line in stderr[3].splitlines() if line.startswith("HTTP ")]
     assert calls[-1].startswith("HTTP 204 POST") and calls[-1].endswith("/api/auth/logout")
+    assert '"method": "pdpm"' in first_referral and '"wage_index": "0.9512"' in first_referral
+    assert '"status":"declined"' in first_referral and '"status":"pending"' in first_referral
+    assert '"action": "admission.reopen"' in first_referral, report
+    assert first_referral.rstrip().splitlines()[-2].startswith("case_number,"), report
     assert '"tier": "professional"' in billing and re.search(r"\b30\d -> http", billing), report
     assert "harborview: Enterprise, active, suspended" in operator, report
-    assert "Only a trial can be extended" in stderr[5], report
+    assert "Only a trial can be extended" in stderr[6], report

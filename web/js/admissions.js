@@ -2,7 +2,7 @@
 // decision: accepted or declined (with a reason, confirmed), then admitted or not (with a
 // reason, confirmed); an admin may undo the last of them within 24 hours (reopen).
 
-import { api, SessionEnded } from "./api.js";
+import { api, downloadCsv, SessionEnded } from "./api.js";
 import { $, $$, ADMISSION_STATUS, dateTime, DECLINE_REASONS, duration, el, intFormat, money,
          NOT_ADMITTED_REASONS, num, pct, pctFormat, REASON_LABELS, recommendationBadge,
          statusBadge } from "./dom.js";
@@ -341,6 +341,15 @@ export function resetAdmissions() {
 }
 
 export function initAdmissions() {
+  $("#admissions-export").addEventListener("click", (event) => busy(event.currentTarget, async () => {
+    const params = filters();
+    params.delete("limit");  // the export holds every row the filters match
+    try {
+      await downloadCsv(`/admissions/export?${params}`, "admissions.csv");
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) announce($("#admissions-status"), `Could not export: ${problemText(error)}`, "error");
+    }
+  }));
   const form = $("#admissions-filters");
   form.addEventListener("submit", (event) => { event.preventDefault(); loadList({ reset: true }); });
   form.addEventListener("change", () => loadList({ reset: true }));
