@@ -118,6 +118,10 @@ def test_a_new_organization_sets_up_and_evaluates_in_the_browser(new_page, serve
     form.get_by_role("button", name="Evaluate").click()
     result = page.locator("#evaluate-result")
     expect(result.locator(".eval-verdict .badge")).to_have_text(re.compile(r"^(Accept|Review|Decline)$"))
+    # A service the facility does not provide: a hard stop, said as a sentence.
+    form.get_by_label("Dialysis").check()
+    form.get_by_role("button", name="Evaluate").click()
+    expect(result.locator(".callout.danger li")).to_have_text("This facility does not provide Dialysis.")
 
     # Another organization sees none of it.
     other = new_organization(server, "Other Place")

@@ -100,10 +100,13 @@ function renderAccount() {
   const orgStatus = standing?.state ?? organization.status;
   $("#org-name").textContent = organization.name;
   $("#org-subdomain").textContent = organization.subdomain;
-  $("#org-tier").textContent = standing?.plan ?? TIER_LABELS[tier] ?? tier;
-  const status = $("#org-status");
-  status.textContent = ORG_STATUS_LABELS[orgStatus] ?? orgStatus;
-  status.dataset.tone = { active: "good", trialing: "info", past_due: "warn", read_only: "warn" }[orgStatus] ?? "info";
+  // One badge: the plan, with the state only when it asks for attention (a trial says so by
+  // its name; "Active" says nothing).
+  const plan = standing?.plan ?? TIER_LABELS[tier] ?? tier;
+  const attention = orgStatus === "past_due" || orgStatus === "read_only";
+  const badge = $("#org-tier");
+  badge.textContent = attention ? `${plan} · ${ORG_STATUS_LABELS[orgStatus] ?? orgStatus}` : plan;
+  badge.dataset.tone = attention ? "warn" : orgStatus === "trialing" ? "info" : "good";
 
   const trialRow = $("#org-trial-row");
   trialRow.hidden = !organization.trial_ends_at || orgStatus !== "trialing";
