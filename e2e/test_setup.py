@@ -75,6 +75,17 @@ def test_a_new_organization_sets_up_and_evaluates_in_the_browser(new_page, serve
     rate_form.get_by_role("button", name="Add rate").click()
     expect(rate_form.locator("[data-problem]")).to_contain_text("Another active rate")
     expect(page.locator("#rates-body tr")).to_have_count(1)
+    # Ending the first rate the day before makes room for the new one.
+    first = page.locator("#rates-body tr").first
+    first.get_by_label("Last day of the PDPM rate from 2025-10-01").fill("2025-12-31")
+    first.get_by_role("button", name="End").click()
+    expect(page.locator("#setup-status")).to_have_text("The rate now ends on 2025-12-31.")
+    rate_form.get_by_label("Payer").select_option(label="Medicare Part A")
+    rate_form.get_by_label("Method").select_option("pdpm")
+    rate_form.get_by_label("Effective from").fill("2026-01-01")
+    rate_form.get_by_role("button", name="Add rate").click()
+    expect(page.locator("#rates-body tr")).to_have_count(2)
+    expect(page.locator("#rates-body")).to_contain_text("2025-10-01 to 2025-12-31")
 
     cost_form = page.locator("#cost-form")
     expect(cost_form.get_by_label("Facility")).to_have_value(re.compile(".+"))

@@ -5,7 +5,7 @@
 
 import { allPages, api, SessionEnded } from "./api.js";
 import { $, $$, el, money, RATE_METHODS } from "./dom.js";
-import { announce, handleSubmit, problemText } from "./forms.js";
+import { announce, busy, handleSubmit, problemText } from "./forms.js";
 import { acuityName, canAdminister, invalidateLookups, loadLookups, loadReference, payerTypeLabel,
          state } from "./state.js";
 import { initWeights, showWeights } from "./weights.js";
@@ -58,10 +58,30 @@ function renderRates() {
     el("td", { dataset: { label: "Method" } }, RATE_METHODS[rate.method] ?? rate.method),
     el("td", { dataset: { label: "Period" } },
        `${rate.effective_from} to ${rate.effective_to ?? "until replaced"}`),
-    el("td", { dataset: { label: "Amounts" } }, amounts(rate))));
+    el("td", { dataset: { label: "Amounts" } }, amounts(rate)),
+    canAdminister() ? el("td", { dataset: { label: "End" }, class: "rate-end" }, endControl(rate)) : null));
   $("#rates-body").replaceChildren(...rows);
   $("#rates-table").hidden = rows.length === 0;
   $("#rates-empty").hidden = rows.length > 0;
+}
+
+/** A rate ends on a day (the last it applies), so a new one can follow it without overlap. */
+function endControl(rate) {
+  const label = `Last day of the ${rate.method === "pdpm" ? "PDPM " : ""}rate from ${rate.effective_from}`;
+  const input = el("input", { type: "date", value: rate.effective_to ?? "", "aria-label": label });
+  const button = el("button", { type: "button", class: "button small secondary",
+                                "data-busy-label": "Saving…" }, "End");
+  button.addEventListener("click", () => busy(button, async () => {
+    try {
+      await api(`/rates/${encodeURIComponent(rate.id)}`, { method: "PATCH",
+                                                          body: { effective_to: input.value || null } });
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) announce($("#setup-status"), `Could not end the rate: ${problemText(error)}`, "error");
+      return;
+    }
+    await reload(input.value ? `The rate now ends on ${input.value}.` : "The rate has no end now.");
+  }));
+  return el("span", { class: "end-control" }, input, button);
 }
 
 function showMethod(method) {
@@ -167,6 +187,7 @@ function render() {
   const writer = canAdminister();
   for (const form of $$("#tab-setup form:not(#weights-form)")) form.hidden = !writer;
   $("#setup-read-only").hidden = writer;
+  $("#rates-table .rate-end-head").hidden = !writer;
 }
 
 async function load() {
