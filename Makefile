@@ -33,9 +33,9 @@ $(E2E_STAMP): $(STAMP) requirements-e2e.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-e2e.txt
 	touch $(E2E_STAMP)
 
-e2e: $(E2E_STAMP)  ## browser tests of web/ with Playwright and the system's Chromium (not part of `make test`)
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
-	$(PY) -m pytest e2e -q
+e2e: $(E2E_STAMP)  ## browser tests of web/ with Playwright and the system's Chromium (not part of `make test`); screenshots of every main screen at 1440 and 390 px in .local/e2e-screenshots
+	sh e2e/install_chromium.sh  # says what apt-get would install before it does
+	E2E_SCREENSHOTS=$${E2E_SCREENSHOTS:-.local/e2e-screenshots} $(PY) -m pytest e2e -q
 
 MUTATE_STAMP := $(VENV)/.installed-mutate
 

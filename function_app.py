@@ -1,8 +1,9 @@
 """The Azure Functions entry point: it only composes the blueprints of functions/."""
 import azure.functions as func
 
-from functions import (admissions, auth, billing, configuration, cost_models, dashboard,
-                       facilities, maintenance, meta, organization, payers, rates, users)
+from functions import (admissions, audit_log, auth, billing, configuration, cost_models,
+                       dashboard, facilities, maintenance, meta, onboarding, organization, payers,
+                       rates, users)
 from shared.settings import get_settings
 
 # At start-up, not in the first request: a setting whose Key Vault reference did not resolve
@@ -12,5 +13,6 @@ get_settings()
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for module in (meta, auth, users, organization, facilities, payers, rates, cost_models,
-               configuration, admissions, dashboard, billing, maintenance):
+               configuration, onboarding, admissions, dashboard, billing, audit_log,
+               maintenance):
     app.register_functions(module.bp)

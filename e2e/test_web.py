@@ -101,8 +101,8 @@ def test_compare_facilities(page: Page, server: Server):
     placements = page.locator(".placements > li")
     expect(placements).to_have_count(3)
     expect(placements.first.locator(".placement-rank")).to_have_text("1")
-    # Only one demo facility has a wound vac program: the others say why they decline.
-    expect(page.locator(".placement-stops", has_text="cannot provide").first).to_be_visible()
+    # Only one demo facility has a wound vac program: the others say why, in a sentence.
+    expect(page.locator(".placement-stops", has_text="This facility does not provide Wound vac").first).to_be_visible()
     shot(page, "web2-e2e-compare")
 
 

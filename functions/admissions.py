@@ -1,13 +1,14 @@
 """Admissions: coordinators and above evaluate, save and decide; every role reads."""
 import azure.functions as func
 
+from shared import csv_export
 from shared.endpoint import Context, endpoint
-from shared.models.admissions import (AdmissionIn, AdmissionListQuery, AdmissionPublic,
-                                      AdmissionSummary, ComparisonOut, DecisionIn, Evaluation,
-                                      ReferralIn)
+from shared.models.admissions import (AdmissionFilters, AdmissionIn, AdmissionListQuery,
+                                      AdmissionPublic, AdmissionSummary, ComparisonOut, DecisionIn,
+                                      Evaluation, ReferralIn)
 from shared.models.common import IdPath, Page
 from shared.models.users import Role
-from shared.services import admissions
+from shared.services import admission_export, admissions
 
 bp = func.Blueprint()
 
@@ -41,6 +42,14 @@ def list_admissions(ctx: Context) -> Page[AdmissionSummary]:
     return admissions.list_admissions(ctx.cursor, ctx.caller.organization_id, ctx.query)
 
 
+@bp.route(route="admissions/export", methods=["GET"])
+@endpoint(summary="The filtered admissions list as CSV (up to 50,000, newest referral first)",
+          tag="admissions", query=AdmissionFilters, content_type="text/csv")
+def export_admissions(ctx: Context) -> func.HttpResponse:
+    return csv_export.attachment(admission_export.export_csv(
+        ctx.cursor, ctx.caller.organization_id, ctx.query), "admissions.csv")
+
+
 @bp.route(route="admissions/{id}", methods=["GET"])
 @endpoint(summary="Get an admission with its full evaluation", tag="admissions", path=IdPath,
           response=AdmissionPublic)
@@ -54,3 +63,11 @@ def get_admission(ctx: Context) -> AdmissionPublic:
           response=AdmissionPublic, errors=(409,))
 def decide_admission(ctx: Context) -> AdmissionPublic:
     return admissions.decide(ctx.cursor, ctx.actor, ctx.path.id, ctx.body)
+
+
+@bp.route(route="admissions/{id}/reopen", methods=["POST"])
+@endpoint(summary="Undo the last decision or outcome, within 24 hours of it (admins)",
+          tag="admissions", role=Role.admin, path=IdPath, response=AdmissionPublic,
+          errors=(409,))
+def reopen_admission(ctx: Context) -> AdmissionPublic:
+    return admissions.reopen(ctx.cursor, ctx.actor, ctx.path.id)

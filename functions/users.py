@@ -28,7 +28,8 @@ def update_user(ctx: Context) -> UserPublic:
 
 
 @bp.route(route="invitations", methods=["POST"])
-@endpoint(summary="Invite someone by e-mail with a role", tag="users", role=Role.admin,
+@endpoint(summary="Invite someone by e-mail with a role (an unanswered invitation to the "
+                  "address is renewed: a new link, seven more days)", tag="users", role=Role.admin,
           body=InvitationIn, response=InvitationPublic, status=201, errors=(402, 409))
 def invite_user(ctx: Context) -> InvitationPublic:
     return invitations.invite(ctx.cursor, ctx.actor, ctx.caller, ctx.body)

@@ -38,6 +38,8 @@ def _database():
                        app_role="snf_app")
     os.environ.update(target.function_settings())
     os.environ.setdefault("EMAIL_FILE_DIR", str(LOCAL_DIR / "mail"))
+    # Links in e-mails lead to this host on the port it serves (PORT), unless set otherwise.
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '7071')}")
     # Importing function_app reads the settings (its start-up check): read them again.
     from shared.settings import get_settings
     get_settings.cache_clear()

@@ -2,12 +2,14 @@
 // /api. Every value from the API reaches the page through textContent, never as HTML.
 //
 // Addresses (the fragment; nothing of it reaches a server):
-//   #evaluate #admissions #admissions/<id> #dashboard #facilities #team #settings #billing
+//   #evaluate #admissions #admissions/<id> #dashboard #facilities #setup #team #settings #audit
+//   #billing
 //   #billing?checkout=success|canceled (where Stripe Checkout sends the browser back)
 //   #accept-invitation=<token> #reset-password=<token> (e-mailed links) #forgot-password
 
 import { api, saveSession, session, SessionEnded, whenSessionEnds } from "./js/api.js";
 import { initAdmissions, resetAdmissions, showAdmissions } from "./js/admissions.js";
+import { initAudit, resetAudit, showAudit } from "./js/audit.js";
 import { initAuth, showAuthPage } from "./js/auth.js";
 import { refreshStanding, renderBanner, resetBilling, showBilling } from "./js/billing.js";
 import { initDashboard, resetDashboard, showDashboard } from "./js/dashboard.js";
@@ -16,6 +18,8 @@ import { initEvaluate, resetEvaluate, showEvaluate } from "./js/evaluate.js";
 import { initFacilities, resetFacilities, showFacilities } from "./js/facilities.js";
 import { announce, busy, problemText } from "./js/forms.js";
 import { applyAccent, applyBranding, initSettings, resetSettings, showSettings } from "./js/settings.js";
+import { refreshOnboarding, resetOnboarding } from "./js/onboarding.js";
+import { initSetup, resetSetup, showSetup } from "./js/setup.js";
 import { canAdminister, canDecide, resetState, state } from "./js/state.js";
 import { initTeam, resetTeam, showTeam } from "./js/team.js";
 
@@ -26,8 +30,10 @@ const TABS = {
   admissions: { title: "Admissions", allowed: () => true, show: (id, opts) => showAdmissions(id, opts) },
   dashboard: { title: "Dashboard", allowed: () => true, show: (_, opts) => showDashboard(opts) },
   facilities: { title: "Facilities", allowed: () => true, show: () => showFacilities() },
+  setup: { title: "Setup", allowed: () => true, show: () => showSetup() },
   team: { title: "Team", allowed: canAdminister, show: (_, opts) => showTeam(opts) },
   settings: { title: "Settings", allowed: () => true, show: (_, opts) => showSettings(opts) },
+  audit: { title: "Audit log", allowed: canAdminister, show: () => showAudit() },
   billing: { title: "Plan & usage", allowed: () => true, show: (_, opts) => showBilling(opts) },
 };
 // Screens that place the focus themselves (a row, a confirmation) rather than on their heading.
@@ -67,6 +73,9 @@ function resetAll() {
   resetAdmissions();
   resetDashboard();
   resetFacilities();
+  resetSetup();
+  resetOnboarding();
+  resetAudit();
   resetTeam();
   resetSettings();
   resetBilling();
@@ -91,10 +100,13 @@ function renderAccount() {
   const orgStatus = standing?.state ?? organization.status;
   $("#org-name").textContent = organization.name;
   $("#org-subdomain").textContent = organization.subdomain;
-  $("#org-tier").textContent = standing?.plan ?? TIER_LABELS[tier] ?? tier;
-  const status = $("#org-status");
-  status.textContent = ORG_STATUS_LABELS[orgStatus] ?? orgStatus;
-  status.dataset.tone = { active: "good", trialing: "info", past_due: "warn", read_only: "warn" }[orgStatus] ?? "info";
+  // One badge: the plan, with the state only when it asks for attention (a trial says so by
+  // its name; "Active" says nothing).
+  const plan = standing?.plan ?? TIER_LABELS[tier] ?? tier;
+  const attention = orgStatus === "past_due" || orgStatus === "read_only";
+  const badge = $("#org-tier");
+  badge.textContent = attention ? `${plan} · ${ORG_STATUS_LABELS[orgStatus] ?? orgStatus}` : plan;
+  badge.dataset.tone = attention ? "warn" : orgStatus === "trialing" ? "info" : "good";
 
   const trialRow = $("#org-trial-row");
   trialRow.hidden = !organization.trial_ends_at || orgStatus !== "trialing";
@@ -136,6 +148,10 @@ document.addEventListener("standing:changed", () => {
   if (state.me) renderAccount();
 });
 
+document.addEventListener("lookups:changed", () => {
+  if (state.me && current.tab) TABS[current.tab].show(current.param, { focus: false });
+});
+
 document.addEventListener("organization:changed", (event) => {
   if (!state.me) return;
   state.me.organization.name = event.detail.name;
@@ -172,6 +188,7 @@ async function showTab(name, param, { focus, query = null }) {
   document.title = `${tab.title} · ${state.me.organization.name} · SNF Admissions`;
   renderBanner({ onBillingPage: name === "billing" });
   await tab.show(param, { focus, query });
+  refreshOnboarding();  // not awaited: the checklist follows the screen, never delays it
   if (focus && !OWN_FOCUS.has(name)) $(`#tab-${name} h2`)?.focus();
 }
 
@@ -216,6 +233,8 @@ function wire() {
     onLeave: () => route({ focus: true }),
   });
   initFacilities();
+  initSetup();
+  initAudit();
   initEvaluate();
   initAdmissions();
   initDashboard();

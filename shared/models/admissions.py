@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, field_validator, mode
 
 from shared import catalog
 from shared.catalog import Acuity, PayerType, Service
-from shared.models.common import FieldErrors, Input, Output, PageQuery
+from shared.models.common import FieldErrors, Input, Output, PageQuery, Query
 from shared.models.rates import Money
 from shared.phi import identifier_kinds
 
@@ -214,13 +214,17 @@ class AdmissionPublic(AdmissionSummary):
     evaluation: Evaluation
 
 
-class AdmissionListQuery(PageQuery):
+class AdmissionFilters(Query):
     facility_id: uuid.UUID | None = None
     payer_id: uuid.UUID | None = None
     recommendation: Recommendation | None = None
     status: Status | None = None
     received_from: date | None = Field(default=None, description="Inclusive, UTC.")
     received_to: date | None = Field(default=None, description="Inclusive, UTC.")
+
+
+class AdmissionListQuery(AdmissionFilters, PageQuery):
+    pass
 
 
 class DecisionIn(Input):

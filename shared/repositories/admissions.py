@@ -121,3 +121,24 @@ def record_outcome(cur, *, organization_id: uuid.UUID, id: uuid.UUID, status: st
     """, {"organization_id": organization_id, "id": id, "status": status, "reason": reason,
           "user_id": user_id, "at": at})
     return cur.fetchone()
+
+
+def reopen(cur, *, organization_id: uuid.UUID, id: uuid.UUID, status: str) -> dict:
+    """Undo the last step: an outcome back to accepted, a decision back to pending, with the
+    who, when and reason of the step undone cleared (the audit log keeps them)."""
+    cur.execute(f"""
+        UPDATE admissions a
+           SET status = %(status)s, updated_at = now(),
+               outcome_at = NULL, outcome_by = NULL,
+               decision_reason = CASE WHEN %(status)s = 'pending' THEN NULL END,
+               decided_at = CASE WHEN %(status)s = 'pending' THEN NULL ELSE a.decided_at END,
+               decided_by = CASE WHEN %(status)s = 'pending' THEN NULL ELSE a.decided_by END,
+               turnaround_minutes = CASE WHEN %(status)s = 'pending' THEN NULL
+                                         ELSE a.turnaround_minutes END
+          FROM facilities f, payers p
+         WHERE a.organization_id = %(organization_id)s AND a.id = %(id)s
+           AND f.organization_id = a.organization_id AND f.id = a.facility_id
+           AND p.organization_id = a.organization_id AND p.id = a.payer_id
+        RETURNING {QUALIFIED_DETAIL}, f.name AS facility_name, p.name AS payer_name
+    """, {"organization_id": organization_id, "id": id, "status": status})
+    return cur.fetchone()

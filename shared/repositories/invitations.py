@@ -68,3 +68,28 @@ def take_open(cur, *, organization_id: uuid.UUID, token_hash: bytes) -> dict | N
     """, {"organization_id": organization_id, "token_hash": token_hash})
     return cur.fetchone()
 
+
+
+def find_unanswered(cur, *, organization_id: uuid.UUID, email: str) -> dict | None:
+    """The address's invitation that is neither accepted nor withdrawn, expired or not (there is
+    at most one), locked until the transaction ends."""
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM invitations
+         WHERE organization_id = %(organization_id)s AND lower(email) = lower(%(email)s)
+           AND accepted_at IS NULL AND revoked_at IS NULL
+           FOR UPDATE
+    """, {"organization_id": organization_id, "email": email})
+    return cur.fetchone()
+
+
+def renew(cur, *, organization_id: uuid.UUID, id: uuid.UUID, role: str, token_hash: bytes,
+          invited_by: uuid.UUID, expires_at: datetime) -> dict:
+    """A new token, role, inviter and expiry: the old link stops working."""
+    cur.execute(f"""
+        UPDATE invitations SET token_hash = %(token_hash)s, role = %(role)s,
+                               invited_by = %(invited_by)s, expires_at = %(expires_at)s
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+        RETURNING {COLUMNS}
+    """, {"organization_id": organization_id, "id": id, "role": role, "token_hash": token_hash,
+          "invited_by": invited_by, "expires_at": expires_at})
+    return cur.fetchone()

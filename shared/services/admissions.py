@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from shared import audit, paging
 from shared.errors import Conflict, Unprocessable
@@ -105,6 +105,34 @@ def decide(cur, actor: Actor, admission_id: uuid.UUID, data: DecisionIn) -> Admi
     audit.record(cur, actor, action=f"admission.{data.decision}", object_type=KIND,
                  object_id=admission_id,
                  changes={"status": data.decision, "reason_code": data.reason_code})
+    return AdmissionPublic.model_validate(row)
+
+
+# An admin may undo a decision or an outcome for this long after it was recorded: long enough
+# to catch a wrong click or a changed mind the same shift, short enough that the dashboard's
+# months and turnarounds do not move once people have read them.
+REOPEN_WINDOW = timedelta(hours=24)
+REOPENED_TO = {"accepted": "pending", "declined": "pending", "admitted": "accepted",
+               "not_admitted": "accepted"}
+
+
+def reopen(cur, actor: Actor, admission_id: uuid.UUID) -> AdmissionPublic:
+    """Undo the last decision or outcome, within REOPEN_WINDOW of it; audited with what it was."""
+    current = lifecycle.fetch(cur, admissions, actor.organization_id, admission_id, KIND,
+                              for_update=True)
+    if current["status"] not in REOPENED_TO:
+        raise Conflict("This admission is pending: there is no decision to undo.")
+    recorded_at = current["outcome_at"] if current["status"] in ("admitted", "not_admitted") \
+        else current["decided_at"]
+    if datetime.now(timezone.utc) - recorded_at > REOPEN_WINDOW:
+        raise Conflict(f"This admission was {current['status']} more than "
+                       f"{REOPEN_WINDOW.total_seconds() // 3600:.0f} hours ago; it can no longer "
+                       "be reopened.")
+    row = admissions.reopen(cur, organization_id=actor.organization_id, id=admission_id,
+                            status=REOPENED_TO[current["status"]])
+    audit.record(cur, actor, action="admission.reopen", object_type=KIND, object_id=admission_id,
+                 changes={"status": row["status"], "undone": current["status"],
+                          "reason_code": current["decision_reason"]})
     return AdmissionPublic.model_validate(row)
 
 

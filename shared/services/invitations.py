@@ -23,21 +23,33 @@ INVALID_LINK = "This link is not valid any more. Ask for a new invitation."
 
 
 def invite(cur, actor: Actor, caller: Caller, data: InvitationIn) -> InvitationPublic:
+    """Invite by e-mail; an address with an unanswered invitation has it renewed instead: a new
+    link (the old one stops working), the new role, seven more days."""
     check_can_grant(caller, data.role)
     if users.find_by_email(cur, organization_id=actor.organization_id, email=data.email):
         raise Conflict("Someone in this organization already has this e-mail address.")
-    limits.make_room(cur, actor.organization_id, "users", count_invitations=True)
+    unanswered = invitations.find_unanswered(cur, organization_id=actor.organization_id,
+                                             email=data.email)
+    now = datetime.now(timezone.utc)
+    if unanswered is None or unanswered["expires_at"] <= now:
+        # An open invitation already holds its place; an expired one holds none any more.
+        limits.make_room(cur, actor.organization_id, "users", count_invitations=True)
     token = new_session_token(actor.organization_id)
-    expires_at = datetime.now(timezone.utc) + VALID_FOR
-    row = invitations.insert(cur, organization_id=actor.organization_id, email=data.email,
-                             role=data.role.value, token_hash=token_hash(token),
-                             invited_by=actor.user_id, expires_at=expires_at)
+    fields = {"organization_id": actor.organization_id, "role": data.role.value,
+              "token_hash": token_hash(token), "invited_by": actor.user_id,
+              "expires_at": now + VALID_FOR}
+    if unanswered is None:
+        row = invitations.insert(cur, email=data.email, **fields)
+        action = "invitation.create"
+    else:
+        row = invitations.renew(cur, id=unanswered["id"], **fields)
+        action = "invitation.renew"
     inviter = users.get(cur, organization_id=actor.organization_id, user_id=actor.user_id)
-    email.enqueue(cur, actor.organization_id, "invitation", data.email, {
+    email.enqueue(cur, actor.organization_id, "invitation", row["email"], {
         "inviter": inviter["email"], "role": data.role.value,
-        "expires": f"{expires_at:%B %d, %Y %H:%M} UTC",
+        "expires": f"{row['expires_at']:%B %d, %Y %H:%M} UTC",
         "link": email.link(f"/#accept-invitation={token}")})
-    audit.record(cur, actor, action="invitation.create", object_type="invitation",
+    audit.record(cur, actor, action=action, object_type="invitation",
                  object_id=row["id"], changes={"role": data.role.value})
     return InvitationPublic.model_validate(row)
 

@@ -1,13 +1,15 @@
 // Admissions: the history (filters, paging), one admission with its stored evaluation, and the
-// decision: accepted or declined (with a reason), then admitted or not (with a reason).
+// decision: accepted or declined (with a reason, confirmed), then admitted or not (with a
+// reason, confirmed); an admin may undo the last of them within 24 hours (reopen).
 
-import { api, SessionEnded } from "./api.js";
+import { api, downloadCsv, SessionEnded } from "./api.js";
 import { $, $$, ADMISSION_STATUS, dateTime, DECLINE_REASONS, duration, el, intFormat, money,
          NOT_ADMITTED_REASONS, num, pct, pctFormat, REASON_LABELS, recommendationBadge,
          statusBadge } from "./dom.js";
+import { confirmDialog } from "./dialog.js";
 import { renderEvaluation } from "./evaluation.js";
 import { announce, busy, clearProblems, clientProblem, problemText, runForm, showProblem } from "./forms.js";
-import { acuityName, canDecide, facilityName, loadLookups, loadReference, payerName,
+import { acuityName, canAdminister, canDecide, facilityName, loadLookups, loadReference, payerName,
          serviceLabel, state } from "./state.js";
 
 const PAGE_SIZE = 25;
@@ -145,6 +147,57 @@ function reasonField(id, reasons) {
     el("p", { class: "field-error", id: `${id}-error`, "data-error-for": "reason_code" }));
 }
 
+// As the API's reopen allows (shared/services/admissions.py REOPEN_WINDOW).
+const REOPEN_WINDOW_MS = 24 * 3600 * 1000;
+
+/** When the last step may still be undone, the time it may be until; else null. */
+function undoableUntil(a) {
+  const at = a.status === "admitted" || a.status === "not_admitted" ? a.outcome_at : a.decided_at;
+  if (!at || a.status === "pending" || !canAdminister()) return null;
+  const until = new Date(new Date(at).getTime() + REOPEN_WINDOW_MS);
+  return until > new Date() ? until : null;
+}
+
+function undoRow(a) {
+  const until = undoableUntil(a);
+  if (!until) return null;
+  const status = ADMISSION_STATUS[a.status]?.label ?? a.status;
+  const button = el("button", { type: "button", class: "button small secondary", id: "undo-decision",
+                                dataset: { busyLabel: "Undoing…" } }, `Undo “${status}”`);
+  button.addEventListener("click", () => undo(a, button));
+  return el("p", { class: "undo-row" }, button,
+    el("span", { class: "muted", text: ` Admins can undo it until ${dateTime(until)}; the audit log keeps both.` }));
+}
+
+async function undo(a, button) {
+  const status = ADMISSION_STATUS[a.status]?.label ?? a.status;
+  const back = a.status === "admitted" || a.status === "not_admitted" ? "accepted" : "pending";
+  const confirmed = await confirmDialog({
+    title: `Undo “${status}”?`, text: `${a.case_number} goes back to ${back}, to be decided again.`,
+    confirm: "Undo", cancel: "Keep it", danger: false });
+  if (!confirmed) { button.focus(); return; }
+  await busy(button, async () => {
+    let updated;
+    try {
+      updated = await api(`/admissions/${encodeURIComponent(a.id)}/reopen`, { method: "POST" });
+    } catch (error) {
+      if (error instanceof SessionEnded) return;
+      announce($("#admission-status"), `Could not undo: ${problemText(error)}`, "error");
+      return;
+    }
+    replaceInList(updated);
+    renderDetail(updated);
+    announce($("#admission-status"), `${a.case_number}: “${status}” was undone; it is ${back} again.`, "good");
+    $("#admission-title").focus();
+  });
+}
+
+function replaceInList(updated) {
+  const index = list.items.findIndex((i) => i.id === updated.id);
+  if (index >= 0) list.items[index] = updated;
+  if (list.loaded) renderList();
+}
+
 function decisionPanel(a) {
   const status = ADMISSION_STATUS[a.status]?.label ?? a.status;
   if (a.status !== "pending" && a.status !== "accepted") {
@@ -153,7 +206,7 @@ function decisionPanel(a) {
       el("h3", { text: "Decision" }),
       el("p", {}, statusBadge(a.status), reason ? ` Reason: ${reason}.` : "",
          a.decided_at ? ` Decided ${dateTime(a.decided_at)}.` : ""),
-      el("p", { class: "muted", text: `${status} is final.` }));
+      undoRow(a) ?? el("p", { class: "muted", text: `${status} is final.` }));
   }
   if (!canDecide()) {
     return el("div", { class: "card decision" }, el("h3", { text: "Decision" }),
@@ -174,7 +227,8 @@ function decisionPanel(a) {
       reasonField(pending ? "decision-decline-reason" : "decision-not-admitted-reason",
                   pending ? DECLINE_REASONS : NOT_ADMITTED_REASONS),
       el("button", { type: "button", class: "button danger-quiet", dataset: { decision: pending ? "declined" : "not_admitted", busyLabel: "Saving…" } },
-         pending ? "Decline" : "Not admitted")));
+         pending ? "Decline" : "Not admitted")),
+    undoRow(a));
   form.addEventListener("submit", (event) => event.preventDefault());
   for (const button of $$("button[data-decision]", form)) {
     button.addEventListener("click", () => decide(form, button, button.dataset.decision));
@@ -195,10 +249,17 @@ async function decide(form, button, decision) {
     }
     return body;
   }, async (body) => {
+    if (body.reason_code) {
+      // A decline (or a patient who did not come) closes the case: asked once more.
+      const declined = decision === "declined";
+      const confirmed = await confirmDialog({
+        title: declined ? "Decline this referral?" : "Record not admitted?",
+        text: `${current.case_number}: ${declined ? "declined" : "not admitted"}, reason: ${REASON_LABELS[body.reason_code] ?? body.reason_code}. An admin can undo it within 24 hours.`,
+        confirm: declined ? "Decline" : "Not admitted", cancel: "Go back" });
+      if (!confirmed) return;
+    }
     const updated = await api(`/admissions/${encodeURIComponent(current.id)}/decision`, { method: "POST", body });
-    const index = list.items.findIndex((i) => i.id === updated.id);
-    if (index >= 0) list.items[index] = updated;
-    if (list.loaded) renderList();
+    replaceInList(updated);
     renderDetail(updated);
     announce($("#admission-status"), `${current.case_number}: ${ADMISSION_STATUS[updated.status]?.label ?? updated.status}.`, "good");
     $("#admission-title").focus();
@@ -280,6 +341,15 @@ export function resetAdmissions() {
 }
 
 export function initAdmissions() {
+  $("#admissions-export").addEventListener("click", (event) => busy(event.currentTarget, async () => {
+    const params = filters();
+    params.delete("limit");  // the export holds every row the filters match
+    try {
+      await downloadCsv(`/admissions/export?${params}`, "admissions.csv");
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) announce($("#admissions-status"), `Could not export: ${problemText(error)}`, "error");
+    }
+  }));
   const form = $("#admissions-filters");
   form.addEventListener("submit", (event) => { event.preventDefault(); loadList({ reset: true }); });
   form.addEventListener("change", () => loadList({ reset: true }));

@@ -113,3 +113,23 @@ export async function allPages(path, params = {}) {
   } while (cursor);
   return items;
 }
+
+/** Download a CSV the API makes (it needs the bearer token, so no plain link): saved under
+ *  `filename` through a temporary object URL. */
+export async function downloadCsv(path, filename) {
+  const headers = { Accept: "text/csv, application/problem+json" };
+  if (session) headers.Authorization = `Bearer ${session.token}`;
+  const response = await fetch(API + path, { headers, cache: "no-store" });
+  if (!response.ok) {
+    let data = null;
+    try { data = await response.json(); } catch { /* not JSON */ }
+    throw new Problem({ status: response.status, title: data?.title ?? `HTTP ${response.status}`,
+                        detail: data?.detail ?? "The export failed.", request_id: data?.request_id });
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -7,6 +7,7 @@ import { $, $$, el, intFormat, localInputValue, money, pct, pctFormat, recommend
 import { renderEvaluation } from "./evaluation.js";
 import { announce, clearProblems, intOrRaw, problemText, runForm, text } from "./forms.js";
 import { loadLookups, loadReference, payerOf, payerTypeLabel, state } from "./state.js";
+import { hardStopSentence } from "./words.js";
 
 const NOTE_MAX = 280;
 const view = { built: false, lookups: null, evaluated: null, stale: false };
@@ -184,7 +185,7 @@ function placementRow(placement) {
       el("p", { class: "placement-figures" },
         `Margin ${money(e.margin)} (${pct(e.margin_pct)}) · revenue ${money(e.revenue.per_day_average)} a day · cost ${money(e.cost.per_day)} a day`),
       e.hard_stops.length
-        ? el("ul", { class: "placement-stops" }, e.hard_stops.map((s) => el("li", { text: s.message })))
+        ? el("ul", { class: "placement-stops" }, e.hard_stops.map((s) => el("li", { text: hardStopSentence(s) })))
         : null),
     el("button", { type: "button", class: "button secondary small",
                    "aria-label": `Evaluate at ${placement.facility.name}`,

@@ -4,6 +4,7 @@
 import { el, FACTOR_LABELS, money, num, pct, pctFormat, RATE_METHODS, recommendationBadge,
          date, intFormat } from "./dom.js";
 import { payerTypeLabel, serviceLabel, state } from "./state.js";
+import { hardStopSentence } from "./words.js";
 
 const COMPONENTS = [["PT", "Physical therapy (PT)"], ["OT", "Occupational therapy (OT)"],
                     ["SLP", "Speech-language pathology (SLP)"], ["NURSING", "Nursing"],
@@ -82,7 +83,7 @@ function hardStops(stops) {
   return el("div", { class: "callout danger" },
     el("h3", { text: stops.length === 1 ? "Hard stop" : `${stops.length} hard stops` }),
     el("p", { class: "callout-intro", text: "Whatever the score, these decline the referral:" }),
-    el("ul", {}, stops.map((s) => el("li", {}, s.message, " ", el("code", { text: s.code })))));
+    el("ul", {}, stops.map((s) => el("li", { text: hardStopSentence(s), dataset: { code: s.code } }))));
 }
 
 function assumptions(list) {

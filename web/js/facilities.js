@@ -1,4 +1,5 @@
-// Facilities: the list (paged, inactive on request), adding one, deactivating one.
+// Facilities: the list (paged, inactive on request), adding one, editing one (census above
+// all), deactivating one.
 
 import { api, SessionEnded } from "./api.js";
 import { confirmDialog } from "./dialog.js";
@@ -131,6 +132,13 @@ function facilityRow(facility) {
   if (canAdminister()) {
     const actions = cell("Actions", "", "col-actions");
     if (facility.is_active) {
+      const edit = document.createElement("button");
+      edit.type = "button";
+      edit.className = "button small secondary";
+      edit.textContent = "Edit";
+      edit.setAttribute("aria-label", `Edit ${facility.name}`);
+      edit.addEventListener("click", () => startEditing(facility));
+      actions.append(edit, " ");
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button small danger-quiet";
@@ -196,6 +204,29 @@ async function loadFacilities({ reset = false } = {}) {
   }
 }
 
+/** The form edits `facility` (census above all: it moves the score), or adds one when null. */
+function setEditing(facility) {
+  const form = $("#facility-form");
+  form.dataset.editing = facility?.id ?? "";
+  $("#facility-form-title").textContent = facility ? `Edit ${facility.name}` : "Add a facility";
+  $('button[type="submit"]', form).textContent = facility ? "Save changes" : "Add facility";
+  $('button[type="submit"]', form).dataset.busyLabel = facility ? "Saving…" : "Adding…";
+}
+
+function startEditing(facility) {
+  const form = $("#facility-form");
+  form.reset();
+  setEditing(facility);
+  for (const name of ["name", "bed_count", "current_census", "wage_index", "target_occupancy_pct"]) {
+    form.elements.namedItem(name).value = String(facility[name] ?? "");
+  }
+  form.elements.namedItem("state").value = facility.state ?? "";
+  for (const radio of $$('input[name="locality"]', form)) radio.checked = radio.value === facility.locality;
+  setFormOpen(true);
+  $("#fac-current_census").focus();
+  form.scrollIntoView?.({ block: "nearest" });
+}
+
 async function deactivate(facility, button) {
   const confirmed = await confirmDialog({
     title: "Deactivate facility?",
@@ -249,6 +280,18 @@ export function initFacilities() {
 
   const facilityForm = $("#facility-form");
   handleSubmit(facilityForm, facilityBody, async (body) => {
+    const editing = facilityForm.dataset.editing;
+    if (editing) {
+      const saved = await api(`/facilities/${encodeURIComponent(editing)}`, { method: "PATCH", body });
+      invalidateLookups();
+      facilityForm.reset();
+      setFormOpen(false);
+      facilities.highlight = saved.id;
+      await loadFacilities({ reset: true });
+      announce(`${saved.name} was saved: census ${intFormat.format(saved.current_census)} of ${intFormat.format(saved.bed_count)} beds.`, "good");
+      $("#facilities-title").focus();
+      return;
+    }
     const created = await api("/facilities", { method: "POST", body });
     invalidateLookups();
     facilityForm.reset();
@@ -259,9 +302,10 @@ export function initFacilities() {
                     : `${created.name} was added. Use More to find it in the list.`, "good");
     $("#fac-name").focus();
   });
-  facilityForm.addEventListener("reset", () => clearProblems(facilityForm));
+  facilityForm.addEventListener("reset", () => { clearProblems(facilityForm); setEditing(null); });
   $("#add-toggle").addEventListener("click", () => {
-    setFormOpen(facilityForm.hidden, { focus: true });
+    if (facilityForm.dataset.editing) facilityForm.reset();
+    setFormOpen(facilityForm.hidden || Boolean(facilityForm.dataset.editing), { focus: true });
   });
   $("#add-close").addEventListener("click", () => {
     facilityForm.reset();

@@ -3,6 +3,7 @@
 import { Problem, SessionEnded } from "./api.js";
 import { $, $$, el } from "./dom.js";
 import { state } from "./state.js";
+import { waitInWords } from "./words.js";
 
 function controlsFor(form, field) {
   return $$(`[name="${CSS.escape(field)}"]`, form);
@@ -134,7 +135,7 @@ export function showProblem(form, problem, { focus = true } = {}) {
   if (action) box.append(action);
   if (problem.status === 429 && problem.retry_after) {
     const p = document.createElement("p");
-    p.textContent = `Try again in ${problem.retry_after} seconds.`;
+    p.textContent = `Try again in ${waitInWords(problem.retry_after)}.`;
     box.append(p);
   }
   if (problem.request_id) {
@@ -193,7 +194,8 @@ export async function busy(button, action) {
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-disabled");
-    button.textContent = label;
+    // Unless the action renamed the button (a form now editing, or adding, something else).
+    if (button.textContent === (button.dataset.busyLabel ?? label)) button.textContent = label;
   }
 }
 
