@@ -78,6 +78,13 @@ class Write:
     stripe: bool = False
 
 
+def _reopened(client, org):
+    admission = _admission(client, org)
+    client.post(f"/api/admissions/{admission['id']}/decision", token=org.token,
+                json={"decision": "accepted"})
+    return client.post(f"/api/admissions/{admission['id']}/reopen", token=org.token)
+
+
 def _trial_with_customer(client, org) -> None:
     """The organization back on a trial, with its Stripe customer already made (by a first
     checkout), so that the call under test writes only its own action."""
@@ -245,6 +252,13 @@ WRITES: dict[tuple[str, str], Write] = {
         ("admission.create",),
         lambda c, o, s: c.post("/api/admissions", token=o.token, json=referral(_placed(c, o))),
         status=201),
+    ("POST", "onboarding/defaults"): Write(
+        ("payer.create", "rate.create", "cost_model.create", "business_weights.update"),
+        lambda c, o, s: c.post("/api/onboarding/defaults", token=o.token,
+                               json={"facility_id": facility(c, o.token)["id"]}),
+        status=201),
+    ("POST", "admissions/{id}/reopen"): Write(
+        ("admission.reopen",), lambda c, o, s: _reopened(c, o)),
     ("POST", "billing/checkout"): Write(
         ("billing.checkout",), _checkout, stripe=True,
         proof={"billing.checkout": AUDIT_ROW_ITSELF.format(action="billing.checkout")}),

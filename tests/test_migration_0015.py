@@ -1,4 +1,4 @@
-"""Migration 0010 on a database that already holds duplicate unanswered invitations (possible
+"""Migration 0015 on a database that already holds duplicate unanswered invitations (possible
 before it): the newest of each address stays open, the older ones are withdrawn, answered ones
 and other organizations' are untouched, and row-level security is FORCEd again afterwards."""
 from __future__ import annotations
@@ -10,11 +10,11 @@ from shared.migrate import MIGRATIONS_DIR, migrate
 from tests.test_migrate import query, unmigrated  # noqa: F401 - unmigrated is a fixture
 
 
-def migrations_before_0010(tmp_path):
+def migrations_before_0015(tmp_path):
     directory = tmp_path / "before"
     directory.mkdir()
     for path in MIGRATIONS_DIR.glob("*.sql"):
-        if path.name < "0010":
+        if path.name < "0015":
             shutil.copy(path, directory)
     return directory
 
@@ -45,7 +45,7 @@ def open_ids(target) -> set[str]:
 
 def test_duplicates_keep_only_their_newest_invitation_open(unmigrated, tmp_path):  # noqa: F811
     target = unmigrated
-    migrate(target.owner_dsn, app_role=target.app_role, directory=migrations_before_0010(tmp_path))
+    migrate(target.owner_dsn, app_role=target.app_role, directory=migrations_before_0015(tmp_path))
     org, user = add_organization(target)
     other, other_user = add_organization(target)
     oldest = add_invitation(target, org, user, "dup@x.example", 30)
@@ -58,7 +58,7 @@ def test_duplicates_keep_only_their_newest_invitation_open(unmigrated, tmp_path)
     applied = migrate(target.owner_dsn, app_role=target.app_role)
 
     assert applied == [p.name[:4] for p in sorted(MIGRATIONS_DIR.glob("*.sql"))
-                       if p.name >= "0010"]
+                       if p.name >= "0015"]
     assert open_ids(target) == {newest, accepted, single, elsewhere}
     assert {oldest, older}.isdisjoint(open_ids(target))
     forced = query(target, "SELECT relrowsecurity AND relforcerowsecurity AS forced "
