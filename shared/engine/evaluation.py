@@ -4,7 +4,7 @@ stops, and the recommendation. Pure: the same input always gives the same output
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from shared.catalog import SERVICES
@@ -33,6 +33,14 @@ class Referral:
     medication_cost_per_day: Decimal | None
     received_at: datetime
     classification: pdpm.Classification | None = None
+    # SNF days of the current benefit period used before this stay; None: not known.
+    benefit_days_used: int | None = None
+    # The first day of the stay; None: the day the referral was received.
+    admission_date: date | None = None
+
+    @property
+    def first_day(self) -> date:
+        return self.admission_date or self.received_at.date()
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,9 @@ class PdpmTerms:
     wage_index: Decimal
     vbp_multiplier: Decimal
     coinsurance_per_day: Decimal | None   # None: no amount loaded for the year
+    # The daily coinsurance by calendar year (42 USC 1395e(b)(3): the year each day is
+    # furnished). Empty: `coinsurance_per_day` for every day.
+    coinsurance_by_year: dict[int, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,13 +108,27 @@ def revenue(referral: Referral, rate: Rate) -> dict:
     else:
         amounts, detail = _pdpm_revenue(referral, rate.pdpm)
     patient = detail["patient_pays_by_day"] if detail else [ZERO] * days
-    by_day = [{"day": d + 1, "amount": a, "payer_pays": a - p, "patient_pays": p}
-              for d, (a, p) in enumerate(zip(amounts, patient))]
+    facts = detail["day_facts"] if detail else [{} for _ in range(days)]
+    first_day = referral.first_day
+    by_day = [{"day": d + 1, "date": first_day + timedelta(days=d), "amount": a,
+               "payer_pays": a - p, "patient_pays": p, **fact}
+              for d, (a, p, fact) in enumerate(zip(amounts, patient, facts))]
     if detail:
-        del detail["patient_pays_by_day"]
+        del detail["patient_pays_by_day"], detail["day_facts"]
     total = sum(amounts, ZERO)
     return {"method": rate.method, "days": by_day, "total": total,
             "per_day_average": cents(total / days), "pdpm": detail}
+
+
+def _coinsurance_of_year(terms: PdpmTerms, year: int) -> tuple[Decimal | None, int | None]:
+    """The daily coinsurance for a day furnished in `year`, and the year whose amount it is:
+    that year's, else the latest earlier year's (stated as an assumption), else none."""
+    if not terms.coinsurance_by_year:
+        return terms.coinsurance_per_day, (year if terms.coinsurance_per_day is not None else None)
+    known = [y for y in terms.coinsurance_by_year if y <= year]
+    if not known:
+        return None, None
+    return terms.coinsurance_by_year[max(known)], max(known)
 
 
 def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], dict]:
@@ -111,14 +136,41 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
     assumed = referral.classification is None
     classification = referral.classification or DEFAULT_CLASSIFICATION[referral.acuity]
     rates = pdpm.component_rates(tables, classification)
-    covered = pdpm.daily_per_diems(tables, rates, days=referral.length_of_stay_days,
-                                   wage_index=terms.wage_index,
-                                   vbp_multiplier=terms.vbp_multiplier)
-    uncovered = referral.length_of_stay_days - len(covered)
-    # From day 21 a daily coinsurance is the patient's (or a secondary payer's) share.
-    coinsurance = terms.coinsurance_per_day if terms.coinsurance_per_day is not None else ZERO
-    patient = [cents(min(coinsurance, amount)) if day >= pdpm.COINSURANCE_FROM_DAY else ZERO
-               for day, amount in enumerate(covered, start=1)]
+    used = referral.benefit_days_used or 0
+    first_day = referral.first_day
+    amounts, patient, days = [], [], []
+    coinsurance_years: dict[int, dict] = {}
+    for day in range(1, referral.length_of_stay_days + 1):
+        when = first_day + timedelta(days=day - 1)
+        benefit_day = used + day
+        covered = benefit_day <= pdpm.MAX_COVERED_DAYS
+        amount = ZERO
+        if covered:
+            # The variable per diem counts days of this stay, not of the benefit period.
+            amount = pdpm.claim_payment(tables, rates, prior_days=day - 1, days=1,
+                                        wage_index=terms.wage_index,
+                                        vbp_multiplier=terms.vbp_multiplier).payment
+        share, amount_year = ZERO, None
+        # Coinsurance runs from day 21 of the benefit period, at the amount of the calendar
+        # year the day is furnished in, never more than the day's payment.
+        if covered and benefit_day >= pdpm.COINSURANCE_FROM_DAY:
+            per_day, amount_year = _coinsurance_of_year(terms, when.year)
+            if per_day is not None:
+                share = cents(min(per_day, amount))
+                year = coinsurance_years.setdefault(when.year, {
+                    "calendar_year": when.year, "per_day": cents(per_day),
+                    "amount_of_year": amount_year, "days": 0, "total": ZERO})
+                year["days"] += 1
+                year["total"] += share
+        amounts.append(amount)
+        patient.append(share)
+        days.append({"date": when, "benefit_day": benefit_day, "covered": covered,
+                     "coinsurance_year": when.year if share > 0 else None})
+    covered_days = sum(1 for d in days if d["covered"])
+    first_coinsurance = next((d for d in days if d["covered"]
+                              and d["benefit_day"] >= pdpm.COINSURANCE_FROM_DAY), None)
+    start_amount, _ = _coinsurance_of_year(
+        terms, (first_coinsurance["date"] if first_coinsurance else first_day).year)
     groups = {"pt_ot": classification.pt_ot, "slp": classification.slp,
               "nursing": classification.nursing, "nta": classification.nta}
     detail = {
@@ -128,14 +180,22 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
         "assumed_groups": assumed,
         "component_rates": rates, "wage_index": terms.wage_index,
         "vbp_multiplier": terms.vbp_multiplier, "labor_related_share": tables.labor_share,
-        "covered_days": len(covered), "uncovered_days": uncovered,
-        "coinsurance_per_day": cents(coinsurance),
-        "coinsurance_known": terms.coinsurance_per_day is not None,
+        "admission_date": first_day,
+        "benefit_days_used": used,
+        "benefit_days_used_known": referral.benefit_days_used is not None,
+        "covered_days": covered_days,
+        "uncovered_days": referral.length_of_stay_days - covered_days,
+        "coinsurance_from_day": (max(1, pdpm.COINSURANCE_FROM_DAY - used)
+                                 if covered_days and first_coinsurance else None),
+        "coinsurance_per_day": cents(start_amount if start_amount is not None else ZERO),
+        "coinsurance_known": start_amount is not None,
         "coinsurance_days": sum(1 for p in patient if p > 0),
         "coinsurance_total": sum(patient, ZERO),
-        "patient_pays_by_day": patient + [ZERO] * uncovered,
+        "coinsurance_by_year": list(coinsurance_years.values()),
+        "patient_pays_by_day": patient,
+        "day_facts": days,
     }
-    return covered + [ZERO] * uncovered, detail
+    return amounts, detail
 
 
 def _hipps_letter(tables: pdpm.Tables, component: str, group: str) -> str:
@@ -229,14 +289,43 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                 f"PDPM groups not given: assumed {detail['hipps']} "
                 f"({', '.join(detail['groups'].values())}) for {referral.acuity} acuity.")
         assumptions.append("The PDPM classification is an estimate until the 5-day assessment.")
-        if (not detail["coinsurance_known"]
-                and referral.length_of_stay_days >= pdpm.COINSURANCE_FROM_DAY):
+        if referral.admission_date is None:
+            assumptions.append(f"Admission date not given: assumed the day the referral was "
+                               f"received, {detail['admission_date']}.")
+        used = detail["benefit_days_used"]
+        if not detail["benefit_days_used_known"]:
+            assumptions.append(
+                "SNF days already used in the benefit period not given: assumed none (a new "
+                "benefit period), so Medicare covers up to 100 days and coinsurance starts on "
+                "day 21 of this stay.")
+        elif used:
+            assumptions.append(
+                f"{used} SNF day(s) of the benefit period already used: Medicare covers at most "
+                f"{max(0, pdpm.MAX_COVERED_DAYS - used)} day(s) of this stay"
+                + (f", with coinsurance from day {detail['coinsurance_from_day']} of the stay."
+                   if detail["coinsurance_from_day"] else "."))
+        coinsurance_owed = detail["covered_days"] and any(
+            d["benefit_day"] >= pdpm.COINSURANCE_FROM_DAY and d["covered"]
+            for d in earned["days"])
+        if coinsurance_owed and not detail["coinsurance_known"]:
             assumptions.append(f"No SNF coinsurance amount is loaded for "
-                               f"{referral.received_at.year}: the patient's share from day 21 "
+                               f"{referral.first_day.year}: the patient's share from day 21 "
                                "is not shown.")
+        for year in detail["coinsurance_by_year"]:
+            if year["amount_of_year"] != year["calendar_year"]:
+                assumptions.append(
+                    f"No SNF coinsurance amount is loaded for {year['calendar_year']}: "
+                    f"{year['amount_of_year']}'s {year['per_day']} a day is assumed.")
         if detail["uncovered_days"]:
-            assumptions.append(f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days; "
-                               f"{detail['uncovered_days']} day(s) earn nothing under it.")
+            if used:
+                assumptions.append(
+                    f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days a benefit "
+                    f"period; with {used} already used, {detail['uncovered_days']} day(s) of "
+                    "this stay earn nothing under it.")
+            else:
+                assumptions.append(
+                    f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days; "
+                    f"{detail['uncovered_days']} day(s) earn nothing under it.")
     if referral.medication_cost_per_day is None:
         assumptions.append("Medication cost not given: the cost model's default was used.")
 

@@ -20,6 +20,7 @@ Status = Literal["pending", "accepted", "declined", "admitted", "not_admitted"]
 DECLINE_REASONS = tuple(catalog.DECLINE_REASONS)
 NOT_ADMITTED_REASONS = tuple(catalog.NOT_ADMITTED_REASONS)
 EARLIEST_REFERRAL = datetime(2015, 1, 1, tzinfo=timezone.utc)  # before PDPM, before any data
+LATEST_ADMISSION_AHEAD = timedelta(days=366)  # a referral plans a stay, not a year's census
 
 
 def _no_identifiers(note: str | None) -> str | None:
@@ -58,6 +59,13 @@ class ReferralIn(Input):
                                   "pdpm_groups.")
     referral_received_at: AwareDatetime | None = Field(
         default=None, description="When the hospital's referral arrived; now when omitted.")
+    expected_admission_date: date | None = Field(
+        default=None, description="The stay's first day; the day the referral was received "
+                                  "(UTC) when omitted. Each day is priced by its date.")
+    benefit_days_used: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None, description="Medicare Part A: SNF days of the current benefit period "
+                                  "already used before this stay (0-100); assumed 0 when "
+                                  "omitted, and said so.")
     note: Note | None = Field(default=None, description="Short and free of identifiers.")
 
     @field_validator("required_services")
@@ -75,6 +83,11 @@ class ReferralIn(Input):
             errors["referral_received_at"] = "is in the future"
         if received is not None and received < EARLIEST_REFERRAL:
             errors["referral_received_at"] = f"is before {EARLIEST_REFERRAL:%Y-%m-%d}"
+        admitted = self.expected_admission_date
+        if admitted is not None and not (EARLIEST_REFERRAL.date() <= admitted
+                                         <= date.today() + LATEST_ADMISSION_AHEAD):
+            errors["expected_admission_date"] = (
+                f"must be between {EARLIEST_REFERRAL:%Y-%m-%d} and a year from today")
         if errors:
             raise FieldErrors(errors)
         return self
@@ -86,10 +99,26 @@ class AdmissionIn(ReferralIn):
 
 class RevenueDay(Output):
     day: int
+    date: date
     amount: Decimal
     payer_pays: Decimal
     patient_pays: Decimal = Field(description="Medicare Part A coinsurance from day 21: the "
                                               "patient's or a secondary payer's share.")
+    benefit_day: int | None = Field(default=None, description="Medicare Part A: the day's "
+                                                              "number in the benefit period.")
+    covered: bool | None = Field(default=None, description="Medicare Part A: within the "
+                                                           "100 days of the benefit period.")
+    coinsurance_year: int | None = Field(default=None, description="The calendar year whose "
+                                         "coinsurance the day carries (the year furnished).")
+
+
+class CoinsuranceYear(Output):
+    calendar_year: int
+    per_day: Decimal
+    amount_of_year: int = Field(description="The year whose published amount was used: the "
+                                            "same year unless none is loaded for it.")
+    days: int
+    total: Decimal
 
 
 class PdpmDetail(Output):
@@ -102,13 +131,22 @@ class PdpmDetail(Output):
     wage_index: Decimal
     vbp_multiplier: Decimal
     labor_related_share: Decimal
+    admission_date: date
+    benefit_days_used: int = Field(description="SNF days of the benefit period used before "
+                                               "this stay.")
+    benefit_days_used_known: bool = Field(description="False when the referral did not say "
+                                                      "(0 assumed).")
     covered_days: int
     uncovered_days: int
-    coinsurance_per_day: Decimal
+    coinsurance_from_day: int | None = Field(description="The stay day coinsurance starts on "
+                                                         "(day 21 of the benefit period).")
+    coinsurance_per_day: Decimal = Field(description="The daily amount on the first "
+                                                     "coinsurance day.")
     coinsurance_known: bool = Field(description="False when no coinsurance amount is loaded "
                                                 "for the referral's year.")
     coinsurance_days: int
     coinsurance_total: Decimal
+    coinsurance_by_year: list[CoinsuranceYear]
 
 
 class Revenue(Output):

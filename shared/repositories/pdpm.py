@@ -42,14 +42,10 @@ def load_tables(cur, *, fiscal_year: int, area: str) -> Tables | None:
                   hipps=hipps, labor_share=share["labor_related_share"], vpd=vpd)
 
 
-def coinsurance_per_day(cur, *, calendar_year: int) -> Decimal | None:
-    """The SNF daily coinsurance of that calendar year, else of the latest year known."""
-    cur.execute("""
-        SELECT daily_amount FROM snf_coinsurance
-         WHERE calendar_year <= %(year)s ORDER BY calendar_year DESC LIMIT 1
-    """, {"year": calendar_year})
-    row = cur.fetchone()
-    return row["daily_amount"] if row else None
+def coinsurance_by_year(cur) -> dict[int, Decimal]:
+    """The SNF daily coinsurance of each calendar year loaded."""
+    cur.execute("SELECT calendar_year, daily_amount FROM snf_coinsurance ORDER BY calendar_year")
+    return {row["calendar_year"]: row["daily_amount"] for row in cur.fetchall()}
 
 
 def groups(cur, *, fiscal_year: int) -> list[dict]:

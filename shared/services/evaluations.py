@@ -19,7 +19,6 @@ from shared.services.business_weights import get_weights
 # PDPM reference data changes only with a migration: keep each year and area once per process.
 _tables: dict[tuple[int, str], pdpm.Tables] = {}
 _tables_lock = threading.Lock()
-_coinsurance_by_year: dict[int, Decimal | None] = {}
 
 
 def _pdpm_tables(cur, fiscal_year: int, area: str) -> pdpm.Tables:
@@ -44,15 +43,6 @@ def stamped(referral: ReferralIn) -> ReferralIn:
     if referral.referral_received_at is not None:
         return referral
     return referral.model_copy(update={"referral_received_at": datetime.now(timezone.utc)})
-
-
-def _coinsurance(cur, year: int) -> Decimal | None:
-    if year not in _coinsurance_by_year:
-        amount = pdpm_tables.coinsurance_per_day(cur, calendar_year=year)
-        if amount is None:
-            return None  # not cached: a migration may load it
-        _coinsurance_by_year[year] = amount
-    return _coinsurance_by_year[year]
 
 
 def load_payer(cur, organization_id: uuid.UUID, payer_id: uuid.UUID) -> dict:
@@ -97,16 +87,20 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
     if rate["method"] == "pdpm":
         tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
         classification = _classification(tables, referral)
-        coinsurance = _coinsurance(cur, when.year)
+        # A few rows: read each time, so a newly loaded year counts at once.
+        coinsurance = pdpm_tables.coinsurance_by_year(cur)
         pdpm_terms = engine.PdpmTerms(tables=tables, wage_index=rate["wage_index"],
                                       vbp_multiplier=rate["vbp_multiplier"],
-                                      coinsurance_per_day=coinsurance)
+                                      coinsurance_per_day=None,
+                                      coinsurance_by_year=coinsurance)
     result = engine.evaluate(
         engine.Referral(length_of_stay_days=referral.length_of_stay_days,
                         acuity=referral.acuity,
                         required_services=tuple(referral.required_services),
                         medication_cost_per_day=referral.medication_cost_per_day,
-                        received_at=when, classification=classification),
+                        received_at=when, classification=classification,
+                        benefit_days_used=referral.benefit_days_used,
+                        admission_date=referral.expected_admission_date),
         engine.FacilityState(bed_count=facility["bed_count"],
                              current_census=facility["current_census"],
                              target_occupancy_pct=facility["target_occupancy_pct"]),

@@ -328,13 +328,17 @@ def test_the_no_rate_message_names_the_utc_date_the_rate_was_looked_up_on(client
 
 
 def test_the_coinsurance_is_that_of_the_utc_year_like_the_rate(client, clinic, nothing_saved):
-    # 02:00 on 1 January 2026 at UTC+5 is 21:00 on 31 December 2025 UTC: 2025's 209.50 a day.
+    # 02:00 on 1 January 2026 at UTC+5 is 21:00 on 31 December 2025 UTC: with no admission
+    # date the stay starts on 31 December 2025 (UTC), so day 1 is a 2025 day; day 21 is
+    # furnished on 20 January 2026 and carries 2026's 217.00 (42 USC 1395e(b)(3)).
     response = client.post(EVALUATE, json=referral(
         clinic.place, "medicare_a", hipps_code="KBGE1", length_of_stay_days=25,
         referral_received_at="2026-01-01T02:00:00+05:00"), token=clinic.token)
 
     result = ok(response)
-    assert result["revenue"]["days"][20]["patient_pays"] == "209.50"
+    assert result["revenue"]["days"][0]["date"] == "2025-12-31"
+    assert result["revenue"]["days"][20]["date"] == "2026-01-20"
+    assert result["revenue"]["days"][20]["patient_pays"] == "217.00"
 
 
 def test_a_facility_without_a_cost_model_cannot_be_evaluated(client, clinic, nothing_saved):

@@ -176,7 +176,11 @@ def test_pdpm_method_pays_the_daily_per_diems_of_the_classification():
     assert detail["component_rates"]["NURSING"] == D("232.32")
     assert (detail["covered_days"], detail["uncovered_days"]) == (30, 0)
     assert result["assumptions"] == [
-        "The PDPM classification is an estimate until the 5-day assessment."]
+        "The PDPM classification is an estimate until the 5-day assessment.",
+        "Admission date not given: assumed the day the referral was received, 2026-03-02.",
+        "SNF days already used in the benefit period not given: assumed none (a new benefit "
+        "period), so Medicare covers up to 100 days and coinsurance starts on day 21 of this "
+        "stay."]
 
 
 def test_medicare_coinsurance_from_day_21_is_what_the_patient_pays():
@@ -236,7 +240,7 @@ def test_default_pdpm_groups_are_assumed_and_named_when_none_are_given(acuity, h
     explicit = run(ref=referral(acuity=acuity, classification=pdpm.Classification(*groups)),
                    rate=pdpm_rate())
     assert explicit["revenue"]["days"] == result["revenue"]["days"]
-    assert not any("not given" in a for a in explicit["assumptions"])
+    assert not any(a.startswith("PDPM groups not given") for a in explicit["assumptions"])
 
 
 def test_default_medication_cost_is_used_and_said_when_none_is_given():

@@ -77,6 +77,24 @@ def test_build_migration_reproduces_the_migration_byte_for_byte():
     assert built == MIGRATION.read_bytes()
 
 
+def _build_migration_module():
+    sys.path.insert(0, str(REFERENCE))
+    try:
+        import build_migration
+    finally:
+        sys.path.remove(str(REFERENCE))
+    return build_migration
+
+
+@pytest.mark.parametrize("name", sorted(_build_migration_module().LATER))
+def test_each_later_reference_migration_is_its_rows_byte_for_byte(name):
+    """Rows added to the CSV files after 0002 are loaded by their own append-only migration."""
+    built = subprocess.run([sys.executable, str(REFERENCE / "build_migration.py"),
+                            "--migration", name], capture_output=True, check=True,
+                           cwd=ROOT).stdout
+    assert built == (ROOT / "migrations" / name).read_bytes()
+
+
 def test_the_migration_lists_every_source_the_csv_files_cite():
     sys.path.insert(0, str(REFERENCE))
     try:
@@ -163,9 +181,10 @@ def test_coinsurance_table_holds_coinsurance_csv(admin_sql):
                       for r in read_csv("coinsurance.csv"))
     rows = admin_sql("SELECT * FROM snf_coinsurance")
     actual = sorted((r["calendar_year"], r["daily_amount"], r["sources"]) for r in rows)
-    assert len(rows) == len(expected) == 2
+    assert len(rows) == len(expected) == 3
     assert actual == expected
-    assert dict((y, a) for y, a, _ in actual) == {2025: D("209.50"), 2026: D("217.00")}
+    assert dict((y, a) for y, a, _ in actual) == {2024: D("204.00"), 2025: D("209.50"),
+                                                   2026: D("217.00")}
 
 
 @pytest.mark.parametrize("table", ["pdpm_base_rates", "pdpm_case_mix_indexes",
@@ -205,12 +224,10 @@ def test_repository_returns_none_for_a_year_that_is_not_loaded(database):
         assert pdpm_repository.fiscal_years(cur) == list(range(2020, 2027))
 
 
-def test_coinsurance_per_day_is_that_years_or_the_latest_known(database):
+def test_coinsurance_by_year_holds_every_loaded_calendar_year(database):
     with db.tenant_transaction(uuid.uuid4()) as cur:
-        assert pdpm_repository.coinsurance_per_day(cur, calendar_year=2025) == D("209.50")
-        assert pdpm_repository.coinsurance_per_day(cur, calendar_year=2026) == D("217.00")
-        assert pdpm_repository.coinsurance_per_day(cur, calendar_year=2030) == D("217.00")
-        assert pdpm_repository.coinsurance_per_day(cur, calendar_year=2024) is None
+        assert pdpm_repository.coinsurance_by_year(cur) == {
+            2024: D("204.00"), 2025: D("209.50"), 2026: D("217.00")}
 
 
 # --- published case-mix adjusted rates ---------------------------------------------------------
