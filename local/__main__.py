@@ -3,6 +3,7 @@
     python -m local serve            # database, migrations, demo organization, http://127.0.0.1:7071
     python -m local timer NAME       # run one timer function now, by its function name
     python -m local migrate          # only provision the database and apply the migrations
+    python -m local load-pdpm-year … # load a Medicare fiscal year from CMS pricer files
 
 DATABASE_URL, when set, names the PostgreSQL server to use, as a role that may create roles and
 databases; otherwise an embedded PostgreSQL keeps its data under .local/. PORT overrides 7071.
@@ -126,12 +127,17 @@ def run_timer(name: str) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["load-pdpm-year"]:
+        from local import pdpm_year
+        return pdpm_year.main(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve")
     commands.add_parser("migrate")
+    commands.add_parser("load-pdpm-year", help="see local/pdpm_year.py")
     timer = commands.add_parser("timer")
     timer.add_argument("name")
     args = parser.parse_args(argv)

@@ -26,15 +26,23 @@ TABLES = {
     "pdpm_variable_per_diem": ("vpd.csv", ["component", "first_day", "last_day", "factor",
                                           "sources"]),
     "snf_coinsurance": ("coinsurance.csv", ["calendar_year", "daily_amount", "sources"]),
+    "pdpm_fiscal_years": ("fiscal_years.csv", ["fiscal_year", "status", "rule", "net_update",
+                                              "sources", "notes"]),
 }
 # Rows (of these tables, for these fiscal or calendar years), sources and schema added after
 # 0002, by the migration that loads them.
 LATER = {
     "0007_snf_coinsurance_cy2024.sql": {
         "tables": {"snf_coinsurance"}, "years": {2024}, "sources": {"C3", "C4"}},
+    "0008_pdpm_fiscal_years.sql": {
+        "tables": {"pdpm_fiscal_years"}, "years": set(range(2020, 2027)), "sources": {"S16"},
+        "schema": "fiscal_years_schema.sql"},
+    "0009_pdpm_fy2027_proposed.sql": {
+        "tables": {"pdpm_base_rates", "pdpm_case_mix_indexes", "pdpm_labor_shares",
+                   "pdpm_fiscal_years"}, "years": {2027}, "sources": {"S15"}},
 }
 # Tables that 0002 did not create: each of their rows must belong to a later migration.
-NOT_IN_0002: set[str] = set()
+NOT_IN_0002 = {"pdpm_fiscal_years"}
 NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
 
 

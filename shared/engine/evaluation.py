@@ -59,6 +59,20 @@ class PdpmTerms:
     # The daily coinsurance by calendar year (42 USC 1395e(b)(3): the year each day is
     # furnished). Empty: `coinsurance_per_day` for every day.
     coinsurance_by_year: dict[int, Decimal] = field(default_factory=dict)
+    # The tables of each fiscal year the stay's days fall in (or the nearest loaded), and what
+    # is known of each year. Empty: `tables` prices every day.
+    tables_by_year: dict[int, pdpm.Tables] = field(default_factory=dict)
+    fiscal_years: dict[int, pdpm.FiscalYear] = field(default_factory=dict)
+
+    def tables_for(self, fiscal_year: int) -> pdpm.Tables:
+        """That year's tables; past the newest loaded, the newest; before the oldest, the
+        oldest (each said in the evaluation's assumptions)."""
+        if not self.tables_by_year:
+            return self.tables
+        if fiscal_year in self.tables_by_year:
+            return self.tables_by_year[fiscal_year]
+        loaded = sorted(self.tables_by_year)
+        return self.tables_by_year[loaded[-1] if fiscal_year > loaded[-1] else loaded[0]]
 
 
 @dataclass(frozen=True)
@@ -135,19 +149,34 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
     tables = terms.tables
     assumed = referral.classification is None
     classification = referral.classification or DEFAULT_CLASSIFICATION[referral.acuity]
-    rates = pdpm.component_rates(tables, classification)
+    rates_by_year: dict[int, dict[str, Decimal]] = {}
     used = referral.benefit_days_used or 0
     first_day = referral.first_day
     amounts, patient, days = [], [], []
     coinsurance_years: dict[int, dict] = {}
+    fiscal_years: dict[int, dict] = {}
     for day in range(1, referral.length_of_stay_days + 1):
         when = first_day + timedelta(days=day - 1)
         benefit_day = used + day
         covered = benefit_day <= pdpm.MAX_COVERED_DAYS
+        # Each day is priced by the tables of the fiscal year it falls in.
+        fiscal_year = pdpm.fiscal_year_of(when)
+        day_tables = terms.tables_for(fiscal_year)
+        if day_tables.fiscal_year not in rates_by_year:
+            rates_by_year[day_tables.fiscal_year] = pdpm.component_rates(day_tables,
+                                                                         classification)
+        known = terms.fiscal_years.get(day_tables.fiscal_year)
+        status = known.status if known else None
+        year = fiscal_years.setdefault(fiscal_year, {
+            "fiscal_year": fiscal_year, "priced_with": day_tables.fiscal_year, "status": status,
+            "rule": known.rule if known else None, "notes": known.notes if known else None,
+            "days": 0})
+        year["days"] += 1
         amount = ZERO
         if covered:
             # The variable per diem counts days of this stay, not of the benefit period.
-            amount = pdpm.claim_payment(tables, rates, prior_days=day - 1, days=1,
+            amount = pdpm.claim_payment(day_tables, rates_by_year[day_tables.fiscal_year],
+                                        prior_days=day - 1, days=1,
                                         wage_index=terms.wage_index,
                                         vbp_multiplier=terms.vbp_multiplier).payment
         share, amount_year = ZERO, None
@@ -165,7 +194,9 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
         amounts.append(amount)
         patient.append(share)
         days.append({"date": when, "benefit_day": benefit_day, "covered": covered,
-                     "coinsurance_year": when.year if share > 0 else None})
+                     "coinsurance_year": when.year if share > 0 else None,
+                     "fiscal_year": fiscal_year, "priced_with_fiscal_year": day_tables.fiscal_year,
+                     "rates_status": status})
     covered_days = sum(1 for d in days if d["covered"])
     first_coinsurance = next((d for d in days if d["covered"]
                               and d["benefit_day"] >= pdpm.COINSURANCE_FROM_DAY), None)
@@ -173,13 +204,20 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
         terms, (first_coinsurance["date"] if first_coinsurance else first_day).year)
     groups = {"pt_ot": classification.pt_ot, "slp": classification.slp,
               "nursing": classification.nursing, "nta": classification.nta}
+    first_tables = terms.tables_for(pdpm.fiscal_year_of(first_day))
     detail = {
         "fiscal_year": tables.fiscal_year, "area": tables.area, "groups": groups,
         "hipps": "".join(_hipps_letter(tables, c, classification.group_of(c))
                          for c in ("PT", "SLP", "NURSING", "NTA")),
         "assumed_groups": assumed,
-        "component_rates": rates, "wage_index": terms.wage_index,
-        "vbp_multiplier": terms.vbp_multiplier, "labor_related_share": tables.labor_share,
+        # The first day's: a stay crossing 1 October has each year's in `fiscal_years`.
+        "component_rates": rates_by_year[first_tables.fiscal_year],
+        "wage_index": terms.wage_index,
+        "vbp_multiplier": terms.vbp_multiplier,
+        "labor_related_share": first_tables.labor_share,
+        "fiscal_years": [{**y, "component_rates": rates_by_year[y["priced_with"]],
+                          "labor_related_share": terms.tables_for(y["fiscal_year"]).labor_share}
+                         for y in fiscal_years.values()],
         "admission_date": first_day,
         "benefit_days_used": used,
         "benefit_days_used_known": referral.benefit_days_used is not None,
@@ -311,6 +349,27 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
             assumptions.append(f"No SNF coinsurance amount is loaded for "
                                f"{referral.first_day.year}: the patient's share from day 21 "
                                "is not shown.")
+        for year in detail["fiscal_years"]:
+            label = f"{year['days']} day(s) in FY{year['fiscal_year']}"
+            if year["priced_with"] != year["fiscal_year"]:
+                assumptions.append(
+                    f"No PDPM tables are loaded for FY{year['fiscal_year']}: {label} are priced "
+                    f"with FY{year['priced_with']}'s, the "
+                    f"{'newest' if year['priced_with'] < year['fiscal_year'] else 'oldest'} "
+                    "loaded.")
+            if year["status"] == "proposed":
+                assumptions.append(
+                    f"{label} are priced on FY{year['priced_with']}'s proposed rates "
+                    f"({year['rule']}), not final ones."
+                    + (f" {year['notes']}" if year["notes"] else ""))
+        other_years = sorted({y["fiscal_year"] for y in detail["fiscal_years"]
+                              if y["fiscal_year"] != detail["fiscal_year"]})
+        if other_years:
+            assumptions.append(
+                f"The rate is set up for FY{detail['fiscal_year']}, but the stay has days in "
+                + ", ".join(f"FY{y}" for y in other_years)
+                + ": they are priced with their own year's tables at the rate's wage index and "
+                  "VBP multiplier, which CMS also updates each year.")
         for year in detail["coinsurance_by_year"]:
             if year["amount_of_year"] != year["calendar_year"]:
                 assumptions.append(

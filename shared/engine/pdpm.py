@@ -34,6 +34,21 @@ class Classification:
                 "NTA": self.nta}[component]
 
 
+def fiscal_year_of(day) -> int:
+    """Medicare's fiscal year of a date: FY2027 runs from 1 October 2026 to 30 September 2027."""
+    return day.year + 1 if day.month >= 10 else day.year
+
+
+@dataclass(frozen=True)
+class FiscalYear:
+    """What is known about a fiscal year's tables: final or proposed, from which rule."""
+    fiscal_year: int
+    status: str                      # final, proposed
+    rule: str
+    net_update: Decimal | None = None
+    notes: str | None = None
+
+
 @dataclass(frozen=True)
 class Tables:
     """One fiscal year and area of the reference data."""

@@ -110,6 +110,13 @@ class RevenueDay(Output):
                                                            "100 days of the benefit period.")
     coinsurance_year: int | None = Field(default=None, description="The calendar year whose "
                                          "coinsurance the day carries (the year furnished).")
+    fiscal_year: int | None = Field(default=None, description="Medicare: the day's federal "
+                                                               "fiscal year.")
+    priced_with_fiscal_year: int | None = Field(
+        default=None, description="The fiscal year whose PDPM tables priced the day (the "
+                                  "newest loaded when the day's year is not).")
+    rates_status: Literal["final", "proposed"] | None = Field(
+        default=None, description="Whether those tables are final or only proposed.")
 
 
 class CoinsuranceYear(Output):
@@ -121,8 +128,19 @@ class CoinsuranceYear(Output):
     total: Decimal
 
 
-class PdpmDetail(Output):
+class FiscalYearPricing(Output):
     fiscal_year: int
+    priced_with: int = Field(description="The fiscal year whose tables priced these days.")
+    status: Literal["final", "proposed"] | None
+    rule: str | None
+    notes: str | None = Field(description="What could not be sourced for that year.")
+    days: int
+    component_rates: dict[str, Decimal]
+    labor_related_share: Decimal
+
+
+class PdpmDetail(Output):
+    fiscal_year: int = Field(description="The rate's fiscal year.")
     area: str
     groups: dict[str, str]
     hipps: str
@@ -131,6 +149,8 @@ class PdpmDetail(Output):
     wage_index: Decimal
     vbp_multiplier: Decimal
     labor_related_share: Decimal
+    fiscal_years: list[FiscalYearPricing] = Field(description="Each fiscal year the stay's "
+                                                              "days fall in, and its tables.")
     admission_date: date
     benefit_days_used: int = Field(description="SNF days of the benefit period used before "
                                                "this stay.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shared.engine.pdpm import Tables
+from shared.engine.pdpm import FiscalYear, Tables
 
 
 def fiscal_years(cur) -> list[int]:
@@ -54,3 +54,9 @@ def groups(cur, *, fiscal_year: int) -> list[dict]:
          WHERE fiscal_year = %(fy)s ORDER BY component, hipps_char
     """, {"fy": fiscal_year})
     return cur.fetchall()
+
+
+def fiscal_year_info(cur) -> dict[int, FiscalYear]:
+    """Each fiscal year's status (final or proposed), rule, net update and unsourced notes."""
+    cur.execute("SELECT fiscal_year, status, rule, net_update, notes FROM pdpm_fiscal_years")
+    return {row["fiscal_year"]: FiscalYear(**row) for row in cur.fetchall()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from shared.engine import evaluation as engine
@@ -16,13 +16,14 @@ from shared.repositories import pdpm as pdpm_tables
 from shared.services import lifecycle
 from shared.services.business_weights import get_weights
 
-# PDPM reference data changes only with a migration: keep each year and area once per process.
-_tables: dict[tuple[int, str], pdpm.Tables] = {}
+# PDPM reference data changes only with a migration or the operator's load of a year (which
+# changes its status, proposed to final): keep each year, area and status once per process.
+_tables: dict[tuple[int, str, str | None], pdpm.Tables] = {}
 _tables_lock = threading.Lock()
 
 
-def _pdpm_tables(cur, fiscal_year: int, area: str) -> pdpm.Tables:
-    key = (fiscal_year, area)
+def _pdpm_tables(cur, fiscal_year: int, area: str, status: str | None = None) -> pdpm.Tables:
+    key = (fiscal_year, area, status)
     if key not in _tables:
         tables = pdpm_tables.load_tables(cur, fiscal_year=fiscal_year, area=area)
         if tables is None:
@@ -43,6 +44,21 @@ def stamped(referral: ReferralIn) -> ReferralIn:
     if referral.referral_received_at is not None:
         return referral
     return referral.model_copy(update={"referral_received_at": datetime.now(timezone.utc)})
+
+
+def _stay_tables(cur, area: str, first_day: date, days: int,
+                 known: dict[int, pdpm.FiscalYear]) -> dict[int, pdpm.Tables]:
+    """The tables of each fiscal year the stay's days fall in; for a year not loaded, the
+    newest (or oldest) loaded year's."""
+    loaded = pdpm_tables.fiscal_years(cur)
+    if not loaded:
+        return {}
+    first = pdpm.fiscal_year_of(first_day)
+    last = pdpm.fiscal_year_of(first_day + timedelta(days=days - 1))
+    needed = {year if year in loaded else (loaded[-1] if year > loaded[-1] else loaded[0])
+              for year in range(first, last + 1)}
+    return {year: _pdpm_tables(cur, year, area, known[year].status if year in known else None)
+            for year in sorted(needed)}
 
 
 def load_payer(cur, organization_id: uuid.UUID, payer_id: uuid.UUID) -> dict:
@@ -89,10 +105,14 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
         classification = _classification(tables, referral)
         # A few rows: read each time, so a newly loaded year counts at once.
         coinsurance = pdpm_tables.coinsurance_by_year(cur)
-        pdpm_terms = engine.PdpmTerms(tables=tables, wage_index=rate["wage_index"],
-                                      vbp_multiplier=rate["vbp_multiplier"],
-                                      coinsurance_per_day=None,
-                                      coinsurance_by_year=coinsurance)
+        known = pdpm_tables.fiscal_year_info(cur)
+        first_day = referral.expected_admission_date or when.date()
+        pdpm_terms = engine.PdpmTerms(
+            tables=tables, wage_index=rate["wage_index"], vbp_multiplier=rate["vbp_multiplier"],
+            coinsurance_per_day=None, coinsurance_by_year=coinsurance,
+            tables_by_year=_stay_tables(cur, rate["locality"], first_day,
+                                        referral.length_of_stay_days, known),
+            fiscal_years=known)
     result = engine.evaluate(
         engine.Referral(length_of_stay_days=referral.length_of_stay_days,
                         acuity=referral.acuity,

@@ -126,7 +126,7 @@ def test_base_rates_table_holds_base_rates_csv(admin_sql):
     rows = admin_sql("SELECT * FROM pdpm_base_rates")
     actual = sorted((r["fiscal_year"], r["area"], r["component"], r["rate"],
                      r["qrp_reduced_rate"], r["basis"], r["sources"]) for r in rows)
-    assert len(rows) == len(expected) == 84   # 7 fiscal years x 2 areas x 6 components
+    assert len(rows) == len(expected) == 96   # 8 fiscal years x 2 areas x 6 components
     assert actual == expected
 
 
@@ -139,7 +139,7 @@ def test_case_mix_indexes_table_holds_case_mix_indexes_csv(admin_sql):
     actual = sorted((r["fiscal_year"], r["component"], r["group_code"], r["hipps_char"], r["cmi"],
                      r["basis"], r["sources"]) for r in rows)
     # 16 PT + 16 OT + 12 SLP + 25 nursing + 6 NTA groups = 75 a year, FY2020-FY2026.
-    assert len(rows) == len(expected) == 7 * 75
+    assert len(rows) == len(expected) == 8 * 75
     assert actual == expected
 
 
@@ -151,7 +151,7 @@ def test_labor_shares_table_holds_labor_share_csv(admin_sql):
     rows = admin_sql("SELECT * FROM pdpm_labor_shares")
     actual = sorted((r["fiscal_year"], r["labor_related_share"], r["non_labor_share"],
                      r["basis"], r["sources"]) for r in rows)
-    assert len(rows) == len(expected) == 7
+    assert len(rows) == len(expected) == 8
     assert actual == expected
     for row in rows:
         assert row["labor_related_share"] + row["non_labor_share"] == 1
@@ -201,7 +201,7 @@ def test_repository_loads_the_same_tables_as_the_csv_files(tables_from_db):
     """load_tables (the DB path) and the CSV files agree for every fiscal year and area."""
     shares = {int(r["fiscal_year"]): D(r["labor_related_share"])
               for r in read_csv("labor_share.csv")}
-    for fiscal_year in range(2020, 2027):
+    for fiscal_year in range(2020, 2028):
         for area in ("urban", "rural"):
             tables = tables_from_db(fiscal_year, area)
             assert tables.base_rates == {
@@ -221,7 +221,7 @@ def test_repository_loads_the_same_tables_as_the_csv_files(tables_from_db):
 def test_repository_returns_none_for_a_year_that_is_not_loaded(database):
     with db.tenant_transaction(uuid.uuid4()) as cur:
         assert pdpm_repository.load_tables(cur, fiscal_year=2019, area="urban") is None
-        assert pdpm_repository.fiscal_years(cur) == list(range(2020, 2027))
+        assert pdpm_repository.fiscal_years(cur) == list(range(2020, 2028))
 
 
 def test_coinsurance_by_year_holds_every_loaded_calendar_year(database):
