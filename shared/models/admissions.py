@@ -66,6 +66,22 @@ class ReferralIn(Input):
         default=None, description="Medicare Part A: SNF days of the current benefit period "
                                   "already used before this stay (0-100); assumed 0 when "
                                   "omitted, and said so.")
+    prior_case_number: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{2,60}$",
+                                            examples=["DEMO-2026-000123"])] | None = Field(
+        default=None, description="Medicare Part A: the case number of this patient's prior "
+                                  "stay at the same facility; a readmission within the 3-day "
+                                  "interruption window continues its variable per diem "
+                                  "schedule (interrupted stay).")
+    skilled_days: Annotated[int, Field(ge=1, le=365)] | None = Field(
+        default=None, description="Medicare Part A: days of skilled need expected; Medicare "
+                                  "covers no day after them. The whole stay when omitted.")
+    then_payer_id: uuid.UUID | None = Field(
+        default=None, description="Medicare Part A: who pays the days Medicare does not cover "
+                                  "(Medicaid, private pay, ...), by its per diem or acuity "
+                                  "rate at the facility.")
+    hiv_aids: bool = Field(default=False, description="Medicare Part A: an HIV/AIDS (B20) "
+                           "diagnosis; nursing is paid x 1.18 and the NTA group remapped, as "
+                           "CMS's pricer does.")
     note: Note | None = Field(default=None, description="Short and free of identifiers.")
 
     @field_validator("required_services")
@@ -117,6 +133,16 @@ class RevenueDay(Output):
                                   "newest loaded when the day's year is not).")
     rates_status: Literal["final", "proposed"] | None = Field(
         default=None, description="Whether those tables are final or only proposed.")
+    skilled: bool | None = None
+    paid_by: Literal["medicare", "then_payer"] | None = Field(
+        default=None, description="Medicare Part A stays: who pays the day (null: nobody).")
+    hiv_aids_adjustment: Decimal | None = None
+    qrp_reduction: Decimal | None = None
+    sequestration: Decimal | None = None
+    uncollected_coinsurance: Decimal | None = None
+    bad_debt_reimbursement: Decimal | None = None
+    net: Decimal = Field(description="What the facility keeps for the day after the "
+                                     "adjustments.")
 
 
 class CoinsuranceYear(Output):
@@ -137,6 +163,20 @@ class FiscalYearPricing(Output):
     days: int
     component_rates: dict[str, Decimal]
     labor_related_share: Decimal
+
+
+class ThenPayerDetail(Output):
+    name: str
+    payer_type: str
+    per_day: Decimal
+    days: int
+    total: Decimal
+
+
+class InterruptedStay(Output):
+    prior_case_number: str
+    prior_days: int = Field(description="Days of the prior stay the schedule continues from.")
+    gap_days: int = Field(description="Days from the prior stay's end to this admission.")
 
 
 class PdpmDetail(Output):
@@ -167,11 +207,32 @@ class PdpmDetail(Output):
     coinsurance_days: int
     coinsurance_total: Decimal
     coinsurance_by_year: list[CoinsuranceYear]
+    hiv_aids: bool
+    interrupted_stay: InterruptedStay | None
+    percent_of_pdpm: Decimal | None = Field(description="A Medicare Advantage contract's "
+                                                        "percentage of PDPM.")
+    skilled_days: int | None
+    not_skilled_days: int
+    then_payer: ThenPayerDetail | None
+    qrp_reduced: bool
+    qrp_by_rule_method: list[int] = Field(description="Fiscal years whose QRP-reduced rates "
+                                                      "were derived by the rule's method.")
+
+
+class Adjustment(Output):
+    code: Literal["hiv_aids_adjustment", "qrp_reduction", "sequestration",
+                  "uncollected_coinsurance", "bad_debt_reimbursement"]
+    label: str
+    amount: Decimal = Field(description="Added to the revenue (negative: a reduction).")
 
 
 class Revenue(Output):
     method: str
-    total: Decimal
+    total: Decimal = Field(description="The payer's rate over the stay, before adjustments.")
+    adjustments: list[Adjustment] = Field(description="Medicare's payment adjustments, one "
+                                                      "line each.")
+    net_total: Decimal = Field(description="The total after the adjustments: what the margin "
+                                           "is on.")
     per_day_average: Decimal
     days: list[RevenueDay]
     pdpm: PdpmDetail | None

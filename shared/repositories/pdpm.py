@@ -14,10 +14,12 @@ def fiscal_years(cur) -> list[int]:
 def load_tables(cur, *, fiscal_year: int, area: str) -> Tables | None:
     """One fiscal year and area of the reference data, or None when it is not loaded."""
     cur.execute("""
-        SELECT component, rate FROM pdpm_base_rates
+        SELECT component, rate, qrp_reduced_rate FROM pdpm_base_rates
          WHERE fiscal_year = %(fy)s AND area = %(area)s
     """, {"fy": fiscal_year, "area": area})
-    base_rates = {row["component"]: row["rate"] for row in cur.fetchall()}
+    rows = cur.fetchall()
+    base_rates = {row["component"]: row["rate"] for row in rows}
+    qrp_base_rates = {row["component"]: row["qrp_reduced_rate"] for row in rows}
     cur.execute("SELECT labor_related_share FROM pdpm_labor_shares WHERE fiscal_year = %(fy)s",
                 {"fy": fiscal_year})
     share = cur.fetchone()
@@ -39,7 +41,8 @@ def load_tables(cur, *, fiscal_year: int, area: str) -> Tables | None:
         vpd.setdefault(row["component"], []).append(
             (row["first_day"], row["last_day"], row["factor"]))
     return Tables(fiscal_year=fiscal_year, area=area, base_rates=base_rates, cmis=cmis,
-                  hipps=hipps, labor_share=share["labor_related_share"], vpd=vpd)
+                  hipps=hipps, labor_share=share["labor_related_share"], vpd=vpd,
+                  qrp_base_rates=qrp_base_rates)
 
 
 def coinsurance_by_year(cur) -> dict[int, Decimal]:

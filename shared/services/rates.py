@@ -73,6 +73,10 @@ def update_rate(cur, actor: Actor, rate_id: uuid.UUID, data: RateUpdate) -> Rate
                                      {f for f in TERMS if merged.get(f) is not None})
         if merged["effective_to"] is not None and merged["effective_to"] < merged["effective_from"]:
             errors["effective_to"] = "must not be before effective_from"
+        if merged.get("qrp_reduced") and merged["method"] != "pdpm":
+            errors["qrp_reduced"] = "only a pdpm rate carries the QRP reduction"
+        if merged.get("pdpm_percent") is not None and merged["method"] != "pdpm":
+            errors["pdpm_percent"] = "only a pdpm rate is a percentage of PDPM"
         if errors:
             raise Unprocessable.for_fields(errors)
         if "fiscal_year" in changes:

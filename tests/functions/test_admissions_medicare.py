@@ -83,3 +83,156 @@ def test_bad_stay_inputs_are_a_clear_422(site, fields, bad):
     assert response.status in (400, 422), response.body
     assert response.mimetype == "application/problem+json"
     assert fields_named(response) == {bad}
+
+
+# --- 4. payment adjustments ------------------------------------------------------------------
+
+def test_a_rate_flagged_for_qrp_prices_with_the_reduced_rates(site, admin_sql):
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Cedar Hill")
+    rate_id = made.rates["medicare_a"]["id"]
+    changed = client.request("PATCH", f"/api/rates/{rate_id}", json={"qrp_reduced": True},
+                             token=org.token)
+    assert changed.status == 200, changed.body
+    assert changed.json()["qrp_reduced"] is True
+    result = ok(client.post(EVALUATE, json=medicare(
+        made, length_of_stay_days=4, expected_admission_date="2026-06-01", hiv_aids=False),
+        token=org.token))
+    # Derived in tests/shared/test_engine_medicare.py: 3 x -18.37 + -14.60.
+    lines = {a["code"]: D(a["amount"]) for a in result["revenue"]["adjustments"]}
+    assert lines["qrp_reduction"] == D("-69.71")
+    audit = admin_sql("SELECT changes FROM audit_logs WHERE object_id = %s "
+                      "AND action = 'rate.update'", (rate_id,))
+    assert any("qrp_reduced" in str(row["changes"]) for row in audit)
+
+
+def test_hiv_aids_is_its_own_line(site):
+    client, org, place = site
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=4, expected_admission_date="2026-06-01", hiv_aids=True),
+        token=org.token))
+    assert result["revenue"]["days"][3]["hiv_aids_adjustment"] == "202.81"
+
+
+def test_the_qrp_flag_is_refused_on_a_rate_that_is_not_pdpm(site):
+    client, org, place = site
+    rate_id = place.rates["medicaid"]["id"]
+    response = client.request("PATCH", f"/api/rates/{rate_id}", json={"qrp_reduced": True},
+                              token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"qrp_reduced"}
+
+
+@pytest.mark.parametrize("value", [-1, 100.01, "all"])
+def test_a_collection_rate_outside_0_to_100_is_refused(site, value):
+    client, org, _ = site
+    body = client.get("/api/business-weights", token=org.token).json()
+    body = {k: v for k, v in body.items() if k not in ("is_default", "updated_at")}
+    response = client.request("PUT", "/api/business-weights", token=org.token,
+                              json={**body, "coinsurance_collection_pct": value})
+    assert response.status in (400, 422), response.body
+    assert fields_named(response) == {"coinsurance_collection_pct"}
+
+
+# --- 5. interrupted stay ---------------------------------------------------------------------
+
+def admitted_stay(client, org, place, **fields) -> dict:
+    saved = client.post(ADMISSIONS, json=medicare(place, **fields), token=org.token)
+    assert saved.status == 201, saved.body
+    admission = saved.json()
+    for decision in ("accepted", "admitted"):
+        decided = client.post(f"{ADMISSIONS}/{admission['id']}/decision",
+                              json={"decision": decision}, token=org.token)
+        assert decided.status == 200, decided.body
+    return admission
+
+
+def test_a_readmission_within_the_window_continues_the_schedule(site):
+    client, org, place = site
+    prior = admitted_stay(client, org, place, length_of_stay_days=10,
+                          expected_admission_date="2026-05-01")
+    # The prior stay's days are 1-10 May; it ends (discharge day) on 11 May. Back on 12 May is
+    # 1 day later: schedule days 11-20 pay 752.23, 21-22 747.68 (PT/OT x 0.98); 10 benefit
+    # days used, so coinsurance starts on this stay's day 11.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=12, expected_admission_date="2026-05-12",
+        prior_case_number=prior["case_number"]), token=org.token))
+    assert [d["amount"] for d in result["revenue"]["days"]] == ["752.23"] * 10 + ["747.68"] * 2
+    detail = result["revenue"]["pdpm"]
+    assert detail["interrupted_stay"] == {"prior_case_number": prior["case_number"],
+                                          "prior_days": 10, "gap_days": 1}
+    assert (detail["benefit_days_used"], detail["coinsurance_from_day"]) == (10, 11)
+
+    # Back on 15 May (4 days later): a new stay, the schedule restarts.
+    later = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=4, expected_admission_date="2026-05-15",
+        prior_case_number=prior["case_number"]), token=org.token))
+    assert [d["amount"] for d in later["revenue"]["days"]] == ["946.52"] * 3 + ["752.23"]
+    assert later["revenue"]["pdpm"]["interrupted_stay"] is None
+    assert any("a new stay" in a for a in later["assumptions"])
+
+
+def test_an_interrupted_stay_needs_an_admitted_stay_of_the_same_facility(site):
+    client, org, place = site
+    other = configured_facility(client, org, place.payers, name="Dogwood")
+    elsewhere = admitted_stay(client, org, other, length_of_stay_days=5,
+                              expected_admission_date="2026-04-01")
+    for case_number, message in ((elsewhere["case_number"], "same facility"),
+                                 ("NOPE-2026-000999", "no admission")):
+        response = client.post(EVALUATE, json=medicare(
+            place, length_of_stay_days=4, expected_admission_date="2026-04-07",
+            prior_case_number=case_number), token=org.token)
+        assert response.status == 422, response.body
+        assert fields_named(response) == {"prior_case_number"}
+        assert message in response.body.decode()
+
+
+# --- 6. then-payer; Medicare Advantage as a percentage of PDPM --------------------------------
+
+def test_the_then_payer_pays_the_days_after_medicare(site):
+    client, org, place = site
+    # 110 days: days 101-110 at the facility's Medicaid per diem, 400.00: 4000.00.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=110, expected_admission_date="2026-03-01",
+        then_payer_id=place.payer_id("medicaid")), token=org.token))
+    days = result["revenue"]["days"]
+    assert [d["amount"] for d in days[100:]] == ["400.00"] * 10
+    assert result["revenue"]["pdpm"]["then_payer"]["total"] == "4000.00"
+
+
+@pytest.mark.parametrize("payer_type", ["medicare_a", "nobody"])
+def test_a_then_payer_must_be_another_payer_with_a_per_diem(site, payer_type):
+    client, org, place = site
+    payer_id = (place.payer_id(payer_type) if payer_type != "nobody"
+                else "00000000-0000-4000-8000-000000000000")
+    response = client.post(EVALUATE, json=medicare(place, then_payer_id=payer_id),
+                           token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"then_payer_id"}
+
+
+def test_a_then_payer_on_a_non_medicare_referral_is_refused(site):
+    client, org, place = site
+    response = client.post(EVALUATE, json=referral(
+        place, "medicaid", then_payer_id=place.payer_id("commercial")), token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"then_payer_id"}
+
+
+def test_a_medicare_advantage_rate_as_a_percentage_of_pdpm(site):
+    client, org, place = site
+    from tests.factories import payer, rate
+    plan = payer(client, org.token, payer_type="medicare_advantage", name="Humana MA")
+    rate(client, org.token, place.id, plan["id"], "pdpm", fiscal_year=2026, locality="urban",
+         wage_index=1.1, vbp_multiplier=1, pdpm_percent=90, effective_from="2025-10-01")
+    result = ok(client.post(EVALUATE, json={**medicare(place, length_of_stay_days=4,
+                                                       expected_admission_date="2026-06-01"),
+                                            "payer_id": plan["id"]}, token=org.token))
+    # 946.52 x 0.9 = 851.87 (x3), 752.23 x 0.9 = 677.01.
+    assert [d["amount"] for d in result["revenue"]["days"]] == ["851.87"] * 3 + ["677.01"]
+    refused = client.post("/api/rates", json={
+        "facility_id": place.id, "payer_id": plan["id"], "method": "per_diem", "per_diem": 300,
+        "effective_from": "2020-01-01", "effective_to": "2020-12-31", "pdpm_percent": 90},
+        token=org.token)
+    assert refused.status == 422, refused.body
+    assert fields_named(refused) == {"pdpm_percent"}

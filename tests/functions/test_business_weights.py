@@ -50,7 +50,9 @@ def as_decimals(body: dict) -> dict:
         return Decimal(str(value))
     keys = ("factor_weights", "target_margin_pct", "margin_floor_pct", "target_occupancy_pct",
             "payer_preferences", "accept_threshold", "review_threshold")
-    return {k: convert(body[k]) for k in keys}
+    # Optional in a PUT body: 100 (all coinsurance collected) when left out.
+    return {**{k: convert(body[k]) for k in keys},
+            "coinsurance_collection_pct": convert(body.get("coinsurance_collection_pct", 100))}
 
 
 # --- defaults -----------------------------------------------------------------------------

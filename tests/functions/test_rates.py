@@ -63,8 +63,10 @@ def test_create_a_per_diem_rate(client, ours, payer_id):
     uuid.UUID(made["id"])
     assert set(made) == {"id", "facility_id", "payer_id", "method", "effective_from",
                          "effective_to", "per_diem", "acuity_rates", "fiscal_year", "locality",
-                         "wage_index", "vbp_multiplier", "is_active", "created_at",
-                         "updated_at"}
+                         "wage_index", "vbp_multiplier", "qrp_reduced", "pdpm_percent",
+                         "is_active",
+                         "created_at", "updated_at"}
+    assert made["qrp_reduced"] is False
     assert {k: made[k] for k in ("facility_id", "payer_id", "method", "effective_from",
                                  "effective_to", "per_diem", "is_active")} == {
         "facility_id": ours.facility_id, "payer_id": payer_id, "method": "per_diem",

@@ -42,8 +42,11 @@ def tables_from_csv(fiscal_year: int, area: str) -> pdpm.Tables:
     for r in _csv("vpd.csv"):
         vpd.setdefault(r["component"], []).append(
             (int(r["first_day"]), int(r["last_day"]), D(r["factor"])))
+    qrp = {r["component"]: D(r["qrp_reduced_rate"]) if r["qrp_reduced_rate"] else None
+           for r in _csv("base_rates.csv")
+           if int(r["fiscal_year"]) == fiscal_year and r["area"] == area}
     return pdpm.Tables(fiscal_year=fiscal_year, area=area, base_rates=base, cmis=cmis,
-                       hipps=hipps, labor_share=share, vpd=vpd)
+                       hipps=hipps, labor_share=share, vpd=vpd, qrp_base_rates=qrp)
 
 
 URBAN_2026 = tables_from_csv(2026, "urban")
@@ -175,7 +178,7 @@ def test_pdpm_method_pays_the_daily_per_diems_of_the_classification():
     assert (detail["fiscal_year"], detail["area"]) == (2026, "urban")
     assert detail["component_rates"]["NURSING"] == D("232.32")
     assert (detail["covered_days"], detail["uncovered_days"]) == (30, 0)
-    assert result["assumptions"] == [
+    assert result["assumptions"][:3] == [
         "The PDPM classification is an estimate until the 5-day assessment.",
         "Admission date not given: assumed the day the referral was received, 2026-03-02.",
         "SNF days already used in the benefit period not given: assumed none (a new benefit "
@@ -490,7 +493,11 @@ def test_revenue_and_cost_totals_are_the_sums_of_their_days(case):
     breakdown = cost["breakdown"]
     assert cost["per_day"] == (breakdown["fixed"] + breakdown["nursing"] + breakdown["therapy"]
                                + sum(breakdown["services"].values()) + breakdown["medication"])
-    assert result["margin"] == revenue["total"] - cost["total"]
+    # The margin is on what the facility keeps: the revenue after its adjustment lines.
+    assert revenue["net_total"] == revenue["total"] + sum(a["amount"]
+                                                          for a in revenue["adjustments"])
+    assert revenue["net_total"] == sum(d["net"] for d in revenue["days"])
+    assert result["margin"] == revenue["net_total"] - cost["total"]
     if revenue["pdpm"]:
         detail = revenue["pdpm"]
         assert detail["covered_days"] == min(days, pdpm.MAX_COVERED_DAYS)
