@@ -58,6 +58,9 @@ class RateCreate(Input):
     qrp_reduced: bool = Field(default=False, description="PDPM: the facility did not meet the "
                               "SNF Quality Reporting Program, so the reduced rates apply.")
     pdpm_percent: PdpmPercent | None = None
+    facility_mismatch_override: bool = Field(
+        default=False, description="PDPM: save a locality or wage index that differs from the "
+                                   "facility's (each evaluation says so); otherwise a 422.")
 
     @model_validator(mode="after")
     def _terms_fit_the_method(self):
@@ -86,9 +89,10 @@ class RateUpdate(Input):
     vbp_multiplier: VbpMultiplier | None = None
     qrp_reduced: bool | None = None
     pdpm_percent: PdpmPercent | None = None
+    facility_mismatch_override: bool | None = None
 
     _not_null = not_null("effective_from", "per_diem", "acuity_rates", "fiscal_year", "locality",
-                     "wage_index", "vbp_multiplier", "qrp_reduced")
+                     "wage_index", "vbp_multiplier", "qrp_reduced", "facility_mismatch_override")
 
 
 class RatePublic(Output):
@@ -106,6 +110,7 @@ class RatePublic(Output):
     vbp_multiplier: Decimal | None
     qrp_reduced: bool = False
     pdpm_percent: Decimal | None = None
+    facility_mismatch_override: bool = False
     is_active: bool
     created_at: datetime
     updated_at: datetime

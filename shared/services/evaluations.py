@@ -16,6 +16,7 @@ from shared.repositories import cost_models, payers, rates
 from shared.repositories import pdpm as pdpm_tables
 from shared.services import lifecycle
 from shared.services.business_weights import get_weights
+from shared.services.rates import facility_mismatches
 
 # PDPM reference data changes only with a migration or the operator's load of a year (which
 # changes its status, proposed to final): keep each year, area and status once per process.
@@ -167,6 +168,14 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
     if referral.then_payer_id is not None:
         then_payer = _then_payer(cur, organization_id, facility, referral, rate, when)
     if rate["method"] == "pdpm":
+        mismatches = facility_mismatches(facility, rate)
+        if mismatches:
+            stated.append(
+                "The Medicare rate's " + "; ".join(f"{f.replace('_', ' ')} {m}"
+                                                   for f, m in mismatches.items())
+                + (": kept by an explicit override when it was saved." if
+                   rate["facility_mismatch_override"] else
+                   ": the facility changed after the rate was saved; the rate's was used."))
         if referral.prior_case_number:
             interrupted, prior_used = _interrupted_stay(
                 cur, organization_id, facility, referral,

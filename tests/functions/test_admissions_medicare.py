@@ -236,3 +236,41 @@ def test_a_medicare_advantage_rate_as_a_percentage_of_pdpm(site):
         token=org.token)
     assert refused.status == 422, refused.body
     assert fields_named(refused) == {"pdpm_percent"}
+
+
+# --- 7. consistency checks -------------------------------------------------------------------
+
+def test_a_pdpm_rate_contradicting_its_facility_is_a_422_unless_overridden(site):
+    client, org, place = site
+    from tests.factories import payer
+    plan = payer(client, org.token, payer_type="medicare_a", name="Medicare checks")
+    body = {"facility_id": place.id, "payer_id": plan["id"], "method": "pdpm",
+            "effective_from": "2025-10-01", "fiscal_year": 2026, "locality": "rural",
+            "wage_index": 0.9, "vbp_multiplier": 1}
+    refused = client.post("/api/rates", json=body, token=org.token)
+    assert refused.status == 422, refused.body
+    assert fields_named(refused) == {"locality", "wage_index"}
+    assert "is rural but the facility is urban" in refused.body.decode()
+    kept = client.post("/api/rates", json={**body, "facility_mismatch_override": True},
+                       token=org.token)
+    assert kept.status == 201, kept.body
+    result = ok(client.post(EVALUATE, json={**medicare(place, length_of_stay_days=3),
+                                            "payer_id": plan["id"]}, token=org.token))
+    assert any("locality is rural but the facility is urban; wage index is 0.9" in a
+               and "explicit override" in a for a in result["assumptions"])
+    # Taking the override away brings the check back.
+    again = client.request("PATCH", f"/api/rates/{kept.json()['id']}",
+                           json={"facility_mismatch_override": False}, token=org.token)
+    assert again.status == 422, again.body
+
+
+def test_a_facility_changed_after_its_rate_was_saved_is_stated(site):
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Elm Row")
+    changed = client.request("PATCH", f"/api/facilities/{made.id}", json={"wage_index": 1.2},
+                             token=org.token)
+    assert changed.status == 200, changed.body
+    result = ok(client.post(EVALUATE, json=medicare(made, length_of_stay_days=3),
+                            token=org.token))
+    assert any("wage index is 1.1" in a and "the facility changed after the rate was saved"
+               in a for a in result["assumptions"])
