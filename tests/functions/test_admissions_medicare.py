@@ -238,6 +238,18 @@ def test_a_medicare_advantage_rate_as_a_percentage_of_pdpm(site):
     assert fields_named(refused) == {"pdpm_percent"}
 
 
+# --- 9. person names in notes ------------------------------------------------------------------
+
+@pytest.mark.parametrize("note", ["Mary Johnson, 83 y/o, from St. Luke's",
+                                  "Mrs. Eleanor Whitfield"])
+def test_a_note_with_a_persons_name_is_a_422_naming_the_note(site, note):
+    client, org, place = site
+    response = client.post(EVALUATE, json=medicare(place, note=note), token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"note"}
+    assert "a person's name" in response.body.decode()
+
+
 # --- 7. consistency checks -------------------------------------------------------------------
 
 def test_a_pdpm_rate_contradicting_its_facility_is_a_422_unless_overridden(site):
