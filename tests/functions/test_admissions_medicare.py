@@ -286,3 +286,38 @@ def test_a_facility_changed_after_its_rate_was_saved_is_stated(site):
                             token=org.token))
     assert any("wage index is 1.1" in a and "the facility changed after the rate was saved"
                in a for a in result["assumptions"])
+
+
+# --- the issue's "done when" -------------------------------------------------------------------
+
+def test_a_stay_with_days_used_across_1_october_and_1_january_with_a_then_payer(site):
+    client, org, place = site
+    # From 30 Sep 2026, 5 benefit days used, 100 days, Medicaid after Medicare:
+    #   day 1 (30 Sep) FY2026 final: 946.52; day 2 (1 Oct) FY2027 proposed, an NTA x 3 day:
+    #   967.96; day 4: 769.27 (tests/shared/test_fiscal_years.py), sequestration 769.27 x 0.02
+    #   = 15.3854 -> -15.39.
+    #   Coinsurance from stay day 16 (benefit day 21): days 16-93 (to 31 Dec) 78 x 217.00 =
+    #   16926.00 in CY2026; days 94-95 (1-2 Jan 2027) carry CY2027, not loaded: 2026's 217.00.
+    #   Day 95 is benefit day 100; days 96-100 are Medicaid's at 400.00 = 2000.00.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=100, benefit_days_used=5,
+        expected_admission_date="2026-09-30", then_payer_id=place.payer_id("medicaid")),
+        token=org.token))
+    days = result["revenue"]["days"]
+    assert [(d["date"], d["fiscal_year"], d["rates_status"], d["amount"]) for d in days[:2]] == [
+        ("2026-09-30", 2026, "final", "946.52"), ("2026-10-01", 2027, "proposed", "967.96")]
+    assert (days[3]["amount"], days[3]["sequestration"]) == ("769.27", "-15.39")
+    assert [d["patient_pays"] for d in days[14:16]] == ["0.00", "217.00"]
+    assert [(d["date"], d["coinsurance_year"]) for d in days[92:95]] == [
+        ("2026-12-31", 2026), ("2027-01-01", 2027), ("2027-01-02", 2027)]
+    by_year = {y["calendar_year"]: y for y in result["revenue"]["pdpm"]["coinsurance_by_year"]}
+    assert (by_year[2026]["days"], by_year[2026]["total"]) == (78, "16926.00")
+    assert (by_year[2027]["days"], by_year[2027]["amount_of_year"]) == (2, 2026)
+    assert [(d["paid_by"], d["amount"], d["sequestration"]) for d in days[94:96]] == [
+        ("medicare", days[94]["amount"], days[94]["sequestration"]),
+        ("then_payer", "400.00", "0.00")]
+    assert result["revenue"]["pdpm"]["then_payer"]["total"] == "2000.00"
+    assumptions = " ".join(result["assumptions"])
+    assert "priced on FY2027's proposed rates" in assumptions
+    assert "No SNF coinsurance amount is loaded for 2027" in assumptions
+    assert "5 SNF day(s) of the benefit period already used" in assumptions
