@@ -4,6 +4,7 @@
     python -m local serve --stripe-fake   # the same, with billing against a local fake of Stripe
     python -m local timer NAME       # run one timer function now, by its function name
     python -m local migrate          # only provision the database and apply the migrations
+    python -m local load-pdpm-year … # load a Medicare fiscal year from CMS pricer files
 
 DATABASE_URL, when set, names the PostgreSQL server to use, as a role that may create roles and
 databases; otherwise an embedded PostgreSQL keeps its data under .local/. PORT overrides 7071.
@@ -155,6 +156,10 @@ def run_timer(name: str) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["load-pdpm-year"]:
+        from local import pdpm_year
+        return pdpm_year.main(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
@@ -163,6 +168,7 @@ def main(argv=None) -> int:
     serve_command.add_argument("--stripe-fake", action="store_true",
                                help="billing against a local fake of Stripe (local/stripe_fake.py)")
     commands.add_parser("migrate")
+    commands.add_parser("load-pdpm-year", help="see local/pdpm_year.py")
     timer = commands.add_parser("timer")
     timer.add_argument("name")
     args = parser.parse_args(argv)

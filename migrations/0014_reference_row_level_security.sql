@@ -6,7 +6,8 @@ DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['pdpm_sources', 'pdpm_base_rates', 'pdpm_case_mix_indexes',
-                             'pdpm_labor_shares', 'pdpm_variable_per_diem', 'snf_coinsurance'] LOOP
+                             'pdpm_labor_shares', 'pdpm_variable_per_diem', 'snf_coinsurance',
+                             'pdpm_fiscal_years'] LOOP
         EXECUTE format('ALTER TABLE %%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %%I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY reference_read ON %%I FOR SELECT USING (true)', t);

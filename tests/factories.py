@@ -307,7 +307,9 @@ def tenant(client: ApiClient, name: str, roles=("admin", "coordinator", "viewer"
     org = new_org(client, name)
     result = Tenant(org, {"owner": org.token, **{role: add_user(client, org, role)
                                                   for role in roles}})
-    result.facility_id = facility(client, org.token)["id"]
+    # Urban at PDPM_TERMS' wage index: a PDPM rate must agree with its facility's.
+    result.facility_id = facility(client, org.token, locality="urban",
+                                  wage_index=PDPM_TERMS["wage_index"])["id"]
     return result
 
 
@@ -361,8 +363,10 @@ def configured_facility(client: ApiClient, org: Org, payers: dict[str, dict], *,
     """A facility (census 80 of 100 beds, target 90%) with a rate of each payer (Medicare Part A
     on PDPM from 2025-10-01, commercial by acuity, any other per diem) and a cost model."""
     token = org.token
-    made = Configured(facility(client, token, **{**CONFIGURED_CENSUS, **facility_fields}),
-                      payers)
+    # The facility's wage index is its Medicare rate's: a PDPM rate must agree with it.
+    made = Configured(facility(client, token, **{
+        **CONFIGURED_CENSUS, "wage_index": MEDICARE_PDPM_TERMS["wage_index"],
+        **facility_fields}), payers)
     if with_rates:
         for payer_type, p in payers.items():
             if payer_type == "medicare_a":

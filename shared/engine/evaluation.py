@@ -4,7 +4,7 @@ stops, and the recommendation. Pure: the same input always gives the same output
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from shared.catalog import SERVICES
@@ -14,6 +14,10 @@ from shared.engine.money import ZERO, cents
 HUNDRED = Decimal(100)
 ONE_DP = Decimal("0.1")
 MARGIN_PCT_LIMIT = Decimal("99999.99")
+# Medicare FFS payments are reduced 2% after coinsurance (sequestration, 2 USC 901a(6)(A)).
+SEQUESTRATION = Decimal("0.02")
+# Unpaid coinsurance of a beneficiary is reimbursed as bad debt at 65% (42 USC 1395x(v)(1)(V)).
+BAD_DEBT_REIMBURSED = Decimal("0.65")
 
 # When a Medicare Part A referral arrives before its 5-day assessment, the groups are unknown:
 # assume a typical classification for the acuity (PT/OT TK, SLP SA, nursing and NTA by acuity).
@@ -26,6 +30,13 @@ DEFAULT_CLASSIFICATION = {
 
 
 @dataclass(frozen=True)
+class ThenPayer:
+    name: str
+    payer_type: str
+    per_day: Decimal
+
+
+@dataclass(frozen=True)
 class Referral:
     length_of_stay_days: int
     acuity: str
@@ -33,6 +44,29 @@ class Referral:
     medication_cost_per_day: Decimal | None
     received_at: datetime
     classification: pdpm.Classification | None = None
+    # SNF days of the current benefit period used before this stay; None: not known.
+    benefit_days_used: int | None = None
+    # The first day of the stay; None: the day the referral was received.
+    admission_date: date | None = None
+    # An HIV/AIDS (B20) diagnosis: nursing x 1.18 and the NTA remap, as the pricer does.
+    hiv_aids: bool = False
+    # An interrupted stay (readmission to the same SNF within the 3-day interruption window):
+    # the prior stay's days, which the variable per diem schedule continues from.
+    interrupted_stay: dict | None = None     # prior_case_number, prior_days, gap_days
+    # What the caller assumed in gathering these inputs, said with the engine's own.
+    stated: tuple[str, ...] = ()
+    # Days of skilled need: Medicare Part A covers no day after it (None: the whole stay).
+    skilled_days: int | None = None
+    # Who pays the days Medicare does not cover (Medicaid, private pay, ...), by its rate.
+    then_payer: ThenPayer | None = None
+
+    @property
+    def vpd_prior_days(self) -> int:
+        return self.interrupted_stay["prior_days"] if self.interrupted_stay else 0
+
+    @property
+    def first_day(self) -> date:
+        return self.admission_date or self.received_at.date()
 
 
 @dataclass(frozen=True)
@@ -48,6 +82,28 @@ class PdpmTerms:
     wage_index: Decimal
     vbp_multiplier: Decimal
     coinsurance_per_day: Decimal | None   # None: no amount loaded for the year
+    # The daily coinsurance by calendar year (42 USC 1395e(b)(3): the year each day is
+    # furnished). Empty: `coinsurance_per_day` for every day.
+    coinsurance_by_year: dict[int, Decimal] = field(default_factory=dict)
+    # The tables of each fiscal year the stay's days fall in (or the nearest loaded), and what
+    # is known of each year. Empty: `tables` prices every day.
+    tables_by_year: dict[int, pdpm.Tables] = field(default_factory=dict)
+    fiscal_years: dict[int, pdpm.FiscalYear] = field(default_factory=dict)
+    # The facility did not meet the SNF QRP: the reduced rates (the update less 2 points).
+    qrp_reduced: bool = False
+    # A Medicare Advantage contract paying this percentage of the PDPM per diem: the plan's
+    # terms replace Original Medicare's coinsurance, sequestration and bad debt.
+    percent_of_pdpm: Decimal | None = None
+
+    def tables_for(self, fiscal_year: int) -> pdpm.Tables:
+        """That year's tables; past the newest loaded, the newest; before the oldest, the
+        oldest (each said in the evaluation's assumptions)."""
+        if not self.tables_by_year:
+            return self.tables
+        if fiscal_year in self.tables_by_year:
+            return self.tables_by_year[fiscal_year]
+        loaded = sorted(self.tables_by_year)
+        return self.tables_by_year[loaded[-1] if fiscal_year > loaded[-1] else loaded[0]]
 
 
 @dataclass(frozen=True)
@@ -77,6 +133,8 @@ class Weights:
     payer_preferences: dict[str, Decimal]         # payer type -> 0..100
     accept_threshold: Decimal
     review_threshold: Decimal
+    # The share of Medicare coinsurance the facility expects to collect; the rest is bad debt.
+    coinsurance_collection_pct: Decimal = HUNDRED
 
 
 FACTORS = ("margin", "census", "payer", "clinical", "risk")
@@ -86,8 +144,9 @@ def _clamp(value: Decimal) -> Decimal:
     return min(HUNDRED, max(ZERO, value)).quantize(ONE_DP)
 
 
-def revenue(referral: Referral, rate: Rate) -> dict:
-    """Revenue of each day of the stay and in total, with the PDPM detail when it applies."""
+def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED) -> dict:
+    """Revenue of each day of the stay and in total, with the PDPM detail when it applies, and
+    the payment adjustments Medicare applies as their own lines."""
     days = referral.length_of_stay_days
     detail = None
     if rate.method == "per_diem":
@@ -97,45 +156,206 @@ def revenue(referral: Referral, rate: Rate) -> dict:
     else:
         amounts, detail = _pdpm_revenue(referral, rate.pdpm)
     patient = detail["patient_pays_by_day"] if detail else [ZERO] * days
-    by_day = [{"day": d + 1, "amount": a, "payer_pays": a - p, "patient_pays": p}
-              for d, (a, p) in enumerate(zip(amounts, patient))]
+    facts = detail["day_facts"] if detail else [{} for _ in range(days)]
+    first_day = referral.first_day
+    by_day = []
+    lines = {code: ZERO for code in ADJUSTMENTS}
+    for d, (a, p, fact) in enumerate(zip(amounts, patient, facts)):
+        day = {"day": d + 1, "date": first_day + timedelta(days=d), "amount": a,
+               "patient_pays": p, **fact}
+        if detail is None:
+            day.update(payer_pays=a - p, net=a)
+        else:
+            payment = a + fact["hiv_aids_adjustment"] + fact["qrp_reduction"]
+            payer = payment - p
+            collected = cents(p * collection_pct / HUNDRED)
+            uncollected = p - collected
+            bad_debt = cents(uncollected * BAD_DEBT_REIMBURSED)
+            # The 2% falls on what Original Medicare pays: its share after coinsurance, and
+            # (settled on the cost report) its bad debt reimbursement; not on a then-payer's
+            # days nor on a Medicare Advantage contract's.
+            original_medicare = fact["covered"] and rate.pdpm.percent_of_pdpm is None
+            sequestration = (-cents((payer + bad_debt) * SEQUESTRATION) if original_medicare
+                             else ZERO)
+            day.update(payer_pays=payer, sequestration=sequestration,
+                       uncollected_coinsurance=-uncollected, bad_debt_reimbursement=bad_debt,
+                       net=payer + collected + bad_debt + sequestration)
+            for code in ADJUSTMENTS:
+                lines[code] += day[code]
+        by_day.append(day)
+    adjustments = []
     if detail:
-        del detail["patient_pays_by_day"]
+        del detail["patient_pays_by_day"], detail["day_facts"]
+        shown = {"hiv_aids_adjustment": referral.hiv_aids,
+                 "qrp_reduction": rate.pdpm.qrp_reduced,
+                 "sequestration": rate.pdpm.percent_of_pdpm is None,
+                 "uncollected_coinsurance": detail["coinsurance_total"] > 0,
+                 "bad_debt_reimbursement": detail["coinsurance_total"] > 0}
+        adjustments = [{"code": code, "label": label, "amount": lines[code]}
+                       for code, label in ADJUSTMENTS.items() if shown[code]]
     total = sum(amounts, ZERO)
     return {"method": rate.method, "days": by_day, "total": total,
-            "per_day_average": cents(total / days), "pdpm": detail}
+            "per_day_average": cents(total / days), "pdpm": detail,
+            "adjustments": adjustments,
+            "net_total": total + sum((a["amount"] for a in adjustments), ZERO)}
+
+
+ADJUSTMENTS = {
+    "hiv_aids_adjustment": "HIV/AIDS: nursing x 1.18 and the NTA remap (CMS SNF pricer)",
+    "qrp_reduction": "SNF QRP not met: the annual update less 2 percentage points",
+    "sequestration": "Sequestration: 2% of the Medicare payment after coinsurance",
+    "uncollected_coinsurance": "Coinsurance not expected to be collected (business weights)",
+    "bad_debt_reimbursement": "Medicare bad debt: 65% of the uncollected coinsurance",
+}
+
+
+def _coinsurance_of_year(terms: PdpmTerms, year: int) -> tuple[Decimal | None, int | None]:
+    """The daily coinsurance for a day furnished in `year`, and the year whose amount it is:
+    that year's, else the latest earlier year's (stated as an assumption), else none."""
+    if not terms.coinsurance_by_year:
+        return terms.coinsurance_per_day, (year if terms.coinsurance_per_day is not None else None)
+    known = [y for y in terms.coinsurance_by_year if y <= year]
+    if not known:
+        return None, None
+    return terms.coinsurance_by_year[max(known)], max(known)
 
 
 def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], dict]:
     tables = terms.tables
     assumed = referral.classification is None
     classification = referral.classification or DEFAULT_CLASSIFICATION[referral.acuity]
-    rates = pdpm.component_rates(tables, classification)
-    covered = pdpm.daily_per_diems(tables, rates, days=referral.length_of_stay_days,
-                                   wage_index=terms.wage_index,
-                                   vbp_multiplier=terms.vbp_multiplier)
-    uncovered = referral.length_of_stay_days - len(covered)
-    # From day 21 a daily coinsurance is the patient's (or a secondary payer's) share.
-    coinsurance = terms.coinsurance_per_day if terms.coinsurance_per_day is not None else ZERO
-    patient = [cents(min(coinsurance, amount)) if day >= pdpm.COINSURANCE_FROM_DAY else ZERO
-               for day, amount in enumerate(covered, start=1)]
+    rates_by_year: dict[int, dict[str, Decimal]] = {}
+    used = referral.benefit_days_used or 0
+    first_day = referral.first_day
+    amounts, patient, days = [], [], []
+    coinsurance_years: dict[int, dict] = {}
+    fiscal_years: dict[int, dict] = {}
+    variants: dict[int, dict] = {}
+    qrp_by_method: set[int] = set()
+    for day in range(1, referral.length_of_stay_days + 1):
+        when = first_day + timedelta(days=day - 1)
+        benefit_day = used + day
+        skilled = referral.skilled_days is None or day <= referral.skilled_days
+        covered = benefit_day <= pdpm.MAX_COVERED_DAYS and skilled
+        # Each day is priced by the tables of the fiscal year it falls in.
+        fiscal_year = pdpm.fiscal_year_of(when)
+        day_tables = terms.tables_for(fiscal_year)
+        known = terms.fiscal_years.get(day_tables.fiscal_year)
+        if day_tables.fiscal_year not in rates_by_year:
+            net_update = known.net_update if known else None
+            rates_by_year[day_tables.fiscal_year] = pdpm.component_rates(day_tables,
+                                                                         classification)
+            variants[day_tables.fiscal_year] = {
+                "hiv": pdpm.component_rates(day_tables, classification,
+                                            hiv_aids=referral.hiv_aids),
+                "final": pdpm.component_rates(day_tables, classification,
+                                              qrp=terms.qrp_reduced, net_update=net_update,
+                                              hiv_aids=referral.hiv_aids)}
+            if terms.qrp_reduced and any(pdpm.qrp_base_rate(day_tables, c, net_update)[1]
+                                         for c in day_tables.base_rates):
+                qrp_by_method.add(day_tables.fiscal_year)
+        status = known.status if known else None
+        year = fiscal_years.setdefault(fiscal_year, {
+            "fiscal_year": fiscal_year, "priced_with": day_tables.fiscal_year, "status": status,
+            "rule": known.rule if known else None, "notes": known.notes if known else None,
+            "days": 0})
+        year["days"] += 1
+        amount = with_hiv = payment = ZERO
+        if covered:
+            # The variable per diem counts days of this stay, not of the benefit period.
+            # An interrupted stay continues the prior stay's schedule (capped at the table's
+            # last day, 100: no covered day of a benefit period lies beyond it).
+            vpd_day = min(referral.vpd_prior_days + day, pdpm.MAX_COVERED_DAYS)
+
+            def pay(rates):
+                return pdpm.claim_payment(day_tables, rates, prior_days=vpd_day - 1, days=1,
+                                          wage_index=terms.wage_index,
+                                          vbp_multiplier=terms.vbp_multiplier).payment
+            amount = pay(rates_by_year[day_tables.fiscal_year])
+            variant = variants[day_tables.fiscal_year]
+            with_hiv = pay(variant["hiv"]) if referral.hiv_aids else amount
+            payment = pay(variant["final"]) if terms.qrp_reduced else with_hiv
+            if terms.percent_of_pdpm is not None:
+                amount, with_hiv, payment = (cents(v * terms.percent_of_pdpm / HUNDRED)
+                                             for v in (amount, with_hiv, payment))
+        elif referral.then_payer:
+            # After Medicare: the then-payer's rate, so the days are not left at $0.
+            amount = with_hiv = payment = cents(referral.then_payer.per_day)
+        share, amount_year = ZERO, None
+        # Coinsurance runs from day 21 of the benefit period, at the amount of the calendar
+        # year the day is furnished in, never more than the day's payment.
+        if (covered and benefit_day >= pdpm.COINSURANCE_FROM_DAY
+                and terms.percent_of_pdpm is None):
+            per_day, amount_year = _coinsurance_of_year(terms, when.year)
+            if per_day is not None:
+                share = cents(min(per_day, payment))
+                year = coinsurance_years.setdefault(when.year, {
+                    "calendar_year": when.year, "per_day": cents(per_day),
+                    "amount_of_year": amount_year, "days": 0, "total": ZERO})
+                year["days"] += 1
+                year["total"] += share
+        amounts.append(amount)
+        patient.append(share)
+        days.append({"date": when, "benefit_day": benefit_day, "covered": covered,
+                     "skilled": skilled,
+                     "paid_by": ("medicare" if covered else
+                                 "then_payer" if referral.then_payer else None),
+                     "coinsurance_year": when.year if share > 0 else None,
+                     "fiscal_year": fiscal_year, "priced_with_fiscal_year": day_tables.fiscal_year,
+                     "rates_status": status, "hiv_aids_adjustment": with_hiv - amount,
+                     "qrp_reduction": payment - with_hiv})
+    covered_days = sum(1 for d in days if d["covered"])
+    first_coinsurance = next((d for d in days if d["covered"]
+                              and d["benefit_day"] >= pdpm.COINSURANCE_FROM_DAY), None)
+    start_amount, _ = _coinsurance_of_year(
+        terms, (first_coinsurance["date"] if first_coinsurance else first_day).year)
     groups = {"pt_ot": classification.pt_ot, "slp": classification.slp,
               "nursing": classification.nursing, "nta": classification.nta}
+    first_tables = terms.tables_for(pdpm.fiscal_year_of(first_day))
     detail = {
         "fiscal_year": tables.fiscal_year, "area": tables.area, "groups": groups,
         "hipps": "".join(_hipps_letter(tables, c, classification.group_of(c))
                          for c in ("PT", "SLP", "NURSING", "NTA")),
         "assumed_groups": assumed,
-        "component_rates": rates, "wage_index": terms.wage_index,
-        "vbp_multiplier": terms.vbp_multiplier, "labor_related_share": tables.labor_share,
-        "covered_days": len(covered), "uncovered_days": uncovered,
-        "coinsurance_per_day": cents(coinsurance),
-        "coinsurance_known": terms.coinsurance_per_day is not None,
+        # The first day's: a stay crossing 1 October has each year's in `fiscal_years`.
+        "component_rates": rates_by_year[first_tables.fiscal_year],
+        "wage_index": terms.wage_index,
+        "vbp_multiplier": terms.vbp_multiplier,
+        "labor_related_share": first_tables.labor_share,
+        "fiscal_years": [{**y, "component_rates": rates_by_year[y["priced_with"]],
+                          "labor_related_share": terms.tables_for(y["fiscal_year"]).labor_share}
+                         for y in fiscal_years.values()],
+        "admission_date": first_day,
+        "benefit_days_used": used,
+        "benefit_days_used_known": referral.benefit_days_used is not None,
+        "covered_days": covered_days,
+        "uncovered_days": referral.length_of_stay_days - covered_days,
+        "coinsurance_from_day": (max(1, pdpm.COINSURANCE_FROM_DAY - used)
+                                 if covered_days and first_coinsurance else None),
+        "coinsurance_per_day": cents(start_amount if start_amount is not None else ZERO),
+        "coinsurance_known": start_amount is not None,
         "coinsurance_days": sum(1 for p in patient if p > 0),
         "coinsurance_total": sum(patient, ZERO),
-        "patient_pays_by_day": patient + [ZERO] * uncovered,
+        "coinsurance_by_year": list(coinsurance_years.values()),
+        "hiv_aids": referral.hiv_aids,
+        "interrupted_stay": referral.interrupted_stay,
+        "percent_of_pdpm": terms.percent_of_pdpm,
+        "skilled_days": referral.skilled_days,
+        "not_skilled_days": sum(1 for d in days if not d["skilled"]
+                                and d["benefit_day"] <= pdpm.MAX_COVERED_DAYS),
+        "then_payer": ({"name": referral.then_payer.name,
+                        "payer_type": referral.then_payer.payer_type,
+                        "per_day": cents(referral.then_payer.per_day),
+                        "days": sum(1 for d in days if d["paid_by"] == "then_payer"),
+                        "total": sum((a for a, d in zip(amounts, days)
+                                      if d["paid_by"] == "then_payer"), ZERO)}
+                       if referral.then_payer else None),
+        "qrp_reduced": terms.qrp_reduced,
+        "qrp_by_rule_method": sorted(qrp_by_method),
+        "patient_pays_by_day": patient,
+        "day_facts": days,
     }
-    return covered + [ZERO] * uncovered, detail
+    return amounts, detail
 
 
 def _hipps_letter(tables: pdpm.Tables, component: str, group: str) -> str:
@@ -163,12 +383,13 @@ def cost(referral: Referral, model: CostModel) -> dict:
 def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate: Rate,
              model: CostModel, weights: Weights) -> dict:
     """The whole evaluation, as plain data the admission models validate and store."""
-    earned = revenue(referral, rate)
+    earned = revenue(referral, rate, weights.coinsurance_collection_pct)
     spent = cost(referral, model)
-    margin = earned["total"] - spent["total"]
+    # What the facility keeps: the revenue after Medicare's payment adjustments.
+    margin = earned["net_total"] - spent["total"]
     # Past +-99,999.99 % (a rate of cents, say) the figure says nothing more: it is capped.
-    margin_pct = (margin / earned["total"] * HUNDRED).quantize(Decimal("0.01")) \
-        if earned["total"] > 0 else Decimal("-100.00")
+    margin_pct = (margin / earned["net_total"] * HUNDRED).quantize(Decimal("0.01")) \
+        if earned["net_total"] > 0 else Decimal("-100.00")
     margin_pct = max(-MARGIN_PCT_LIMIT, min(MARGIN_PCT_LIMIT, margin_pct))
 
     unsupported = [s for s in referral.required_services if s not in model.supported_services]
@@ -229,14 +450,114 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                 f"PDPM groups not given: assumed {detail['hipps']} "
                 f"({', '.join(detail['groups'].values())}) for {referral.acuity} acuity.")
         assumptions.append("The PDPM classification is an estimate until the 5-day assessment.")
-        if (not detail["coinsurance_known"]
-                and referral.length_of_stay_days >= pdpm.COINSURANCE_FROM_DAY):
+        if referral.admission_date is None:
+            assumptions.append(f"Admission date not given: assumed the day the referral was "
+                               f"received, {detail['admission_date']}.")
+        used = detail["benefit_days_used"]
+        if not detail["benefit_days_used_known"]:
+            assumptions.append(
+                "SNF days already used in the benefit period not given: assumed none (a new "
+                "benefit period), so Medicare covers up to 100 days and coinsurance starts on "
+                "day 21 of this stay.")
+        elif used:
+            assumptions.append(
+                f"{used} SNF day(s) of the benefit period already used: Medicare covers at most "
+                f"{max(0, pdpm.MAX_COVERED_DAYS - used)} day(s) of this stay"
+                + (f", with coinsurance from day {detail['coinsurance_from_day']} of the stay."
+                   if detail["coinsurance_from_day"] else "."))
+        coinsurance_owed = detail["covered_days"] and any(
+            d["benefit_day"] >= pdpm.COINSURANCE_FROM_DAY and d["covered"]
+            for d in earned["days"])
+        if coinsurance_owed and not detail["coinsurance_known"]:
             assumptions.append(f"No SNF coinsurance amount is loaded for "
-                               f"{referral.received_at.year}: the patient's share from day 21 "
+                               f"{referral.first_day.year}: the patient's share from day 21 "
                                "is not shown.")
-        if detail["uncovered_days"]:
-            assumptions.append(f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days; "
-                               f"{detail['uncovered_days']} day(s) earn nothing under it.")
+        for year in detail["fiscal_years"]:
+            label = f"{year['days']} day(s) in FY{year['fiscal_year']}"
+            if year["priced_with"] != year["fiscal_year"]:
+                assumptions.append(
+                    f"No PDPM tables are loaded for FY{year['fiscal_year']}: {label} are priced "
+                    f"with FY{year['priced_with']}'s, the "
+                    f"{'newest' if year['priced_with'] < year['fiscal_year'] else 'oldest'} "
+                    "loaded.")
+            if year["status"] == "proposed":
+                assumptions.append(
+                    f"{label} are priced on FY{year['priced_with']}'s proposed rates "
+                    f"({year['rule']}), not final ones."
+                    + (f" {year['notes']}" if year["notes"] else ""))
+        other_years = sorted({y["fiscal_year"] for y in detail["fiscal_years"]
+                              if y["fiscal_year"] != detail["fiscal_year"]})
+        if other_years:
+            assumptions.append(
+                f"The rate is set up for FY{detail['fiscal_year']}, but the stay has days in "
+                + ", ".join(f"FY{y}" for y in other_years)
+                + ": they are priced with their own year's tables at the rate's wage index and "
+                  "VBP multiplier, which CMS also updates each year.")
+        if detail["percent_of_pdpm"] is not None:
+            assumptions.append(
+                f"Medicare Advantage contract: {detail['percent_of_pdpm']}% of the PDPM per "
+                "diem; the plan's own cost sharing, days and any sequestration pass-through are "
+                "by contract and not modeled.")
+        else:
+            assumptions.append(
+                "Medicare's payment after coinsurance, and its bad debt reimbursement, are "
+                "reduced 2% by sequestration (applied day by day here; CMS applies it per claim "
+                "and on the cost report).")
+        if detail["not_skilled_days"]:
+            assumptions.append(
+                f"Skilled need is expected for {detail['skilled_days']} day(s): Medicare Part A "
+                f"does not cover the {detail['not_skilled_days']} day(s) after it.")
+        then = detail["then_payer"]
+        if then and then["days"]:
+            assumptions.append(
+                f"The {then['days']} day(s) Medicare does not cover are paid by {then['name']} "
+                f"({then['payer_type']}) at {then['per_day']} a day, its rate in force at the "
+                "facility.")
+        if detail["coinsurance_total"] > 0:
+            assumptions.append(
+                f"{weights.coinsurance_collection_pct}% of the coinsurance is expected to be "
+                "collected (business weights); Medicare reimburses 65% of the rest as bad debt, "
+                "after the facility's collection effort, on the cost report.")
+        stay = detail["interrupted_stay"]
+        if stay:
+            assumptions.append(
+                f"Interrupted stay: a readmission {stay['gap_days']} day(s) after "
+                f"{stay['prior_case_number']} ended (within the 3-day interruption window), so "
+                f"the variable per diem continues from day {stay['prior_days'] + 1}: PT/OT and "
+                "NTA days do not restart. The prior stay's end is its expected one.")
+        if detail["hiv_aids"]:
+            nta = detail["groups"]["nta"]
+            assumptions.append(
+                f"HIV/AIDS: the nursing component is paid x 1.18 and NTA group {nta} as "
+                f"{pdpm.AIDS_NTA_REMAP[nta]}, as the CMS pricer does for a B20 diagnosis on the "
+                "claim.")
+        if detail["qrp_reduced"]:
+            assumptions.append("The facility did not meet the SNF Quality Reporting Program: "
+                               "its rates are the reduced ones (the annual update less 2 points).")
+        for year in detail["qrp_by_rule_method"]:
+            assumptions.append(
+                f"FY{year} QRP-reduced rates are not published in the loaded tables: derived by "
+                "the rule's method, rate x (1 + update - 0.02) / (1 + update), within a cent of "
+                "CMS's.")
+        for year in detail["coinsurance_by_year"]:
+            if year["amount_of_year"] != year["calendar_year"]:
+                assumptions.append(
+                    f"No SNF coinsurance amount is loaded for {year['calendar_year']}: "
+                    f"{year['amount_of_year']}'s {year['per_day']} a day is assumed.")
+        beyond_cap = detail["uncovered_days"] - detail["not_skilled_days"]
+        earn = ("are paid by the then-payer" if then and then["days"]
+                else "earn nothing under it")
+        if beyond_cap:
+            if used:
+                assumptions.append(
+                    f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days a benefit "
+                    f"period; with {used} already used, {beyond_cap} day(s) of this stay "
+                    f"{earn}.")
+            else:
+                assumptions.append(
+                    f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days; "
+                    f"{beyond_cap} day(s) {earn}.")
+    assumptions.extend(referral.stated)
     if referral.medication_cost_per_day is None:
         assumptions.append("Medication cost not given: the cost model's default was used.")
 

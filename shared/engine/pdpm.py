@@ -34,6 +34,21 @@ class Classification:
                 "NTA": self.nta}[component]
 
 
+def fiscal_year_of(day) -> int:
+    """Medicare's fiscal year of a date: FY2027 runs from 1 October 2026 to 30 September 2027."""
+    return day.year + 1 if day.month >= 10 else day.year
+
+
+@dataclass(frozen=True)
+class FiscalYear:
+    """What is known about a fiscal year's tables: final or proposed, from which rule."""
+    fiscal_year: int
+    status: str                      # final, proposed
+    rule: str
+    net_update: Decimal | None = None
+    notes: str | None = None
+
+
 @dataclass(frozen=True)
 class Tables:
     """One fiscal year and area of the reference data."""
@@ -44,6 +59,8 @@ class Tables:
     hipps: dict[str, dict[str, str]]          # component -> HIPPS letter -> group
     labor_share: Decimal
     vpd: dict[str, list[tuple[int, int, Decimal]]] = field(default_factory=dict)
+    # The published QRP-reduced base rates (None where not published).
+    qrp_base_rates: dict[str, Decimal | None] = field(default_factory=dict)
 
     def factor(self, schedule: str, day: int) -> Decimal:
         for first, last, factor in self.vpd[schedule]:
@@ -77,12 +94,46 @@ def check_classification(tables: Tables, classification: Classification) -> None
             raise ValueError(f"{group} is not a {component} group in FY{tables.fiscal_year}")
 
 
-def component_rates(tables: Tables, classification: Classification) -> dict[str, Decimal]:
+QRP_REDUCTION = Decimal("0.02")      # 42 USC 1395yy(h)(6): the update less 2 points
+AIDS_NURSING_FACTOR = Decimal("1.18")  # the pricer's AIDS-adjusted nursing column (S1)
+# The pricer's NTA remap for an HIV/AIDS (B20) claim: characters A-D to A, E to B, F to C (S2).
+AIDS_NTA_REMAP = {"NA": "NA", "NB": "NA", "NC": "NA", "ND": "NA", "NE": "NB", "NF": "NC"}
+
+
+def qrp_base_rate(tables: Tables, component: str, net_update: Decimal | None) -> tuple[Decimal, bool]:
+    """The QRP-reduced base rate: the published one, else by the rule's method (the year's net
+    update less 2 points: rate x (1 + u - 0.02) / (1 + u)); True when by the method."""
+    published = tables.qrp_base_rates.get(component)
+    if published is not None:
+        return published, False
+    if net_update is None:
+        raise ValueError(f"FY{tables.fiscal_year} has no QRP-reduced {component} rate and no "
+                         "net update to derive it from")
+    base = tables.base_rates[component]
+    return cents(base * (1 + net_update - QRP_REDUCTION) / (1 + net_update)), True
+
+
+def hiv_aids_classification(classification: Classification) -> Classification:
+    return Classification(classification.pt_ot, classification.slp, classification.nursing,
+                          AIDS_NTA_REMAP.get(classification.nta, classification.nta))
+
+
+def component_rates(tables: Tables, classification: Classification, *, qrp: bool = False,
+                    net_update: Decimal | None = None, hiv_aids: bool = False
+                    ) -> dict[str, Decimal]:
     """The case-mix adjusted rate of each component (CMI x base rate, in cents), and the
-    non-case-mix rate."""
-    rates = {c: cents(tables.cmis[c][classification.group_of(c)] * tables.base_rates[c])
-             for c in COMPONENTS}
-    rates["NON_CASE_MIX"] = tables.base_rates["NON_CASE_MIX"]
+    non-case-mix rate; QRP-reduced and HIV/AIDS-adjusted as the pricer does when asked."""
+    if hiv_aids:
+        classification = hiv_aids_classification(classification)
+
+    def base(component: str) -> Decimal:
+        return (qrp_base_rate(tables, component, net_update)[0] if qrp
+                else tables.base_rates[component])
+
+    rates = {c: cents(tables.cmis[c][classification.group_of(c)] * base(c)) for c in COMPONENTS}
+    rates["NON_CASE_MIX"] = base("NON_CASE_MIX")
+    if hiv_aids:
+        rates["NURSING"] = cents(rates["NURSING"] * AIDS_NURSING_FACTOR)
     return rates
 
 

@@ -20,6 +20,7 @@ Status = Literal["pending", "accepted", "declined", "admitted", "not_admitted"]
 DECLINE_REASONS = tuple(catalog.DECLINE_REASONS)
 NOT_ADMITTED_REASONS = tuple(catalog.NOT_ADMITTED_REASONS)
 EARLIEST_REFERRAL = datetime(2015, 1, 1, tzinfo=timezone.utc)  # before PDPM, before any data
+LATEST_ADMISSION_AHEAD = timedelta(days=366)  # a referral plans a stay, not a year's census
 
 
 def _no_identifiers(note: str | None) -> str | None:
@@ -58,6 +59,29 @@ class ReferralIn(Input):
                                   "pdpm_groups.")
     referral_received_at: AwareDatetime | None = Field(
         default=None, description="When the hospital's referral arrived; now when omitted.")
+    expected_admission_date: date | None = Field(
+        default=None, description="The stay's first day; the day the referral was received "
+                                  "(UTC) when omitted. Each day is priced by its date.")
+    benefit_days_used: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None, description="Medicare Part A: SNF days of the current benefit period "
+                                  "already used before this stay (0-100); assumed 0 when "
+                                  "omitted, and said so.")
+    prior_case_number: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{2,60}$",
+                                            examples=["DEMO-2026-000123"])] | None = Field(
+        default=None, description="Medicare Part A: the case number of this patient's prior "
+                                  "stay at the same facility; a readmission within the 3-day "
+                                  "interruption window continues its variable per diem "
+                                  "schedule (interrupted stay).")
+    skilled_days: Annotated[int, Field(ge=1, le=365)] | None = Field(
+        default=None, description="Medicare Part A: days of skilled need expected; Medicare "
+                                  "covers no day after them. The whole stay when omitted.")
+    then_payer_id: uuid.UUID | None = Field(
+        default=None, description="Medicare Part A: who pays the days Medicare does not cover "
+                                  "(Medicaid, private pay, ...), by its per diem or acuity "
+                                  "rate at the facility.")
+    hiv_aids: bool = Field(default=False, description="Medicare Part A: an HIV/AIDS (B20) "
+                           "diagnosis; nursing is paid x 1.18 and the NTA group remapped, as "
+                           "CMS's pricer does.")
     note: Note | None = Field(default=None, description="Short and free of identifiers.")
 
     @field_validator("required_services")
@@ -75,6 +99,11 @@ class ReferralIn(Input):
             errors["referral_received_at"] = "is in the future"
         if received is not None and received < EARLIEST_REFERRAL:
             errors["referral_received_at"] = f"is before {EARLIEST_REFERRAL:%Y-%m-%d}"
+        admitted = self.expected_admission_date
+        if admitted is not None and not (EARLIEST_REFERRAL.date() <= admitted
+                                         <= date.today() + LATEST_ADMISSION_AHEAD):
+            errors["expected_admission_date"] = (
+                f"must be between {EARLIEST_REFERRAL:%Y-%m-%d} and a year from today")
         if errors:
             raise FieldErrors(errors)
         return self
@@ -86,14 +115,72 @@ class AdmissionIn(ReferralIn):
 
 class RevenueDay(Output):
     day: int
+    date: date
     amount: Decimal
     payer_pays: Decimal
     patient_pays: Decimal = Field(description="Medicare Part A coinsurance from day 21: the "
                                               "patient's or a secondary payer's share.")
+    benefit_day: int | None = Field(default=None, description="Medicare Part A: the day's "
+                                                              "number in the benefit period.")
+    covered: bool | None = Field(default=None, description="Medicare Part A: within the "
+                                                           "100 days of the benefit period.")
+    coinsurance_year: int | None = Field(default=None, description="The calendar year whose "
+                                         "coinsurance the day carries (the year furnished).")
+    fiscal_year: int | None = Field(default=None, description="Medicare: the day's federal "
+                                                               "fiscal year.")
+    priced_with_fiscal_year: int | None = Field(
+        default=None, description="The fiscal year whose PDPM tables priced the day (the "
+                                  "newest loaded when the day's year is not).")
+    rates_status: Literal["final", "proposed"] | None = Field(
+        default=None, description="Whether those tables are final or only proposed.")
+    skilled: bool | None = None
+    paid_by: Literal["medicare", "then_payer"] | None = Field(
+        default=None, description="Medicare Part A stays: who pays the day (null: nobody).")
+    hiv_aids_adjustment: Decimal | None = None
+    qrp_reduction: Decimal | None = None
+    sequestration: Decimal | None = None
+    uncollected_coinsurance: Decimal | None = None
+    bad_debt_reimbursement: Decimal | None = None
+    net: Decimal = Field(description="What the facility keeps for the day after the "
+                                     "adjustments.")
+
+
+class CoinsuranceYear(Output):
+    calendar_year: int
+    per_day: Decimal
+    amount_of_year: int = Field(description="The year whose published amount was used: the "
+                                            "same year unless none is loaded for it.")
+    days: int
+    total: Decimal
+
+
+class FiscalYearPricing(Output):
+    fiscal_year: int
+    priced_with: int = Field(description="The fiscal year whose tables priced these days.")
+    status: Literal["final", "proposed"] | None
+    rule: str | None
+    notes: str | None = Field(description="What could not be sourced for that year.")
+    days: int
+    component_rates: dict[str, Decimal]
+    labor_related_share: Decimal
+
+
+class ThenPayerDetail(Output):
+    name: str
+    payer_type: str
+    per_day: Decimal
+    days: int
+    total: Decimal
+
+
+class InterruptedStay(Output):
+    prior_case_number: str
+    prior_days: int = Field(description="Days of the prior stay the schedule continues from.")
+    gap_days: int = Field(description="Days from the prior stay's end to this admission.")
 
 
 class PdpmDetail(Output):
-    fiscal_year: int
+    fiscal_year: int = Field(description="The rate's fiscal year.")
     area: str
     groups: dict[str, str]
     hipps: str
@@ -102,18 +189,50 @@ class PdpmDetail(Output):
     wage_index: Decimal
     vbp_multiplier: Decimal
     labor_related_share: Decimal
+    fiscal_years: list[FiscalYearPricing] = Field(description="Each fiscal year the stay's "
+                                                              "days fall in, and its tables.")
+    admission_date: date
+    benefit_days_used: int = Field(description="SNF days of the benefit period used before "
+                                               "this stay.")
+    benefit_days_used_known: bool = Field(description="False when the referral did not say "
+                                                      "(0 assumed).")
     covered_days: int
     uncovered_days: int
-    coinsurance_per_day: Decimal
+    coinsurance_from_day: int | None = Field(description="The stay day coinsurance starts on "
+                                                         "(day 21 of the benefit period).")
+    coinsurance_per_day: Decimal = Field(description="The daily amount on the first "
+                                                     "coinsurance day.")
     coinsurance_known: bool = Field(description="False when no coinsurance amount is loaded "
                                                 "for the referral's year.")
     coinsurance_days: int
     coinsurance_total: Decimal
+    coinsurance_by_year: list[CoinsuranceYear]
+    hiv_aids: bool
+    interrupted_stay: InterruptedStay | None
+    percent_of_pdpm: Decimal | None = Field(description="A Medicare Advantage contract's "
+                                                        "percentage of PDPM.")
+    skilled_days: int | None
+    not_skilled_days: int
+    then_payer: ThenPayerDetail | None
+    qrp_reduced: bool
+    qrp_by_rule_method: list[int] = Field(description="Fiscal years whose QRP-reduced rates "
+                                                      "were derived by the rule's method.")
+
+
+class Adjustment(Output):
+    code: Literal["hiv_aids_adjustment", "qrp_reduction", "sequestration",
+                  "uncollected_coinsurance", "bad_debt_reimbursement"]
+    label: str
+    amount: Decimal = Field(description="Added to the revenue (negative: a reduction).")
 
 
 class Revenue(Output):
     method: str
-    total: Decimal
+    total: Decimal = Field(description="The payer's rate over the stay, before adjustments.")
+    adjustments: list[Adjustment] = Field(description="Medicare's payment adjustments, one "
+                                                      "line each.")
+    net_total: Decimal = Field(description="The total after the adjustments: what the margin "
+                                           "is on.")
     per_day_average: Decimal
     days: list[RevenueDay]
     pdpm: PdpmDetail | None

@@ -38,6 +38,10 @@ class BusinessWeightsIn(Input):
         description="0 (avoid) to 100 (prefer), by payer type; a missing type counts 50.")
     accept_threshold: Threshold
     review_threshold: Threshold
+    coinsurance_collection_pct: Annotated[Decimal, Field(
+        ge=0, le=100, max_digits=5, decimal_places=2,
+        description="The share of Medicare coinsurance the facility expects to collect; "
+                    "Medicare reimburses 65% of the rest as bad debt.")] = Decimal(100)
 
     @model_validator(mode="after")
     def _thresholds_in_order(self):
@@ -54,6 +58,7 @@ class BusinessWeightsPublic(Output):
     payer_preferences: dict[str, Decimal]
     accept_threshold: Decimal
     review_threshold: Decimal
+    coinsurance_collection_pct: Decimal
     is_default: bool = Field(description="True until the organization saves its own.")
     updated_at: datetime | None
 

@@ -17,6 +17,9 @@ VbpMultiplier = Annotated[Decimal, Field(gt=0, lt=2, max_digits=7, decimal_place
                                          description="The facility's SNF VBP incentive "
                                                      "payment multiplier (1 when none).")]
 FiscalYear = Annotated[int, Field(ge=2020, le=2100)]
+PdpmPercent = Annotated[Decimal, Field(gt=0, le=200, max_digits=5, decimal_places=2,
+                                       description="A Medicare Advantage contract paying this "
+                                                   "percentage of the PDPM per diem.")]
 METHOD_FIELDS = {
     "per_diem": {"per_diem"},
     "acuity": {"acuity_rates"},
@@ -52,11 +55,21 @@ class RateCreate(Input):
     locality: Literal["urban", "rural"] | None = None
     wage_index: WageIndex | None = None
     vbp_multiplier: VbpMultiplier | None = None
+    qrp_reduced: bool = Field(default=False, description="PDPM: the facility did not meet the "
+                              "SNF Quality Reporting Program, so the reduced rates apply.")
+    pdpm_percent: PdpmPercent | None = None
+    facility_mismatch_override: bool = Field(
+        default=False, description="PDPM: save a locality or wage index that differs from the "
+                                   "facility's (each evaluation says so); otherwise a 422.")
 
     @model_validator(mode="after")
     def _terms_fit_the_method(self):
         errors = method_field_errors(self.method,
                                      {f for f in TERMS if getattr(self, f) is not None})
+        if self.qrp_reduced and self.method != "pdpm":
+            errors["qrp_reduced"] = "only a pdpm rate carries the QRP reduction"
+        if self.pdpm_percent is not None and self.method != "pdpm":
+            errors["pdpm_percent"] = "only a pdpm rate is a percentage of PDPM"
         if self.effective_to is not None and self.effective_to < self.effective_from:
             errors["effective_to"] = "must not be before effective_from"
         if errors:
@@ -74,9 +87,12 @@ class RateUpdate(Input):
     locality: Literal["urban", "rural"] | None = None
     wage_index: WageIndex | None = None
     vbp_multiplier: VbpMultiplier | None = None
+    qrp_reduced: bool | None = None
+    pdpm_percent: PdpmPercent | None = None
+    facility_mismatch_override: bool | None = None
 
     _not_null = not_null("effective_from", "per_diem", "acuity_rates", "fiscal_year", "locality",
-                     "wage_index", "vbp_multiplier")
+                     "wage_index", "vbp_multiplier", "qrp_reduced", "facility_mismatch_override")
 
 
 class RatePublic(Output):
@@ -92,6 +108,9 @@ class RatePublic(Output):
     locality: str | None
     wage_index: Decimal | None
     vbp_multiplier: Decimal | None
+    qrp_reduced: bool = False
+    pdpm_percent: Decimal | None = None
+    facility_mismatch_override: bool = False
     is_active: bool
     created_at: datetime
     updated_at: datetime

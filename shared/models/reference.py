@@ -27,6 +27,8 @@ class ReferenceOut(Output):
     not_admitted_reasons: list[Option]
     pdpm_fiscal_years: list[int]
     pdpm_fiscal_year: int | None = Field(description="The year of `pdpm_groups`.")
+    pdpm_fiscal_year_status: dict[int, str] = Field(
+        default_factory=dict, description="Each loaded fiscal year: final or proposed.")
     pdpm_groups: list[PdpmGroup]
 
 

@@ -142,3 +142,12 @@ def reopen(cur, *, organization_id: uuid.UUID, id: uuid.UUID, status: str) -> di
         RETURNING {QUALIFIED_DETAIL}, f.name AS facility_name, p.name AS payer_name
     """, {"organization_id": organization_id, "id": id, "status": status})
     return cur.fetchone()
+
+
+def get_by_case_number(cur, *, organization_id: uuid.UUID, case_number: str) -> dict | None:
+    """An admission of the organization by its case number (for an interrupted stay)."""
+    cur.execute(f"""
+        SELECT {DETAIL} FROM admissions
+         WHERE organization_id = %(organization_id)s AND case_number = %(case_number)s
+    """, {"organization_id": organization_id, "case_number": case_number})
+    return cur.fetchone()

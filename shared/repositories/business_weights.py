@@ -7,7 +7,8 @@ from psycopg2.extras import Json
 from pydantic_core import to_jsonable_python
 
 COLUMNS = ("factor_weights, target_margin_pct, margin_floor_pct, target_occupancy_pct, "
-           "payer_preferences, accept_threshold, review_threshold, updated_at")
+           "payer_preferences, accept_threshold, review_threshold, coinsurance_collection_pct, "
+           "updated_at")
 
 
 def get(cur, *, organization_id: uuid.UUID) -> dict | None:
@@ -23,10 +24,11 @@ def upsert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
     cur.execute(f"""
         INSERT INTO business_weights (organization_id, factor_weights, target_margin_pct,
                                       margin_floor_pct, target_occupancy_pct, payer_preferences,
-                                      accept_threshold, review_threshold)
+                                      accept_threshold, review_threshold,
+                                      coinsurance_collection_pct)
         VALUES (%(organization_id)s, %(factor_weights)s, %(target_margin_pct)s,
                 %(margin_floor_pct)s, %(target_occupancy_pct)s, %(payer_preferences)s,
-                %(accept_threshold)s, %(review_threshold)s)
+                %(accept_threshold)s, %(review_threshold)s, %(coinsurance_collection_pct)s)
         ON CONFLICT (organization_id) DO UPDATE SET
             factor_weights = EXCLUDED.factor_weights,
             target_margin_pct = EXCLUDED.target_margin_pct,
@@ -35,6 +37,7 @@ def upsert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
             payer_preferences = EXCLUDED.payer_preferences,
             accept_threshold = EXCLUDED.accept_threshold,
             review_threshold = EXCLUDED.review_threshold,
+            coinsurance_collection_pct = EXCLUDED.coinsurance_collection_pct,
             updated_at = now()
         RETURNING {COLUMNS}
     """, {"organization_id": organization_id, **bound})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shared.engine.pdpm import Tables
+from shared.engine.pdpm import FiscalYear, Tables
 
 
 def fiscal_years(cur) -> list[int]:
@@ -14,10 +14,12 @@ def fiscal_years(cur) -> list[int]:
 def load_tables(cur, *, fiscal_year: int, area: str) -> Tables | None:
     """One fiscal year and area of the reference data, or None when it is not loaded."""
     cur.execute("""
-        SELECT component, rate FROM pdpm_base_rates
+        SELECT component, rate, qrp_reduced_rate FROM pdpm_base_rates
          WHERE fiscal_year = %(fy)s AND area = %(area)s
     """, {"fy": fiscal_year, "area": area})
-    base_rates = {row["component"]: row["rate"] for row in cur.fetchall()}
+    rows = cur.fetchall()
+    base_rates = {row["component"]: row["rate"] for row in rows}
+    qrp_base_rates = {row["component"]: row["qrp_reduced_rate"] for row in rows}
     cur.execute("SELECT labor_related_share FROM pdpm_labor_shares WHERE fiscal_year = %(fy)s",
                 {"fy": fiscal_year})
     share = cur.fetchone()
@@ -39,17 +41,14 @@ def load_tables(cur, *, fiscal_year: int, area: str) -> Tables | None:
         vpd.setdefault(row["component"], []).append(
             (row["first_day"], row["last_day"], row["factor"]))
     return Tables(fiscal_year=fiscal_year, area=area, base_rates=base_rates, cmis=cmis,
-                  hipps=hipps, labor_share=share["labor_related_share"], vpd=vpd)
+                  hipps=hipps, labor_share=share["labor_related_share"], vpd=vpd,
+                  qrp_base_rates=qrp_base_rates)
 
 
-def coinsurance_per_day(cur, *, calendar_year: int) -> Decimal | None:
-    """The SNF daily coinsurance of that calendar year, else of the latest year known."""
-    cur.execute("""
-        SELECT daily_amount FROM snf_coinsurance
-         WHERE calendar_year <= %(year)s ORDER BY calendar_year DESC LIMIT 1
-    """, {"year": calendar_year})
-    row = cur.fetchone()
-    return row["daily_amount"] if row else None
+def coinsurance_by_year(cur) -> dict[int, Decimal]:
+    """The SNF daily coinsurance of each calendar year loaded."""
+    cur.execute("SELECT calendar_year, daily_amount FROM snf_coinsurance ORDER BY calendar_year")
+    return {row["calendar_year"]: row["daily_amount"] for row in cur.fetchall()}
 
 
 def groups(cur, *, fiscal_year: int) -> list[dict]:
@@ -58,3 +57,9 @@ def groups(cur, *, fiscal_year: int) -> list[dict]:
          WHERE fiscal_year = %(fy)s ORDER BY component, hipps_char
     """, {"fy": fiscal_year})
     return cur.fetchall()
+
+
+def fiscal_year_info(cur) -> dict[int, FiscalYear]:
+    """Each fiscal year's status (final or proposed), rule, net update and unsourced notes."""
+    cur.execute("SELECT fiscal_year, status, rule, net_update, notes FROM pdpm_fiscal_years")
+    return {row["fiscal_year"]: FiscalYear(**row) for row in cur.fetchall()}

@@ -7,10 +7,11 @@ from datetime import date
 from shared.repositories.records import Table
 
 COLUMNS = ("id, facility_id, payer_id, method, effective_from, effective_to, per_diem, "
-           "acuity_rates, fiscal_year, locality, wage_index, vbp_multiplier, is_active, "
+           "acuity_rates, fiscal_year, locality, wage_index, vbp_multiplier, qrp_reduced, pdpm_percent, facility_mismatch_override, is_active, "
            "created_at, updated_at")
 WRITABLE = ("effective_from", "effective_to", "per_diem", "acuity_rates", "fiscal_year",
-            "locality", "wage_index", "vbp_multiplier")
+            "locality", "wage_index", "vbp_multiplier", "qrp_reduced", "pdpm_percent",
+            "facility_mismatch_override")
 TABLE = Table("rates", COLUMNS, insertable=("facility_id", "payer_id", "method") + WRITABLE,
               writable=WRITABLE, json_fields=("acuity_rates",))
 get, insert, update, deactivate = TABLE.get, TABLE.insert, TABLE.update, TABLE.deactivate

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from shared.engine import evaluation as engine
 from shared.engine import pdpm
 from shared.errors import Unprocessable
 from shared.models.admissions import Evaluation, ReferralIn
+from shared.repositories import admissions as admissions_repository
 from shared.repositories import cost_models, payers, rates
 from shared.repositories import pdpm as pdpm_tables
 from shared.services import lifecycle
 from shared.services.business_weights import get_weights
+from shared.services.rates import facility_mismatches
 
-# PDPM reference data changes only with a migration: keep each year and area once per process.
-_tables: dict[tuple[int, str], pdpm.Tables] = {}
+# PDPM reference data changes only with a migration or the operator's load of a year (which
+# changes its status, proposed to final): keep each year, area and status once per process.
+_tables: dict[tuple[int, str, str | None], pdpm.Tables] = {}
 _tables_lock = threading.Lock()
-_coinsurance_by_year: dict[int, Decimal | None] = {}
 
 
-def _pdpm_tables(cur, fiscal_year: int, area: str) -> pdpm.Tables:
-    key = (fiscal_year, area)
+def _pdpm_tables(cur, fiscal_year: int, area: str, status: str | None = None) -> pdpm.Tables:
+    key = (fiscal_year, area, status)
     if key not in _tables:
         tables = pdpm_tables.load_tables(cur, fiscal_year=fiscal_year, area=area)
         if tables is None:
@@ -46,13 +48,76 @@ def stamped(referral: ReferralIn) -> ReferralIn:
     return referral.model_copy(update={"referral_received_at": datetime.now(timezone.utc)})
 
 
-def _coinsurance(cur, year: int) -> Decimal | None:
-    if year not in _coinsurance_by_year:
-        amount = pdpm_tables.coinsurance_per_day(cur, calendar_year=year)
-        if amount is None:
-            return None  # not cached: a migration may load it
-        _coinsurance_by_year[year] = amount
-    return _coinsurance_by_year[year]
+def _stay_tables(cur, area: str, first_day: date, days: int,
+                 known: dict[int, pdpm.FiscalYear]) -> dict[int, pdpm.Tables]:
+    """The tables of each fiscal year the stay's days fall in; for a year not loaded, the
+    newest (or oldest) loaded year's."""
+    loaded = pdpm_tables.fiscal_years(cur)
+    if not loaded:
+        return {}
+    first = pdpm.fiscal_year_of(first_day)
+    last = pdpm.fiscal_year_of(first_day + timedelta(days=days - 1))
+    needed = {year if year in loaded else (loaded[-1] if year > loaded[-1] else loaded[0])
+              for year in range(first, last + 1)}
+    return {year: _pdpm_tables(cur, year, area, known[year].status if year in known else None)
+            for year in sorted(needed)}
+
+
+INTERRUPTION_WINDOW_DAYS = 3   # 42 CFR 413.343: the discharge day and the next two
+
+
+def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral: ReferralIn,
+                      first_day: date) -> tuple[dict | None, int | None]:
+    """The prior stay an interrupted stay continues, and the benefit days it used; (None, None)
+    when the readmission falls after the interruption window (a new stay)."""
+    field = "prior_case_number"
+    prior = admissions_repository.get_by_case_number(
+        cur, organization_id=organization_id, case_number=referral.prior_case_number)
+    if prior is None:
+        raise Unprocessable.for_fields({field: "no admission of the organization has it"})
+    if prior["facility_id"] != facility["id"]:
+        raise Unprocessable.for_fields({field: "an interrupted stay is a readmission to the "
+                                               "same facility; that stay was at another"})
+    prior_pdpm = (prior["evaluation"].get("revenue") or {}).get("pdpm")
+    if prior_pdpm is None:
+        raise Unprocessable.for_fields({field: "that stay was not a Medicare Part A PDPM stay"})
+    if prior["status"] != "admitted":
+        raise Unprocessable.for_fields({field: "that referral was not admitted"})
+    prior_start = date.fromisoformat(prior_pdpm.get("admission_date")
+                                     or prior["referral_received_at"].date().isoformat())
+    # The discharge day is the first day not in the stay: its expected end.
+    discharged = prior_start + timedelta(days=prior["length_of_stay_days"])
+    gap = (first_day - discharged).days
+    if gap < 0:
+        raise Unprocessable.for_fields({field: f"that stay runs to {discharged}: this one "
+                                               "would start inside it"})
+    used = prior_pdpm.get("benefit_days_used", 0) + prior_pdpm["covered_days"]
+    if gap >= INTERRUPTION_WINDOW_DAYS:
+        return None, used
+    return {"prior_case_number": prior["case_number"],
+            "prior_days": prior["length_of_stay_days"], "gap_days": gap}, used
+
+
+def _then_payer(cur, organization_id: uuid.UUID, facility: dict, referral: ReferralIn,
+                rate: dict, when: datetime) -> engine.ThenPayer:
+    """Who pays after the Medicare stay, at its per diem (or its rate for the acuity)."""
+    field = "then_payer_id"
+    if rate["method"] != "pdpm":
+        raise Unprocessable.for_fields({field: "a then-payer follows a Medicare Part A (PDPM) "
+                                               "stay; this referral's rate is not PDPM"})
+    payer = lifecycle.require_referenced(cur, payers, organization_id, referral.then_payer_id,
+                                         field)
+    then_rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
+                               payer_id=payer["id"], on=when.date())
+    if then_rate is None:
+        raise Unprocessable.for_fields({field: f"{payer['name']} has no rate at "
+                                               f"{facility['name']} in force on {when.date()}"})
+    if then_rate["method"] == "pdpm":
+        raise Unprocessable.for_fields({field: "the then-payer pays by a per diem or acuity "
+                                               "rate (Medicaid, private pay), not PDPM"})
+    per_day = (then_rate["per_diem"] if then_rate["method"] == "per_diem"
+               else _decimals(then_rate["acuity_rates"])[referral.acuity])
+    return engine.ThenPayer(name=payer["name"], payer_type=payer["payer_type"], per_day=per_day)
 
 
 def load_payer(cur, organization_id: uuid.UUID, payer_id: uuid.UUID) -> dict:
@@ -93,41 +158,87 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                             "Cost models.")
     weights = weights or get_weights(cur, organization_id)
 
-    classification, pdpm_terms = None, None
+    classification, pdpm_terms, interrupted = None, None, None
+    benefit_days_used = referral.benefit_days_used
+    stated = []
+    if referral.prior_case_number and rate["method"] != "pdpm":
+        raise Unprocessable.for_fields({"prior_case_number": "an interrupted stay continues a "
+                                        "Medicare Part A PDPM stay; this rate is not PDPM"})
+    then_payer = None
+    if referral.then_payer_id is not None:
+        then_payer = _then_payer(cur, organization_id, facility, referral, rate, when)
     if rate["method"] == "pdpm":
+        mismatches = facility_mismatches(facility, rate)
+        if mismatches:
+            stated.append(
+                "The Medicare rate's " + "; ".join(f"{f.replace('_', ' ')} {m}"
+                                                   for f, m in mismatches.items())
+                + (": kept by an explicit override when it was saved." if
+                   rate["facility_mismatch_override"] else
+                   ": the facility changed after the rate was saved; the rate's was used."))
+        if referral.prior_case_number:
+            interrupted, prior_used = _interrupted_stay(
+                cur, organization_id, facility, referral,
+                referral.expected_admission_date or when.date())
+            # The prior stay's days count in the benefit period unless the referral says.
+            if benefit_days_used is None:
+                benefit_days_used = min(100, prior_used)
+                stated.append(f"Benefit-period days already used taken from "
+                              f"{referral.prior_case_number}: {benefit_days_used} (its covered "
+                              "days and the days used before it).")
+            if interrupted is None:
+                stated.append(f"{referral.prior_case_number} ended 3 or more days before this "
+                              "admission: a new stay, whose variable per diem starts again.")
         tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
         classification = _classification(tables, referral)
-        coinsurance = _coinsurance(cur, when.year)
-        pdpm_terms = engine.PdpmTerms(tables=tables, wage_index=rate["wage_index"],
-                                      vbp_multiplier=rate["vbp_multiplier"],
-                                      coinsurance_per_day=coinsurance)
-    result = engine.evaluate(
-        engine.Referral(length_of_stay_days=referral.length_of_stay_days,
-                        acuity=referral.acuity,
-                        required_services=tuple(referral.required_services),
-                        medication_cost_per_day=referral.medication_cost_per_day,
-                        received_at=when, classification=classification),
-        engine.FacilityState(bed_count=facility["bed_count"],
-                             current_census=facility["current_census"],
-                             target_occupancy_pct=facility["target_occupancy_pct"]),
-        payer["payer_type"],
-        engine.Rate(method=rate["method"], per_diem=rate["per_diem"],
-                    acuity_rates=_decimals(rate["acuity_rates"]), pdpm=pdpm_terms),
-        engine.CostModel(
-            fixed_daily_cost=model["fixed_daily_cost"],
-            nursing_hours_per_day=_decimals(model["nursing_hours_per_day"]),
-            nursing_wage_hourly=model["nursing_wage_hourly"],
-            therapy_cost_per_day=model["therapy_cost_per_day"],
-            service_costs=_decimals(model["service_costs"]),
-            default_medication_cost_per_day=model["default_medication_cost_per_day"],
-            supported_services=frozenset(model["supported_services"])),
-        engine.Weights(factor_weights=weights.factor_weights,
-                       target_margin_pct=weights.target_margin_pct,
-                       margin_floor_pct=weights.margin_floor_pct,
-                       payer_preferences=weights.payer_preferences,
-                       accept_threshold=weights.accept_threshold,
-                       review_threshold=weights.review_threshold),
-    )
+        # A few rows: read each time, so a newly loaded year counts at once.
+        coinsurance = pdpm_tables.coinsurance_by_year(cur)
+        known = pdpm_tables.fiscal_year_info(cur)
+        first_day = referral.expected_admission_date or when.date()
+        pdpm_terms = engine.PdpmTerms(
+            tables=tables, wage_index=rate["wage_index"], vbp_multiplier=rate["vbp_multiplier"],
+            coinsurance_per_day=None, coinsurance_by_year=coinsurance,
+            tables_by_year=_stay_tables(cur, rate["locality"], first_day,
+                                        referral.length_of_stay_days, known),
+            fiscal_years=known, qrp_reduced=rate["qrp_reduced"],
+            percent_of_pdpm=rate["pdpm_percent"])
+    try:
+        result = engine.evaluate(
+            engine.Referral(length_of_stay_days=referral.length_of_stay_days,
+                            acuity=referral.acuity,
+                            required_services=tuple(referral.required_services),
+                            medication_cost_per_day=referral.medication_cost_per_day,
+                            received_at=when, classification=classification,
+                            benefit_days_used=benefit_days_used,
+                            interrupted_stay=interrupted, stated=tuple(stated),
+                            skilled_days=referral.skilled_days, then_payer=then_payer,
+                            admission_date=referral.expected_admission_date,
+                            hiv_aids=referral.hiv_aids),
+            engine.FacilityState(bed_count=facility["bed_count"],
+                                 current_census=facility["current_census"],
+                                 target_occupancy_pct=facility["target_occupancy_pct"]),
+            payer["payer_type"],
+            engine.Rate(method=rate["method"], per_diem=rate["per_diem"],
+                        acuity_rates=_decimals(rate["acuity_rates"]), pdpm=pdpm_terms),
+            engine.CostModel(
+                fixed_daily_cost=model["fixed_daily_cost"],
+                nursing_hours_per_day=_decimals(model["nursing_hours_per_day"]),
+                nursing_wage_hourly=model["nursing_wage_hourly"],
+                therapy_cost_per_day=model["therapy_cost_per_day"],
+                service_costs=_decimals(model["service_costs"]),
+                default_medication_cost_per_day=model["default_medication_cost_per_day"],
+                supported_services=frozenset(model["supported_services"])),
+            engine.Weights(factor_weights=weights.factor_weights,
+                           target_margin_pct=weights.target_margin_pct,
+                           margin_floor_pct=weights.margin_floor_pct,
+                           payer_preferences=weights.payer_preferences,
+                           accept_threshold=weights.accept_threshold,
+                           review_threshold=weights.review_threshold,
+                           coinsurance_collection_pct=weights.coinsurance_collection_pct),
+        )
+    except ValueError as exc:
+        # Reference data that cannot price the stay (a QRP rate with no way to derive it).
+        raise Unprocessable(str(exc)) from None
     evaluation = Evaluation.model_validate({
         **result,
         "facility": {"id": facility["id"], "name": facility["name"]},

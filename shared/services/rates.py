@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from shared import paging
 from shared.errors import Conflict, Unprocessable
@@ -16,11 +17,28 @@ from shared.tenancy import Actor
 KIND = "rate"
 
 
+def facility_mismatches(facility: dict, rate: dict) -> dict[str, str]:
+    """Where a PDPM rate's urban/rural setting or wage index contradicts its facility's."""
+    found = {}
+    if rate.get("locality") is not None and rate["locality"] != facility["locality"]:
+        found["locality"] = (f"is {rate['locality']} but the facility is "
+                             f"{facility['locality']}")
+    if rate.get("wage_index") is not None and Decimal(str(rate["wage_index"])) != \
+            facility["wage_index"]:
+        found["wage_index"] = (f"is {rate['wage_index']} but the facility's is "
+                               f"{facility['wage_index']}")
+    return found
+
+
 def _check_references(cur, organization_id: uuid.UUID, values: dict) -> None:
     """The facility and payer must be this organization's and active; a PDPM fiscal year must
-    be one the reference tables hold."""
-    _, errors = lifecycle.referenced(cur, facilities, organization_id, values["facility_id"],
-                                     "facility_id")
+    be one the reference tables hold; a PDPM rate must agree with its facility's locality and
+    wage index unless overridden explicitly."""
+    facility, errors = lifecycle.referenced(cur, facilities, organization_id,
+                                            values["facility_id"], "facility_id")
+    if facility and values.get("method") == "pdpm" and not values.get("facility_mismatch_override"):
+        errors.update({field: message + " (set facility_mismatch_override to keep it)"
+                       for field, message in facility_mismatches(facility, values).items()})
     errors.update(lifecycle.referenced(cur, payers, organization_id, values["payer_id"],
                                        "payer_id")[1])
     if values.get("fiscal_year") is not None:
@@ -73,9 +91,13 @@ def update_rate(cur, actor: Actor, rate_id: uuid.UUID, data: RateUpdate) -> Rate
                                      {f for f in TERMS if merged.get(f) is not None})
         if merged["effective_to"] is not None and merged["effective_to"] < merged["effective_from"]:
             errors["effective_to"] = "must not be before effective_from"
+        if merged.get("qrp_reduced") and merged["method"] != "pdpm":
+            errors["qrp_reduced"] = "only a pdpm rate carries the QRP reduction"
+        if merged.get("pdpm_percent") is not None and merged["method"] != "pdpm":
+            errors["pdpm_percent"] = "only a pdpm rate is a percentage of PDPM"
         if errors:
             raise Unprocessable.for_fields(errors)
-        if "fiscal_year" in changes:
+        if {"fiscal_year", "locality", "wage_index", "facility_mismatch_override"} & set(changes):
             _check_references(cur, actor.organization_id, merged)
         if "effective_from" in changes or "effective_to" in changes:
             _no_overlap(cur, actor.organization_id, merged, except_id=rate_id)

@@ -25,5 +25,6 @@ def reference(cur, query: ReferenceQuery) -> ReferenceOut:
         payer_types=_options(PAYER_TYPES), decline_reasons=_options(DECLINE_REASONS),
         not_admitted_reasons=_options(NOT_ADMITTED_REASONS), pdpm_fiscal_years=years,
         pdpm_fiscal_year=year,
+        pdpm_fiscal_year_status={y: info.status for y, info in pdpm.fiscal_year_info(cur).items()},
         pdpm_groups=[PdpmGroup(component=g["component"], group=g["group_code"],
                                hipps_char=g["hipps_char"], cmi=g["cmi"]) for g in groups])

@@ -145,8 +145,17 @@ def test_a_medicare_referral_is_priced_day_by_day_under_pdpm_and_nothing_is_save
         "fixed": D(150), "nursing": D(120), "therapy": D(50), "medication": D(20)}
     assert cost["breakdown"]["services"] == {}
     assert (D(cost["per_day"]), D(cost["total"])) == (D(340), D(10200))
-    assert D(result["margin"]) == D("12890.65")
-    assert D(result["margin_pct"]) == D("55.83")
+    # Sequestration, 2% of what Medicare pays after coinsurance, day by day: days 1-3
+    # 946.52 x 0.02 = 18.93 (x3 = 56.79); days 4-20 752.23 -> 15.04 (x17 = 255.68); days 21-27
+    # (747.68 - 217.00) = 530.68 -> 10.61 (x7 = 74.27); days 28-30 526.14 -> 10.52 (x3 = 31.56):
+    # 418.30. Coinsurance fully collected by default: no bad debt. Net 23090.65 - 418.30 =
+    # 22672.35; margin 22672.35 - 10200 = 12472.35, 55.01% of the net.
+    assert [(a["code"], D(a["amount"])) for a in revenue["adjustments"]] == [
+        ("sequestration", D("-418.30")), ("uncollected_coinsurance", D(0)),
+        ("bad_debt_reimbursement", D(0))]
+    assert D(revenue["net_total"]) == D("22672.35")
+    assert D(result["margin"]) == D("12472.35")
+    assert D(result["margin_pct"]) == D("55.01")
     # Factors: margin over target (100), occupancy 80% under a 90% target (100), Medicare A
     # preference (90), every service provided (100), medication 20 of 769.69 a day (94.8).
     by_name = factors(result)
@@ -328,13 +337,17 @@ def test_the_no_rate_message_names_the_utc_date_the_rate_was_looked_up_on(client
 
 
 def test_the_coinsurance_is_that_of_the_utc_year_like_the_rate(client, clinic, nothing_saved):
-    # 02:00 on 1 January 2026 at UTC+5 is 21:00 on 31 December 2025 UTC: 2025's 209.50 a day.
+    # 02:00 on 1 January 2026 at UTC+5 is 21:00 on 31 December 2025 UTC: with no admission
+    # date the stay starts on 31 December 2025 (UTC), so day 1 is a 2025 day; day 21 is
+    # furnished on 20 January 2026 and carries 2026's 217.00 (42 USC 1395e(b)(3)).
     response = client.post(EVALUATE, json=referral(
         clinic.place, "medicare_a", hipps_code="KBGE1", length_of_stay_days=25,
         referral_received_at="2026-01-01T02:00:00+05:00"), token=clinic.token)
 
     result = ok(response)
-    assert result["revenue"]["days"][20]["patient_pays"] == "209.50"
+    assert result["revenue"]["days"][0]["date"] == "2025-12-31"
+    assert result["revenue"]["days"][20]["date"] == "2026-01-20"
+    assert result["revenue"]["days"][20]["patient_pays"] == "217.00"
 
 
 def test_a_facility_without_a_cost_model_cannot_be_evaluated(client, clinic, nothing_saved):

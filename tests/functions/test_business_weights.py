@@ -50,7 +50,9 @@ def as_decimals(body: dict) -> dict:
         return Decimal(str(value))
     keys = ("factor_weights", "target_margin_pct", "margin_floor_pct", "target_occupancy_pct",
             "payer_preferences", "accept_threshold", "review_threshold")
-    return {k: convert(body[k]) for k in keys}
+    # Optional in a PUT body: 100 (all coinsurance collected) when left out.
+    return {**{k: convert(body[k]) for k in keys},
+            "coinsurance_collection_pct": convert(body.get("coinsurance_collection_pct", 100))}
 
 
 # --- defaults -----------------------------------------------------------------------------
@@ -221,8 +223,11 @@ def test_reference_lists_the_catalogs_and_the_latest_pdpm_year(client, quiet):
     assert {o["code"]: o["label"] for o in body["services"]} == SERVICES
     assert len(body["payer_types"]) == 9
     assert {o["code"]: o["label"] for o in body["payer_types"]} == PAYER_TYPES
-    assert body["pdpm_fiscal_years"] == list(range(2020, 2027))
-    assert body["pdpm_fiscal_year"] == 2026
+    assert body["pdpm_fiscal_years"] == list(range(2020, 2028))
+    # The newest loaded year, FY2027, is the proposed rule's; its CMIs are FY2026's.
+    assert body["pdpm_fiscal_year"] == 2027
+    assert body["pdpm_fiscal_year_status"] == {**{str(y): "final" for y in range(2020, 2027)},
+                                               "2027": "proposed"}
     assert len(body["pdpm_groups"]) == 75
     assert Counter(g["component"] for g in body["pdpm_groups"]) == {
         "PT": 16, "OT": 16, "SLP": 12, "NURSING": 25, "NTA": 6}
@@ -239,7 +244,7 @@ def test_reference_gives_the_pdpm_groups_of_the_year_asked(client, quiet):
     assert response.status == 200, response.body
     body = response.json()
     assert body["pdpm_fiscal_year"] == 2021
-    assert body["pdpm_fiscal_years"] == list(range(2020, 2027))
+    assert body["pdpm_fiscal_years"] == list(range(2020, 2028))
     assert len(body["pdpm_groups"]) == 75
     groups = by_group(body)
     assert groups[("NURSING", "ES3")] == Decimal("4.06")

@@ -63,8 +63,10 @@ def test_create_a_per_diem_rate(client, ours, payer_id):
     uuid.UUID(made["id"])
     assert set(made) == {"id", "facility_id", "payer_id", "method", "effective_from",
                          "effective_to", "per_diem", "acuity_rates", "fiscal_year", "locality",
-                         "wage_index", "vbp_multiplier", "is_active", "created_at",
-                         "updated_at"}
+                         "wage_index", "vbp_multiplier", "qrp_reduced", "pdpm_percent",
+                         "facility_mismatch_override", "is_active",
+                         "created_at", "updated_at"}
+    assert made["qrp_reduced"] is False
     assert {k: made[k] for k in ("facility_id", "payer_id", "method", "effective_from",
                                  "effective_to", "per_diem", "is_active")} == {
         "facility_id": ours.facility_id, "payer_id": payer_id, "method": "per_diem",
@@ -89,7 +91,8 @@ def test_create_an_acuity_rate_with_all_four_levels(client, ours, payer_id):
 def test_create_a_pdpm_rate(client, ours, payer_id):
     response = client.post("/api/rates", json=rate_body(
         ours.facility_id, payer_id, "pdpm", fiscal_year=2025, locality="rural",
-        wage_index=0.8765, vbp_multiplier=1.01234), token=ours.token)
+        wage_index=0.8765, vbp_multiplier=1.01234, facility_mismatch_override=True),
+        token=ours.token)
 
     assert response.status == 201, response.body
     made = response.json()
@@ -326,8 +329,10 @@ def test_patch_changes_only_the_fields_sent(client, ours, payer_id, admin_sql):
 def test_patch_may_change_the_pdpm_terms(client, ours, payer_id):
     made = rate(client, ours.token, ours.facility_id, payer_id, "pdpm")
 
+    # Rural at 1.1 contradicts the urban facility at 0.9512: kept by the explicit override.
     response = client.patch(f"/api/rates/{made['id']}", json={
-        "fiscal_year": 2024, "locality": "rural", "wage_index": 1.1}, token=ours.token)
+        "fiscal_year": 2024, "locality": "rural", "wage_index": 1.1,
+        "facility_mismatch_override": True}, token=ours.token)
 
     assert response.status == 200, response.body
     body = response.json()

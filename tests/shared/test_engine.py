@@ -43,8 +43,11 @@ def tables_from_csv(fiscal_year: int, area: str) -> pdpm.Tables:
     for r in _csv("vpd.csv"):
         vpd.setdefault(r["component"], []).append(
             (int(r["first_day"]), int(r["last_day"]), D(r["factor"])))
+    qrp = {r["component"]: D(r["qrp_reduced_rate"]) if r["qrp_reduced_rate"] else None
+           for r in _csv("base_rates.csv")
+           if int(r["fiscal_year"]) == fiscal_year and r["area"] == area}
     return pdpm.Tables(fiscal_year=fiscal_year, area=area, base_rates=base, cmis=cmis,
-                       hipps=hipps, labor_share=share, vpd=vpd)
+                       hipps=hipps, labor_share=share, vpd=vpd, qrp_base_rates=qrp)
 
 
 URBAN_2026 = tables_from_csv(2026, "urban")
@@ -179,8 +182,12 @@ def test_pdpm_method_pays_the_daily_per_diems_of_the_classification():
     assert (detail["wage_index"], detail["vbp_multiplier"], detail["labor_related_share"]) == (
         D("1.1000"), D("1.0"), D("0.719"))
     assert (detail["covered_days"], detail["uncovered_days"]) == (30, 0)
-    assert result["assumptions"] == [
-        "The PDPM classification is an estimate until the 5-day assessment."]
+    assert result["assumptions"][:3] == [
+        "The PDPM classification is an estimate until the 5-day assessment.",
+        "Admission date not given: assumed the day the referral was received, 2026-03-02.",
+        "SNF days already used in the benefit period not given: assumed none (a new benefit "
+        "period), so Medicare covers up to 100 days and coinsurance starts on day 21 of this "
+        "stay."]
 
 
 def test_medicare_coinsurance_from_day_21_is_what_the_patient_pays():
@@ -248,7 +255,7 @@ def test_default_pdpm_groups_are_assumed_and_named_when_none_are_given(acuity, h
     explicit = run(ref=referral(acuity=acuity, classification=pdpm.Classification(*groups)),
                    rate=pdpm_rate())
     assert explicit["revenue"]["days"] == result["revenue"]["days"]
-    assert not any("not given" in a for a in explicit["assumptions"])
+    assert not any(a.startswith("PDPM groups not given") for a in explicit["assumptions"])
 
 
 def test_a_referral_made_without_pdpm_groups_has_them_assumed():
@@ -557,7 +564,11 @@ def test_revenue_and_cost_totals_are_the_sums_of_their_days(case):
     breakdown = cost["breakdown"]
     assert cost["per_day"] == (breakdown["fixed"] + breakdown["nursing"] + breakdown["therapy"]
                                + sum(breakdown["services"].values()) + breakdown["medication"])
-    assert result["margin"] == revenue["total"] - cost["total"]
+    # The margin is on what the facility keeps: the revenue after its adjustment lines.
+    assert revenue["net_total"] == revenue["total"] + sum(a["amount"]
+                                                          for a in revenue["adjustments"])
+    assert revenue["net_total"] == sum(d["net"] for d in revenue["days"])
+    assert result["margin"] == revenue["net_total"] - cost["total"]
     if revenue["pdpm"]:
         detail = revenue["pdpm"]
         assert detail["covered_days"] == min(days, pdpm.MAX_COVERED_DAYS)

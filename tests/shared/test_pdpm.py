@@ -77,6 +77,24 @@ def test_build_migration_reproduces_the_migration_byte_for_byte():
     assert built == MIGRATION.read_bytes()
 
 
+def _build_migration_module():
+    sys.path.insert(0, str(REFERENCE))
+    try:
+        import build_migration
+    finally:
+        sys.path.remove(str(REFERENCE))
+    return build_migration
+
+
+@pytest.mark.parametrize("name", sorted(_build_migration_module().LATER))
+def test_each_later_reference_migration_is_its_rows_byte_for_byte(name):
+    """Rows added to the CSV files after 0002 are loaded by their own append-only migration."""
+    built = subprocess.run([sys.executable, str(REFERENCE / "build_migration.py"),
+                            "--migration", name], capture_output=True, check=True,
+                           cwd=ROOT).stdout
+    assert built == (ROOT / "migrations" / name).read_bytes()
+
+
 def test_the_migration_lists_every_source_the_csv_files_cite():
     sys.path.insert(0, str(REFERENCE))
     try:
@@ -108,7 +126,7 @@ def test_base_rates_table_holds_base_rates_csv(admin_sql):
     rows = admin_sql("SELECT * FROM pdpm_base_rates")
     actual = sorted((r["fiscal_year"], r["area"], r["component"], r["rate"],
                      r["qrp_reduced_rate"], r["basis"], r["sources"]) for r in rows)
-    assert len(rows) == len(expected) == 84   # 7 fiscal years x 2 areas x 6 components
+    assert len(rows) == len(expected) == 96   # 8 fiscal years x 2 areas x 6 components
     assert actual == expected
 
 
@@ -121,7 +139,7 @@ def test_case_mix_indexes_table_holds_case_mix_indexes_csv(admin_sql):
     actual = sorted((r["fiscal_year"], r["component"], r["group_code"], r["hipps_char"], r["cmi"],
                      r["basis"], r["sources"]) for r in rows)
     # 16 PT + 16 OT + 12 SLP + 25 nursing + 6 NTA groups = 75 a year, FY2020-FY2026.
-    assert len(rows) == len(expected) == 7 * 75
+    assert len(rows) == len(expected) == 8 * 75
     assert actual == expected
 
 
@@ -133,7 +151,7 @@ def test_labor_shares_table_holds_labor_share_csv(admin_sql):
     rows = admin_sql("SELECT * FROM pdpm_labor_shares")
     actual = sorted((r["fiscal_year"], r["labor_related_share"], r["non_labor_share"],
                      r["basis"], r["sources"]) for r in rows)
-    assert len(rows) == len(expected) == 7
+    assert len(rows) == len(expected) == 8
     assert actual == expected
     for row in rows:
         assert row["labor_related_share"] + row["non_labor_share"] == 1
@@ -163,9 +181,10 @@ def test_coinsurance_table_holds_coinsurance_csv(admin_sql):
                       for r in read_csv("coinsurance.csv"))
     rows = admin_sql("SELECT * FROM snf_coinsurance")
     actual = sorted((r["calendar_year"], r["daily_amount"], r["sources"]) for r in rows)
-    assert len(rows) == len(expected) == 2
+    assert len(rows) == len(expected) == 3
     assert actual == expected
-    assert dict((y, a) for y, a, _ in actual) == {2025: D("209.50"), 2026: D("217.00")}
+    assert dict((y, a) for y, a, _ in actual) == {2024: D("204.00"), 2025: D("209.50"),
+                                                   2026: D("217.00")}
 
 
 @pytest.mark.parametrize("table", ["pdpm_base_rates", "pdpm_case_mix_indexes",
@@ -182,7 +201,7 @@ def test_repository_loads_the_same_tables_as_the_csv_files(tables_from_db):
     """load_tables (the DB path) and the CSV files agree for every fiscal year and area."""
     shares = {int(r["fiscal_year"]): D(r["labor_related_share"])
               for r in read_csv("labor_share.csv")}
-    for fiscal_year in range(2020, 2027):
+    for fiscal_year in range(2020, 2028):
         for area in ("urban", "rural"):
             tables = tables_from_db(fiscal_year, area)
             assert tables.base_rates == {
@@ -202,15 +221,13 @@ def test_repository_loads_the_same_tables_as_the_csv_files(tables_from_db):
 def test_repository_returns_none_for_a_year_that_is_not_loaded(database):
     with db.tenant_transaction(uuid.uuid4()) as cur:
         assert pdpm_repository.load_tables(cur, fiscal_year=2019, area="urban") is None
-        assert pdpm_repository.fiscal_years(cur) == list(range(2020, 2027))
+        assert pdpm_repository.fiscal_years(cur) == list(range(2020, 2028))
 
 
-def test_coinsurance_per_day_is_that_years_or_the_latest_known(database):
+def test_coinsurance_by_year_holds_every_loaded_calendar_year(database):
     with db.tenant_transaction(uuid.uuid4()) as cur:
-        assert pdpm_repository.coinsurance_per_day(cur, calendar_year=2025) == D("209.50")
-        assert pdpm_repository.coinsurance_per_day(cur, calendar_year=2026) == D("217.00")
-        assert pdpm_repository.coinsurance_per_day(cur, calendar_year=2030) == D("217.00")
-        assert pdpm_repository.coinsurance_per_day(cur, calendar_year=2024) is None
+        assert pdpm_repository.coinsurance_by_year(cur) == {
+            2024: D("204.00"), 2025: D("209.50"), 2026: D("217.00")}
 
 
 # --- published case-mix adjusted rates ---------------------------------------------------------

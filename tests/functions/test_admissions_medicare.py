@@ -1,0 +1,323 @@
+"""Medicare Part A rules of issue 12 through the API, on real PostgreSQL and real migrations:
+benefit-period days already used, coinsurance by the calendar year each day is furnished.
+The facility's Medicare rate is PDPM FY2026 urban, wage index 1.1, VBP 1 (tests/factories.py);
+KBGE per diems: days 1-3 946.52, 4-20 752.23 (test_pdpm.py)."""
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from tests.factories import (configured_facility, fields_named, new_client, new_org, ok,
+                             org_payers, referral)
+
+EVALUATE = "/api/admissions/evaluate"
+ADMISSIONS = "/api/admissions"
+
+
+@pytest.fixture(scope="module")
+def site(database, app):
+    client = new_client(app)
+    org = new_org(client, "Medicare rules")
+    place = configured_facility(client, org, org_payers(client, org), name="Birch Court")
+    return client, org, place
+
+
+def medicare(place, **fields) -> dict:
+    return referral(place, "medicare_a", hipps_code="KBGE1", **fields)
+
+
+def test_ninety_days_used_gives_ten_covered_days(site):
+    client, org, place = site
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=30, benefit_days_used=90,
+        expected_admission_date="2026-06-01"), token=org.token))
+    detail = result["revenue"]["pdpm"]
+    assert (detail["covered_days"], detail["uncovered_days"]) == (10, 20)
+    # 3 x 946.52 + 7 x 752.23 = 8105.17, all ten days with 2026's 217.00 coinsurance.
+    assert D(result["revenue"]["total"]) == D("8105.17")
+    assert D(detail["coinsurance_total"]) == D("2170.00")
+    assert result["revenue"]["days"][10]["covered"] is False
+
+
+def test_a_stay_from_15_november_2025_pays_each_years_coinsurance(site):
+    client, org, place = site
+    # 40 days from 2025-11-15: benefit days 21-40 are 5 Dec 2025 - 24 Dec 2025: all 2025.
+    # With 30 days used, benefit day 21 is before the stay: days 1-47 (to 31 Dec) carry
+    # 209.50, days 48-60 carry 217.00.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=60, benefit_days_used=30,
+        expected_admission_date="2025-11-15", referral_received_at="2025-11-14T15:00:00Z"),
+        token=org.token))
+    by_year = {y["calendar_year"]: y for y in result["revenue"]["pdpm"]["coinsurance_by_year"]}
+    assert (by_year[2025]["days"], D(by_year[2025]["total"])) == (47, D("209.50") * 47)
+    assert (by_year[2026]["days"], D(by_year[2026]["total"])) == (13, D("217.00") * 13)
+    days = result["revenue"]["days"]
+    assert (days[46]["date"], days[46]["patient_pays"]) == ("2025-12-31", "209.50")
+    assert (days[47]["date"], days[47]["patient_pays"]) == ("2026-01-01", "217.00")
+
+
+def test_the_inputs_are_stored_with_the_saved_evaluation(site, admin_sql):
+    client, org, place = site
+    response = client.post(ADMISSIONS, json=medicare(
+        place, length_of_stay_days=25, benefit_days_used=12,
+        expected_admission_date="2026-06-02"), token=org.token)
+    assert response.status == 201, response.body
+    stored = admin_sql("SELECT evaluation FROM admissions WHERE id = %s",
+                       (response.json()["id"],))[0]["evaluation"]["revenue"]["pdpm"]
+    assert (stored["benefit_days_used"], stored["admission_date"],
+            stored["coinsurance_from_day"]) == (12, "2026-06-02", 9)
+
+
+@pytest.mark.parametrize("fields, bad", [
+    ({"benefit_days_used": 101}, "benefit_days_used"),
+    ({"benefit_days_used": -1}, "benefit_days_used"),
+    ({"benefit_days_used": "many"}, "benefit_days_used"),
+    ({"expected_admission_date": "2014-12-31"}, "expected_admission_date"),
+    ({"expected_admission_date": "2099-01-01"}, "expected_admission_date"),
+    ({"expected_admission_date": "June 1"}, "expected_admission_date"),
+])
+def test_bad_stay_inputs_are_a_clear_422(site, fields, bad):
+    client, org, place = site
+    response = client.post(EVALUATE, json=medicare(place, **fields), token=org.token)
+    assert response.status in (400, 422), response.body
+    assert response.mimetype == "application/problem+json"
+    assert fields_named(response) == {bad}
+
+
+# --- 4. payment adjustments ------------------------------------------------------------------
+
+def test_a_rate_flagged_for_qrp_prices_with_the_reduced_rates(site, admin_sql):
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Cedar Hill")
+    rate_id = made.rates["medicare_a"]["id"]
+    changed = client.request("PATCH", f"/api/rates/{rate_id}", json={"qrp_reduced": True},
+                             token=org.token)
+    assert changed.status == 200, changed.body
+    assert changed.json()["qrp_reduced"] is True
+    result = ok(client.post(EVALUATE, json=medicare(
+        made, length_of_stay_days=4, expected_admission_date="2026-06-01", hiv_aids=False),
+        token=org.token))
+    # Derived in tests/shared/test_engine_medicare.py: 3 x -18.37 + -14.60.
+    lines = {a["code"]: D(a["amount"]) for a in result["revenue"]["adjustments"]}
+    assert lines["qrp_reduction"] == D("-69.71")
+    audit = admin_sql("SELECT changes FROM audit_logs WHERE object_id = %s "
+                      "AND action = 'rate.update'", (rate_id,))
+    assert any("qrp_reduced" in str(row["changes"]) for row in audit)
+
+
+def test_hiv_aids_is_its_own_line(site):
+    client, org, place = site
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=4, expected_admission_date="2026-06-01", hiv_aids=True),
+        token=org.token))
+    assert result["revenue"]["days"][3]["hiv_aids_adjustment"] == "202.81"
+
+
+def test_the_qrp_flag_is_refused_on_a_rate_that_is_not_pdpm(site):
+    client, org, place = site
+    rate_id = place.rates["medicaid"]["id"]
+    response = client.request("PATCH", f"/api/rates/{rate_id}", json={"qrp_reduced": True},
+                              token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"qrp_reduced"}
+
+
+@pytest.mark.parametrize("value", [-1, 100.01, "all"])
+def test_a_collection_rate_outside_0_to_100_is_refused(site, value):
+    client, org, _ = site
+    body = client.get("/api/business-weights", token=org.token).json()
+    body = {k: v for k, v in body.items() if k not in ("is_default", "updated_at")}
+    response = client.request("PUT", "/api/business-weights", token=org.token,
+                              json={**body, "coinsurance_collection_pct": value})
+    assert response.status in (400, 422), response.body
+    assert fields_named(response) == {"coinsurance_collection_pct"}
+
+
+# --- 5. interrupted stay ---------------------------------------------------------------------
+
+def admitted_stay(client, org, place, **fields) -> dict:
+    saved = client.post(ADMISSIONS, json=medicare(place, **fields), token=org.token)
+    assert saved.status == 201, saved.body
+    admission = saved.json()
+    for decision in ("accepted", "admitted"):
+        decided = client.post(f"{ADMISSIONS}/{admission['id']}/decision",
+                              json={"decision": decision}, token=org.token)
+        assert decided.status == 200, decided.body
+    return admission
+
+
+def test_a_readmission_within_the_window_continues_the_schedule(site):
+    client, org, place = site
+    prior = admitted_stay(client, org, place, length_of_stay_days=10,
+                          expected_admission_date="2026-05-01")
+    # The prior stay's days are 1-10 May; it ends (discharge day) on 11 May. Back on 12 May is
+    # 1 day later: schedule days 11-20 pay 752.23, 21-22 747.68 (PT/OT x 0.98); 10 benefit
+    # days used, so coinsurance starts on this stay's day 11.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=12, expected_admission_date="2026-05-12",
+        prior_case_number=prior["case_number"]), token=org.token))
+    assert [d["amount"] for d in result["revenue"]["days"]] == ["752.23"] * 10 + ["747.68"] * 2
+    detail = result["revenue"]["pdpm"]
+    assert detail["interrupted_stay"] == {"prior_case_number": prior["case_number"],
+                                          "prior_days": 10, "gap_days": 1}
+    assert (detail["benefit_days_used"], detail["coinsurance_from_day"]) == (10, 11)
+
+    # Back on 15 May (4 days later): a new stay, the schedule restarts.
+    later = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=4, expected_admission_date="2026-05-15",
+        prior_case_number=prior["case_number"]), token=org.token))
+    assert [d["amount"] for d in later["revenue"]["days"]] == ["946.52"] * 3 + ["752.23"]
+    assert later["revenue"]["pdpm"]["interrupted_stay"] is None
+    assert any("a new stay" in a for a in later["assumptions"])
+
+
+def test_an_interrupted_stay_needs_an_admitted_stay_of_the_same_facility(site):
+    client, org, place = site
+    other = configured_facility(client, org, place.payers, name="Dogwood")
+    elsewhere = admitted_stay(client, org, other, length_of_stay_days=5,
+                              expected_admission_date="2026-04-01")
+    for case_number, message in ((elsewhere["case_number"], "same facility"),
+                                 ("NOPE-2026-000999", "no admission")):
+        response = client.post(EVALUATE, json=medicare(
+            place, length_of_stay_days=4, expected_admission_date="2026-04-07",
+            prior_case_number=case_number), token=org.token)
+        assert response.status == 422, response.body
+        assert fields_named(response) == {"prior_case_number"}
+        assert message in response.body.decode()
+
+
+# --- 6. then-payer; Medicare Advantage as a percentage of PDPM --------------------------------
+
+def test_the_then_payer_pays_the_days_after_medicare(site):
+    client, org, place = site
+    # 110 days: days 101-110 at the facility's Medicaid per diem, 400.00: 4000.00.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=110, expected_admission_date="2026-03-01",
+        then_payer_id=place.payer_id("medicaid")), token=org.token))
+    days = result["revenue"]["days"]
+    assert [d["amount"] for d in days[100:]] == ["400.00"] * 10
+    assert result["revenue"]["pdpm"]["then_payer"]["total"] == "4000.00"
+
+
+@pytest.mark.parametrize("payer_type", ["medicare_a", "nobody"])
+def test_a_then_payer_must_be_another_payer_with_a_per_diem(site, payer_type):
+    client, org, place = site
+    payer_id = (place.payer_id(payer_type) if payer_type != "nobody"
+                else "00000000-0000-4000-8000-000000000000")
+    response = client.post(EVALUATE, json=medicare(place, then_payer_id=payer_id),
+                           token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"then_payer_id"}
+
+
+def test_a_then_payer_on_a_non_medicare_referral_is_refused(site):
+    client, org, place = site
+    response = client.post(EVALUATE, json=referral(
+        place, "medicaid", then_payer_id=place.payer_id("commercial")), token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"then_payer_id"}
+
+
+def test_a_medicare_advantage_rate_as_a_percentage_of_pdpm(site):
+    client, org, place = site
+    from tests.factories import payer, rate
+    plan = payer(client, org.token, payer_type="medicare_advantage", name="Humana MA")
+    rate(client, org.token, place.id, plan["id"], "pdpm", fiscal_year=2026, locality="urban",
+         wage_index=1.1, vbp_multiplier=1, pdpm_percent=90, effective_from="2025-10-01")
+    result = ok(client.post(EVALUATE, json={**medicare(place, length_of_stay_days=4,
+                                                       expected_admission_date="2026-06-01"),
+                                            "payer_id": plan["id"]}, token=org.token))
+    # 946.52 x 0.9 = 851.87 (x3), 752.23 x 0.9 = 677.01.
+    assert [d["amount"] for d in result["revenue"]["days"]] == ["851.87"] * 3 + ["677.01"]
+    refused = client.post("/api/rates", json={
+        "facility_id": place.id, "payer_id": plan["id"], "method": "per_diem", "per_diem": 300,
+        "effective_from": "2020-01-01", "effective_to": "2020-12-31", "pdpm_percent": 90},
+        token=org.token)
+    assert refused.status == 422, refused.body
+    assert fields_named(refused) == {"pdpm_percent"}
+
+
+# --- 9. person names in notes ------------------------------------------------------------------
+
+@pytest.mark.parametrize("note", ["Mary Johnson, 83 y/o, from St. Luke's",
+                                  "Mrs. Eleanor Whitfield"])
+def test_a_note_with_a_persons_name_is_a_422_naming_the_note(site, note):
+    client, org, place = site
+    response = client.post(EVALUATE, json=medicare(place, note=note), token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"note"}
+    assert "a person's name" in response.body.decode()
+
+
+# --- 7. consistency checks -------------------------------------------------------------------
+
+def test_a_pdpm_rate_contradicting_its_facility_is_a_422_unless_overridden(site):
+    client, org, place = site
+    from tests.factories import payer
+    plan = payer(client, org.token, payer_type="medicare_a", name="Medicare checks")
+    body = {"facility_id": place.id, "payer_id": plan["id"], "method": "pdpm",
+            "effective_from": "2025-10-01", "fiscal_year": 2026, "locality": "rural",
+            "wage_index": 0.9, "vbp_multiplier": 1}
+    refused = client.post("/api/rates", json=body, token=org.token)
+    assert refused.status == 422, refused.body
+    assert fields_named(refused) == {"locality", "wage_index"}
+    assert "is rural but the facility is urban" in refused.body.decode()
+    kept = client.post("/api/rates", json={**body, "facility_mismatch_override": True},
+                       token=org.token)
+    assert kept.status == 201, kept.body
+    result = ok(client.post(EVALUATE, json={**medicare(place, length_of_stay_days=3),
+                                            "payer_id": plan["id"]}, token=org.token))
+    assert any("locality is rural but the facility is urban; wage index is 0.9" in a
+               and "explicit override" in a for a in result["assumptions"])
+    # Taking the override away brings the check back.
+    again = client.request("PATCH", f"/api/rates/{kept.json()['id']}",
+                           json={"facility_mismatch_override": False}, token=org.token)
+    assert again.status == 422, again.body
+
+
+def test_a_facility_changed_after_its_rate_was_saved_is_stated(site):
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Elm Row")
+    changed = client.request("PATCH", f"/api/facilities/{made.id}", json={"wage_index": 1.2},
+                             token=org.token)
+    assert changed.status == 200, changed.body
+    result = ok(client.post(EVALUATE, json=medicare(made, length_of_stay_days=3),
+                            token=org.token))
+    assert any("wage index is 1.1" in a and "the facility changed after the rate was saved"
+               in a for a in result["assumptions"])
+
+
+# --- the issue's "done when" -------------------------------------------------------------------
+
+def test_a_stay_with_days_used_across_1_october_and_1_january_with_a_then_payer(site):
+    client, org, place = site
+    # From 30 Sep 2026, 5 benefit days used, 100 days, Medicaid after Medicare:
+    #   day 1 (30 Sep) FY2026 final: 946.52; day 2 (1 Oct) FY2027 proposed, an NTA x 3 day:
+    #   967.96; day 4: 769.27 (tests/shared/test_fiscal_years.py), sequestration 769.27 x 0.02
+    #   = 15.3854 -> -15.39.
+    #   Coinsurance from stay day 16 (benefit day 21): days 16-93 (to 31 Dec) 78 x 217.00 =
+    #   16926.00 in CY2026; days 94-95 (1-2 Jan 2027) carry CY2027, not loaded: 2026's 217.00.
+    #   Day 95 is benefit day 100; days 96-100 are Medicaid's at 400.00 = 2000.00.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=100, benefit_days_used=5,
+        expected_admission_date="2026-09-30", then_payer_id=place.payer_id("medicaid")),
+        token=org.token))
+    days = result["revenue"]["days"]
+    assert [(d["date"], d["fiscal_year"], d["rates_status"], d["amount"]) for d in days[:2]] == [
+        ("2026-09-30", 2026, "final", "946.52"), ("2026-10-01", 2027, "proposed", "967.96")]
+    assert (days[3]["amount"], days[3]["sequestration"]) == ("769.27", "-15.39")
+    assert [d["patient_pays"] for d in days[14:16]] == ["0.00", "217.00"]
+    assert [(d["date"], d["coinsurance_year"]) for d in days[92:95]] == [
+        ("2026-12-31", 2026), ("2027-01-01", 2027), ("2027-01-02", 2027)]
+    by_year = {y["calendar_year"]: y for y in result["revenue"]["pdpm"]["coinsurance_by_year"]}
+    assert (by_year[2026]["days"], by_year[2026]["total"]) == (78, "16926.00")
+    assert (by_year[2027]["days"], by_year[2027]["amount_of_year"]) == (2, 2026)
+    assert [(d["paid_by"], d["amount"], d["sequestration"]) for d in days[94:96]] == [
+        ("medicare", days[94]["amount"], days[94]["sequestration"]),
+        ("then_payer", "400.00", "0.00")]
+    assert result["revenue"]["pdpm"]["then_payer"]["total"] == "2000.00"
+    assumptions = " ".join(result["assumptions"])
+    assert "priced on FY2027's proposed rates" in assumptions
+    assert "No SNF coinsurance amount is loaded for 2027" in assumptions
+    assert "5 SNF day(s) of the benefit period already used" in assumptions

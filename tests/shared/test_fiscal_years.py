@@ -1,0 +1,148 @@
+"""Fiscal years as data (issue 12, item 3): each year's status, FY2027 from the proposed rule,
+each day priced by the tables of its own fiscal year, and a stay past the newest loaded year.
+
+FY2027 urban per diem of KBGE (TK, SB, HBC1, NE), wage index 1.1, derived by hand. The CMIs are
+FY2026's (assumed unchanged): PT TK 1.44, OT TK 1.46, SLP SB 1.72, nursing HBC1 1.76, NTA NE 0.91.
+  PT 1.44 x 77.45 = 111.528 -> 111.53      OT 1.46 x 72.09 = 105.2514 -> 105.25
+  SLP 1.72 x 28.92 = 49.7424 -> 49.74      nursing 1.76 x 134.99 = 237.5824 -> 237.58
+  NTA 0.91 x 101.85 = 92.6835 -> 92.68     non-case-mix 120.89
+  Day 4 (factors 1.00): total 717.67; labor 717.67 x 0.719 = 516.00473 -> 516.00, x 1.1 = 567.60;
+    non-labor 717.67 x 0.281 = 201.66527 -> 201.67; payment 769.27.
+  Day 1 (NTA x 3 = 278.04): total 903.03; labor 649.27857 -> 649.28, x 1.1 = 714.208 -> 714.21;
+    non-labor 253.75143 -> 253.75; payment 967.96.
+"""
+from __future__ import annotations
+
+import csv
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from shared import db
+from shared.engine import evaluation as engine
+from shared.engine import pdpm
+from shared.repositories import pdpm as pdpm_repository
+from tests.factories import configured_facility, new_client, new_org, ok, org_payers, referral
+from tests.shared.test_engine import KBGE, URBAN_2026, run, tables_from_csv
+from tests.shared.test_engine import referral as engine_referral
+from tests.shared.test_pdpm import REFERENCE
+
+D = Decimal
+URBAN_2027 = tables_from_csv(2027, "urban")
+YEARS = {2026: pdpm.FiscalYear(2026, "final", "FY2026 final rule", D("0.032")),
+         2027: pdpm.FiscalYear(2027, "proposed", "CMS-1843-P", D("0.024"),
+                               "Labor share not found.")}
+
+
+def fiscal_years_csv() -> list[dict]:
+    with open(REFERENCE / "fiscal_years.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def medicare(**changes) -> engine.Rate:
+    return engine.Rate(method="pdpm", pdpm=engine.PdpmTerms(
+        tables=URBAN_2026, wage_index=D("1.1000"), vbp_multiplier=D(1), coinsurance_per_day=None,
+        coinsurance_by_year={2026: D("217.00")},
+        tables_by_year={2026: URBAN_2026, 2027: URBAN_2027}, fiscal_years=YEARS, **changes))
+
+
+# --- the data ---------------------------------------------------------------------------------
+
+def test_fiscal_years_table_holds_fiscal_years_csv(admin_sql):
+    rows = admin_sql("SELECT * FROM pdpm_fiscal_years ORDER BY fiscal_year")
+    expected = sorted(fiscal_years_csv(), key=lambda r: int(r["fiscal_year"]))
+    assert [(r["fiscal_year"], r["status"], r["rule"], r["sources"]) for r in rows] == [
+        (int(r["fiscal_year"]), r["status"], r["rule"], r["sources"]) for r in expected]
+    assert {r["fiscal_year"]: r["status"] for r in rows} == {
+        **{y: "final" for y in range(2020, 2027)}, 2027: "proposed"}
+
+
+def test_every_fiscal_year_with_base_rates_has_a_status(admin_sql):
+    with_rates = {r["fiscal_year"] for r in admin_sql(
+        "SELECT DISTINCT fiscal_year FROM pdpm_base_rates")}
+    with_status = {r["fiscal_year"] for r in admin_sql("SELECT fiscal_year FROM pdpm_fiscal_years")}
+    assert with_rates == with_status
+
+
+def test_fy2027_holds_the_proposed_rules_base_rates(database):
+    """CMS-1843-P (Federal Register 2026-04-07) unadjusted per diems, as the issue gives them."""
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        urban = pdpm_repository.load_tables(cur, fiscal_year=2027, area="urban")
+        rural = pdpm_repository.load_tables(cur, fiscal_year=2027, area="rural")
+        info = pdpm_repository.fiscal_year_info(cur)[2027]
+    order = ("PT", "OT", "SLP", "NURSING", "NTA", "NON_CASE_MIX")
+    assert [urban.base_rates[c] for c in order] == [
+        D("77.45"), D("72.09"), D("28.92"), D("134.99"), D("101.85"), D("120.89")]
+    assert [rural.base_rates[c] for c in order] == [
+        D("88.29"), D("81.09"), D("36.44"), D("128.98"), D("97.31"), D("123.13")]
+    assert (info.status, info.net_update) == ("proposed", D("0.0240"))
+    assert "CMS-1843-P" in info.rule and "labor-related share" in info.notes
+
+
+# --- pricing each day by its fiscal year ------------------------------------------------------
+
+def test_fy2027_per_diems_follow_the_hand_derivation():
+    rates = pdpm.component_rates(URBAN_2027, KBGE)
+    assert rates == {"PT": D("111.53"), "OT": D("105.25"), "SLP": D("49.74"),
+                     "NURSING": D("237.58"), "NTA": D("92.68"), "NON_CASE_MIX": D("120.89")}
+    assert pdpm.daily_per_diems(URBAN_2027, rates, days=4, wage_index=D("1.1"),
+                                vbp_multiplier=D(1)) == [D("967.96")] * 3 + [D("769.27")]
+
+
+def test_a_stay_across_1_october_prices_each_day_with_its_fiscal_years_tables():
+    # From 29 Sep 2026: days 1-2 in FY2026 (946.52 each, NTA x 3), day 3 on 1 Oct 2026 in
+    # FY2027 still an NTA x 3 day of the stay (967.96), days 4-5 769.27: total
+    # 2 x 946.52 + 967.96 + 2 x 769.27 = 4399.54.
+    result = run(ref=engine_referral(length_of_stay_days=5, classification=KBGE,
+                                     admission_date=date(2026, 9, 29)), rate=medicare())
+    days = result["revenue"]["days"]
+    assert [d["amount"] for d in days] == [D("946.52"), D("946.52"), D("967.96"),
+                                           D("769.27"), D("769.27")]
+    assert result["revenue"]["total"] == D("4399.54")
+    assert [(d["fiscal_year"], d["rates_status"]) for d in days] == [
+        (2026, "final"), (2026, "final"), (2027, "proposed"), (2027, "proposed"),
+        (2027, "proposed")]
+    years = result["revenue"]["pdpm"]["fiscal_years"]
+    assert [(y["fiscal_year"], y["priced_with"], y["status"], y["days"]) for y in years] == [
+        (2026, 2026, "final", 2), (2027, 2027, "proposed", 3)]
+    assert years[1]["component_rates"]["NURSING"] == D("237.58")
+    assert ("3 day(s) in FY2027 are priced on FY2027's proposed rates (CMS-1843-P), not final "
+            "ones. Labor share not found." in result["assumptions"])
+    assert any(a.startswith("The rate is set up for FY2026, but the stay has days in FY2027")
+               for a in result["assumptions"])
+
+
+def test_a_day_past_the_newest_loaded_year_is_priced_with_the_newest_and_says_so():
+    # From 29 Sep 2027: days 3-5 fall in FY2028, not loaded: FY2027's tables price them.
+    result = run(ref=engine_referral(length_of_stay_days=5, classification=KBGE,
+                                     admission_date=date(2027, 9, 29)), rate=medicare())
+    days = result["revenue"]["days"]
+    assert [(d["fiscal_year"], d["priced_with_fiscal_year"]) for d in days] == [
+        (2027, 2027)] * 2 + [(2028, 2027)] * 3
+    assert [d["amount"] for d in days] == [D("967.96")] * 3 + [D("769.27")] * 2
+    assert ("No PDPM tables are loaded for FY2028: 3 day(s) in FY2028 are priced with "
+            "FY2027's, the newest loaded." in result["assumptions"])
+
+
+# --- through the API --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def site(database, app):
+    client = new_client(app)
+    org = new_org(client, "Fiscal years")
+    return client, org, configured_facility(client, org, org_payers(client, org))
+
+
+def test_an_fy2027_referral_says_it_is_priced_on_proposed_rates(site):
+    client, org, place = site
+    result = ok(client.post("/api/admissions/evaluate", json=referral(
+        place, "medicare_a", hipps_code="KBGE1", length_of_stay_days=4,
+        referral_received_at="2026-10-20T12:00:00Z", expected_admission_date="2026-10-21"),
+        token=org.token))
+    days = result["revenue"]["days"]
+    assert [d["amount"] for d in days] == ["967.96"] * 3 + ["769.27"]
+    assert {(d["fiscal_year"], d["rates_status"]) for d in days} == {(2027, "proposed")}
+    assert any("priced on FY2027's proposed rates (FY2027 proposed rule, CMS-1843-P" in a
+               for a in result["assumptions"])
