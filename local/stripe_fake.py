@@ -27,6 +27,7 @@ import hmac
 import html
 import json
 import secrets
+import signal
 import string
 import threading
 import time
@@ -549,10 +550,14 @@ def main(argv: list[str] | None = None) -> None:
                       args.host, args.port).start()
     print(f"Fake Stripe at {fake.url}  prices {fake.prices}  webhooks to "
           f"{fake.webhook_url or '(none)'} signed with {fake.webhook_secret}", flush=True)
+    # Ctrl-C and a plain kill stop it, even when started with SIGINT ignored (a background job
+    # of a non-interactive shell is, and Python then never raises KeyboardInterrupt).
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(0.5):
+            pass
     finally:
         fake.stop()
 

@@ -3,6 +3,7 @@ a small HTTP receiver, and its pages clicked through with urllib. No database, n
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -367,11 +368,15 @@ def test_portal_page_buttons(fake, client, receiver):
 
 # -- the command line --
 
-def test_cli_serves_until_interrupted():
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_cli_serves_until_interrupted(sigint):
+    # A background job of a non-interactive shell starts with SIGINT ignored: Ctrl-C (or the
+    # test's SIGINT) must stop it all the same.
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint == "ignored" else None
     process = subprocess.Popen(
         [sys.executable, "-m", "local.stripe_fake", "--port", "0", "--webhook-secret", SECRET,
          "--price", "starter=price_starter", "--price", "pro=price_pro:1234"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, preexec_fn=ignore)
     try:
         line = process.stdout.readline()
         url = line.split()[3]
@@ -384,5 +389,5 @@ def test_cli_serves_until_interrupted():
         assert "price_starter" in line and "19900" in line
     finally:
         process.send_signal(2)  # SIGINT, as Ctrl-C
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=30) == 0
         process.stdout.close()
