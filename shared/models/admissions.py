@@ -237,6 +237,15 @@ class Revenue(Output):
     days: list[RevenueDay]
     pdpm: PdpmDetail | None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _saved_before_adjustments(cls, data):
+        # Evaluations saved before adjustments existed (and moved in from a legacy deployment)
+        # had none: their net total is their total.
+        if isinstance(data, dict) and "net_total" not in data and "total" in data:
+            data = {**data, "adjustments": data.get("adjustments", []), "net_total": data["total"]}
+        return data
+
 
 class CostBreakdown(Output):
     fixed: Decimal

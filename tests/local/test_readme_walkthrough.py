@@ -156,5 +156,7 @@ def test_the_readme_walkthrough_runs_as_written_in_order(local_host):
     assert '"action": "admission.reopen"' in first_referral, report
     assert first_referral.rstrip().splitlines()[-2].startswith("case_number,"), report
     assert '"tier": "professional"' in billing and re.search(r"\b30\d -> http", billing), report
-    assert "harborview: Enterprise, active, suspended" in operator, report
+    assert "lakeside: Enterprise, active" in operator, report
+    assert "harborview: Professional, active, suspended" in operator, report
+    assert "pays a Stripe subscription" in stderr[6], report
     assert "Only a trial can be extended" in stderr[6], report

@@ -41,7 +41,7 @@ def test_a_malformed_token_claims_no_organization():
 def org(database):
     from function_app import app
     from tests.factories import new_client
-    return new_org(new_client(app), "Tenancy")
+    return new_org(new_client(app), "Tenancy", tier=None)  # a real trial
 
 
 def _authenticate(organization_id, token):
