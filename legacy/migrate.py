@@ -330,6 +330,16 @@ def _finish(target, organization_id: uuid.UUID, operator: str, moved: dict) -> N
             UPDATE legacy_imports SET finished_at = now(), moved_counts = %s
              WHERE imported_organization_id = %s
         """, (Json(moved), organization_id))
+        # The moved admissions count in the months they were saved in, as the product's own do
+        # (usage history; this month's limit). Set, not added: a resumed finish is the same.
+        cur.execute("""
+            INSERT INTO usage_periods (organization_id, period_start, admissions)
+            SELECT organization_id, date_trunc('month', created_at AT TIME ZONE 'UTC')::date,
+                   count(*)
+              FROM admissions WHERE organization_id = %(organization_id)s GROUP BY 1, 2
+            ON CONFLICT (organization_id, period_start) DO UPDATE
+               SET admissions = EXCLUDED.admissions
+        """, {"organization_id": organization_id})
     # Fresh statistics for the organization's first queries after a bulk load.
     target.autocommit = True
     with target.cursor() as cur:

@@ -56,6 +56,14 @@ def test_a_legacy_database_is_moved_verified_used_rolled_back_and_moved_again(
     assert "rows/s" in progress[-1] and "ETA" in progress[-1]
     organization = _organization(admin_sql, subdomain)
     assert (organization["tier"], organization["status"]) == ("enterprise", "active")
+    by_month = admin_sql("""
+        SELECT u.period_start, u.admissions,
+               (SELECT count(*) FROM admissions a WHERE a.organization_id = u.organization_id
+                   AND date_trunc('month', a.created_at AT TIME ZONE 'UTC')::date
+                       = u.period_start) AS rows
+          FROM usage_periods u WHERE u.organization_id = %s""", (organization["id"],))
+    assert by_month and all(m["admissions"] == m["rows"] for m in by_month)  # usage history
+    assert sum(m["admissions"] for m in by_month) == 240
 
     verify_args = ["verify", "--legacy", legacy_db.dsn, "--target", database.owner_dsn,
                    "--subdomain", subdomain, "--sample", "5", "--seed", "1"]
