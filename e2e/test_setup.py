@@ -250,3 +250,63 @@ def test_the_checklist_leads_a_new_organization_to_its_first_evaluation(new_page
     expect(stranger.locator("#audit-body")).not_to_contain_text("Admission")
     stranger.goto(server.base_url + "/#admissions")
     expect(stranger.locator("#admissions-body")).not_to_contain_text(case_number)
+
+
+def test_an_owner_renames_and_deactivates_payers_and_changes_a_rate(new_page, server: Server):
+    subdomain = f"setup-{secrets.token_hex(3)}"
+    login = {"subdomain": subdomain, "email": f"owner@{subdomain}.example", "password": PASSWORD}
+    token = server.api("POST", "/signup", {"organization_name": "Aspen Ridge Care", **login})["token"]
+    facility = server.api("POST", "/facilities", {
+        "name": "Aspen Ridge East", "bed_count": 60, "current_census": 40,
+        "target_occupancy_pct": 90}, token=token)
+    kept = server.api("POST", "/payers", {"name": "State Medicaid Plan", "payer_type": "medicaid"},
+                      token=token)
+    server.api("POST", "/payers", {"name": "Old Private Pay", "payer_type": "private_pay"}, token=token)
+    server.api("POST", "/rates", {
+        "facility_id": facility["id"], "payer_id": kept["id"], "method": "per_diem",
+        "per_diem": 400, "effective_from": "2025-01-01"}, token=token)
+
+    page = new_page(1440, 900)
+    sign_in_as(page, server, login)
+    page.goto(server.base_url + "/#setup")
+    payers = page.locator("#payers-list")
+    expect(payers).to_contain_text("Old Private Pay")
+
+    # Rename: the form opens in the row; a blank name is refused in place.
+    payers.get_by_role("button", name="Edit State Medicaid Plan").click()
+    rename = payers.get_by_role("form", name="Rename State Medicaid Plan")
+    rename.get_by_label("Name").fill("")
+    rename.get_by_role("button", name="Save").click()
+    expect(rename.locator('[data-error-for="name"]')).not_to_be_empty()
+    rename.get_by_label("Name").fill("Ohio Medicaid")
+    rename.get_by_role("button", name="Save").click()
+    expect(page.locator("#setup-status")).to_have_text("The payer is now Ohio Medicaid.")
+    expect(payers).to_contain_text("Ohio Medicaid")
+    expect(payers).not_to_contain_text("State Medicaid Plan")
+
+    # Deactivate, after the confirmation: it leaves the list.
+    payers.get_by_role("button", name="Deactivate Old Private Pay").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("Deactivate Old Private Pay?")
+    dialog.get_by_role("button", name="Deactivate").click()
+    expect(page.locator("#setup-status")).to_have_text("Old Private Pay was deactivated.")
+    expect(payers).not_to_contain_text("Old Private Pay")
+
+    # The per-diem rate's amount changed in place.
+    row = page.locator("#rates-body tr", has_text="Ohio Medicaid")
+    expect(row).to_contain_text("$400.00 a day")
+    row.get_by_role("button", name="Edit the rate from 2025-01-01").click()
+    edit = page.get_by_role("form", name="Edit the rate from 2025-01-01")
+    edit.get_by_label("Per diem ($ a day)").fill("-5")
+    edit.get_by_role("button", name="Save rate").click()
+    expect(edit.locator('[data-error-for="per_diem"]')).not_to_be_empty()
+    edit.get_by_label("Per diem ($ a day)").fill("425.50")
+    edit.get_by_role("button", name="Save rate").click()
+    expect(page.locator("#setup-status")).to_have_text("The rate was saved.")
+    expect(page.locator("#rates-body tr", has_text="Ohio Medicaid")).to_contain_text("$425.50 a day")
+
+    # The Evaluate screen offers the renamed payer and not the deactivated one.
+    page.goto(server.base_url + "/#evaluate")
+    choices = page.locator("#ev-payer option")
+    expect(choices.filter(has_text="Ohio Medicaid")).to_have_count(1)
+    expect(choices.filter(has_text="Old Private Pay")).to_have_count(0)

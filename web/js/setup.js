@@ -4,8 +4,9 @@
 // write; every role reads.
 
 import { allPages, api, SessionEnded } from "./api.js";
+import { confirmDialog } from "./dialog.js";
 import { $, $$, el, money, RATE_METHODS } from "./dom.js";
-import { announce, busy, handleSubmit, problemText } from "./forms.js";
+import { announce, busy, handleSubmit, problemText, runForm } from "./forms.js";
 import { acuityName, canAdminister, invalidateLookups, loadLookups, loadReference, payerTypeLabel,
          state } from "./state.js";
 import { initWeights, showWeights } from "./weights.js";
@@ -35,9 +36,66 @@ function decimal(form, name) {
 
 function renderPayers() {
   const payers = activePayers();
-  $("#payers-list").replaceChildren(...payers.map((payer) => el("li", {},
-    el("strong", {}, payer.name), " ", el("span", { class: "muted" }, payerTypeLabel(payer.payer_type)))));
+  $("#payers-list").replaceChildren(...payers.map(payerRow));
   $("#payers-empty").hidden = payers.length > 0;
+}
+
+function payerRow(payer) {
+  const row = el("li", { class: "payer-row", dataset: { id: payer.id } },
+    el("strong", {}, payer.name), " ", el("span", { class: "muted" }, payerTypeLabel(payer.payer_type)));
+  if (!canAdminister()) return row;
+  const edit = el("button", { type: "button", class: "button small secondary",
+                              "aria-label": `Edit ${payer.name}` }, "Edit");
+  const deactivate = el("button", { type: "button", class: "button small danger-quiet",
+                                    "aria-label": `Deactivate ${payer.name}`, "data-busy-label": "Deactivating…" },
+                        "Deactivate");
+  edit.addEventListener("click", () => row.replaceChildren(payerEditForm(payer, row)));
+  deactivate.addEventListener("click", () => deactivatePayer(payer, deactivate));
+  row.append(" ", el("span", { class: "row-actions" }, edit, " ", deactivate));
+  return row;
+}
+
+/** Rename in place: the payer type stays. */
+function payerEditForm(payer, row) {
+  const id = `payer-edit-${payer.id}`;
+  const input = el("input", { id, name: "name", type: "text", maxlength: "120", autocomplete: "off",
+                              value: payer.name, "aria-describedby": `${id}-error` });
+  const save = el("button", { type: "submit", class: "button small primary", "data-busy-label": "Saving…" }, "Save");
+  const cancel = el("button", { type: "button", class: "button small secondary" }, "Cancel");
+  const form = el("form", { class: "inline-edit", novalidate: true, "aria-label": `Rename ${payer.name}` },
+    el("div", { class: "problem", "data-problem": true, role: "alert", tabindex: "-1", hidden: true }),
+    el("div", { class: "field" },
+      el("label", { for: id }, "Name"), input,
+      el("p", { class: "field-error", id: `${id}-error`, "data-error-for": "name" })),
+    el("div", { class: "actions" }, save, " ", cancel));
+  cancel.addEventListener("click", () => row.replaceWith(payerRow(payer)));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    runForm(form, save, () => ({ name: input.value }), async (body) => {
+      if (body.name.trim() === payer.name) { row.replaceWith(payerRow(payer)); return; }
+      const saved = await api(`/payers/${encodeURIComponent(payer.id)}`, { method: "PATCH", body });
+      await reload(`The payer is now ${saved.name}.`);
+    });
+  });
+  setTimeout(() => input.focus());
+  return form;
+}
+
+async function deactivatePayer(payer, button) {
+  const ok = await confirmDialog({
+    title: `Deactivate ${payer.name}?`,
+    text: "It leaves the payer choices for new rates and evaluations. Its past evaluations and rates stay.",
+    confirm: "Deactivate" });
+  if (!ok) return;
+  await busy(button, async () => {
+    try {
+      await api(`/payers/${encodeURIComponent(payer.id)}`, { method: "DELETE" });
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) announce($("#setup-status"), `Could not deactivate ${payer.name}: ${problemText(error)}`, "error");
+      return;
+    }
+    await reload(`${payer.name} was deactivated.`);
+  });
 }
 
 // --- rates ------------------------------------------------------------------------------------
@@ -59,7 +117,7 @@ function renderRates() {
     el("td", { dataset: { label: "Period" } },
        `${rate.effective_from} to ${rate.effective_to ?? "until replaced"}`),
     el("td", { dataset: { label: "Amounts" } }, amounts(rate)),
-    canAdminister() ? el("td", { dataset: { label: "End" }, class: "rate-end" }, endControl(rate)) : null));
+    canAdminister() ? el("td", { dataset: { label: "End" }, class: "rate-end" }, endControl(rate), " ", rateEditButton(rate)) : null));
   $("#rates-body").replaceChildren(...rows);
   $("#rates-table").hidden = rows.length === 0;
   $("#rates-empty").hidden = rows.length > 0;
@@ -82,6 +140,81 @@ function endControl(rate) {
     await reload(input.value ? `The rate now ends on ${input.value}.` : "The rate has no end now.");
   }));
   return el("span", { class: "end-control" }, input, button);
+}
+
+function rateEditButton(rate) {
+  const button = el("button", { type: "button", class: "button small secondary",
+                                "aria-label": `Edit the rate from ${rate.effective_from}` }, "Edit");
+  button.addEventListener("click", () => {
+    for (const open of $$("#rates-body tr.rate-edit-row")) open.remove();
+    const row = button.closest("tr");
+    row.after(el("tr", { class: "rate-edit-row" }, el("td", { colspan: "6" }, rateEditForm(rate))));
+  });
+  return button;
+}
+
+/** The amounts of the rate's method and its last day; only what changed is sent. */
+function rateEditForm(rate) {
+  const fields = [];
+  const field = (name, label, value, type = "text") => {
+    const id = `rate-edit-${name.replace(/\W/g, "-")}`;
+    fields.push(el("div", { class: "field" },
+      el("label", { for: id }, label),
+      el("input", { id, name, type, autocomplete: "off", value: value ?? "",
+                    inputmode: type === "text" ? "decimal" : null, "aria-describedby": `${id}-error` }),
+      el("p", { class: "field-error", id: `${id}-error`, "data-error-for": name })));
+  };
+  if (rate.method === "per_diem") field("per_diem", "Per diem ($ a day)", rate.per_diem);
+  if (rate.method === "acuity") {
+    for (const level of ACUITY) field(`acuity_rates.${level}`, `${acuityName(level)} ($ a day)`, rate.acuity_rates?.[level]);
+  }
+  if (rate.method === "pdpm") {
+    field("wage_index", "Wage index", rate.wage_index);
+    field("vbp_multiplier", "VBP multiplier", rate.vbp_multiplier);
+  }
+  field("effective_to", "Last day", rate.effective_to, "date");
+  const save = el("button", { type: "submit", class: "button small primary", "data-busy-label": "Saving…" }, "Save rate");
+  const cancel = el("button", { type: "button", class: "button small secondary" }, "Cancel");
+  const form = el("form", { class: "inline-edit", novalidate: true, "aria-label": `Edit the rate from ${rate.effective_from}` },
+    el("div", { class: "problem", "data-problem": true, role: "alert", tabindex: "-1", hidden: true }),
+    el("div", { class: "form-grid" }, fields),
+    el("div", { class: "actions" }, save, " ", cancel));
+  cancel.addEventListener("click", () => form.closest("tr").remove());
+  const same = (a, b) => (a ?? "") === (b ?? "") || (a != null && b != null && a !== "" && b !== ""
+                                                     && Number(a) === Number(b));
+  const build = () => {
+    const body = {};
+    if (rate.method === "per_diem") {
+      const value = decimal(form, "per_diem") ?? null;
+      if (!same(value, rate.per_diem)) body.per_diem = value;
+    }
+    if (rate.method === "acuity") {
+      const levels = Object.fromEntries(ACUITY.map((level) => [level, decimal(form, `acuity_rates.${level}`) ?? null]));
+      if (ACUITY.some((level) => !same(levels[level], rate.acuity_rates?.[level]))) body.acuity_rates = levels;
+    }
+    if (rate.method === "pdpm") {
+      for (const name of ["wage_index", "vbp_multiplier"]) {
+        const value = decimal(form, name) ?? null;
+        if (!same(value, rate[name])) body[name] = value;
+      }
+    }
+    const until = form.elements.namedItem("effective_to").value || null;
+    if (until !== (rate.effective_to ?? null)) body.effective_to = until;
+    return body;
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    runForm(form, save, build, async (body) => {
+      if (Object.keys(body).length === 0) {
+        form.closest("tr").remove();
+        announce($("#setup-status"), "Nothing changed.");
+        return;
+      }
+      await api(`/rates/${encodeURIComponent(rate.id)}`, { method: "PATCH", body });
+      await reload("The rate was saved.");
+    });
+  });
+  return form;
 }
 
 function showMethod(method) {
