@@ -35,8 +35,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     "shared/repositories/sign_in_throttle.py": ("tests/functions/test_sign_in_protection.py",),
     "shared/db.py": ("tests/shared/test_db.py", "tests/test_cross_tenant_scopes.py"),
     "shared/engine/money.py": ("tests/shared/test_engine.py", "tests/shared/test_pdpm.py"),
-    "shared/engine/pdpm.py": ("tests/shared/test_pdpm.py", "tests/shared/test_engine.py"),
-    "shared/engine/evaluation.py": ("tests/shared/test_engine.py",),
+    "shared/engine/pdpm.py": ("tests/shared/test_pdpm.py", "tests/shared/test_engine.py",
+                              "tests/shared/test_engine_medicare.py",
+                              "tests/shared/test_fiscal_years.py"),
+    "shared/engine/evaluation.py": ("tests/shared/test_engine.py",
+                                    "tests/shared/test_engine_medicare.py"),
 }
 # Surviving mutants that cannot change behaviour: (line removed, line added or "") -> why.
 # They are left out of the kill rate; any other survivor needs a test.
