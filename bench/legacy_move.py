@@ -24,7 +24,7 @@ from legacy import generate
 from legacy.migrate import Request, migrate
 from legacy.progress import Printer
 from legacy.verify import verify
-from local.database import Provisioned
+from local.database import Provisioned, admin_execute
 
 ADMISSIONS = 1_000_000
 GOAL_SECONDS = 300
@@ -51,15 +51,6 @@ def admissions_wanted(argument: int | None = None) -> int:
     return int(os.environ.get("BENCH_LEGACY_ADMISSIONS", ADMISSIONS))
 
 
-def _admin(target: Provisioned, statement) -> None:
-    conn = psycopg2.connect(target.admin_dsn)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        conn.close()
-
 
 class _Timer:
     """The progress callback: prints as the command line does and notes when the admissions
@@ -79,7 +70,7 @@ class _Timer:
 
 def run(target: Provisioned, admissions: int) -> Result:
     name = f"snf_bench_legacy_{secrets.token_hex(4)}"
-    _admin(target, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin_execute(target.admin_dsn, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     legacy_dsn = make_dsn(target.admin_dsn, dbname=name)
     try:
         started = time.perf_counter()
@@ -115,5 +106,5 @@ def run(target: Provisioned, admissions: int) -> Result:
                       timer.marks.get("end", 0) - timer.marks.get("start", 0), verified,
                       all(c.passed for c in checks))
     finally:
-        _admin(target, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        admin_execute(target.admin_dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
             sql.Identifier(name)))

@@ -73,7 +73,8 @@ def embedded_server(data_dir: Path = LOCAL_DIR / "pgdata"):
     return pgserver.get_server(str(data_dir), cleanup_mode="stop")
 
 
-def _execute(admin_dsn: str, statement, params=()) -> None:
+def admin_execute(admin_dsn: str, statement, params=()) -> None:
+    """One statement as the server's administrator, outside a transaction (CREATE DATABASE)."""
     conn = psycopg2.connect(admin_dsn, connect_timeout=5)
     conn.autocommit = True
     try:
@@ -97,15 +98,15 @@ def provision(admin_dsn: str, database: str, owner_role: str, app_role: str) -> 
     """Create the roles and the database if missing, then apply the migrations as the owner."""
     for role, extra in ((owner_role, sql.SQL("")), (app_role, sql.SQL(" NOINHERIT"))):
         if not _exists(admin_dsn, "SELECT 1 FROM pg_roles WHERE rolname = %s", role):
-            _execute(admin_dsn, sql.SQL(
+            admin_execute(admin_dsn, sql.SQL(
                 "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS{}"
             ).format(sql.Identifier(role), extra))
     if not _exists(admin_dsn, "SELECT 1 FROM pg_database WHERE datname = %s", database):
-        _execute(admin_dsn, sql.SQL("CREATE DATABASE {} OWNER {}").format(
+        admin_execute(admin_dsn, sql.SQL("CREATE DATABASE {} OWNER {}").format(
             sql.Identifier(database), sql.Identifier(owner_role)))
-        _execute(admin_dsn, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
+        admin_execute(admin_dsn, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
             sql.Identifier(database)))
-        _execute(admin_dsn, sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(
+        admin_execute(admin_dsn, sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(
             sql.Identifier(database), sql.Identifier(owner_role), sql.Identifier(app_role)))
     target = Provisioned(admin_dsn, database, owner_role, app_role)
     migrate(target.owner_dsn, app_role=app_role)
@@ -114,7 +115,7 @@ def provision(admin_dsn: str, database: str, owner_role: str, app_role: str) -> 
 
 def drop(target: Provisioned) -> None:
     """Drop the database and both roles (tests clean up after themselves)."""
-    _execute(target.admin_dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+    admin_execute(target.admin_dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
         sql.Identifier(target.database)))
     for role in (target.app_role, target.owner_role):
-        _execute(target.admin_dsn, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        admin_execute(target.admin_dsn, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))

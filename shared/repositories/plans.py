@@ -82,14 +82,3 @@ def find_id_by_stripe_customer(cur, *, customer_id: str) -> uuid.UUID | None:
                 {"customer": customer_id})
     row = cur.fetchone()
     return row["id"] if row else None
-
-
-def list_with_usage(cur) -> list[dict]:
-    """Cross-tenant, for the operator's listing: every organization with its plan. Usage is
-    read per organization, inside its own tenant transaction."""
-    cur.execute("""
-        SELECT o.id, o.subdomain, o.name, o.tier, o.status, o.trial_ends_at, o.past_due_since,
-               o.read_only_reason, o.suspended_at, o.created_at
-          FROM organizations o ORDER BY o.subdomain
-    """)
-    return cur.fetchall()

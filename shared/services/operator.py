@@ -37,13 +37,13 @@ def _change(subdomain: str, operator: str, action: str, values_of) -> dict:
 def list_organizations() -> list[dict]:
     """Every organization with its tier, standing now, and usage now."""
     with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
-        rows = plans.list_with_usage(cur)
+        organization_ids = organizations.list_ids(cur)
     now = datetime.now(timezone.utc)
     listed = []
-    for row in rows:
-        with db.tenant_transaction(row["id"]) as cur:
-            account = plans.account(cur, organization_id=row["id"])
-            current = usage.current(cur, organization_id=row["id"])
+    for organization_id in organization_ids:
+        with db.tenant_transaction(organization_id) as cur:
+            account = plans.account(cur, organization_id=organization_id)
+            current = usage.current(cur, organization_id=organization_id)
         standing = standing_of(account, now)
         listed.append({
             "subdomain": account["subdomain"], "name": account["name"], "tier": account["tier"],
@@ -52,7 +52,7 @@ def list_organizations() -> list[dict]:
             "admissions": (current["admissions"], account["max_admissions"]),
             "facilities": (current["facilities"], account["max_facilities"]),
             "users": (current["users"], account["max_users"])})
-    return listed
+    return sorted(listed, key=lambda row: row["subdomain"])
 
 
 def set_enterprise(subdomain: str, operator: str, *, max_facilities: int | None = None,

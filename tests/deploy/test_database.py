@@ -11,7 +11,7 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
 
 from deploy.database import Target, deploy, main
-from local.database import _execute
+from local.database import admin_execute
 from shared.entra import TokenSource
 from tests.doubles import FakeCredential
 
@@ -31,18 +31,18 @@ def azure_like_server(database):
     run = secrets.token_hex(4)
     admin, app_role, name = f"snf_entra_admin_{run}", f"func-snf-test-{run}", f"snf_deploy_{run}"
     admin_dsn = database.admin_dsn
-    _execute(admin_dsn, sql.SQL("CREATE ROLE {} LOGIN CREATEROLE").format(sql.Identifier(admin)))
-    _execute(admin_dsn, sql.SQL("CREATE DATABASE {} OWNER {}").format(
+    admin_execute(admin_dsn, sql.SQL("CREATE ROLE {} LOGIN CREATEROLE").format(sql.Identifier(admin)))
+    admin_execute(admin_dsn, sql.SQL("CREATE DATABASE {} OWNER {}").format(
         sql.Identifier(name), sql.Identifier(admin)))
-    _execute(make_dsn(admin_dsn, dbname=name), FAKE_PGAADAUTH)
+    admin_execute(make_dsn(admin_dsn, dbname=name), FAKE_PGAADAUTH)
     parts = parse_dsn(admin_dsn)
     target = Target(host=parts.get("host", "127.0.0.1"), port=int(parts.get("port", 5432)),
                     database=name, app_role=app_role, admin=admin, sslmode="prefer",
                     maintenance_database=name)
     yield target
-    _execute(admin_dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    admin_execute(admin_dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     for role in (app_role, admin):
-        _execute(admin_dsn, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+        admin_execute(admin_dsn, sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 def _privileges(admin_dsn: str, database: str, role: str) -> dict:
@@ -99,7 +99,7 @@ def test_the_whole_run_signs_in_with_one_entra_token(azure_like_server):
 
 def test_it_refuses_an_app_role_that_could_bypass_row_level_security(database, azure_like_server):
     target = azure_like_server
-    _execute(database.admin_dsn, sql.SQL("CREATE ROLE {} LOGIN BYPASSRLS").format(
+    admin_execute(database.admin_dsn, sql.SQL("CREATE ROLE {} LOGIN BYPASSRLS").format(
         sql.Identifier(target.app_role)))
     with pytest.raises(RuntimeError, match="privileged attribute"):
         deploy(target, TokenSource(FakeCredential()))

@@ -13,6 +13,7 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn
 
 from legacy import generate
+from local.database import admin_execute
 
 ADMISSIONS = 240
 OWNER_EMAIL = "admin@legacy-snf.example"
@@ -42,15 +43,6 @@ class Legacy:
                 for t in generate.LEGACY_TABLES]
 
 
-def _admin(database, statement) -> None:
-    conn = psycopg2.connect(database.admin_dsn)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        conn.close()
-
 
 @pytest.fixture
 def make_legacy(database):
@@ -59,7 +51,7 @@ def make_legacy(database):
 
     def make(admissions: int = ADMISSIONS, users: int = 6) -> Legacy:
         name = f"snf_legacy_{secrets.token_hex(4)}"
-        _admin(database, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin_execute(database.admin_dsn, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         made.append(name)
         legacy = Legacy(make_dsn(database.admin_dsn, dbname=name))
         conn = psycopg2.connect(legacy.dsn)
@@ -74,7 +66,7 @@ def make_legacy(database):
 
     yield make
     for name in made:
-        _admin(database, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        admin_execute(database.admin_dsn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
             sql.Identifier(name)))
 
 
