@@ -15,7 +15,8 @@ bp = func.Blueprint()
 @endpoint(summary="Create an organization in trial with its owner, signed in", tag="auth",
           role=None, body=SignupIn, response=SessionOut, status=201, errors=(409,))
 def signup(ctx: Context) -> SessionOut:
-    return auth.signup(ctx.body, source_address=ctx.source_address, request_id=ctx.request_id)
+    return auth.signup(ctx.body, source_address=ctx.source_address, request_id=ctx.request_id,
+                       user_agent=ctx.user_agent)
 
 
 @bp.route(route="signup/subdomains/{subdomain}", methods=["GET"])
@@ -29,11 +30,13 @@ def subdomain_availability(ctx: Context) -> SubdomainAvailability:
 @endpoint(summary="Sign in with subdomain, e-mail and password", tag="auth", role=None,
           body=LoginIn, response=SessionOut, errors=(401, 429))
 def login(ctx: Context) -> SessionOut:
-    return auth.login(ctx.body, source_address=ctx.source_address, request_id=ctx.request_id)
+    return auth.login(ctx.body, source_address=ctx.source_address, request_id=ctx.request_id,
+                      user_agent=ctx.user_agent)
 
 
 @bp.route(route="auth/logout", methods=["POST"])
-@endpoint(summary="Sign out: revoke this session", tag="auth", role=Role.viewer, status=204)
+@endpoint(summary="Sign out: revoke this session", tag="auth", role=Role.viewer, status=204,
+          when_closed=True)
 def logout(ctx: Context) -> None:
     auth.logout(ctx.cursor, ctx.actor, ctx.caller)
 
@@ -63,6 +66,6 @@ def me(ctx: Context) -> MeOut:
 
 @bp.route(route="me/password", methods=["POST"])
 @endpoint(summary="Change your password; signs out your other sessions", tag="auth",
-          role=Role.viewer, body=PasswordChangeIn, status=204)
+          role=Role.viewer, body=PasswordChangeIn, status=204, when_closed=True)
 def change_password(ctx: Context) -> None:
     auth.change_password(ctx.cursor, ctx.actor, ctx.caller, ctx.body)

@@ -1,7 +1,7 @@
 """Timers: the e-mail outbox and housekeeping. Each is safe to run late or twice."""
 import azure.functions as func
 
-from shared.services import email, maintenance, subscription, usage
+from shared.services import closing, email, maintenance, subscription, usage
 
 bp = func.Blueprint()
 
@@ -32,3 +32,10 @@ def record_account_transitions(timer: func.TimerRequest) -> None:
     already saw them, on the second), and send the owners' e-mails, including the reminder
     three days before a trial ends; each once."""
     subscription.record_transitions()
+
+
+@bp.timer_trigger(schedule="0 0 4 * * *", arg_name="timer", run_on_startup=False)
+def erase_closed_organizations(timer: func.TimerRequest) -> None:
+    """Daily at 04:00 UTC: erase every organization closed over 30 days ago and not reopened:
+    its Stripe subscription canceled if still live, then every row of it in every table."""
+    closing.erase_due()

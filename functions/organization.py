@@ -4,9 +4,11 @@ import azure.functions as func
 from shared.endpoint import Context, endpoint
 from shared.logos import SVG_TYPE, TYPES
 from shared.models.auth import SubdomainPath
+from shared.models.billing import StandingPublic
+from shared.models.closing import CloseIn
 from shared.models.organization_profile import Branding, OrganizationProfile, OrganizationUpdate
 from shared.models.users import Role
-from shared.services import organization
+from shared.services import closing, organization
 
 bp = func.Blueprint()
 LOGO_TYPES = (*TYPES, SVG_TYPE)
@@ -57,3 +59,19 @@ def get_branding_logo(ctx: Context) -> func.HttpResponse:
     return func.HttpResponse(content, mimetype=kind, headers={
         "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})
+
+
+@bp.route(route="organization/close", methods=["POST"])
+@endpoint(summary="Close the organization (your password again): read-only at once, its "
+                  "subscription canceled, all of its data deleted after 30 days unless reopened",
+          tag="organization", role=Role.owner, body=CloseIn, response=StandingPublic,
+          errors=(503,))
+def close_organization(ctx: Context) -> StandingPublic:
+    return closing.close(ctx.cursor, ctx.actor, ctx.caller, ctx.body)
+
+
+@bp.route(route="organization/reopen", methods=["POST"])
+@endpoint(summary="Reopen a closed organization before its data is deleted", tag="organization",
+          role=Role.owner, response=StandingPublic, errors=(409,), when_closed=True)
+def reopen_organization(ctx: Context) -> StandingPublic:
+    return closing.reopen(ctx.cursor, ctx.actor, ctx.caller)

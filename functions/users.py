@@ -55,7 +55,7 @@ def revoke_invitation(ctx: Context) -> None:
           errors=(401, 402, 409))
 def accept_invitation(ctx: Context) -> SessionOut:
     return invitations.accept(ctx.body, source_address=ctx.source_address,
-                              request_id=ctx.request_id)
+                              request_id=ctx.request_id, user_agent=ctx.user_agent)
 
 
 @bp.route(route="invitations/preview", methods=["POST"])

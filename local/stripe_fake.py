@@ -5,7 +5,7 @@ for tests and `make run`. Stdlib only. The real SDK talks to it unchanged:
 
 API: POST /v1/customers, GET /v1/customers/{id}, POST /v1/checkout/sessions, GET
 /v1/checkout/sessions/{id}, POST /v1/billing_portal/sessions, GET /v1/subscriptions/{id},
-GET /v1/invoices[/{id}]. Pages a person clicks: /checkout/{id}, /portal/{id}, /invoice/{id}.
+GET /v1/invoices[/{id}], DELETE /v1/subscriptions/{id} (cancel now). Pages a person clicks: /checkout/{id}, /portal/{id}, /invoice/{id}.
 complete_checkout, fail_payment, pay_invoice, change_price and cancel do what Stripe does after a
 customer acts: update the state, then POST the signed webhook events to webhook_url.
 
@@ -203,6 +203,8 @@ class FakeStripe:
             return self._list_invoices(p)
         if method == "GET" and name == "subscriptions":
             return self._list_subscriptions(p)
+        if method == "DELETE" and collection == "subscriptions":
+            return self._cancel_by_api(id)
         if method == "GET" and collection in stores:
             store, kind = stores[collection]
             if id not in store:
@@ -377,6 +379,22 @@ class FakeStripe:
             events = [event("customer.subscription.deleted", sub)]
         return self._emit(events)
 
+    def _cancel_by_api(self, subscription_id: str) -> dict:
+        """DELETE /v1/subscriptions/{id}: canceled now. As Stripe, the webhook comes after the
+        answer (on a thread here), not inside it: the caller may still hold its locks."""
+        sub = self.subscriptions.get(subscription_id)
+        if sub is None:
+            raise _missing("subscription", subscription_id)
+        if sub["status"] == "canceled":
+            raise StripeError(400, f"No such subscription: '{subscription_id}' is canceled.")
+        now = int(time.time())
+        sub.update(status="canceled", canceled_at=now, ended_at=now)
+        evt = event("customer.subscription.deleted", sub)
+        self.events.append(evt)
+        if self.webhook_url:
+            threading.Thread(target=self.deliver, args=(evt,), daemon=True).start()
+        return _copy(sub)
+
     def _live(self, subscription_id: str) -> dict:
         """The subscription; KeyError if unknown, ValueError if canceled (Stripe's is final)."""
         sub = self.subscriptions[subscription_id]
@@ -494,10 +512,13 @@ def _handler(fake: FakeStripe):
         def do_POST(self):
             self._handle("POST")
 
+        def do_DELETE(self):
+            self._handle("DELETE")
+
         def _handle(self, method: str):
             split = urlsplit(self.path)
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            params = decode_form(raw if method == "POST" else split.query)
+            params = decode_form(raw if method in ("POST", "DELETE") else split.query)
             headers = {k.lower(): v for k, v in self.headers.items()}
             with fake._lock:
                 fake.requests.append({"method": method, "path": split.path, "params": params,

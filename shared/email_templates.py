@@ -51,6 +51,25 @@ TEMPLATES: dict[str, dict[str, str]] = {
                  "read-only until the invoice is paid.\n\n"
                  "Update the card or pay the invoice here:\n$link"),
     },
+    "organization_closed": {
+        "subject": "$organization was closed",
+        "text": ("$closed_by closed $organization on SNF Admissions. It is read-only now, and "
+                 "all of its data will be deleted on $deletes_at.\n\n"
+                 "Until then an owner can export the data or reopen the organization:\n$link\n\n"
+                 "If you did not expect this, reopen it and change your password."),
+    },
+    "organization_reopened": {
+        "subject": "$organization was reopened",
+        "text": ("$organization was reopened and will not be deleted. $standing\n\n$link"),
+    },
+    "data_export_ready": {
+        "subject": "The data export of $organization is ready",
+        "text": ("The export of everything $organization holds, which you asked for on "
+                 "$requested_at, is ready: $size, a zip of CSV and JSON files with a manifest.\n\n"
+                 "Download it while signed in as an owner, until $expires_at (24 hours; after "
+                 "that, ask for a new one):\n$link\n\n"
+                 "It contains patient information: keep it as carefully as the service does."),
+    },
     "read_only": {
         "subject": "$organization is now read-only",
         "text": ("$reason, so $organization is now read-only. Your data is kept and can be "

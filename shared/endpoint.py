@@ -29,10 +29,11 @@ from shared.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
 from shared.models.users import Role
 from shared.problems import problem_response, validation_errors
 from shared.tenancy import (Actor, Caller, authenticate, bearer_token, claimed_organization,
-                            require_role)
+                            require_open, require_role)
 
 log = logging.getLogger("snf.request")
 MAX_BODY_BYTES = 256 * 1024
+READS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class EndpointSpec:
     errors: tuple[int, ...]
     content_type: str = "application/json"
     raw_body: tuple[str, ...] = ()  # media types of a non-JSON body, handed over as bytes
+    # A write a closed organization may still make (sign out, end sessions, export, reopen).
+    when_closed: bool = False
 
 
 @dataclass
@@ -65,10 +68,16 @@ class Context:
     headers: dict = field(default_factory=dict)
 
     @property
+    def user_agent(self) -> str | None:
+        """The browser as it names itself, cut short: shown in the user's list of sessions."""
+        return (self.headers.get("user-agent") or "")[:300] or None
+
+    @property
     def actor(self) -> Actor:
         caller = self.caller
         return Actor(organization_id=caller.organization_id, user_id=caller.user_id,
-                     source_address=self.source_address, request_id=self.request_id)
+                     source_address=self.source_address, request_id=self.request_id,
+                     user_agent=self.user_agent)
 
 
 def source_address(req: func.HttpRequest) -> str | None:
@@ -137,17 +146,18 @@ def endpoint(*, summary: str, tag: str, role: Role | None = Role.viewer,
              body: type[BaseModel] | None = None, response: type | None = None,
              status: int = 200, errors: tuple[int, ...] = (),
              content_type: str = "application/json",
-             raw_body: tuple[str, ...] = ()) -> Callable:
+             raw_body: tuple[str, ...] = (), when_closed: bool = False) -> Callable:
     """Wrap a handler `(ctx: Context) -> model | None` as an Azure Functions HTTP function.
 
     role=None makes the endpoint public: no session is read and no transaction is opened, so
-    its service opens the transaction it needs (signup, sign-in)."""
+    its service opens the transaction it needs (signup, sign-in). A closed organization's writes
+are refused (409) unless the endpoint says when_closed=True."""
     if response not in (None, dict) and not (isinstance(response, type)
                                              and issubclass(response, BaseModel)):
         raise TypeError(f"response must be a pydantic model, not {response!r}: lists go in one")
     spec = EndpointSpec(summary=summary, role=role, path=path, query=query, body=body,
                         response=response, status=status, tag=tag, errors=errors,
-                        content_type=content_type, raw_body=raw_body)
+                        content_type=content_type, raw_body=raw_body, when_closed=when_closed)
 
     def decorate(handler: Callable[[Context], Any]) -> Callable:
         # A fresh function with the signature the Functions worker indexes: one `req` binding.
@@ -178,6 +188,8 @@ def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResp
             with db.tenant_transaction(organization_id) as cur:
                 ctx.caller = authenticate(cur, organization_id=organization_id, token=token)
                 require_role(ctx.caller, spec.role)
+                if req.method not in READS and not spec.when_closed:
+                    require_open(ctx.caller)
                 _inputs(req, spec, ctx)
                 ctx.cursor = cur
                 response = _respond(handler(ctx), spec, ctx.request_id)

@@ -8,6 +8,7 @@ import re
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.endpoint import READS
 from shared.routing import http_functions, route_prefix
 
 REF = "#/components/schemas/{model}"
@@ -147,6 +148,8 @@ def _operation(registered, spec, refs: dict) -> dict:
     statuses = set(spec.errors) | {503}
     if spec.role is not None:
         statuses |= {401, 403}
+    if spec.role is not None and not spec.when_closed and set(registered.methods) - READS:
+        statuses |= {409}  # a closed organization's writes (shared.tenancy.require_open)
     if spec.body is not None or spec.query is not None or spec.raw_body:
         statuses |= {400, 422}
     if spec.path is not None:

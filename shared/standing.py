@@ -1,5 +1,6 @@
 """An organization's standing: trialing -> active (paid) -> past_due (7 days of grace) ->
-read_only (trial over, grace over, canceled, or suspended by the operator).
+read_only (trial over, grace over, canceled, suspended by the operator, or closed by an owner:
+then every write is refused, see shared.tenancy.require_open, until it is reopened or erased).
 
 Decided from the stored state and its dates at the moment of asking, never from what a timer
 last wrote: a trial is over the second its end passes. Pure: no database, no clock of its own.
@@ -17,13 +18,15 @@ REASONS = {
     "grace_ended": "The payment is over 7 days late",
     "canceled": "The subscription was canceled",
     "suspended": "The organization is suspended",
+    "closed": "The organization was closed",
 }
 
 
 @dataclass(frozen=True)
 class Standing:
     state: str                      # trialing | active | past_due | read_only
-    reason: str | None              # why read_only: trial_ended | grace_ended | canceled | suspended
+    reason: str | None              # why read_only: trial_ended | grace_ended | canceled |
+                                    # suspended | closed
     trial_ends_at: datetime | None
     grace_ends_at: datetime | None
 
@@ -40,6 +43,8 @@ def standing_of(organization: dict, now: datetime) -> Standing:
     trial_ends_at = organization.get("trial_ends_at")
     past_due_since = organization.get("past_due_since")
     grace_ends_at = past_due_since + GRACE if status == "past_due" and past_due_since else None
+    if organization.get("closed_at") is not None:  # an owner's decision outranks billing's
+        return Standing("read_only", "closed", trial_ends_at, None)
     if organization.get("suspended_at") is not None:
         return Standing("read_only", "suspended", trial_ends_at, grace_ends_at)
     if status == "trialing":

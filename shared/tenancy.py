@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Conflict, Forbidden, Unauthorized
 from shared.models.users import Role
 from shared.repositories import sessions
 from shared.security import organization_of_token, token_hash
+
+
+TOUCH_EVERY = timedelta(minutes=1)  # a session's last use, to the minute: no write per request
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,8 @@ class Caller:
     role: Role
     organization_status: str
     session_expires_at: datetime
+    organization_closed_at: datetime | None = None
+    organization_deletes_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class Actor:
     user_id: uuid.UUID | None
     source_address: str | None
     request_id: str | None
+    user_agent: str | None = None  # recorded with a new session, never in an audit row
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -52,11 +58,29 @@ def authenticate(cur, *, organization_id: uuid.UUID, token: str) -> Caller:
     row = sessions.find_caller(cur, organization_id=organization_id, token_hash=token_hash(token))
     if row is None:
         raise Unauthorized("The session has expired or was signed out. Sign in again.")
+    if row["last_used_at"] is None or row["last_used_at"] < datetime.now(timezone.utc) - TOUCH_EVERY:
+        sessions.touch(cur, organization_id=organization_id, session_id=row["session_id"])
     return Caller(organization_id=row["organization_id"], user_id=row["user_id"],
                   session_id=row["session_id"], role=Role(row["role"]),
-                  organization_status=row["status"], session_expires_at=row["expires_at"])
+                  organization_status=row["status"], session_expires_at=row["expires_at"],
+                  organization_closed_at=row["closed_at"],
+                  organization_deletes_at=row["deletes_at"])
 
 
 def require_role(caller: Caller, role: Role) -> None:
     if not caller.role.at_least(role):
         raise Forbidden(f"This needs the {role.value} role or higher; you are {caller.role.value}.")
+
+
+def require_open(caller: Caller) -> None:
+    """A closed organization is read-only for everyone until it is reopened or erased: every
+    write is refused here, once, for every endpoint that does not declare itself allowed."""
+    if caller.organization_closed_at is None:
+        return
+    deletes_at = caller.organization_deletes_at
+    raise Conflict(
+        f"This organization was closed and is read-only; its data will be deleted on "
+        f"{deletes_at:%B %-d, %Y}. An owner can export the data or reopen the organization "
+        "until then.",
+        extensions={"state": "closed", "closed_at": caller.organization_closed_at.isoformat(),
+                    "deletes_at": deletes_at.isoformat()})

@@ -11,7 +11,7 @@ from shared.models.common import Input, Output
 from shared.models.organizations import Tier
 
 State = Literal["trialing", "active", "past_due", "read_only"]
-Reason = Literal["trial_ended", "grace_ended", "canceled", "suspended"]
+Reason = Literal["trial_ended", "grace_ended", "canceled", "suspended", "closed"]
 
 
 class PlanPublic(Output):
@@ -35,6 +35,8 @@ class StandingPublic(Output):
     days_left: int | None = Field(description="Of the trial or the grace, rounded up.")
     can_create: bool = Field(description="False when read-only: reads and exports still work.")
     message: str | None = Field(description="What to tell the user, for a banner.")
+    deletes_at: datetime | None = Field(None, description="A closed organization: when all of "
+                                                          "its data is deleted.")
 
 
 class Meter(Output):

@@ -80,3 +80,17 @@ def logo_by_subdomain(cur, *, subdomain: str) -> dict | None:
          WHERE lower(subdomain) = lower(%(subdomain)s) AND logo IS NOT NULL
     """, {"subdomain": subdomain})
     return cur.fetchone()
+
+
+def list_due_for_erasure(cur, *, now: datetime) -> list[uuid.UUID]:
+    """Cross-tenant: the closed organizations whose grace period has ended."""
+    cur.execute("SELECT id FROM organizations WHERE deletes_at <= %(now)s ORDER BY deletes_at",
+                {"now": now})
+    return [row["id"] for row in cur.fetchall()]
+
+
+def erase(cur, *, organization_id: uuid.UUID) -> dict[str, int]:
+    """Delete every row of the organization in every table, and the organization: rows deleted
+    per table. The SQL function (migration 0018) refuses unless it is closed past its grace."""
+    cur.execute("SELECT erase_organization(%(id)s) AS counts", {"id": organization_id})
+    return cur.fetchone()["counts"]

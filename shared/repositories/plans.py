@@ -9,7 +9,7 @@ ACCOUNT = """
            o.read_only_reason, o.suspended_at, o.suspended_reason, o.created_at,
            o.stripe_customer_id, o.stripe_subscription_id, o.subscription_status,
            o.current_period_end, o.cancel_at_period_end, o.subscription_event_at,
-           o.trial_reminder_for,
+           o.trial_reminder_for, o.closed_at, o.deletes_at,
            o.contract_max_facilities, o.contract_max_users, o.contract_max_admissions_per_month,
            p.name AS plan_name, p.monthly_price_cents, p.self_serve, p.rank,
            coalesce(o.contract_max_facilities, p.max_facilities) AS max_facilities,
@@ -52,7 +52,7 @@ def update_account(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
                "stripe_subscription_id", "subscription_status", "current_period_end",
                "cancel_at_period_end", "subscription_event_at", "trial_reminder_for",
                "contract_max_facilities", "contract_max_users",
-               "contract_max_admissions_per_month")
+               "contract_max_admissions_per_month", "closed_at", "deletes_at")
     unknown = set(values) - set(allowed)
     if unknown:
         raise ValueError(f"not account columns: {sorted(unknown)}")

@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from shared import audit, db, passwords, subdomains, werkzeug_hashes
+from shared.devices import coarse_network
 from shared.errors import Unauthorized, Unprocessable
 from shared.models.auth import (LoginIn, MeOut, PasswordChangeIn, SessionOut, SignupIn,
                                 SubdomainAvailability)
@@ -26,7 +27,9 @@ def open_session(cur, actor: Actor, organization: dict, user: dict) -> SessionOu
     token = new_session_token(actor.organization_id)
     expires_at = datetime.now(timezone.utc) + timedelta(hours=get_settings().session_ttl_hours)
     session = sessions.insert(cur, organization_id=actor.organization_id, user_id=user["id"],
-                              token_hash=token_hash(token), expires_at=expires_at)
+                              token_hash=token_hash(token), expires_at=expires_at,
+                              user_agent=actor.user_agent,
+                              source_network=coarse_network(actor.source_address))
     audit.record(cur, actor, action="session.create", object_type="session",
                  object_id=session["id"])
     return SessionOut(token=token, expires_at=session["expires_at"],
@@ -34,7 +37,8 @@ def open_session(cur, actor: Actor, organization: dict, user: dict) -> SessionOu
                       user=UserPublic.model_validate(user))
 
 
-def signup(data: SignupIn, *, source_address: str | None, request_id: str) -> SessionOut:
+def signup(data: SignupIn, *, source_address: str | None, request_id: str,
+           user_agent: str | None = None) -> SessionOut:
     """Create the organization in trial with its owner, and sign the owner in.
 
     The new organization's id is chosen here, so the whole signup runs as an ordinary tenant
@@ -49,7 +53,7 @@ def signup(data: SignupIn, *, source_address: str | None, request_id: str) -> Se
             subdomain=data.subdomain, trial_ends_at=trial_ends_at)
         owner = users.insert(cur, organization_id=organization_id, email=data.email,
                              password_hash=password_hash, role=Role.owner.value)
-        actor = Actor(organization_id, owner["id"], source_address, request_id)
+        actor = Actor(organization_id, owner["id"], source_address, request_id, user_agent)
         audit.record(cur, actor, action="organization.create", object_type="organization",
                      object_id=organization_id,
                      changes={"name": data.organization_name, "subdomain": data.subdomain})
@@ -60,7 +64,8 @@ def signup(data: SignupIn, *, source_address: str | None, request_id: str) -> Se
         return open_session(cur, actor, organization, owner)
 
 
-def login(data: LoginIn, *, source_address: str | None, request_id: str) -> SessionOut:
+def login(data: LoginIn, *, source_address: str | None, request_id: str,
+          user_agent: str | None = None) -> SessionOut:
     """Sign in with subdomain, e-mail and password. Every wrong combination gets the same
     answer after the same work (one argon2 verification, one throttle update), so nothing
     tells which part was wrong or whether an address exists. Too many failures for the
@@ -82,7 +87,7 @@ def login(data: LoginIn, *, source_address: str | None, request_id: str) -> Sess
     with db.tenant_transaction(organization_id) as cur:
         users.mark_signed_in(cur, organization_id=organization_id, user_id=user["id"])
         organization = organizations.get(cur, organization_id=organization_id)
-        actor = Actor(organization_id, user["id"], source_address, request_id)
+        actor = Actor(organization_id, user["id"], source_address, request_id, user_agent)
         if new_hash and users.replace_password_hash(
                 cur, organization_id=organization_id, user_id=user["id"],
                 old_hash=user["password_hash"], new_hash=new_hash):

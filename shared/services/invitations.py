@@ -86,7 +86,7 @@ def preview(data: InvitationPreviewIn) -> InvitationPreview:
 
 
 def accept(data: InvitationAcceptIn, *, source_address: str | None,
-           request_id: str) -> SessionOut:
+           request_id: str, user_agent: str | None = None) -> SessionOut:
     """Create the invited user with the chosen password and sign them in. The token names its
     organization; the lookup of its hash in that organization's transaction proves it."""
     organization_id = organization_of_token(data.token)
@@ -108,7 +108,7 @@ def accept(data: InvitationAcceptIn, *, source_address: str | None,
         limits.make_room(cur, organization_id, "users")
         user = users.insert(cur, organization_id=organization_id, email=invitation["email"],
                             password_hash=password_hash, role=invitation["role"])
-        actor = Actor(organization_id, user["id"], source_address, request_id)
+        actor = Actor(organization_id, user["id"], source_address, request_id, user_agent)
         audit.record(cur, actor, action="invitation.accept", object_type="invitation",
                      object_id=invitation["id"], changes={"role": invitation["role"]})
         audit.record(cur, actor, action="user.create", object_type="user", object_id=user["id"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from shared.errors import NotFound, PaymentRequired
+from shared.errors import Conflict, NotFound, PaymentRequired
 from shared.repositories import plans, usage
 from shared.services.email import link
 from shared.standing import REASONS, standing_of
@@ -35,6 +35,10 @@ def require_writable(account: dict) -> None:
     standing = standing_of(account, datetime.now(timezone.utc))
     if standing.can_create:
         return
+    if standing.reason == "closed":  # not a matter of payment (an invitation to it, a timer)
+        raise Conflict(f"{account['name']} was closed and is read-only; its data will be "
+                       f"deleted on {account['deletes_at']:%B %-d, %Y} unless an owner reopens "
+                       "it.", extensions={"state": "closed"})
     if standing.reason == "suspended":
         action = "Contact support to reactivate it."
     elif standing.reason == "grace_ended":

@@ -29,6 +29,9 @@ def standing_public(account: dict, now: datetime | None = None) -> StandingPubli
     elif standing.state == "past_due":
         message = (f"A payment failed. Everything works until {standing.grace_ends_at:%B %-d}; "
                    "update the card or pay the invoice in billing.")
+    elif standing.reason == "closed":
+        message = (f"Closed: read-only, and deleted on {account['deletes_at']:%B %-d, %Y}. "
+                   "An owner can export the data or reopen it in Settings.")
     elif standing.state == "read_only":
         action = ("Contact support to reactivate it." if standing.reason == "suspended"
                   else "Choose a plan in billing to create again.")
@@ -36,7 +39,8 @@ def standing_public(account: dict, now: datetime | None = None) -> StandingPubli
     return StandingPublic(tier=account["tier"], plan=account["plan_name"], state=standing.state,
                           reason=standing.reason, trial_ends_at=account["trial_ends_at"],
                           grace_ends_at=standing.grace_ends_at, days_left=left,
-                          can_create=standing.can_create, message=message)
+                          can_create=standing.can_create, message=message,
+                          deletes_at=account.get("deletes_at"))
 
 
 def _meter(used: int, limit: int | None) -> Meter:

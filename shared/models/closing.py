@@ -1,0 +1,9 @@
+"""Closing an organization: the owner confirms with their password."""
+from __future__ import annotations
+
+from shared.models.auth import Password
+from shared.models.common import Input
+
+
+class CloseIn(Input):
+    password: Password
