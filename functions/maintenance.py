@@ -1,7 +1,8 @@
 """Timers: the e-mail outbox and housekeeping. Each is safe to run late or twice."""
 import azure.functions as func
 
-from shared.services import closing, email, maintenance, subscription, usage
+from shared.services import (closing, email, maintenance, organization_export, subscription,
+                             usage)
 
 bp = func.Blueprint()
 
@@ -12,10 +13,17 @@ def send_email_outbox(timer: func.TimerRequest) -> None:
     email.send_due()
 
 
+@bp.timer_trigger(schedule="30 * * * * *", arg_name="timer", run_on_startup=False)
+def build_data_exports(timer: func.TimerRequest) -> None:
+    """Every minute: build the data exports owners asked for (each locked while built, never
+    twice) and e-mail each requester that theirs is ready, for 24 hours."""
+    organization_export.build_due()
+
+
 @bp.timer_trigger(schedule="0 30 3 * * *", arg_name="timer", run_on_startup=False)
 def purge_old_records(timer: func.TimerRequest) -> None:
-    """Daily at 03:30 UTC: forget ended sessions, finished e-mails and closed sign-in throttle
-    windows (see shared.services.maintenance). Running it twice or late finds less to do."""
+    """Daily at 03:30 UTC: forget ended sessions, finished e-mails, expired data exports' content
+    and closed sign-in throttle windows (see shared.services.maintenance). Running it twice or late finds less to do."""
     maintenance.purge_old_records()
 
 

@@ -5,7 +5,8 @@ for tests and `make run`. Stdlib only. The real SDK talks to it unchanged:
 
 API: POST /v1/customers, GET /v1/customers/{id}, POST /v1/checkout/sessions, GET
 /v1/checkout/sessions/{id}, POST /v1/billing_portal/sessions, GET /v1/subscriptions/{id},
-GET /v1/invoices[/{id}], DELETE /v1/subscriptions/{id} (cancel now). Pages a person clicks: /checkout/{id}, /portal/{id}, /invoice/{id}.
+GET /v1/invoices[/{id}], DELETE /v1/subscriptions/{id} (cancels now). Pages a person clicks:
+/checkout/{id}, /portal/{id}, /invoice/{id}.
 complete_checkout, fail_payment, pay_invoice, change_price and cancel do what Stripe does after a
 customer acts: update the state, then POST the signed webhook events to webhook_url.
 

@@ -49,6 +49,10 @@ class Conflict(ProblemError):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class Gone(ProblemError):
+    status, title, slug = 410, "Gone", "gone"
+
+
 class PayloadTooLarge(ProblemError):
     status, title, slug = 413, "Content Too Large", "payload-too-large"
 

@@ -15,6 +15,7 @@ REF = "#/components/schemas/{model}"
 ERROR_TITLES = {400: "Malformed request", 401: "Not signed in", 403: "The role does not allow it",
                 405: "Not a method of this endpoint (see Allow)",
                 404: "Not found (or another organization's)", 409: "Conflict",
+                410: "No longer there (expired)",
                 413: "Body too large", 422: "Invalid fields", 429: "Too many attempts",
                 402: "The plan or a limit does not allow it",
                 503: "Unavailable: the database, or billing (not configured, Stripe not answering)"}
@@ -148,7 +149,7 @@ def _operation(registered, spec, refs: dict) -> dict:
     statuses = set(spec.errors) | {503}
     if spec.role is not None:
         statuses |= {401, 403}
-    if spec.role is not None and not spec.when_closed and set(registered.methods) - READS:
+    if spec.role is not None and not spec.when_closed and set(registered.methods) - set(READS):
         statuses |= {409}  # a closed organization's writes (shared.tenancy.require_open)
     if spec.body is not None or spec.query is not None or spec.raw_body:
         statuses |= {400, 422}

@@ -1,4 +1,4 @@
-"""The cross-tenant scopes of the data layer: only the four named in shared.db.SCOPES exist,
+"""The cross-tenant scopes of the data layer: only the five named in shared.db.SCOPES exist,
 and each admits exactly its own table across organizations, never another's.
 
 Everything runs through the real data layer (shared.db, connected as the functions' app role)
@@ -16,7 +16,7 @@ from tests.factories import facility, new_client, new_org
 
 TABLES = ("organizations", "users", "sessions", "facilities", "audit_logs", "email_outbox",
           "invitations", "password_resets", "business_weights", "admissions",
-          "sign_in_throttle")
+          "sign_in_throttle", "data_exports")
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,7 @@ def two(database, app):
     made = (new_org(client, "Organization A"), new_org(client, "Organization B"))
     for org in made:
         facility(client, org.token)
+        assert client.post("/api/organization/exports", token=org.token).status == 202
     address = f"198.51.100.{secrets.randbelow(250) + 1}"
     failed = client.post("/api/auth/login", headers={"x-forwarded-for": address}, json={
         "subdomain": made[0].subdomain, "email": made[0].email, "password": "wrong" * 3})
@@ -50,9 +51,9 @@ def stored(admin_sql, table: str) -> int:
 
 # --- only the named scopes ------------------------------------------------------------------
 
-def test_the_scopes_are_exactly_the_four_policies():
+def test_the_scopes_are_exactly_the_five_policies():
     assert set(db.SCOPES) == {"organization lookup", "sign-in throttle", "email outbox",
-                              "timer runs"}
+                              "timer runs", "data export queue"}
     assert (db.ORGANIZATION_LOOKUP, db.SIGN_IN_THROTTLE, db.EMAIL_OUTBOX, db.TIMER_RUNS) == (
         "organization lookup", "sign-in throttle", "email outbox", "timer runs")
 
@@ -140,6 +141,37 @@ def test_the_sign_in_throttle_scope_sees_no_other_table(two, admin_sql, table):
         assert stored(admin_sql, table) > 0
 
     assert visible(db.SIGN_IN_THROTTLE, table) == 0
+
+
+# --- data export queue -----------------------------------------------------------------------
+
+def test_the_data_export_queue_sees_every_organizations_requested_exports(two, admin_sql):
+    with db.dangerously_cross_tenant_transaction(db.DATA_EXPORT_QUEUE) as cur:
+        cur.execute("SELECT DISTINCT organization_id::text AS id FROM data_exports"
+                    " WHERE organization_id = ANY(%s::uuid[])", (ids_of(two),))
+        seen = {r["id"] for r in cur.fetchall()}
+
+    assert seen == set(ids_of(two))
+    assert visible(db.DATA_EXPORT_QUEUE, "data_exports") == stored(admin_sql, "data_exports")
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES if t != "data_exports"])
+def test_the_data_export_queue_sees_no_other_table(two, table):
+    assert visible(db.DATA_EXPORT_QUEUE, table) == 0
+
+
+def test_the_data_export_queue_can_neither_add_nor_change_an_export(two, admin_sql):
+    org, _ = two
+    with db.dangerously_cross_tenant_transaction(db.DATA_EXPORT_QUEUE) as cur:
+        cur.execute("UPDATE data_exports SET status = 'failed' WHERE organization_id = %s",
+                    (org.id,))
+        assert cur.rowcount == 0
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        with db.dangerously_cross_tenant_transaction(db.DATA_EXPORT_QUEUE) as cur:
+            cur.execute("SELECT requested_by FROM data_exports WHERE organization_id = %s",
+                        (org.id,))
+            cur.execute("INSERT INTO data_exports (organization_id, requested_by)"
+                        " VALUES (%s, %s)", (org.id, cur.fetchone()["requested_by"]))
 
 
 # --- and the tenant transaction still sees only its own -------------------------------------

@@ -50,6 +50,14 @@ def _password_reset_link(client, org, admin_sql) -> str:
     return _outbox_link(admin_sql, org, "password_reset", "reset-password")
 
 
+def _other_session(client, org) -> str:
+    """The id of a second session of the organization's owner (signed in once more)."""
+    client.post("/api/auth/login", headers={"X-Forwarded-For": fresh_address()},
+                json={"subdomain": org.subdomain, "email": org.email, "password": PASSWORD})
+    listed = client.get("/api/me/sessions", token=org.token).json()["items"]
+    return next(item["id"] for item in listed if not item["current"])
+
+
 def _placed(client, org):
     return configured_facility(client, org, org_payers(client, org))
 
@@ -151,6 +159,28 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c, o, s: c.post("/api/me/password", token=o.token, json={
             "current_password": PASSWORD, "new_password": NEW_PASSWORD}),
         status=204),
+    ("DELETE", "me/sessions/{id}"): Write(
+        ("session.revoke",), lambda c, o, s: c.delete(f"/api/me/sessions/{_other_session(c, o)}",
+                                                      token=o.token),
+        status=204),
+    ("DELETE", "users/{id}/sessions"): Write(
+        ("user.sessions_revoke",),
+        lambda c, o, s: c.delete(f"/api/users/{add_member(o, 'viewer').id}/sessions",
+                                 token=o.token),
+        proof={"user.sessions_revoke": "SELECT xmin::text FROM sessions WHERE user_id ="
+               " %(object_id)s ORDER BY revoked_at DESC NULLS LAST LIMIT 1"}),
+    ("POST", "organization/close"): Write(
+        ("organization.close",),
+        lambda c, o, s: c.post("/api/organization/close", token=o.token,
+                               json={"password": PASSWORD})),
+    ("POST", "organization/reopen"): Write(
+        ("organization.reopen",),
+        lambda c, o, s: (c.post("/api/organization/close", token=o.token,
+                                json={"password": PASSWORD}),
+                         c.post("/api/organization/reopen", token=o.token))[1]),
+    ("POST", "organization/exports"): Write(
+        ("data_export.request",),
+        lambda c, o, s: c.post("/api/organization/exports", token=o.token), status=202),
     ("PATCH", "users/{id}"): Write(
         ("user.update",),
         lambda c, o, s: c.patch(f"/api/users/{add_member(o, 'viewer').id}", token=o.token,
@@ -279,6 +309,7 @@ OBJECT_ROWS = {
     "facility": ("facilities", "id"), "payer": ("payers", "id"), "rate": ("rates", "id"),
     "cost_model": ("cost_models", "id"), "admission": ("admissions", "id"),
     "business_weights": ("business_weights", "organization_id"),
+    "data_export": ("data_exports", "id"),
 }
 
 

@@ -28,6 +28,9 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "auth/password-reset/confirm"): PUBLIC,
     ("GET", "me"): Role.viewer,
     ("POST", "me/password"): Role.viewer,
+    ("GET", "me/sessions"): Role.viewer,
+    ("DELETE", "me/sessions/{id}"): Role.viewer,
+    ("DELETE", "users/{id}/sessions"): Role.admin,
     # users and invitations
     ("GET", "users"): Role.admin,
     ("PATCH", "users/{id}"): Role.admin,
@@ -51,6 +54,11 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("PATCH", "organization"): Role.admin,
     ("PUT", "organization/logo"): Role.admin,
     ("DELETE", "organization/logo"): Role.admin,
+    ("POST", "organization/close"): Role.owner,
+    ("POST", "organization/reopen"): Role.owner,
+    ("POST", "organization/exports"): Role.owner,
+    ("GET", "organization/exports"): Role.owner,
+    ("GET", "organization/exports/{id}/download"): Role.owner,
     ("GET", "branding/{subdomain}"): PUBLIC,
     ("GET", "branding/{subdomain}/logo"): PUBLIC,
     # configuration: anyone reads, admins write
