@@ -28,6 +28,22 @@ var timers = [
     window: 'PT15M'
   }
   {
+    name: 'build_data_exports'
+    schedule: '30 * * * * *'
+    since: 'ago(15m)'
+    when: 'true'
+    every: 'PT5M'
+    window: 'PT15M'
+  }
+  {
+    name: 'erase_closed_organizations'
+    schedule: '0 0 4 * * *'
+    since: 'ago(26h)'
+    when: 'true'
+    every: 'PT1H'
+    window: 'P2D'
+  }
+  {
     name: 'purge_old_records'
     schedule: '0 30 3 * * *'
     since: 'ago(26h)'
