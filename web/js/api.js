@@ -116,8 +116,13 @@ export async function allPages(path, params = {}) {
 
 /** Download a CSV the API makes (it needs the bearer token, so no plain link): saved under
  *  `filename` through a temporary object URL. */
-export async function downloadCsv(path, filename) {
-  const headers = { Accept: "text/csv, application/problem+json" };
+export function downloadCsv(path, filename) {
+  return downloadFile(path, filename, "text/csv");
+}
+
+/** Download a file the API makes (a CSV, the data export's zip) under `filename`. */
+export async function downloadFile(path, filename, type) {
+  const headers = { Accept: `${type}, application/problem+json` };
   if (session) headers.Authorization = `Bearer ${session.token}`;
   const response = await fetch(API + path, { headers, cache: "no-store" });
   if (!response.ok) {

@@ -1,6 +1,8 @@
 // Settings: the organization's name, primary color and logo (owners and admins), your own
-// password (everyone); and the organization's color applied to the page's accent.
+// password and sessions (everyone), the data export and closing (owners, in account.js); and
+// the organization's color applied to the page's accent.
 
+import { initAccount, resetAccount, showAccount } from "./account.js";
 import { api, SessionEnded } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, el } from "./dom.js";
@@ -153,6 +155,7 @@ export async function showSettings({ focus = false } = {}) {
       announce($("#settings-status"), `Could not load the organization: ${problemText(error)}`, "error");
     }
   }
+  await showAccount();
   if (focus) $("#settings-title").focus();
 }
 
@@ -162,9 +165,11 @@ export function resetSettings() {
     clearProblems($(id));
   }
   announce($("#settings-status"), "");
+  resetAccount();
 }
 
 export function initSettings() {
+  initAccount();
   const orgForm = $("#org-form");
   handleSubmit(orgForm, (form) => {
     const color = text(form, "primary_color").trim();

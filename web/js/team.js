@@ -66,13 +66,36 @@ function userRow(user) {
                    `${user.email} was ${user.is_active ? "deactivated" : "reactivated"}.`);
     });
   }
+  // Ending every session of someone (a lost laptop, a leaver): owners and admins, as the API
+  // allows (an owner's only by an owner); yours from Settings > Sessions instead.
+  let endAll = null;
+  if (!locked && user.is_active) {
+    endAll = el("button", { type: "button", class: "button small secondary", "data-busy-label": "Ending…",
+                            "aria-label": `End all sessions of ${user.email}` }, "End all sessions");
+    endAll.addEventListener("click", async () => {
+      const ok = await confirmDialog({
+        title: "End all sessions of this user?",
+        text: `${user.email} is signed out on every device at once and can sign in again with their password.`,
+        confirm: "End all sessions", cancel: "Cancel" });
+      if (!ok) return;
+      await busy(endAll, async () => {
+        try {
+          const ended = await api(`/users/${encodeURIComponent(user.id)}/sessions`, { method: "DELETE" });
+          status(`${user.email} was signed out of ${ended.ended} ${ended.ended === 1 ? "session" : "sessions"}.`, "good");
+        } catch (error) {
+          if (!(error instanceof SessionEnded)) announceProblem($("#team-status"), `Could not end the sessions of ${user.email}: `, error);
+        }
+      });
+      $("#team-status").focus();
+    });
+  }
   return el("tr", { class: user.is_active ? "" : "inactive", dataset: { id: user.id } },
     el("th", { scope: "row", dataset: { label: "E-mail" } }, user.email,
        me ? el("span", { class: "muted", text: " (you)" }) : null),
     el("td", { dataset: { label: "Role" } }, roleCell),
     el("td", { dataset: { label: "Status" } }, user.is_active ? badge("Active", "good") : badge("Inactive", "muted")),
     el("td", { dataset: { label: "Last sign-in" }, text: user.last_login_at ? dateTime(user.last_login_at) : "Never" }),
-    el("td", { class: "col-actions", dataset: { label: "Actions" } }, action));
+    el("td", { class: "col-actions", dataset: { label: "Actions" } }, endAll, action));
 }
 
 function renderPeople() {
