@@ -57,6 +57,8 @@ def change(cur, actor: Actor, account: dict, values: dict, *, action: str,
     audit.record(cur, actor, action=action, object_type="organization", object_id=account["id"],
                  changes={**changed, **(because or {})})
     status = after["status"]
+    if after.get("closed_at") is not None:
+        return after  # its owners closed it, and were told what follows (shared.services.closing)
     if changed.get("suspended_at"):
         _tell_read_only(cur, after, "suspended")
     elif status == "active" and ("status" in changed or "tier" in changed):

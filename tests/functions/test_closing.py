@@ -194,6 +194,11 @@ def test_closing_cancels_the_stripe_subscription(client, make_org, stripe_fake, 
     changes = admin_sql("SELECT changes FROM audit_logs WHERE organization_id = %s"
                         " AND action = 'organization.close'", (str(org.id),))[0]["changes"]
     assert changes["subscription_canceled"] is True
+    # the owners were told by the closing e-mail, not again as for a lapsed subscription
+    assert [r["template"] for r in admin_sql(
+        "SELECT template FROM email_outbox WHERE organization_id = %s AND template IN"
+        " ('organization_closed', 'read_only') ORDER BY created_at", (str(org.id),))] == [
+        "organization_closed"]
     # erased later: nothing left to cancel, nothing asked of Stripe again
     past_grace(admin_sql, org)
     cancels = [r for r in stripe_fake.requests if r["method"] == "DELETE"]

@@ -141,8 +141,8 @@ def test_the_readme_walkthrough_runs_as_written_in_order(local_host):
     assert len(failed) == len([line for line in refused if line.startswith("make ")]), report
 
     # What each block is for happened, read from what it printed.
-    demo, invitation, evaluation, first_referral, billing, operator = (
-        stdout[n] for n in range(1, 7))
+    demo, invitation, evaluation, first_referral, billing, accounts, operator = (
+        stdout[n] for n in range(1, 8))
     assert '"subdomain":"demo"' in demo and '"name":"Elm Street Care Center"' in demo, report
     assert '"current_census":110' in demo, report
     assert '"available":true' in invitation and '"role":"coordinator"' in invitation, report
@@ -158,7 +158,10 @@ def test_the_readme_walkthrough_runs_as_written_in_order(local_host):
     assert '"action": "admission.reopen"' in first_referral, report
     assert first_referral.rstrip().splitlines()[-2].startswith("case_number,"), report
     assert '"tier": "professional"' in billing and re.search(r"\b30\d -> http", billing), report
+    assert '"browser": "curl"' in accounts, report  # the sessions, as curl signed in
+    assert "manifest.json" in accounts and "facilities.csv" in accounts, report
+    assert '"reason":"closed"' in accounts and '"state":"trialing"' in accounts, report
     assert "lakeside: Enterprise, active" in operator, report
     assert "harborview: Professional, active, suspended" in operator, report
-    assert "pays a Stripe subscription" in stderr[6], report
-    assert "Only a trial can be extended" in stderr[6], report
+    assert "pays a Stripe subscription" in stderr[7], report
+    assert "Only a trial can be extended" in stderr[7], report
