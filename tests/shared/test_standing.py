@@ -40,6 +40,16 @@ def test_suspension_wins_over_any_state():
         assert (standing.state, standing.reason) == ("read_only", "suspended")
 
 
+def test_closing_wins_over_any_state_even_suspension():
+    for status in ("trialing", "active", "past_due", "read_only"):
+        for suspended_at in (None, NOW):
+            standing = standing_of(org(status, trial_ends_at=NOW + timedelta(days=3),
+                                       past_due_since=NOW, suspended_at=suspended_at,
+                                       closed_at=NOW), NOW)
+            assert (standing.state, standing.reason, standing.can_create) == (
+                "read_only", "closed", False)
+
+
 def test_active_and_canceled():
     assert standing_of(org("active"), NOW).state == "active"
     canceled = standing_of(org("read_only", read_only_reason="canceled"), NOW)
