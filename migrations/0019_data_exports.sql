@@ -8,6 +8,8 @@ CREATE TABLE data_exports (
     requested_at timestamptz NOT NULL DEFAULT now(),
     status text NOT NULL DEFAULT 'requested'
         CHECK (status IN ('requested', 'ready', 'failed', 'expired')),
+    -- Builds begun: a build the host stopped (its time limit) is tried again, three times in all.
+    attempts integer NOT NULL DEFAULT 0,
     ready_at timestamptz,
     expires_at timestamptz,
     size_bytes bigint,

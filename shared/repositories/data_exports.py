@@ -64,6 +64,22 @@ def lock_requested(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | 
     return cur.fetchone()
 
 
+def begin_attempt(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> int | None:
+    """Count one more build of a requested export; the count, or None when it is no longer
+    requested (built, failed) or another run is building it now."""
+    cur.execute("""
+        UPDATE data_exports SET attempts = attempts + 1
+         WHERE (organization_id, id) = (
+                SELECT organization_id, id FROM data_exports
+                 WHERE organization_id = %(organization_id)s AND id = %(id)s
+                   AND status = 'requested'
+                   FOR UPDATE SKIP LOCKED)
+        RETURNING attempts
+    """, {"organization_id": organization_id, "id": id})
+    row = cur.fetchone()
+    return row["attempts"] if row else None
+
+
 def mark_ready(cur, *, organization_id: uuid.UUID, id: uuid.UUID, content: bytes, sha256: str,
                expires_at: datetime) -> None:
     cur.execute("""

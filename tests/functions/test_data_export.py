@@ -84,6 +84,8 @@ def test_the_export_holds_every_table_of_the_organization_and_nothing_else(clien
     assert facilities[0]["name"].startswith("'=HYPERLINK")
     admissions = json.loads(archive.read("admissions.json"))
     assert admissions[0]["status"] == "accepted" and isinstance(admissions[0]["evaluation"], dict)
+    flat = next(csv.reader(io.StringIO(archive.read("admissions.csv").decode())))
+    assert "status" in flat and "evaluation" not in flat  # a spreadsheet cell is too small
     # requested and downloaded, each audited; the owner told by e-mail, with the expiry
     actions = [r["action"] for r in admin_sql(
         "SELECT action FROM audit_logs WHERE object_id = %s ORDER BY occurred_at",
@@ -130,3 +132,17 @@ def test_a_closed_organization_can_still_export(client, org):
     export = request_and_build(client, org)
 
     assert download(client, org, export["id"]).status == 200
+
+
+def test_a_build_the_host_keeps_stopping_fails_after_three_attempts(client, org, admin_sql):
+    requested = client.post("/api/organization/exports", token=org.token).json()
+    # three builds begun and stopped by the host's time limit (nothing else left behind)
+    admin_sql("UPDATE data_exports SET attempts = 3 WHERE id = %s", (requested["id"],))
+
+    organization_export.build_due()
+
+    assert admin_sql("SELECT status, attempts FROM data_exports WHERE id = %s",
+                     (requested["id"],)) == [{"status": "failed", "attempts": 4}]
+    listed = ok(client.get("/api/organization/exports", token=org.token))["items"]
+    assert listed[0]["status"] == "failed"
+    assert client.post("/api/organization/exports", token=org.token).status == 202  # ask again
