@@ -146,12 +146,14 @@ def build_zip(cur, organization_id: uuid.UUID, now: datetime) -> bytes:
             continue
         columns = [c for c in data_exports.columns_of(cur, table)
                    if c not in SECRET_COLUMNS.get(table, set())]
-        rows = data_exports.rows_of(cur, organization_id=organization_id, table=table,
-                                    columns=columns)
         flat = [c for c in columns if c not in JSON_ONLY_COLUMNS.get(table, set())]
+        rows = data_exports.rows_of(cur, organization_id=organization_id, table=table,
+                                    columns=flat)
         files[f"{table}.csv"] = (_csv(flat, rows), len(rows))
-        if table == "admissions":  # evaluations are nested: JSON keeps their shape
-            files["admissions.json"] = (_json(rows), len(rows))
+        if table in JSON_ONLY_COLUMNS:  # nested documents: JSON keeps their shape
+            text = data_exports.rows_as_json(cur, organization_id=organization_id, table=table,
+                                             columns=columns)
+            files[f"{table}.json"] = (text.encode(), len(rows))
     manifest = {
         "organization_id": str(organization_id), "subdomain": organization["subdomain"],
         "generated_at": now.isoformat(), "format": "One CSV per table (UTF-8, a header row; a "
