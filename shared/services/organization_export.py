@@ -132,15 +132,51 @@ def _size(count: int) -> str:
     return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{count / 1000:.0f} KB"
 
 
+class _Archive:
+    """The zip being written, with each file's rows, bytes and sha256 for the manifest."""
+
+    def __init__(self):
+        self.out = io.BytesIO()
+        self.zip = zipfile.ZipFile(self.out, "w", compression=zipfile.ZIP_DEFLATED)
+        self.files: list[dict] = []
+
+    def add(self, name: str, content: bytes, rows: int) -> None:
+        self.zip.writestr(name, content)
+        self.files.append({"name": name, "rows": rows, "bytes": len(content),
+                           "sha256": hashlib.sha256(content).hexdigest()})
+
+    def add_json_rows(self, name: str, rows) -> None:
+        """A JSON array of rows given as JSON text, streamed into the zip."""
+        digest, size, count = hashlib.sha256(), 0, 0
+        with self.zip.open(name, "w") as entry:
+            def write(part: bytes) -> None:
+                nonlocal size
+                entry.write(part)
+                digest.update(part)
+                size += len(part)
+            write(b"[")
+            for text in rows:
+                write((b",\n" if count else b"\n") + text.encode())
+                count += 1
+            write(b"\n]\n")
+        self.files.append({"name": name, "rows": count, "bytes": size,
+                           "sha256": digest.hexdigest()})
+
+    def close(self, manifest: dict) -> bytes:
+        self.zip.writestr("manifest.json", _json({**manifest, "files": self.files}, indent=1))
+        self.zip.close()
+        return self.out.getvalue()
+
+
 def build_zip(cur, organization_id: uuid.UUID, now: datetime) -> bytes:
-    files: dict[str, tuple[bytes, int]] = {}  # name -> (content, rows)
+    archive = _Archive()
     organization = _organization(cur, organization_id)
     logo = organization.pop("logo", None)
-    files["organization.json"] = (_json(organization, indent=1), 1)
+    archive.add("organization.json", _json(organization, indent=1), 1)
+    archive.add("organization.csv", _csv(list(organization), [organization]), 1)
     if logo is not None:
         extension = (organization.get("logo_content_type") or "").split("/")[-1].split("+")[0]
-        files[f"logo.{extension or 'bin'}"] = (bytes(logo), 1)
-    files["organization.csv"] = (_csv(list(organization), [organization]), 1)
+        archive.add(f"logo.{extension or 'bin'}", bytes(logo), 1)
     for table in data_exports.tenant_tables(cur):
         if table in LEFT_OUT:
             continue
@@ -149,28 +185,17 @@ def build_zip(cur, organization_id: uuid.UUID, now: datetime) -> bytes:
         flat = [c for c in columns if c not in JSON_ONLY_COLUMNS.get(table, set())]
         rows = data_exports.rows_of(cur, organization_id=organization_id, table=table,
                                     columns=flat)
-        files[f"{table}.csv"] = (_csv(flat, rows), len(rows))
+        archive.add(f"{table}.csv", _csv(flat, rows), len(rows))
         if table in JSON_ONLY_COLUMNS:  # nested documents: JSON keeps their shape
-            text = data_exports.rows_as_json(cur, organization_id=organization_id, table=table,
-                                             columns=columns)
-            files[f"{table}.json"] = (text.encode(), len(rows))
-    manifest = {
+            archive.add_json_rows(f"{table}.json", data_exports.rows_as_json(
+                cur, organization_id=organization_id, table=table, columns=columns))
+    return archive.close({
         "organization_id": str(organization_id), "subdomain": organization["subdomain"],
         "generated_at": now.isoformat(), "format": "One CSV per table (UTF-8, a header row; a "
         "cell a spreadsheet would run as a formula starts with an apostrophe); JSON as "
         "exported. admissions.json holds the admissions with their evaluations, which "
         "admissions.csv leaves out. Secrets (password and token hashes) are never exported.",
-        "left_out": LEFT_OUT,
-        "files": [{"name": name, "rows": rows, "bytes": len(content),
-                   "sha256": hashlib.sha256(content).hexdigest()}
-                  for name, (content, rows) in files.items()],
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, (content, _) in files.items():
-            archive.writestr(name, content)
-        archive.writestr("manifest.json", _json(manifest, indent=1))
-    return out.getvalue()
+        "left_out": LEFT_OUT})
 
 
 def _organization(cur, organization_id: uuid.UUID) -> dict:
