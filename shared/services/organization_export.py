@@ -137,7 +137,10 @@ class _Archive:
 
     def __init__(self):
         self.out = io.BytesIO()
-        self.zip = zipfile.ZipFile(self.out, "w", compression=zipfile.ZIP_DEFLATED)
+        # The fastest deflate: half the build time for about half again the size (measured on
+        # 4,000 admissions), as the build races the host's time limit.
+        self.zip = zipfile.ZipFile(self.out, "w", compression=zipfile.ZIP_DEFLATED,
+                                   compresslevel=1)
         self.files: list[dict] = []
 
     def add(self, name: str, content: bytes, rows: int) -> None:
