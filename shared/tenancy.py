@@ -58,7 +58,8 @@ def authenticate(cur, *, organization_id: uuid.UUID, token: str) -> Caller:
     row = sessions.find_caller(cur, organization_id=organization_id, token_hash=token_hash(token))
     if row is None:
         raise Unauthorized("The session has expired or was signed out. Sign in again.")
-    if row["last_used_at"] is None or row["last_used_at"] < datetime.now(timezone.utc) - TOUCH_EVERY:
+    last_used = row["last_used_at"]
+    if last_used is None or last_used < datetime.now(timezone.utc) - TOUCH_EVERY:
         sessions.touch(cur, organization_id=organization_id, session_id=row["session_id"])
     return Caller(organization_id=row["organization_id"], user_id=row["user_id"],
                   session_id=row["session_id"], role=Role(row["role"]),
