@@ -49,12 +49,24 @@ class Conflict(ProblemError):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class LengthRequired(ProblemError):
+    status, title, slug = 411, "Length Required", "length-required"
+
+
 class PayloadTooLarge(ProblemError):
     status, title, slug = 413, "Content Too Large", "payload-too-large"
 
 
+class UriTooLong(ProblemError):
+    status, title, slug = 414, "URI Too Long", "uri-too-long"
+
+
 class UnsupportedMediaType(ProblemError):
     status, title, slug = 415, "Unsupported Media Type", "unsupported-media-type"
+
+
+class HeaderFieldsTooLarge(ProblemError):
+    status, title, slug = 431, "Request Header Fields Too Large", "header-fields-too-large"
 
 
 class Unprocessable(ProblemError):
