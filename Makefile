@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e bench mutate migrate timer ops clean
+.PHONY: run test e2e bench load mutate migrate timer ops clean
 
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -46,8 +46,11 @@ $(MUTATE_STAMP): $(STAMP) requirements-mutate.txt
 mutate: $(MUTATE_STAMP)  ## mutation testing, kill rate per module (MODULE=shared/phi.py for some); not part of `make test`
 	nice -n 10 $(PY) -m mutate $(MODULE)
 
-bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run
+bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run; figures to BENCHMARKS.md
 	$(PY) -m bench
+
+load: $(STAMP)  ## a mixed workload against the local host in another process (LOAD_SECONDS=60, LOAD_USERS=8); figures to BENCHMARKS.md
+	$(PY) -m load
 
 migrate: $(STAMP)  ## provision the local database and apply the migrations
 	$(PY) -m local migrate
