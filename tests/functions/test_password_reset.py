@@ -209,3 +209,21 @@ def test_a_reset_request_takes_the_same_time_whether_the_account_exists(client, 
     existing, missing = _medians_of_interleaved(ask(org.email), ask(unknown))
 
     assert max(existing / missing, missing / existing) <= 1.2, (existing, missing)
+
+
+def test_a_reset_request_for_an_unknown_address_is_audited_without_the_address(
+        client, org, admin_sql):
+    unknown = f"stranger-{secrets.token_hex(3)}@{org.subdomain}.example"
+
+    response = request_reset(client, org.subdomain, unknown)
+
+    assert response.status == 202
+    rows = admin_sql("""SELECT user_id, object_id, changes, row_to_json(a)::text AS everything
+                          FROM audit_logs a WHERE organization_id = %s AND request_id = %s""",
+                     (str(org.id), header(response, "X-Request-Id")))
+    assert [(r["user_id"], r["object_id"], r["changes"]) for r in rows] == [
+        (None, None, {"account_found": False})]
+    assert unknown.split("@")[0] not in rows[0]["everything"]
+    assert reset_mails(admin_sql, to_address=unknown) == []
+    assert admin_sql("SELECT count(*) AS n FROM password_resets WHERE organization_id = %s",
+                     (str(org.id),)) == [{"n": 0}]
