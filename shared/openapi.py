@@ -16,7 +16,8 @@ ERROR_TITLES = {400: "Malformed request", 401: "Not signed in", 403: "The role d
                 404: "Not found (or another organization's)", 409: "Conflict",
                 413: "Body too large", 422: "Invalid fields", 429: "Too many attempts",
                 402: "The plan or a limit does not allow it",
-                503: "Unavailable: the database, or billing (not configured, Stripe not answering)"}
+                503: "Unavailable: the database, password hashing at capacity, or billing (not "
+                     "configured, Stripe not answering); see Retry-After"}
 PROBLEM = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "request_id"],

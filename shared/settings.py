@@ -26,6 +26,12 @@ class Settings(BaseModel):
     db_statement_timeout_ms: int = Field(default=10_000, ge=100)
     db_pool_max: int = Field(default=10, ge=1, le=100)
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # How many argon2 hashes run at once (each holds 19 MiB); unset, shared.hashing sizes it
+    # from the instance's memory and cores. Callers over it wait this long, then get 503.
+    password_hash_concurrency: int | None = Field(default=None, ge=1, le=256)
+    password_hash_wait_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Signups per source address in a 15-minute window (each creates an organization).
+    signup_limit_per_address: int = Field(default=10, ge=1, le=10_000)
     trial_days: int = Field(default=14, ge=1)
     # Links in e-mails point here (the static web app in Azure).
     public_base_url: str = "http://127.0.0.1:7071"

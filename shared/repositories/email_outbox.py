@@ -18,6 +18,24 @@ def insert(cur, *, organization_id: uuid.UUID, template: str, to_address: str, s
     return cur.fetchone()["id"]
 
 
+def insert_unless_unaddressed(cur, *, organization_id: uuid.UUID, template: str,
+                              to_address: str | None, subject: str, text_body: str,
+                              html_body: str) -> uuid.UUID | None:
+    """`insert`, except that with no address the same statement writes nothing: a request
+    whose e-mail would go nowhere costs what a real one does (no timing oracle)."""
+    cur.execute("""
+        INSERT INTO email_outbox (organization_id, template, to_address, subject, text_body,
+                                  html_body)
+        SELECT %(organization_id)s, %(template)s, %(to_address)s, %(subject)s, %(text_body)s,
+               %(html_body)s
+         WHERE %(to_address)s::text IS NOT NULL
+        RETURNING id
+    """, {"organization_id": organization_id, "template": template, "to_address": to_address,
+          "subject": subject, "text_body": text_body, "html_body": html_body})
+    row = cur.fetchone()
+    return row["id"] if row else None
+
+
 def claim_due(cur, *, limit: int) -> list[dict]:
     """Pending e-mails that are due, locked for this transaction; rows another run holds are
     skipped, so two runs never take the same e-mail. Cross-tenant: the sender's transaction."""

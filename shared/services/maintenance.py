@@ -29,7 +29,8 @@ def purge_old_records() -> dict[str, int]:
             counts["emails"] += email_outbox.delete_finished(
                 cur, organization_id=organization_id, before=now - KEEP_FINISHED_EMAILS)
     with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
-        counts["throttle"] = sign_in_throttle.delete_expired(cur, window=throttle.WINDOW)
+        counts["throttle"] = sign_in_throttle.delete_expired(
+            cur, window=throttle.WINDOW, remembered_for=throttle.REMEMBERED_FOR)
     log.info("purged %s across %d organizations", counts, len(organization_ids))
     return counts
 
