@@ -1,9 +1,12 @@
 """The one connection pool and the two ways to run a transaction.
 
 Every tenant query runs inside `tenant_transaction`, which sets `app.organization_id` for exactly
-that transaction (`set_config(..., true)`, so it never leaks to the next user of the connection,
-even behind PgBouncer in transaction mode). Row-level security admits only that organization's
-rows. The few operations that must look across organizations (the sign-in lookup of a subdomain)
+that transaction (`SET LOCAL`, so it never leaks to the next user of the connection, even behind
+PgBouncer in transaction mode). Row-level security admits only that organization's rows.
+The same statements serve plain PostgreSQL and Citus: there, `citus.propagate_set_commands =
+'local'` carries the `SET LOCAL` to the workers that evaluate the policies on the shards (a
+`set_config` is not carried: every read there returned nothing). On plain PostgreSQL that setting
+is an unused placeholder. The few operations that must look across organizations (the sign-in lookup of a subdomain)
 go through `dangerously_cross_tenant_transaction`, named so a reviewer sees each use.
 """
 from __future__ import annotations
@@ -162,11 +165,16 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
         pool.release(conn, broken)
 
 
+# SET takes no bind parameter: the value goes in as a quoted literal (psycopg2 quotes it
+# client-side), and only ever a UUID parsed by uuid.UUID or one of SCOPES.
+_PROPAGATE = "SET LOCAL citus.propagate_set_commands = 'local'; "
+
+
 def tenant_transaction(organization_id: uuid.UUID | str):
     """One transaction in which every statement sees only this organization's rows."""
     return _transaction(
-        "SELECT set_config('app.organization_id', %s, true),"
-        " set_config('statement_timeout', %s, true)",
+        _PROPAGATE + "SET LOCAL app.organization_id = %s;"
+        " SELECT set_config('statement_timeout', %s, true)",
         (str(uuid.UUID(str(organization_id))),),
     )
 
@@ -185,8 +193,8 @@ def dangerously_cross_tenant_transaction(scope: str):
     if scope not in SCOPES:
         raise ValueError(f"unknown cross-tenant scope {scope!r}")
     return _transaction(
-        "SELECT set_config('app.cross_tenant', %s, true),"
-        " set_config('statement_timeout', %s, true)",
+        _PROPAGATE + "SET LOCAL app.cross_tenant = %s;"
+        " SELECT set_config('statement_timeout', %s, true)",
         (scope,),
     )
 
