@@ -76,7 +76,25 @@ def plan(tables: dict[str, tuple[bool, str | None]]) -> tuple[list[str], list[st
     return reference, tenant
 
 
-def distribute_pending(conn) -> list[str]:
+def _grant_reference_locks(cur, app_role: str) -> None:
+    """A change to a reference table makes Citus lock the reference tables it has foreign keys
+    to (organizations -> plans), through lock_shard_resources, which demands a write privilege
+    on them (citusdata/citus#8011): without it the app role's update of its organization fails
+    with "permission denied for table plans". UPDATE is granted: row-level security still lets
+    the app role change no row there (no policy admits an UPDATE)."""
+    cur.execute("""
+        SELECT DISTINCT confrelid::regclass::text FROM pg_constraint c
+          JOIN pg_dist_partition child ON child.logicalrelid = c.conrelid
+          JOIN pg_dist_partition parent ON parent.logicalrelid = c.confrelid
+         WHERE c.contype = 'f' AND child.repmodel = 't' AND parent.repmodel = 't'
+           AND has_table_privilege(%s, c.conrelid, 'INSERT, UPDATE, DELETE')
+         ORDER BY 1""", (app_role,))
+    for (table,) in cur.fetchall():
+        cur.execute(sql.SQL("GRANT UPDATE ON {} TO {}").format(
+            sql.Identifier(table), sql.Identifier(app_role)))
+
+
+def distribute_pending(conn, app_role: str) -> list[str]:
     """Place what is not yet placed, in one transaction; return the tables placed. Nothing
     happens where Citus is not installed."""
     with conn, conn.cursor() as cur:
@@ -86,6 +104,7 @@ def distribute_pending(conn) -> list[str]:
         reference, tenant = plan(tables)
         todo = reference + tenant
         if not todo:
+            _grant_reference_locks(cur, app_role)
             return []
         # Foreign keys to or from a table being placed are dropped and added back once every
         # table is placed: Citus checks both ends of a key when it is added. Sequential mode
@@ -125,6 +144,7 @@ def distribute_pending(conn) -> list[str]:
         for table in forced:
             cur.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(
                 sql.Identifier(table)))
+        _grant_reference_locks(cur, app_role)
         # The copies are in the shards now; the coordinator's own copy of the rows is dead weight.
         for table in todo:
             cur.execute("SELECT truncate_local_data_after_distributing_table(%s)", (table,))

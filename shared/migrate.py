@@ -172,7 +172,7 @@ def migrate(dsn: str, app_role: str = "snf_app", directory: Path = MIGRATIONS_DI
             applied_now.append(migration.version)
         if distribute:
             from shared.distribution import distribute_pending
-            distribute_pending(conn)
+            distribute_pending(conn, app_role)
     finally:
         if not conn.closed:
             conn.rollback()
