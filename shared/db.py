@@ -165,9 +165,14 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
         pool.release(conn, broken)
 
 
+# Where Citus runs (placeholders, unused, on plain PostgreSQL): carry the SET LOCALs to the
+# workers, and use one connection per worker, as a transaction of one organization needs (its
+# rows sit on one worker); Citus refuses to change `organizations`, a reference table with
+# foreign keys to it, after a query that went to several shards in parallel.
 # SET takes no bind parameter: the value goes in as a quoted literal (psycopg2 quotes it
 # client-side), and only ever a UUID parsed by uuid.UUID or one of SCOPES.
-_PROPAGATE = "SET LOCAL citus.propagate_set_commands = 'local'; "
+_PROPAGATE = ("SET LOCAL citus.propagate_set_commands = 'local';"
+              " SET LOCAL citus.multi_shard_modify_mode = 'sequential'; ")
 
 
 def tenant_transaction(organization_id: uuid.UUID | str):

@@ -18,7 +18,7 @@ import pytest
 
 TENANT_TABLES = ("organizations", "users", "sessions", "facilities", "audit_logs")
 RLS_VIOLATION = "violates row-level security policy"
-PROPAGATE = "SET LOCAL citus.propagate_set_commands = 'local'; "  # as shared/db.py
+from shared.db import _PROPAGATE as PROPAGATE  # the Citus settings of the data layer
 
 
 @dataclass
