@@ -80,9 +80,10 @@ class Cluster:
         self._run("destroy")
 
     def provision(self, database: str, owner_role: str, app_role: str,
-                  distribute: bool = True) -> Provisioned:
+                  distribute: bool = True, shard_count: int | None = None) -> Provisioned:
         """The roles, the database on every node, the migrations and (unless told not to) the
-        distribution step; the same grants as local.database.provision."""
+        distribution step; the same grants as local.database.provision. `shard_count` sets the
+        database's citus.shard_count (Citus's default, 32, unless given)."""
         for role, extra in ((owner_role, sql.SQL("")), (app_role, sql.SQL(" NOINHERIT"))):
             if not _exists(self.admin_dsn, "SELECT 1 FROM pg_roles WHERE rolname = %s", role):
                 admin_execute(self.admin_dsn, sql.SQL(
@@ -95,6 +96,9 @@ class Cluster:
                 sql.Identifier(database)))
             admin_execute(node, sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(
                 sql.Identifier(database), sql.Identifier(owner_role), sql.Identifier(app_role)))
+        if shard_count:
+            admin_execute(self.admin_dsn, sql.SQL("ALTER DATABASE {} SET citus.shard_count = {}").format(
+                sql.Identifier(database), sql.Literal(shard_count)))
         target = Provisioned(self.admin_dsn, database, owner_role, app_role)
         migrate(target.owner_dsn, app_role=app_role, distribute=distribute)
         return target

@@ -47,13 +47,16 @@ def citus_present(cur) -> bool:
 
 def _tables(cur) -> dict[str, tuple[bool, str | None]]:
     """Every table of the public schema: (has organization_id, Citus placement: 'h' distributed,
-    'n' reference or Citus-local, None not placed)."""
+    'r' reference, None not placed). A Citus-local table (Citus makes one of a new table given a
+    foreign key to a reference table) counts as not placed: dropping that key, as the step does,
+    turns it back into a plain table."""
     cur.execute("""
         SELECT c.relname,
                EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid
                           AND a.attname = %s AND NOT a.attisdropped) AS tenant,
-               (SELECT p.partmethod::text FROM pg_dist_partition p
-                 WHERE p.logicalrelid = c.oid) AS placed
+               (SELECT CASE WHEN p.partmethod = 'h' THEN 'h'
+                            WHEN p.repmodel = 't' THEN 'r' END
+                  FROM pg_dist_partition p WHERE p.logicalrelid = c.oid) AS placed
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
          ORDER BY c.relname""", (TENANT_COLUMN,))
@@ -94,59 +97,59 @@ def _grant_reference_locks(cur, app_role: str) -> None:
             sql.Identifier(table), sql.Identifier(app_role)))
 
 
-def distribute_pending(conn, app_role: str) -> list[str]:
-    """Place what is not yet placed, in one transaction; return the tables placed. Nothing
-    happens where Citus is not installed."""
-    with conn, conn.cursor() as cur:
-        if not citus_present(cur):
-            return []
-        tables = _tables(cur)
-        reference, tenant = plan(tables)
-        todo = reference + tenant
-        if not todo:
-            _grant_reference_locks(cur, app_role)
-            return []
-        # Foreign keys to or from a table being placed are dropped and added back once every
-        # table is placed: Citus checks both ends of a key when it is added. Sequential mode
-        # lets keys to reference tables and the copies share one transaction.
-        cur.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
-        cur.execute("""
-            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
-              FROM pg_constraint
-             WHERE contype = 'f' AND connamespace = 'public'::regnamespace
-               AND (conrelid::regclass::text = ANY(%(todo)s)
-                    OR confrelid::regclass::text = ANY(%(todo)s))
-             ORDER BY 1, 2""", {"todo": todo})
-        keys = cur.fetchall()
-        # Citus copies the rows into the shards with COPY, which forced row-level security
-        # refuses even to the owner: unforced for the copy, forced again before commit.
-        cur.execute("""SELECT relname FROM pg_class WHERE relforcerowsecurity
-                          AND relnamespace = 'public'::regnamespace AND relname = ANY(%s)""",
-                    (todo,))
-        forced = [name for (name,) in cur.fetchall()]
-        for table in forced:
-            cur.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(
-                sql.Identifier(table)))
-        for table, name, _ in keys:
-            cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
-                sql.Identifier(table), sql.Identifier(name)))
-        for table in reference:
-            cur.execute("SELECT create_reference_table(%s)", (table,))
-        anchor = next((name for name, (is_tenant, placed) in tables.items()
-                       if is_tenant and placed == "h"), None)
-        for table in tenant:
-            cur.execute("SELECT create_distributed_table(%s, %s, colocate_with => %s)",
-                        (table, TENANT_COLUMN, anchor or "none"))
-            anchor = anchor or table
-        for table, name, definition in keys:
-            cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)))
-        for table in forced:
-            cur.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(
-                sql.Identifier(table)))
+def distribute_pending(cur, app_role: str) -> list[str]:
+    """Place what is not yet placed, in the caller's transaction (a migration's: a table that
+    cannot be placed rolls its migration back); return the tables placed. Nothing happens where
+    Citus is not installed."""
+    if not citus_present(cur):
+        return []
+    tables = _tables(cur)
+    reference, tenant = plan(tables)
+    todo = reference + tenant
+    if not todo:
         _grant_reference_locks(cur, app_role)
-        # The copies are in the shards now; the coordinator's own copy of the rows is dead weight.
-        for table in todo:
-            cur.execute("SELECT truncate_local_data_after_distributing_table(%s)", (table,))
+        return []
+    # Foreign keys to or from a table being placed are dropped and added back once every
+    # table is placed: Citus checks both ends of a key when it is added. Sequential mode
+    # lets keys to reference tables and the copies share one transaction.
+    cur.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+    cur.execute("""
+        SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+          FROM pg_constraint
+         WHERE contype = 'f' AND connamespace = 'public'::regnamespace
+           AND (conrelid::regclass::text = ANY(%(todo)s)
+                OR confrelid::regclass::text = ANY(%(todo)s))
+         ORDER BY 1, 2""", {"todo": todo})
+    keys = cur.fetchall()
+    # Citus copies the rows into the shards with COPY, which forced row-level security
+    # refuses even to the owner: unforced for the copy, forced again before commit.
+    cur.execute("""SELECT relname FROM pg_class WHERE relforcerowsecurity
+                      AND relnamespace = 'public'::regnamespace AND relname = ANY(%s)""",
+                (todo,))
+    forced = [name for (name,) in cur.fetchall()]
+    for table in forced:
+        cur.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(
+            sql.Identifier(table)))
+    for table, name, _ in keys:
+        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+            sql.Identifier(table), sql.Identifier(name)))
+    for table in reference:
+        cur.execute("SELECT create_reference_table(%s)", (table,))
+    anchor = next((name for name, (is_tenant, placed) in tables.items()
+                   if is_tenant and placed == "h"), None)
+    for table in tenant:
+        cur.execute("SELECT create_distributed_table(%s, %s, colocate_with => %s)",
+                    (table, TENANT_COLUMN, anchor or "none"))
+        anchor = anchor or table
+    for table, name, definition in keys:
+        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+            sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)))
+    for table in forced:
+        cur.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(
+            sql.Identifier(table)))
+    _grant_reference_locks(cur, app_role)
+    # The copies are in the shards now; the coordinator's own copy of the rows is dead weight.
+    for table in todo:
+        cur.execute("SELECT truncate_local_data_after_distributing_table(%s)", (table,))
     log.info("distributed on Citus: %s", ", ".join(todo))
     return todo

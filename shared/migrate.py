@@ -25,8 +25,13 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from shared.distribution import distribute_pending
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 LOCK_KEY = 7_312_024_001  # any constant; shared by every runner of this schema
+# From this migration on, the distribution step also runs after each file (on Citus), so a
+# migration may add keys to a tenant table that the one before it created (shared/distribution.py).
+FIRST_DISTRIBUTED = "0020"
 FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -164,15 +169,20 @@ def migrate(dsn: str, app_role: str = "snf_app", directory: Path = MIGRATIONS_DI
                         "applied; add a new migration instead")
                 continue
             with conn, conn.cursor() as cur:
+                # On Citus, DDL on distributed tables followed by a foreign key from a new table
+                # to a reference table needs one connection per node; a placeholder elsewhere.
+                cur.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
                 for statement in migration.statements:
                     cur.execute(statement, {"app_role": psycopg2.extensions.AsIs(role)})
+                if distribute and migration.version >= FIRST_DISTRIBUTED:
+                    distribute_pending(cur, app_role)
                 cur.execute(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                     (migration.version, migration.name, migration.checksum))
             applied_now.append(migration.version)
-        if distribute:
-            from shared.distribution import distribute_pending
-            distribute_pending(conn, app_role)
+        if distribute:  # a database migrated before Citus was there, or before the step
+            with conn, conn.cursor() as cur:
+                distribute_pending(cur, app_role)
     finally:
         if not conn.closed:
             conn.rollback()
