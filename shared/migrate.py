@@ -72,6 +72,11 @@ def split_statements(text: str) -> list[str]:
         if c.isspace():
             i += 1
             continue
+        if c == ";":
+            if has_code:
+                statements.append(text[start:i].strip())
+            start, i, has_code = i + 1, i + 1, False
+            continue
         has_code = True
         if c == "'":
             escapes = i > 0 and text[i - 1] in "eE" and (i < 2 or not IDENTIFIER_CHAR.match(text[i - 2]))
@@ -94,10 +99,6 @@ def split_statements(text: str) -> list[str]:
         elif c == "$" and (i == 0 or not IDENTIFIER_CHAR.match(text[i - 1])) and DOLLAR_TAG.match(text, i):
             tag = DOLLAR_TAG.match(text, i)[0]
             i = closing(tag, i + len(tag), f"{tag}-quoted body")
-        elif c == ";":
-            if has_code:
-                statements.append(text[start:i].strip())
-            start, i, has_code = i + 1, i + 1, False
         else:
             i += 1
     if has_code:
