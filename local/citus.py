@@ -1,7 +1,7 @@
 """A throwaway three-node Citus cluster for the tests and for trying the scale-out locally.
 
     python -m local.citus start      # install Citus if missing, start the cluster, provision,
-                                     # migrate and distribute; prints the DATABASE_URL to use
+                                     # migrate and distribute; prints the functions' settings
     python -m local.citus destroy    # stop the cluster and remove its data
 
 It drives ../shared/citus (CITUS_DIR overrides): `install.sh` unpacks a Citus 13.2.2 build for
@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     target = cluster.provision("snf_citus", "snf_owner", "snf_app")
     print(f"citus: coordinator {cluster.admin_dsn}; database {target.database} migrated and "
           "distributed")
-    print(f"DATABASE_URL={cluster.admin_dsn}")
+    print("the functions' settings for it: " + " ".join(
+        f"{k}={v}" for k, v in target.function_settings().items()))
     return 0
 
 
