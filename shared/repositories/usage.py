@@ -12,26 +12,29 @@ CURRENT_PERIOD = "date_trunc('month', now() AT TIME ZONE 'UTC')::date"
 
 
 def count_admission(cur, *, organization_id: uuid.UUID) -> dict | None:
-    """Count one admission in the current month unless the month is at the plan's limit. The
-    account as plans.account gives it (None when there is no organization), with `counted`: the
-    month's new count, or None when at the limit. Concurrent creates queue on the period's row
-    and each sees the count the one before it left; a caller that then refuses (read-only)
-    rolls the count back with its transaction. The limit is read first and bound: Citus refuses
-    a subquery in the ON CONFLICT's WHERE on a distributed table."""
-    cur.execute(plans.ACCOUNT, {"id": organization_id})
-    account = cur.fetchone()
-    if account is None:
-        return None
+    """Count one admission in the current month, in the statement that reads the account (one
+    round trip). The account as plans.account gives it (None when there is no organization),
+    with `counted`: the month's new count, or None when that is over the plan's limit, and
+    `previously_counted`. Over the limit the caller refuses, which rolls the count back with its
+    transaction. Concurrent creates queue on the period's row and each sees the count the one
+    before it left. (The limit is not a condition of the ON CONFLICT: Citus refuses a subquery
+    there on a distributed table.)"""
     cur.execute(f"""
-        INSERT INTO usage_periods (organization_id, period_start, admissions)
-        VALUES (%(organization_id)s, {CURRENT_PERIOD}, 1)
-        ON CONFLICT (organization_id, period_start) DO UPDATE
-           SET admissions = usage_periods.admissions + 1
-         WHERE %(limit)s::integer IS NULL OR usage_periods.admissions < %(limit)s::integer
-        RETURNING admissions
-    """, {"organization_id": organization_id, "limit": account["max_admissions"]})
-    counted = cur.fetchone()
-    return {**account, "counted": counted["admissions"] if counted else None}
+        WITH account AS ({plans.ACCOUNT}),
+        counted AS (
+            INSERT INTO usage_periods (organization_id, period_start, admissions)
+            SELECT id, {CURRENT_PERIOD}, 1 FROM account
+            ON CONFLICT (organization_id, period_start) DO UPDATE
+               SET admissions = usage_periods.admissions + 1
+            RETURNING admissions)
+        SELECT account.*,
+               CASE WHEN account.max_admissions IS NULL
+                      OR counted.admissions <= account.max_admissions
+                    THEN counted.admissions END AS counted,
+               counted.admissions - 1 AS previously_counted
+          FROM account CROSS JOIN counted
+    """, {"id": organization_id})
+    return cur.fetchone()
 
 
 def current(cur, *, organization_id: uuid.UUID) -> dict:

@@ -155,6 +155,9 @@ def test_the_data_layer_sees_only_its_organization_across_workers(database, apar
         assert cur.rowcount == 0
         cur.execute("UPDATE organizations SET name = 'Hijacked' WHERE id = %s", (b.id,))
         assert cur.rowcount == 0
+        # granted for the lock Citus takes on plans when organizations change; no row moves
+        cur.execute("UPDATE plans SET monthly_price_cents = 0")
+        assert cur.rowcount == 0
     with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="row-level security"):
         with db.tenant_transaction(a.id) as cur:
             cur.execute("INSERT INTO facilities (organization_id, name, bed_count)"
