@@ -18,7 +18,7 @@ import pytest
 
 TENANT_TABLES = ("organizations", "users", "sessions", "facilities", "audit_logs")
 RLS_VIOLATION = "violates row-level security policy"
-from shared.db import _PROPAGATE as PROPAGATE  # the Citus settings of the data layer
+from shared.db import CITUS_SETTINGS as PROPAGATE
 
 
 @dataclass

@@ -248,7 +248,8 @@ def _as_app(target, organization_id, statement: str) -> list[tuple]:
     conn = psycopg2.connect(target.app_dsn)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute(db._PROPAGATE + "SET LOCAL app.organization_id = %s", (str(organization_id),))
+            cur.execute(db.CITUS_SETTINGS + "SET LOCAL app.organization_id = %s",
+                        (str(organization_id),))
             cur.execute(statement)
             return cur.fetchall()
     finally:
