@@ -63,3 +63,12 @@ def test_on_plain_postgresql_the_step_does_nothing(database):
             assert distribute_pending(cur, database.app_role) == []
     finally:
         conn.close()
+
+
+def test_without_citus_and_its_installer_the_reason_is_given(monkeypatch, tmp_path):
+    # What tests/citus reports (pytest.fail, never a skip) on a machine that cannot run Citus.
+    import local.citus
+    monkeypatch.setattr(local.citus, "CITUS_LIBRARY", tmp_path / "citus.so")
+    monkeypatch.setattr(local.citus, "CITUS_DIR", tmp_path / "no-such-dir")
+    with pytest.raises(local.citus.CitusUnavailable, match="is not there to install it"):
+        local.citus.install()
