@@ -171,7 +171,7 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
 # SET takes no bind parameter: the value goes in as a quoted literal (psycopg2 quotes it
 # client-side), and only ever a UUID parsed by uuid.UUID or one of SCOPES.
 CITUS_SETTINGS = ("SET LOCAL citus.propagate_set_commands = 'local';"
-              " SET LOCAL citus.multi_shard_modify_mode = 'sequential'; ")
+                  " SET LOCAL citus.multi_shard_modify_mode = 'sequential'; ")
 
 
 def tenant_transaction(organization_id: uuid.UUID | str):

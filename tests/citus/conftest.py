@@ -39,7 +39,10 @@ def citus_cluster():
     try:
         cluster.start()
     except CitusUnavailable as exc:
-        shutil.rmtree(base, ignore_errors=True)
+        try:
+            cluster.destroy()  # whatever part of it started
+        except CitusUnavailable:
+            shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"Citus tests cannot run: {exc}", pytrace=False)
     try:
         yield cluster
