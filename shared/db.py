@@ -1,10 +1,11 @@
 """The one connection pool and the two ways to run a transaction.
 
 Every tenant query runs inside `tenant_transaction`, which sets `app.organization_id` for exactly
-that transaction (`set_config(..., true)`, so it never leaks to the next user of the connection,
-even behind PgBouncer in transaction mode). Row-level security admits only that organization's
-rows. The few operations that must look across organizations (the sign-in lookup of a subdomain)
-go through `dangerously_cross_tenant_transaction`, named so a reviewer sees each use.
+that transaction (`SET LOCAL`, so it never leaks to the next user of the connection, even behind
+PgBouncer in transaction mode). Row-level security admits only that organization's rows.
+The same statements serve plain PostgreSQL and Citus (CITUS_SETTINGS below). The few operations
+that must look across organizations (the sign-in lookup of a subdomain) go through
+`dangerously_cross_tenant_transaction`, named so a reviewer sees each use.
 """
 from __future__ import annotations
 
@@ -162,11 +163,22 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
         pool.release(conn, broken)
 
 
+# Where Citus runs (placeholders, unused, on plain PostgreSQL): carry the SET LOCALs to the
+# workers that evaluate the policies on the shards (a set_config is not carried: every read there
+# returned nothing), and use one connection per worker, as a transaction of one organization
+# needs (its rows sit on one worker); Citus refuses to change `organizations`, a reference table
+# with foreign keys to it, after a query that went to several shards in parallel.
+# SET takes no bind parameter: the value goes in as a quoted literal (psycopg2 quotes it
+# client-side), and only ever a UUID parsed by uuid.UUID or one of SCOPES.
+CITUS_SETTINGS = ("SET LOCAL citus.propagate_set_commands = 'local';"
+                  " SET LOCAL citus.multi_shard_modify_mode = 'sequential'; ")
+
+
 def tenant_transaction(organization_id: uuid.UUID | str):
     """One transaction in which every statement sees only this organization's rows."""
     return _transaction(
-        "SELECT set_config('app.organization_id', %s, true),"
-        " set_config('statement_timeout', %s, true)",
+        CITUS_SETTINGS + "SET LOCAL app.organization_id = %s;"
+        " SELECT set_config('statement_timeout', %s, true)",
         (str(uuid.UUID(str(organization_id))),),
     )
 
@@ -185,8 +197,8 @@ def dangerously_cross_tenant_transaction(scope: str):
     if scope not in SCOPES:
         raise ValueError(f"unknown cross-tenant scope {scope!r}")
     return _transaction(
-        "SELECT set_config('app.cross_tenant', %s, true),"
-        " set_config('statement_timeout', %s, true)",
+        CITUS_SETTINGS + "SET LOCAL app.cross_tenant = %s;"
+        " SELECT set_config('statement_timeout', %s, true)",
         (scope,),
     )
 

@@ -36,18 +36,36 @@ def insert_unless_unaddressed(cur, *, organization_id: uuid.UUID, template: str,
     return row["id"] if row else None
 
 
-def claim_due(cur, *, limit: int) -> list[dict]:
-    """Pending e-mails that are due, locked for this transaction; rows another run holds are
-    skipped, so two runs never take the same e-mail. Cross-tenant: the sender's transaction."""
+def organizations_with_due(cur, *, limit: int) -> list[uuid.UUID]:
+    """The organizations with pending e-mails that are due, the longest-waiting first. No lock:
+    the claim per organization below decides who sends what. Cross-tenant: the sender's
+    transaction."""
+    cur.execute("""
+        SELECT organization_id
+          FROM email_outbox
+         WHERE status = 'pending' AND next_attempt_at <= now()
+         GROUP BY organization_id
+         ORDER BY min(next_attempt_at)
+         LIMIT %(limit)s
+    """, {"limit": limit})
+    return [row["organization_id"] for row in cur.fetchall()]
+
+
+def claim_due(cur, *, organization_id: uuid.UUID, limit: int) -> list[dict]:
+    """One organization's pending e-mails that are due, locked for this transaction; rows
+    another run holds are skipped, so two runs never take the same e-mail. One organization at
+    a time because Citus refuses FOR UPDATE across shards; within one organization the query
+    goes to one shard. Cross-tenant: the sender's transaction."""
     cur.execute("""
         SELECT organization_id, id, template, to_address, subject, text_body, html_body, attempts,
                created_at
           FROM email_outbox
-         WHERE status = 'pending' AND next_attempt_at <= now()
+         WHERE organization_id = %(organization_id)s
+           AND status = 'pending' AND next_attempt_at <= now()
          ORDER BY next_attempt_at
          LIMIT %(limit)s
            FOR UPDATE SKIP LOCKED
-    """, {"limit": limit})
+    """, {"organization_id": organization_id, "limit": limit})
     return cur.fetchall()
 
 

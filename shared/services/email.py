@@ -68,17 +68,23 @@ def retry_at(attempts: int) -> datetime | None:
 
 
 def send_due(sender=None, limit: int = 500) -> dict[str, int]:
-    """Send the pending e-mails that are due, each in its own transaction: its row stays
+    """Send the pending e-mails that are due, organization by organization (the claim that
+    works on Citus too), each in its own transaction: its row stays
     locked until its outcome commits, so an overlapping run skips it, and a failure later in
     the run cannot undo the record of what already went out."""
     sender = sender or sender_for(get_settings())
     counts = {"sent": 0, "retrying": 0, "failed": 0}
-    for _ in range(limit):
-        with db.dangerously_cross_tenant_transaction(db.EMAIL_OUTBOX) as cur:
-            due = email_outbox.claim_due(cur, limit=1)
-            if not due:
-                break
-            counts[_send_one(cur, sender, due[0])] += 1
+    with db.dangerously_cross_tenant_transaction(db.EMAIL_OUTBOX) as cur:
+        organizations = email_outbox.organizations_with_due(cur, limit=limit)
+    remaining = limit
+    for organization_id in organizations:
+        while remaining > 0:
+            with db.dangerously_cross_tenant_transaction(db.EMAIL_OUTBOX) as cur:
+                due = email_outbox.claim_due(cur, organization_id=organization_id, limit=1)
+                if not due:
+                    break
+                counts[_send_one(cur, sender, due[0])] += 1
+            remaining -= 1
     return counts
 
 
