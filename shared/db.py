@@ -55,6 +55,11 @@ def _wait(conn) -> None:
     A network that stops answering never reaches libpq's own timeouts (nothing is refused, and
     TCP may still acknowledge), so only a limit on the wait itself bounds the request."""
     limit = getattr(conn, "answer_seconds", None)
+    if limit is None and conn.status == psycopg2.extensions.STATUS_SETUP:
+        # Any other connection keeps its own connect_timeout, which libpq does not enforce
+        # when, as here, it connects asynchronously.
+        given = psycopg2.extensions.parse_dsn(conn.dsn).get("connect_timeout")
+        limit = float(given) if given and float(given) > 0 else None
     deadline = None if limit is None else time.monotonic() + limit
     while True:
         state = conn.poll()
