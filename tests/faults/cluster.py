@@ -68,6 +68,14 @@ class Cluster:
         """kill -9 of one backend: the postmaster ends every other backend and recovers."""
         os.kill(pid, signal.SIGKILL)
 
+    def wait_until_gone(self, pids: list[int], timeout: float = 30) -> None:
+        """Until these server processes have exited."""
+        deadline = time.monotonic() + timeout
+        while any(Path(f"/proc/{pid}").exists() for pid in pids):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"backends still running: {pids}")
+            time.sleep(0.05)
+
     def wait_until_ready(self, timeout: float = 30) -> None:
         """Until the server takes connections again (after a crash, its recovery)."""
         deadline = time.monotonic() + timeout

@@ -237,7 +237,7 @@ def test_after_a_restart_the_first_request_succeeds(stack):
     # The pool full of idle connections, the database restarted while nobody asks: before the
     # pool's fix, each request met two dead connections and five in a row answered 503.
     idle = warm_pool(stack)
-    assert idle >= 5
+    assert idle >= 2  # enough: the old pool's first request met two dead ones and failed
     stack.cluster.restart()
     failed = failures_before_the_first_success(stack)
     print(f"\n  requests failing after a restart with {idle} pooled connections: {failed}")
@@ -271,8 +271,9 @@ def test_a_backend_killed_under_write_load(stack):
     warm_pool(stack)
     with WriteLoad(stack) as load:
         time.sleep(0.5)
-        stack.cluster.kill_backend(stack.app_backends()[0])
-        time.sleep(0.2)  # the postmaster notices and ends every other backend
+        backends = stack.app_backends()
+        stack.cluster.kill_backend(backends[0])
+        stack.cluster.wait_until_gone(backends)  # the postmaster ends every other backend
         stack.cluster.wait_until_ready()
         recovered_at = time.monotonic()
         time.sleep(1.5)

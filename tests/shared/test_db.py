@@ -220,15 +220,16 @@ def test_a_database_that_stops_answering_is_a_503_within_the_deadline(frozen_net
     # with the other idle one; a new connection is awaited for the connect timeout.
     waited, error = _timed(_one_transaction)
     assert isinstance(error, ServiceUnavailable) and error.detail == UNAVAILABLE
-    assert answer - 0.1 < waited < answer + 0.5
+    assert answer - 0.1 < waited < answer + 1.5
     assert db.get_pool()._idle == []
     waited, error = _timed(_one_transaction)
     assert isinstance(error, ServiceUnavailable)
-    assert settings.db_connect_timeout_seconds - 0.1 < waited < settings.db_connect_timeout_seconds + 0.5
+    assert settings.db_connect_timeout_seconds - 0.1 < waited < settings.db_connect_timeout_seconds + 1.5
     assert waited < settings.db_deadline_seconds
 
     frozen_network.thaw()
-    assert _timed(_one_transaction) == (pytest.approx(0, abs=0.5), None)
+    waited, error = _timed(_one_transaction)
+    assert error is None and waited < 2
 
 
 def test_a_released_connection_is_kept_for_reuse_unless_it_is_broken(database):
@@ -385,4 +386,4 @@ def test_any_other_connection_keeps_its_connect_timeout(frozen_network):
     dsn = psycopg2.extensions.make_dsn(host="127.0.0.1", port=frozen_network.port,
                                        dbname="postgres", connect_timeout=2)
     waited, error = _timed(lambda: psycopg2.connect(dsn))
-    assert isinstance(error, psycopg2.OperationalError) and 1.9 < waited < 2.5
+    assert isinstance(error, psycopg2.OperationalError) and 1.9 < waited < 3.5
