@@ -10,14 +10,14 @@ Faults: a connection found dead (restart, failover, a killed backend) takes ever
 connection opened before it out of the pool, so the next request opens a fresh one instead of
 meeting the dead ones one by one. No wait on the server is unbounded: connecting within
 DB_CONNECT_TIMEOUT_SECONDS, each answer within DB_STATEMENT_TIMEOUT_MS plus a margin (the
-client-side check in `_wait`, which also covers a network that stops answering), TCP keepalives
+client-side `_watchdog`, which also covers a network that stops answering), TCP keepalives
 and tcp_user_timeout on every connection. Past a limit the request gets a 503 with Retry-After.
 """
 from __future__ import annotations
 
 import logging
 import math
-import select
+import os
 import threading
 import time
 import uuid
@@ -44,54 +44,85 @@ DISCONNECTED = (psycopg2.OperationalError, psycopg2.InterfaceError)
 UNAVAILABLE = "The database is unavailable. Try again in a moment."
 
 
-class NoAnswer(psycopg2.OperationalError):
-    """The server did not answer within the connection's limit; psycopg2 has closed the
-    connection (a wait callback that raises leaves it in an unknown state)."""
+class _Watchdog:
+    """Cuts the socket of a pooled connection whose server has not answered in time: a network
+    that stops answering never reaches libpq's own timeouts (nothing is refused, and TCP may
+    still acknowledge), so only a limit on the wait itself bounds the request. One thread for
+    the process, started on first use; the blocked call then fails as a lost connection."""
+
+    def __init__(self):
+        self._due: dict[object, tuple[float, int, "_PooledConnection"]] = {}
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def guard(self, conn: "_PooledConnection") -> Iterator[None]:
+        """While the body waits on `conn`'s server: at most conn.answer_seconds."""
+        token = object()
+        # The socket's number now, in this thread: psycopg2 holds the connection's lock while
+        # it waits, so the watchdog must not ask the connection for it then.
+        entry = (time.monotonic() + conn.answer_seconds, conn.fileno(), conn)
+        with self._changed:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="db-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            if not self._due or entry[0] < min(due[0] for due in self._due.values()):
+                self._changed.notify()  # it sleeps until the earliest deadline it knows
+            self._due[token] = entry
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._due.pop(token, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                for token, (deadline, fd, conn) in list(self._due.items()):
+                    if deadline <= now:
+                        del self._due[token]  # under the lock: the call has not returned
+                        conn.timed_out = True
+                        _cut(fd)
+                earliest = min((deadline for deadline, _, _ in self._due.values()), default=None)
+                self._changed.wait(None if earliest is None else max(0.0, earliest - now))
 
 
-def _wait(conn) -> None:
-    """psycopg2's wait callback, for every connection of the process: the blocking wait for the
-    server, with a limit for the pool's connections (their `answer_seconds`; others have none).
-    A network that stops answering never reaches libpq's own timeouts (nothing is refused, and
-    TCP may still acknowledge), so only a limit on the wait itself bounds the request."""
-    limit = getattr(conn, "answer_seconds", None)
-    if limit is None and conn.status == psycopg2.extensions.STATUS_SETUP:
-        # Any other connection keeps its own connect_timeout, which libpq does not enforce
-        # when, as here, it connects asynchronously.
-        given = psycopg2.extensions.parse_dsn(conn.dsn).get("connect_timeout")
-        limit = float(given) if given and float(given) > 0 else None
-    deadline = None if limit is None else time.monotonic() + limit
-    while True:
-        state = conn.poll()
-        if state == psycopg2.extensions.POLL_OK:
-            return
-        if state == psycopg2.extensions.POLL_READ:
-            events = select.POLLIN
-        elif state == psycopg2.extensions.POLL_WRITE:
-            events = select.POLLOUT
-        else:
-            raise psycopg2.OperationalError(f"unexpected poll state {state}")
-        poller = select.poll()  # the socket may change while connecting (one per address)
-        poller.register(conn.fileno(), events)
-        if deadline is None:
-            poller.poll()
-        elif not poller.poll(max(0, math.ceil((deadline - time.monotonic()) * 1000))):
-            raise NoAnswer(f"no answer from the database within {limit:g} s")
+def _cut(fd: int) -> None:
+    """Shut the socket down under libpq: its blocked read returns at once, as end of stream."""
+    import socket
+    try:
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
 
 
-psycopg2.extensions.set_wait_callback(_wait)
+_watchdog = _Watchdog()
 
 
 class _PooledConnection(psycopg2.extensions.connection):
-    """A connection of the pool: the pool generation it was opened in, and how long `_wait`
-    waits for each answer of the server (connect_timeout while connecting)."""
+    """A connection of the pool: the pool generation it was opened in, how long each answer of
+    the server is awaited (`_watchdog`), and whether it was cut for not answering."""
 
-    def __init__(self, dsn: str, *, connect_seconds: float, answer_seconds: float,
-                 generation: int):
-        self.answer_seconds = connect_seconds  # read by _wait while the connection opens
-        self.generation = generation
+    def __init__(self, dsn: str, *, answer_seconds: float, generation: int):
         super().__init__(dsn)
         self.answer_seconds = answer_seconds
+        self.generation = generation
+        self.timed_out = False
+
+
+class _Cursor(psycopg2.extras.RealDictCursor):
+    """The transaction's cursor: each statement's wait is bounded by the watchdog."""
+
+    def execute(self, query, vars=None):
+        with _watchdog.guard(self.connection):
+            return super().execute(query, vars)
+
+    def executemany(self, query, vars_list):
+        with _watchdog.guard(self.connection):
+            return super().executemany(query, vars_list)
 
 
 def connection_parameters(settings: Settings, password: str | None) -> dict:
@@ -143,7 +174,6 @@ class Pool:
         password = _entra_token() if s.db_entra_auth else s.db_password
         return _PooledConnection(
             psycopg2.extensions.make_dsn(**connection_parameters(s, password)),
-            connect_seconds=s.db_connect_timeout_seconds,
             answer_seconds=s.db_statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS,
             generation=self._generation)
 
@@ -237,7 +267,7 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
     scoped = _timeouts(get_settings()) + first_statement
     for attempt in (1, 2):
         pool, conn = _checkout()
-        cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        cur = conn.cursor(cursor_factory=_Cursor)
         try:
             cur.execute(scoped, params)
             break
@@ -246,7 +276,7 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
             pool.release(conn, broken=True)
             if dead:
                 pool.found_dead(conn)
-            if attempt == 2 or not dead or isinstance(exc, NoAnswer):
+            if attempt == 2 or not dead or conn.timed_out:
                 log.warning("database unavailable: %s", type(exc).__name__)
                 raise ServiceUnavailable(UNAVAILABLE) from exc
         except BaseException:
@@ -255,12 +285,14 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
     broken = False
     try:
         yield cur
-        conn.commit()
+        with _watchdog.guard(conn):
+            conn.commit()
     except BaseException as exc:
         unavailable = isinstance(exc, DISCONNECTED)  # a lost connection, or a statement timeout
         if not conn.closed:
             try:
-                conn.rollback()
+                with _watchdog.guard(conn):
+                    conn.rollback()
             except DISCONNECTED:
                 unavailable = True
         broken = bool(conn.closed)

@@ -8,7 +8,6 @@ import uuid
 
 from contextlib import ExitStack
 
-import psycopg2
 import pytest
 
 from shared import db
@@ -378,12 +377,3 @@ def test_importing_the_function_app_loads_no_heavy_sdk():
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert out.stdout.strip() == "[]"
 
-
-def test_any_other_connection_keeps_its_connect_timeout(frozen_network):
-    # The wait callback is process-wide: the administrator's connections (migrations, the
-    # local host's provisioning) still give up connecting after their own connect_timeout.
-    frozen_network.freeze()
-    dsn = psycopg2.extensions.make_dsn(host="127.0.0.1", port=frozen_network.port,
-                                       dbname="postgres", connect_timeout=2)
-    waited, error = _timed(lambda: psycopg2.connect(dsn))
-    assert isinstance(error, psycopg2.OperationalError) and 1.9 < waited < 3.5
