@@ -90,4 +90,10 @@ class TooManyRequests(ProblemError):
 
 
 class ServiceUnavailable(ProblemError):
+    """Every 503 says when to try again: a client that retries at once only adds to the load
+    of a database that is coming back."""
     status, title, slug = 503, "Service Unavailable", "unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after_seconds: int = 1, **kwargs):
+        headers = {"Retry-After": str(max(1, int(retry_after_seconds))), **kwargs.pop("headers", {})}
+        super().__init__(detail, headers=headers, **kwargs)

@@ -95,7 +95,7 @@ def slot():
     if not slots.acquire(timeout=get_settings().password_hash_wait_seconds):
         raise ServiceUnavailable(
             "Too many sign-ins at once. Try again in a moment.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            retry_after_seconds=RETRY_AFTER_SECONDS)
     try:
         yield
     finally:

@@ -73,7 +73,5 @@ def problem_response(exc: BaseException, request_id: str) -> func.HttpResponse:
     for name, value in problem.extensions.items():
         body.setdefault(name, value)
     headers = {"X-Request-Id": request_id, **problem.headers}
-    if problem.status == 503:  # every 503 is worth retrying soon; say when
-        headers.setdefault("Retry-After", "1")
     return func.HttpResponse(json.dumps(body), status_code=problem.status, headers=headers,
                              mimetype=PROBLEM_JSON)
