@@ -154,11 +154,11 @@ class Org:
 
 
 def signup(client: ApiClient, *, subdomain=None, email=None, name="Lakeside Care",
-                password=PASSWORD) -> Response:
+                password=PASSWORD, headers=None) -> Response:
     """POST /api/signup (a fresh subdomain and its owner's address unless told); the response,
     whatever it is."""
     subdomain = subdomain or unique_subdomain()
-    return client.post("/api/signup", json={
+    return client.post("/api/signup", headers=headers, json={
         "organization_name": name, "subdomain": subdomain,
         "email": email or f"owner@{subdomain}.example", "password": password})
 
