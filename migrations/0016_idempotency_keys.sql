@@ -14,8 +14,8 @@ CREATE TABLE idempotency_keys (
     key_hash bytea NOT NULL CHECK (length(key_hash) = 32),
     anonymous boolean NOT NULL DEFAULT false,
     fingerprint bytea NOT NULL CHECK (length(fingerprint) = 32),
-    status smallint CHECK (status BETWEEN 100 AND 599),   -- NULL only inside its transaction
-    response bytea,
+    status smallint NOT NULL CHECK (status BETWEEN 100 AND 599),
+    response bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (organization_id, key_hash)
 );

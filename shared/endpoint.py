@@ -10,7 +10,7 @@ names the request id, never a body.
     @endpoint(role=Role.viewer, path=IdPath, response=FacilityPublic)
     def get_facility(ctx: Context) -> FacilityPublic: ...
 
-A create declares `idempotent=True`: its Idempotency-Key is claimed in the tenant transaction
+A create declares `idempotent=True`: its Idempotency-Key is held in the tenant transaction
 before the handler runs and its answer stored there after (`shared.idempotency`); a public
 create (signup) has no transaction here, so its service calls `ctx.keep_answer` in its own.
 """
@@ -190,7 +190,7 @@ def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResp
                 _inputs(req, spec, ctx)
                 ctx.cursor = cur
                 key = _idempotency_key(req, handler, spec, ctx)
-                replay = key and idempotency.replay_or_claim(cur, ctx.caller.organization_id, key)
+                replay = key and idempotency.replay_or_hold(cur, ctx.caller.organization_id, key)
                 if replay:
                     response = _respond(replay, spec, ctx.request_id)
                 else:
@@ -223,8 +223,7 @@ def _public(req: func.HttpRequest, handler, spec: EndpointSpec, ctx: Context):
     kept = []
     if key:
         def keep_answer(cur, organization_id, result) -> None:
-            idempotency.remember(cur, organization_id, key, _respond(result, spec, ctx.request_id),
-                                 claim=True)
+            idempotency.remember(cur, organization_id, key, _respond(result, spec, ctx.request_id))
             kept.append(organization_id)
         ctx.keep_answer = keep_answer
     try:

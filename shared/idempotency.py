@@ -5,8 +5,11 @@ nothing; the same key with another request is a 422. Endpoints opt in with
 
 The key is stored in the transaction of the create, so both commit or neither does: a 503 after
 a commit that went through leaves the key, and the retry replays. A second request with a key
-that a first one holds uncommitted waits on the key's primary key, then replays the first's
-answer (or creates, if the first rolled back): it never creates twice.
+that a first one is still working on waits for it (a transaction-level advisory lock on the
+key, taken before the handler runs), then replays the first's answer, or creates if the first
+failed: it never creates twice, and the primary key would refuse it if it tried. A signup runs
+no transaction before its own: a second one with the key fails on the subdomain the first took,
+then finds the first's answer and replays it.
 
 A tenant's keys are its own (primary key organization + key hash, row-level security). A
 signup's key is stored under the organization it created, marked anonymous, and found again
@@ -68,26 +71,21 @@ def key_of(req: func.HttpRequest, *, operation: str, body: bytes,
         anonymous=anonymous)
 
 
-def replay_or_claim(cur, organization_id: uuid.UUID, key: Key) -> func.HttpResponse | None:
+def replay_or_hold(cur, organization_id: uuid.UUID, key: Key) -> func.HttpResponse | None:
     """In the tenant transaction, before the create: the first answer when the key was used
     (a 422 if with another request), else None, the key now held by this transaction."""
-    if keys.claim(cur, organization_id=organization_id, key_hash=key.key_hash,
-                  fingerprint=key.fingerprint, anonymous=key.anonymous, keep=KEEP):
-        return None
+    keys.lock(cur, key_hash=key.key_hash)
     row = keys.find(cur, organization_id=organization_id, key_hash=key.key_hash, keep=KEEP)
-    return _replay(row, key)
+    return _replay(row, key) if row else None
 
 
-def remember(cur, organization_id: uuid.UUID, key: Key, response: func.HttpResponse,
-             *, claim: bool = False) -> None:
-    """Store the answer with the key, in the create's transaction. `claim` first takes the key
-    (the anonymous creates, which learn their organization only inside their transaction)."""
-    if claim and not keys.claim(cur, organization_id=organization_id, key_hash=key.key_hash,
-                                fingerprint=key.fingerprint, anonymous=key.anonymous,
-                                keep=KEEP):
-        raise Conflict("This Idempotency-Key is in use.")  # a new organization: cannot happen
-    keys.record_response(cur, organization_id=organization_id, key_hash=key.key_hash,
-                         status=response.status_code, response=_seal(key, response))
+def remember(cur, organization_id: uuid.UUID, key: Key, response: func.HttpResponse) -> None:
+    """Store the answer with the key, in the create's transaction."""
+    if not keys.insert(cur, organization_id=organization_id, key_hash=key.key_hash,
+                       anonymous=key.anonymous, fingerprint=key.fingerprint,
+                       status=response.status_code, response=_seal(key, response), keep=KEEP):
+        raise Conflict(f"Another request with this {HEADER} has just created this. Send the "
+                       "request again for its answer.")
 
 
 def replay_anonymous(key: Key) -> func.HttpResponse | None:
@@ -102,17 +100,13 @@ def replay_anonymous(key: Key) -> func.HttpResponse | None:
     return _replay(same[0] if same else rows[0], key)
 
 
-def _replay(row: dict | None, key: Key) -> func.HttpResponse:
-    if row is None:  # purged between the claim and the read: the client may simply retry
-        raise Conflict("This Idempotency-Key was just released. Send the request again.")
+def _replay(row: dict, key: Key) -> func.HttpResponse:
     if not hmac.compare_digest(bytes(row["fingerprint"]), key.fingerprint):
         raise Unprocessable(
             f"This {HEADER} was used with another request in the last 24 hours. Send a new "
             "key with a new request.",
             errors=[{"location": "header", "field": HEADER, "type": "value_error",
                      "message": "was used with another request"}])
-    if row["status"] is None:
-        raise Conflict("A request with this Idempotency-Key is still in progress.")
     stored = _open(key, bytes(row["response"]))
     return func.HttpResponse(stored["body"], status_code=row["status"],
                              headers={**stored["headers"], REPLAYED: "true"},

@@ -1,5 +1,5 @@
-"""The idempotency_keys table: claim a key in the create's transaction, store its answer, find a
-stored answer again, forget old keys. Keys older than `keep` count as absent everywhere."""
+"""The idempotency_keys table: serialize the requests that carry one key, find a stored answer,
+store one in the create's transaction, forget old keys. Keys older than `keep` count as absent."""
 from __future__ import annotations
 
 import uuid
@@ -8,31 +8,13 @@ from datetime import datetime, timedelta
 from psycopg2 import Binary
 
 
-def claim(cur, *, organization_id: uuid.UUID, key_hash: bytes, fingerprint: bytes,
-          anonymous: bool, keep: timedelta) -> bool:
-    """Take the key for this transaction; False when a live one exists already (then `find`
-    reads it). A key that another transaction holds uncommitted makes this wait on the primary
-    key until that one commits (False) or rolls back (True): two requests never both create."""
-    cur.execute("""
-        INSERT INTO idempotency_keys (organization_id, key_hash, anonymous, fingerprint)
-        VALUES (%(organization_id)s, %(key_hash)s, %(anonymous)s, %(fingerprint)s)
-        ON CONFLICT (organization_id, key_hash) DO UPDATE
-           SET anonymous = EXCLUDED.anonymous, fingerprint = EXCLUDED.fingerprint,
-               status = NULL, response = NULL, created_at = now()
-         WHERE idempotency_keys.created_at < now() - %(keep)s
-        RETURNING true AS claimed
-    """, {"organization_id": organization_id, "key_hash": Binary(key_hash),
-          "anonymous": anonymous, "fingerprint": Binary(fingerprint), "keep": keep})
-    return cur.fetchone() is not None
-
-
-def record_response(cur, *, organization_id: uuid.UUID, key_hash: bytes, status: int,
-                    response: bytes) -> None:
-    cur.execute("""
-        UPDATE idempotency_keys SET status = %(status)s, response = %(response)s
-         WHERE organization_id = %(organization_id)s AND key_hash = %(key_hash)s
-    """, {"organization_id": organization_id, "key_hash": Binary(key_hash), "status": status,
-          "response": Binary(response)})
+def lock(cur, *, key_hash: bytes) -> None:
+    """Wait for any other transaction holding this key, then hold it until this one ends.
+    A transaction-level advisory lock, not the row: inserting the row takes a share lock on
+    the organization (its foreign key), which a create such as the checkout, whose Stripe
+    customer is saved in a transaction of its own, must not meet."""
+    cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)",
+                {"lock": int.from_bytes(key_hash[:8], "big", signed=True)})
 
 
 def find(cur, *, organization_id: uuid.UUID, key_hash: bytes, keep: timedelta) -> dict | None:
@@ -42,6 +24,26 @@ def find(cur, *, organization_id: uuid.UUID, key_hash: bytes, keep: timedelta) -
            AND created_at >= now() - %(keep)s
     """, {"organization_id": organization_id, "key_hash": Binary(key_hash), "keep": keep})
     return cur.fetchone()
+
+
+def insert(cur, *, organization_id: uuid.UUID, key_hash: bytes, anonymous: bool,
+           fingerprint: bytes, status: int, response: bytes, keep: timedelta) -> bool:
+    """Store the key with its answer (over an expired one); False when a live one exists: the
+    primary key is the last guard against a second create."""
+    cur.execute("""
+        INSERT INTO idempotency_keys (organization_id, key_hash, anonymous, fingerprint, status,
+                                      response)
+        VALUES (%(organization_id)s, %(key_hash)s, %(anonymous)s, %(fingerprint)s, %(status)s,
+                %(response)s)
+        ON CONFLICT (organization_id, key_hash) DO UPDATE
+           SET anonymous = EXCLUDED.anonymous, fingerprint = EXCLUDED.fingerprint,
+               status = EXCLUDED.status, response = EXCLUDED.response, created_at = now()
+         WHERE idempotency_keys.created_at < now() - %(keep)s
+        RETURNING true AS stored
+    """, {"organization_id": organization_id, "key_hash": Binary(key_hash),
+          "anonymous": anonymous, "fingerprint": Binary(fingerprint), "status": status,
+          "response": Binary(response), "keep": keep})
+    return cur.fetchone() is not None
 
 
 def find_anonymous(cur, *, key_hash: bytes, keep: timedelta) -> list[dict]:
