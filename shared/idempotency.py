@@ -48,7 +48,7 @@ _KEPT_HEADERS = ("location", "content-location")
 class Key:
     """What the server keeps of a client's key and request: never the key itself."""
     key_hash: bytes       # finds the row
-    fingerprint: bytes    # the request it was first used with (method, route, body)
+    fingerprint: bytes    # the request it was first used with (endpoint, body)
     cipher_key: bytes     # encrypts the stored answer
     anonymous: bool
 
@@ -59,7 +59,7 @@ def key_of(req: func.HttpRequest, *, operation: str, body: bytes,
     raw = req.headers.get(HEADER.lower())
     if raw is None:
         return None
-    if not _VALID.match(raw):
+    if not _VALID.fullmatch(raw):
         raise BadRequest(f"The {HEADER} header must be 1 to {MAX_LENGTH} visible ASCII "
                          "characters (a UUID is ideal).")
     secret = raw.encode("ascii")

@@ -211,10 +211,10 @@ def test_a_signup_key_with_another_body_is_a_422_and_creates_no_organization(cli
                      (other["subdomain"],))[0]["n"] == 0
 
 
-@pytest.mark.parametrize("key", ["", " ", "x" * 256, "tab\there", "new\nline", "caf\u00e9",
-                                 "\x00", "with space"],
-                         ids=["empty", "blank", "256 chars", "tab", "newline", "non-ASCII",
-                              "NUL", "space"])
+@pytest.mark.parametrize("key", ["", " ", "x" * 256, "tab\there", "new\nline", "trailing\n",
+                                 "caf\u00e9", "\x00", "with space"],
+                         ids=["empty", "blank", "256 chars", "tab", "newline", "trailing newline",
+                              "non-ASCII", "NUL", "space"])
 def test_a_malformed_key_is_a_400_and_creates_nothing(client, org, admin_sql, key):
     call = Call("/api/facilities", {"name": "Malformed", "bed_count": 5}, org.token)
 
