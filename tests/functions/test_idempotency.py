@@ -7,6 +7,7 @@ answers 201 (or one listed in OTHER_CREATES) without `idempotent=True`, or witho
 fails until it is added."""
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -21,7 +22,7 @@ from shared.routing import http_functions
 from shared.services import maintenance
 from tests.factories import (PASSWORD, configured_facility, cost_model_body, count, created,
                              facility, header, on_plan, org_payers, payer, payer_body,
-                             rate_body, referral, signup, unique_subdomain)
+                             rate_body, referral, unique_subdomain)
 
 KEY = "Idempotency-Key"
 # Creates that answer 200: the thing made is elsewhere (a Stripe Checkout session).
@@ -47,7 +48,6 @@ def _rows(*tables):
 
 
 def _invitation_link(client, org, admin_sql) -> str:
-    import re
     created(client.post("/api/invitations", token=org.token, json={
         "email": f"invitee-{secrets.token_hex(3)}@{org.subdomain}.example", "role": "viewer"}))
     rows = admin_sql("SELECT text_body FROM email_outbox WHERE organization_id = %s"
