@@ -30,7 +30,7 @@ def compare_placements(ctx: Context) -> ComparisonOut:
 @bp.route(route="admissions", methods=["POST"])
 @endpoint(summary="Evaluate a referral and save it under a new case number",
           tag="admissions", role=Role.coordinator, body=AdmissionIn, response=AdmissionPublic,
-          status=201, errors=(402,))
+          status=201, errors=(402,), idempotent=True)
 def create_admission(ctx: Context) -> AdmissionPublic:
     return admissions.create_admission(ctx.cursor, ctx.actor, ctx.body)
 

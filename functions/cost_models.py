@@ -21,7 +21,7 @@ def list_cost_models(ctx: Context) -> Page[CostModelPublic]:
 @bp.route(route="cost-models", methods=["POST"])
 @endpoint(summary="Create a facility's cost model (one active per facility)",
           tag="cost models", role=Role.admin, body=CostModelCreate, response=CostModelPublic,
-          status=201, errors=(409,))
+          status=201, errors=(409,), idempotent=True)
 def create_cost_model(ctx: Context) -> CostModelPublic:
     return cost_models.create_cost_model(ctx.cursor, ctx.actor, ctx.body)
 

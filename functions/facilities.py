@@ -20,7 +20,8 @@ def list_facilities(ctx: Context) -> Page[FacilityPublic]:
 
 @bp.route(route="facilities", methods=["POST"])
 @endpoint(summary="Create a facility", tag="facilities", role=Role.admin, body=FacilityCreate,
-          response=FacilityPublic, status=201, errors=(402, 409))
+          response=FacilityPublic, status=201, errors=(402, 409),
+          idempotent=True)
 def create_facility(ctx: Context) -> FacilityPublic:
     return facilities.create_facility(ctx.cursor, ctx.actor, ctx.body)
 

@@ -19,7 +19,7 @@ def list_payers(ctx: Context) -> Page[PayerPublic]:
 
 @bp.route(route="payers", methods=["POST"])
 @endpoint(summary="Create a payer", tag="payers", role=Role.admin, body=PayerCreate,
-          response=PayerPublic, status=201, errors=(409,))
+          response=PayerPublic, status=201, errors=(409,), idempotent=True)
 def create_payer(ctx: Context) -> PayerPublic:
     return payers.create_payer(ctx.cursor, ctx.actor, ctx.body)
 

@@ -20,7 +20,8 @@ def list_rates(ctx: Context) -> Page[RatePublic]:
 @bp.route(route="rates", methods=["POST"])
 @endpoint(summary="Create a rate for a facility and payer (per diem, by acuity, or Medicare "
                   "PDPM); periods of one facility and payer may not overlap", tag="rates",
-          role=Role.admin, body=RateCreate, response=RatePublic, status=201, errors=(409,))
+          role=Role.admin, body=RateCreate, response=RatePublic, status=201, errors=(409,),
+          idempotent=True)
 def create_rate(ctx: Context) -> RatePublic:
     return rates.create_rate(ctx.cursor, ctx.actor, ctx.body)
 

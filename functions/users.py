@@ -30,7 +30,8 @@ def update_user(ctx: Context) -> UserPublic:
 @bp.route(route="invitations", methods=["POST"])
 @endpoint(summary="Invite someone by e-mail with a role (an unanswered invitation to the "
                   "address is renewed: a new link, seven more days)", tag="users", role=Role.admin,
-          body=InvitationIn, response=InvitationPublic, status=201, errors=(402, 409))
+          body=InvitationIn, response=InvitationPublic, status=201, errors=(402, 409),
+          idempotent=True)
 def invite_user(ctx: Context) -> InvitationPublic:
     return invitations.invite(ctx.cursor, ctx.actor, ctx.caller, ctx.body)
 
@@ -52,10 +53,10 @@ def revoke_invitation(ctx: Context) -> None:
 @bp.route(route="invitations/accept", methods=["POST"])
 @endpoint(summary="Accept an invitation: choose a password and sign in", tag="users",
           role=None, body=InvitationAcceptIn, response=SessionOut, status=201,
-          errors=(401, 402, 409))
+          errors=(401, 402, 409), idempotent=True)
 def accept_invitation(ctx: Context) -> SessionOut:
     return invitations.accept(ctx.body, source_address=ctx.source_address,
-                              request_id=ctx.request_id)
+                              request_id=ctx.request_id, keep_answer=ctx.keep_answer)
 
 
 @bp.route(route="invitations/preview", methods=["POST"])

@@ -331,7 +331,8 @@ ORGANIZATION_LOOKUP = "organization lookup"  # organizations: read (subdomain ->
 SIGN_IN_THROTTLE = "sign-in throttle"        # sign_in_throttle: the counters of sign-in
 EMAIL_OUTBOX = "email outbox"                # email_outbox: read and mark, for the sender
 TIMER_RUNS = "timer runs"                    # timer_runs: which scheduled runs finished
-SCOPES = (ORGANIZATION_LOOKUP, SIGN_IN_THROTTLE, EMAIL_OUTBOX, TIMER_RUNS)
+IDEMPOTENT_REPLAY = "idempotent replay"      # idempotency_keys: read a signup's stored answer
+SCOPES = (ORGANIZATION_LOOKUP, SIGN_IN_THROTTLE, EMAIL_OUTBOX, TIMER_RUNS, IDEMPOTENT_REPLAY)
 
 
 def dangerously_cross_tenant_transaction(scope: str):

@@ -8,6 +8,7 @@ import re
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared import idempotency
 from shared.routing import http_functions, route_prefix
 
 REF = "#/components/schemas/{model}"
@@ -44,6 +45,19 @@ PAYMENT_PROBLEM = {
             "limit": {"type": "integer"}, "usage": {"type": "integer"},
             "billing_url": {"type": "string", "description": "Where an owner chooses a plan."}}}],
 }
+
+IDEMPOTENCY_KEY = {
+    "name": idempotency.HEADER, "in": "header", "required": False,
+    "description": "Any unique value (a UUID) for this create. Sent again with the same "
+                   "request within 24 hours, the first answer is returned and nothing is "
+                   "created again; with another request, 422. A second request while the "
+                   "first is in flight waits for it, then gets its answer.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_LENGTH,
+               "pattern": idempotency.PATTERN.replace("{1,255}", "+")},
+}
+REPLAYED_HEADER = {"description": "true when this is the stored answer to an earlier request "
+                                  "with the same Idempotency-Key",
+                   "schema": {"type": "string", "enum": ["true"]}}
 
 
 def _parameters(model: type[BaseModel] | None, where: str) -> list[dict]:
@@ -117,6 +131,8 @@ def _operation(registered, spec, refs: dict) -> dict:
         "parameters": _parameters(spec.path, "path") + _parameters(spec.query, "query"),
         "responses": {},
     }
+    if spec.idempotent:
+        operation["parameters"].append(IDEMPOTENCY_KEY)
     if spec.role is not None:
         operation["security"] = [{"bearer": []}]
         operation["description"] = f"Needs the {spec.role.value} role or higher."
@@ -142,6 +158,9 @@ def _operation(registered, spec, refs: dict) -> dict:
             "description": spec.summary,
             "content": {spec.content_type: {"schema": refs.get(
                 (spec.response, "serialization"), {"type": "object"})}}}
+        if spec.idempotent:
+            operation["responses"][str(spec.status)]["headers"] = {
+                idempotency.REPLAYED: REPLAYED_HEADER}
     else:
         operation["responses"]["204" if spec.status == 200 else str(spec.status)] = {
             "description": "Done; no content."}
@@ -152,6 +171,8 @@ def _operation(registered, spec, refs: dict) -> dict:
         statuses |= {400, 422}
     if spec.path is not None:
         statuses |= {404}
+    if spec.idempotent:  # a malformed key; a key used with another request; one in flight
+        statuses |= {400, 409, 422}
     for status in sorted(statuses):
         operation["responses"][str(status)] = _problem(status)
     return operation

@@ -1,9 +1,10 @@
-"""The cross-tenant scopes of the data layer: only the four named in shared.db.SCOPES exist,
+"""The cross-tenant scopes of the data layer: only the five named in shared.db.SCOPES exist,
 and each admits exactly its own table across organizations, never another's.
 
 Everything runs through the real data layer (shared.db, connected as the functions' app role)
 against organizations made by the real signup, so each has its owner, a session, a welcome
-e-mail in the outbox, and here a facility."""
+e-mail in the outbox, and here a facility made with an Idempotency-Key; one more signup with a
+key leaves an anonymous idempotency key."""
 from __future__ import annotations
 
 import secrets
@@ -12,21 +13,24 @@ import psycopg2.errors
 import pytest
 
 from shared import db
-from tests.factories import facility, new_client, new_org
+from tests.factories import created, new_client, new_org, signup
 
 TABLES = ("organizations", "users", "sessions", "facilities", "audit_logs", "email_outbox",
           "invitations", "password_resets", "business_weights", "admissions",
-          "sign_in_throttle")
+          "sign_in_throttle", "idempotency_keys")
 
 
 @pytest.fixture(scope="module")
 def two(database, app):
-    """Two signed-up organizations, each with a facility, and a failed sign-in counted in the
-    sign-in throttle."""
+    """Two signed-up organizations, each with a facility (and its idempotency key), a signup's
+    anonymous idempotency key, and a failed sign-in counted in the sign-in throttle."""
     client = new_client(app)
     made = (new_org(client, "Organization A"), new_org(client, "Organization B"))
     for org in made:
-        facility(client, org.token)
+        created(client.post("/api/facilities", token=org.token,
+                            headers={"Idempotency-Key": secrets.token_hex(8)},
+                            json={"name": "Keyed facility", "bed_count": 10}))
+    created(signup(client, headers={"Idempotency-Key": secrets.token_hex(8)}))
     address = f"198.51.100.{secrets.randbelow(250) + 1}"
     failed = client.post("/api/auth/login", headers={"x-forwarded-for": address}, json={
         "subdomain": made[0].subdomain, "email": made[0].email, "password": "wrong" * 3})
@@ -50,9 +54,9 @@ def stored(admin_sql, table: str) -> int:
 
 # --- only the named scopes ------------------------------------------------------------------
 
-def test_the_scopes_are_exactly_the_four_policies():
+def test_the_scopes_are_exactly_the_five_policies():
     assert set(db.SCOPES) == {"organization lookup", "sign-in throttle", "email outbox",
-                              "timer runs"}
+                              "timer runs", "idempotent replay"}
     assert (db.ORGANIZATION_LOOKUP, db.SIGN_IN_THROTTLE, db.EMAIL_OUTBOX, db.TIMER_RUNS) == (
         "organization lookup", "sign-in throttle", "email outbox", "timer runs")
 
@@ -140,6 +144,44 @@ def test_the_sign_in_throttle_scope_sees_no_other_table(two, admin_sql, table):
         assert stored(admin_sql, table) > 0
 
     assert visible(db.SIGN_IN_THROTTLE, table) == 0
+
+
+# --- idempotent replay --------------------------------------------------------------------------
+
+def test_the_idempotent_replay_scope_sees_only_anonymous_keys(two, admin_sql):
+    anonymous = admin_sql("SELECT count(*) AS n FROM idempotency_keys WHERE anonymous")[0]["n"]
+    assert anonymous > 0
+    assert stored(admin_sql, "idempotency_keys") > anonymous  # the facilities' keys
+
+    assert visible(db.IDEMPOTENT_REPLAY, "idempotency_keys") == anonymous
+    assert visible(db.IDEMPOTENT_REPLAY, "idempotency_keys", "WHERE NOT anonymous") == 0
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES if t != "idempotency_keys"])
+def test_the_idempotent_replay_scope_sees_no_other_table(two, admin_sql, table):
+    if table in ("organizations", "facilities", "sessions"):
+        assert stored(admin_sql, table) > 0
+
+    assert visible(db.IDEMPOTENT_REPLAY, table) == 0
+
+
+def test_the_idempotent_replay_scope_cannot_write_a_key(two, admin_sql):
+    org, _ = two
+    before = admin_sql("SELECT organization_id, key_hash, status, created_at"
+                       " FROM idempotency_keys ORDER BY 1, 2")
+    with db.dangerously_cross_tenant_transaction(db.IDEMPOTENT_REPLAY) as cur:
+        cur.execute("UPDATE idempotency_keys SET status = 500")
+        assert cur.rowcount == 0
+        cur.execute("DELETE FROM idempotency_keys")
+        assert cur.rowcount == 0
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        with db.dangerously_cross_tenant_transaction(db.IDEMPOTENT_REPLAY) as cur:
+            cur.execute("""INSERT INTO idempotency_keys (organization_id, key_hash, anonymous,
+                                                         fingerprint)
+                           VALUES (%s, %s, true, %s)""", (org.id, b"k" * 32, b"f" * 32))
+
+    assert admin_sql("SELECT organization_id, key_hash, status, created_at"
+                     " FROM idempotency_keys ORDER BY 1, 2") == before
 
 
 # --- and the tenant transaction still sees only its own -------------------------------------

@@ -338,6 +338,9 @@ POLICIES = {
     ("timer_runs", "timer_runs_scope"):
         ("ALL", ["public"], _cross_tenant_scope("timer runs"), _cross_tenant_scope("timer runs")),
     ("plans", "plans_read"): ("SELECT", ["public"], "true", None),
+    ("idempotency_keys", "anonymous_replay"):
+        ("SELECT", ["public"], "(anonymous AND (current_setting('app.cross_tenant'::text, true)"
+                               " = 'idempotent replay'::text))", None),
     ("legacy_imports", "legacy_import_tool"):
         ("ALL", ["public"], _cross_tenant_scope("legacy import"),
          _cross_tenant_scope("legacy import")),
@@ -395,6 +398,7 @@ CROSS_TENANT_POLICIES = {
     ("organizations", "organization_lookup"): (("SELECT",), "organization lookup"),
     ("email_outbox", "outbox_sender_read"): (("SELECT",), "email outbox"),
     ("email_outbox", "outbox_sender_mark"): (("UPDATE",), "email outbox"),
+    ("idempotency_keys", "anonymous_replay"): (("SELECT",), "idempotent replay"),
 }
 
 

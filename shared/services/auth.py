@@ -35,11 +35,13 @@ def open_session(cur, actor: Actor, organization: dict, user: dict) -> SessionOu
                       user=UserPublic.model_validate(user))
 
 
-def signup(data: SignupIn, *, source_address: str | None, request_id: str) -> SessionOut:
+def signup(data: SignupIn, *, source_address: str | None, request_id: str,
+           keep_answer=None) -> SessionOut:
     """Create the organization in trial with its owner, and sign the owner in.
 
     The new organization's id is chosen here, so the whole signup runs as an ordinary tenant
-    transaction of that organization: row-level security checks every insert.
+    transaction of that organization: row-level security checks every insert. keep_answer (an
+    Idempotency-Key's, see shared.endpoint) stores the answer in the same transaction.
 
     Everything cheap is checked before the argon2 hash (19 MiB, tens of ms): the fields (the
     model), whether the subdomain is taken, the source address's signup count."""
@@ -65,7 +67,10 @@ def signup(data: SignupIn, *, source_address: str | None, request_id: str) -> Se
                      object_id=owner["id"], changes={"role": Role.owner.value})
         email.enqueue(cur, organization_id, "welcome", data.email, {
             "link": email.link("/"), "trial_days": str(get_settings().trial_days)})
-        return open_session(cur, actor, organization, owner)
+        session = open_session(cur, actor, organization, owner)
+        if keep_answer:
+            keep_answer(cur, organization_id, session)
+        return session
 
 
 def login(data: LoginIn, *, source_address: str | None, request_id: str) -> SessionOut:

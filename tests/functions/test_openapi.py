@@ -236,3 +236,25 @@ def test_the_catch_all_is_documented_as_what_it_does(app, document):
             assert names == set(re.findall(r"\{([^}]+)\}", path))
             assert "404" in operation["responses"]
             assert "204" not in operation["responses"]
+
+
+def test_every_idempotent_create_documents_the_key_its_refusals_and_the_replay(app, document):
+    idempotent = [(r, path) for r, path in contracted(app) if r.spec.idempotent]
+    assert len(idempotent) >= 10, "every create takes an Idempotency-Key"
+
+    for registered, path in contracted(app):
+        for method in registered.methods:
+            operation = document["paths"][path][method.lower()]
+            headers = [p for p in operation["parameters"] if p["in"] == "header"]
+            if not registered.spec.idempotent:
+                assert headers == [], registered.name
+                continue
+            assert [(p["name"], p["required"]) for p in headers] == [
+                ("Idempotency-Key", False)], registered.name
+            schema = headers[0]["schema"]
+            assert (schema["minLength"], schema["maxLength"]) == (1, 255)
+            assert re.fullmatch(schema["pattern"], "0b6c3f2e-7a51-4c1e-9d8e-2f3a4b5c6d7e")
+            assert not re.fullmatch(schema["pattern"], "with space")
+            assert {"400", "409", "422"} <= set(operation["responses"]), registered.name
+            success = operation["responses"][str(registered.spec.status)]
+            assert set(success["headers"]) == {"Idempotent-Replayed"}, registered.name

@@ -3,7 +3,7 @@
 // with the services it provides; how referrals are scored (weights.js). Owners and admins
 // write; every role reads.
 
-import { allPages, api, SessionEnded } from "./api.js";
+import { allPages, api, create, SessionEnded } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, $$, el, money, RATE_METHODS } from "./dom.js";
 import { announce, busy, handleSubmit, problemText, runForm } from "./forms.js";
@@ -394,13 +394,13 @@ export function initSetup() {
   handleSubmit($("#payer-form"), (form) => ({ name: form.elements.namedItem("name").value,
                                               payer_type: form.elements.namedItem("payer_type").value || null }),
     async (body) => {
-      const payer = await api("/payers", { method: "POST", body });
+      const payer = await create("/payers", body);
       $("#payer-form").reset();
       await reload(`${payer.name} was added. Add the rate it pays next.`);
     });
 
   handleSubmit($("#rate-form"), rateBody, async (body) => {
-    await api("/rates", { method: "POST", body });
+    await create("/rates", body);
     await reload("The rate was added.");
   });
 
@@ -408,7 +408,7 @@ export function initSetup() {
     const facilityId = $("#cost-facility").value;
     const model = costModelOf(facilityId);
     if (model) await api(`/cost-models/${encodeURIComponent(model.id)}`, { method: "PATCH", body });
-    else await api("/cost-models", { method: "POST", body });
+    else await create("/cost-models", body);
     await reload("The cost model was saved.");
   });
 }
