@@ -70,6 +70,13 @@ def make_server(app, host: str = "127.0.0.1", port: int = 7071) -> ThreadingHTTP
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
+        def __getattr__(self, name):
+            # Any other method (TRACE, QUERY, ...) gets the router's 405 problem+json, as the
+            # functions answer, rather than http.server's text/html 501.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
+
         def log_message(self, format, *args):  # the functions log each request themselves
             pass
 

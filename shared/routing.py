@@ -95,10 +95,12 @@ def route_prefix() -> str:
 
 def allowed_methods(app: func.FunctionApp, path: str) -> list[str]:
     """The methods of the non-catch-all routes that match this path (for 405's Allow)."""
-    found = set()
-    for registered in http_functions(app):
-        if "{*" in registered.route:
-            continue
-        if RoutePattern.parse(registered.route).match(path) is not None:
-            found.update(registered.methods)
-    return sorted(found)
+    matching = [(pattern, registered) for registered in http_functions(app)
+                if "{*" not in registered.route
+                and (pattern := RoutePattern.parse(registered.route)).match(path) is not None]
+    if not matching:
+        return []
+    # admissions/compare is that endpoint's, not admissions/{id}'s with id "compare".
+    best = min(pattern.precedence for pattern, _ in matching)
+    return sorted({m for pattern, registered in matching if pattern.precedence == best
+                   for m in registered.methods})
