@@ -63,8 +63,8 @@ DECIMAL_RULE = ("a decimal, as a JSON number or a string of digits: the number f
 
 
 def _decimal(node: dict) -> bool:
-    """pydantic's schema of a Decimal input: a number, or any string."""
-    options = node.get("anyOf", [])
+    """pydantic's schema of a Decimal input: a number, or any string (or null, if optional)."""
+    options = [o for o in node.get("anyOf", []) if o != {"type": "null"}]
     return (len(options) == 2 and options[0].get("type") == "number"
             and options[1] == {"type": "string"})
 
@@ -81,7 +81,8 @@ def _text_patterns(node) -> None:
     if _decimal(node):
         number = node["anyOf"][0]
         signed = "" if number.get("minimum", number.get("exclusiveMinimum", -1)) >= 0 else "-?"
-        node["anyOf"][1] = {"type": "string", "pattern": rf"^{signed}[0-9]+(\.[0-9]+)?$"}
+        node["anyOf"][node["anyOf"].index({"type": "string"})] = {
+            "type": "string", "pattern": rf"^{signed}[0-9]+(\.[0-9]+)?$"}
         node["x-rule"] = DECIMAL_RULE
         return
     if node.get("type") == "integer":  # JSON Schema's integer takes 3.0; strict input does not
