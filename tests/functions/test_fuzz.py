@@ -132,15 +132,16 @@ def test_schemathesis_finds_nothing(app, host, billing, world):
                         excused[reason] += 1
                     else:
                         failures.append(_describe(event.recorder, label, check))
+    documented = {f"{method.upper()} {path}" for path, item in document["paths"].items()
+                  for method in item}
     total = sum(cases.values())
-    print(f"\nschemathesis: {total} cases over {len(cases)} operations "
-          f"({EXAMPLES} examples per operation and phase"
-          f"{'' if LONG else ', no coverage phase'}; seed {SEED}, FUZZ_SEED replays it)")
+    print(f"\nschemathesis: {total} cases over {len(documented & set(cases))} operations and "
+          f"{len(set(cases) - documented)} undeclared methods ({EXAMPLES} examples per "
+          f"operation and phase{'' if LONG else ', no coverage phase'}; seed {SEED}, FUZZ_SEED "
+          f"replays it)")
     if excused:
         print("refused for a documented rule: " + ", ".join(
             f"{reason} x{n}" for reason, n in excused.most_common()))
-    documented = {f"{method.upper()} {path}" for path, item in document["paths"].items()
-                  for method in item}
     assert not errors, "\n".join(errors)
     assert not failures, f"{len(failures)} failures:\n" + "\n\n".join(sorted(set(failures)))
     assert documented <= set(cases), f"never called: {sorted(documented - set(cases))}"
