@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-citus e2e bench load mutate migrate timer ops clean
+.PHONY: run test test-citus e2e bench load mutate migrate timer ops fuzz clean
 
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -48,6 +48,11 @@ $(MUTATE_STAMP): $(STAMP) requirements-mutate.txt
 
 mutate: $(MUTATE_STAMP)  ## mutation testing, kill rate per module (MODULE=shared/phi.py for some); not part of `make test`
 	nice -n 10 $(PY) -m mutate $(MODULE)
+
+FUZZ_EXAMPLES ?= 40
+
+fuzz: $(STAMP)  ## schemathesis, every operation and check, FUZZ_EXAMPLES per operation and phase (FUZZ_SEED to replay); prints the number of cases
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/functions/test_fuzz.py -q -s -p no:cacheprovider
 
 bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run; figures to BENCHMARKS.md
 	$(PY) -m bench

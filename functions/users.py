@@ -20,7 +20,7 @@ def list_users(ctx: Context) -> Page[UserPublic]:
     return users.list_users(ctx.cursor, ctx.caller.organization_id, ctx.query)
 
 
-@bp.route(route="users/{id}", methods=["PATCH"])
+@bp.route(route="users/{id:guid}", methods=["PATCH"])
 @endpoint(summary="Change a user's role, or deactivate them (signs them out)", tag="users",
           role=Role.admin, path=IdPath, body=UserUpdate, response=UserPublic, errors=(402, 409))
 def update_user(ctx: Context) -> UserPublic:
@@ -43,7 +43,7 @@ def list_invitations(ctx: Context) -> InvitationList:
     return invitations.list_open(ctx.cursor, ctx.caller.organization_id)
 
 
-@bp.route(route="invitations/{id}", methods=["DELETE"])
+@bp.route(route="invitations/{id:guid}", methods=["DELETE"])
 @endpoint(summary="Withdraw an invitation", tag="users", role=Role.admin, path=IdPath,
           status=204)
 def revoke_invitation(ctx: Context) -> None:

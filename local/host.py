@@ -17,7 +17,6 @@ from local.router import Router
 from shared.errors import (BadRequest, HeaderFieldsTooLarge, LengthRequired, MethodNotAllowed,
                            PayloadTooLarge, ProblemError, UriTooLong)
 from shared.problems import problem_response
-from shared.routing import allowed_methods
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 log = logging.getLogger("snf.localhost")
@@ -30,7 +29,6 @@ HOST_BODY_LIMIT = 100 * 1024 * 1024
 LISTEN_BACKLOG = 1024
 # A client that stops sending mid-request frees its thread after this long.
 CLIENT_TIMEOUT_SECONDS = 30
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 STATIC_METHODS = ("GET", "HEAD")
 
 
@@ -107,15 +105,10 @@ def make_server(app, host: str = "127.0.0.1", port: int = 7071) -> ThreadingHTTP
             self._send(200, {**security_headers, "Cache-Control": "no-cache"}, target.read_bytes(), kind)
 
         def _not_allowed(self):
-            """A method no function takes (TRACE, CONNECT, anything unknown): the 405 the
-            functions give, with the methods the path does answer."""
-            path = self.path.split("?", 1)[0]
-            if router.handles(path):
-                allowed = allowed_methods(app, path[len(router.prefix):].lstrip("/")) or list(METHODS)
-            else:
-                allowed = list(STATIC_METHODS)
-            self._problem(MethodNotAllowed(f"This endpoint answers {', '.join(allowed)}.",
-                                           headers={"Allow": ", ".join(allowed)}))
+            """A method the static files do not take: the 405 problem the functions give."""
+            allowed = ", ".join(STATIC_METHODS)
+            self._problem(MethodNotAllowed(f"This path answers {allowed}.",
+                                           headers={"Allow": allowed}))
 
         def _problem(self, problem: ProblemError):
             response = problem_response(problem, uuid.uuid4().hex)
@@ -155,13 +148,14 @@ def make_server(app, host: str = "127.0.0.1", port: int = 7071) -> ThreadingHTTP
             # http.server's message may quote the request line: the path is not echoed back.
             self._problem(refusal("The request line or its headers could not be read."))
 
-        def __getattr__(self, name):
-            # http.server looks up do_<METHOD>; an unknown method gets the functions' 405.
-            if name.startswith("do_"):
-                return self._not_allowed
-            raise AttributeError(name)
-
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+        def __getattr__(self, name):
+            # Any other method (TRACE, QUERY, ...) gets the router's 405 problem+json, as the
+            # functions answer, rather than http.server's text/html 501.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
 
         def log_message(self, format, *args):  # the functions log each request themselves
             pass

@@ -9,13 +9,16 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared import idempotency
+from shared.endpoint import MAX_BODY_BYTES
+from shared.models.common import rules_of
 from shared.routing import http_functions, route_prefix
 
 REF = "#/components/schemas/{model}"
 ERROR_TITLES = {400: "Malformed request", 401: "Not signed in", 403: "The role does not allow it",
                 405: "Not a method of this endpoint (see Allow)",
                 404: "Not found (or another organization's)", 409: "Conflict",
-                413: "Body too large", 422: "Invalid fields", 429: "Too many attempts",
+                413: f"Body larger than {MAX_BODY_BYTES // 1024} KB",
+                422: "Invalid fields: the schema's rules, and those listed in x-rules", 429: "Too many attempts",
                 402: "The plan or a limit does not allow it",
                 503: "Unavailable: the database, password hashing at capacity, or billing (not "
                      "configured, Stripe not answering); see Retry-After"}
@@ -58,6 +61,15 @@ IDEMPOTENCY_KEY = {
 REPLAYED_HEADER = {"description": "true when this is the stored answer to an earlier request "
                                   "with the same Idempotency-Key",
                    "schema": {"type": "string", "enum": ["true"]}}
+
+
+# What a raw body must be beyond its media type (the functions check it; no schema can).
+RAW_BODY_RULES = {
+    "stripe_webhook_event": {"": "its Stripe-Signature header must be Stripe's signature of the body "
+                                           "with this endpoint's secret (else 400)"},
+    "put_organization_logo": {"logo": "the body must be an image of its Content-Type (PNG, JPEG or a "
+                            "script-free SVG) under 200 KB"},
+}
 
 
 def _parameters(model: type[BaseModel] | None, where: str) -> list[dict]:
@@ -148,7 +160,8 @@ def _operation(registered, spec, refs: dict) -> dict:
         for status in sorted({spec.status, *spec.errors}):
             operation["responses"][str(status)] = _problem(status)
         return operation
-    if spec.content_type.startswith("image/"):
+    if spec.content_type.startswith("image/") or (spec.response is None
+                                                   and spec.content_type != "application/json"):
         operation["responses"][str(spec.status)] = {
             "description": spec.summary, "content": {
                 kind: {"schema": {"type": "string", "format": "binary"}}
@@ -169,12 +182,21 @@ def _operation(registered, spec, refs: dict) -> dict:
         statuses |= {401, 403}
     if spec.body is not None or spec.query is not None or spec.raw_body:
         statuses |= {400, 422}
+    if spec.body is not None or spec.raw_body:
+        statuses |= {413}
     if spec.path is not None:
         statuses |= {404}
     if spec.idempotent:  # a malformed key; a key used with another request; one in flight
         statuses |= {400, 409, 422}
     for status in sorted(statuses):
         operation["responses"][str(status)] = _problem(status)
+    rules = {**rules_of(spec.query), **rules_of(spec.body),
+             **RAW_BODY_RULES.get(registered.name, {})}
+    for status in ("400", "422"):
+        if rules and status in operation["responses"]:  # what it may name beyond the schema
+            operation["responses"][status]["x-rules"] = rules
+            operation["responses"][status]["description"] += ": " + "; ".join(
+                f"{field or 'the request'} {rule}" for field, rule in rules.items())
     return operation
 
 

@@ -45,6 +45,19 @@ class PdpmGroupsIn(Input):
 
 class ReferralIn(Input):
     """A referral to evaluate at every active facility (placement comparison)."""
+    rules = {
+        "payer_id": "must name an active payer of the organization",
+        "then_payer_id": "must name an active payer with a per diem or acuity rate at the "
+                         "facility, after a Medicare Part A payer",
+        "hipps_code": "give pdpm_groups or hipps_code, not both",
+        "note": "must not look like it identifies the patient (names, long numbers, dates)",
+        "referral_received_at": "not in the future, nor before 2000",
+        "expected_admission_date": "from 2000 to a year from today",
+        "prior_case_number": "must be an admitted Medicare Part A stay of the organization at "
+                             "the facility, ending within 3 days of this one",
+        "": "the facility needs a rate of the payer in force and an active cost model, and "
+            "Medicare PDPM reference data for the stay's fiscal years",
+    }
     payer_id: uuid.UUID
     length_of_stay_days: Annotated[int, Field(ge=1, le=365, description="Expected stay.")]
     acuity: Acuity
@@ -110,6 +123,8 @@ class ReferralIn(Input):
 
 
 class AdmissionIn(ReferralIn):
+    rules = {"facility_id": "must name an active facility of the organization"}
+
     facility_id: uuid.UUID
 
 
@@ -357,6 +372,9 @@ class AdmissionListQuery(AdmissionFilters, PageQuery):
 
 class DecisionIn(Input):
     """pending -> accepted | declined (with a reason); accepted -> admitted | not_admitted."""
+    rules = {"reason_code": "a decline or a not-admitted needs one of its reasons; accepted and "
+                            "admitted take none"}
+
     decision: Literal["accepted", "declined", "admitted", "not_admitted"]
     reason_code: Literal[DECLINE_REASONS + NOT_ADMITTED_REASONS] | None = None  # type: ignore
 

@@ -41,6 +41,8 @@ class CostModelFields(Input):
 
 
 class CostModelCreate(CostModelFields):
+    rules = {"facility_id": "must name an active facility of the organization"}
+
     facility_id: uuid.UUID
 
 

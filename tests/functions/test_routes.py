@@ -30,14 +30,14 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "me/password"): Role.viewer,
     # users and invitations
     ("GET", "users"): Role.admin,
-    ("PATCH", "users/{id}"): Role.admin,
+    ("PATCH", "users/{id:guid}"): Role.admin,
     ("POST", "invitations"): Role.admin,
     ("GET", "invitations"): Role.admin,
-    ("DELETE", "invitations/{id}"): Role.admin,
+    ("DELETE", "invitations/{id:guid}"): Role.admin,
     ("POST", "invitations/accept"): PUBLIC,
     ("GET", "usage"): Role.viewer,
     ("GET", "admissions/export"): Role.viewer,
-    ("POST", "admissions/{id}/reopen"): Role.admin,
+    ("POST", "admissions/{id:guid}/reopen"): Role.admin,
     ("POST", "onboarding/defaults"): Role.admin,
     ("GET", "audit-log"): Role.admin,
     ("GET", "audit-log/export"): Role.admin,
@@ -56,24 +56,24 @@ ROLES: dict[tuple[str, str], Role | None] = {
     # configuration: anyone reads, admins write
     ("GET", "facilities"): Role.viewer,
     ("POST", "facilities"): Role.admin,
-    ("GET", "facilities/{id}"): Role.viewer,
-    ("PATCH", "facilities/{id}"): Role.admin,
-    ("DELETE", "facilities/{id}"): Role.admin,
+    ("GET", "facilities/{id:guid}"): Role.viewer,
+    ("PATCH", "facilities/{id:guid}"): Role.admin,
+    ("DELETE", "facilities/{id:guid}"): Role.admin,
     ("GET", "payers"): Role.viewer,
     ("POST", "payers"): Role.admin,
-    ("GET", "payers/{id}"): Role.viewer,
-    ("PATCH", "payers/{id}"): Role.admin,
-    ("DELETE", "payers/{id}"): Role.admin,
+    ("GET", "payers/{id:guid}"): Role.viewer,
+    ("PATCH", "payers/{id:guid}"): Role.admin,
+    ("DELETE", "payers/{id:guid}"): Role.admin,
     ("GET", "rates"): Role.viewer,
     ("POST", "rates"): Role.admin,
-    ("GET", "rates/{id}"): Role.viewer,
-    ("PATCH", "rates/{id}"): Role.admin,
-    ("DELETE", "rates/{id}"): Role.admin,
+    ("GET", "rates/{id:guid}"): Role.viewer,
+    ("PATCH", "rates/{id:guid}"): Role.admin,
+    ("DELETE", "rates/{id:guid}"): Role.admin,
     ("GET", "cost-models"): Role.viewer,
     ("POST", "cost-models"): Role.admin,
-    ("GET", "cost-models/{id}"): Role.viewer,
-    ("PATCH", "cost-models/{id}"): Role.admin,
-    ("DELETE", "cost-models/{id}"): Role.admin,
+    ("GET", "cost-models/{id:guid}"): Role.viewer,
+    ("PATCH", "cost-models/{id:guid}"): Role.admin,
+    ("DELETE", "cost-models/{id:guid}"): Role.admin,
     ("GET", "business-weights"): Role.viewer,
     ("PUT", "business-weights"): Role.admin,
     ("GET", "reference"): Role.viewer,
@@ -82,8 +82,8 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "admissions/compare"): Role.coordinator,
     ("POST", "admissions"): Role.coordinator,
     ("GET", "admissions"): Role.viewer,
-    ("GET", "admissions/{id}"): Role.viewer,
-    ("POST", "admissions/{id}/decision"): Role.coordinator,
+    ("GET", "admissions/{id:guid}"): Role.viewer,
+    ("POST", "admissions/{id:guid}/decision"): Role.coordinator,
     ("GET", "dashboard"): Role.viewer,
 }
 
@@ -122,9 +122,9 @@ BELOW = {Role.owner: Role.admin, Role.admin: Role.coordinator, Role.coordinator:
 
 
 def address(route: str) -> str:
-    """A path for the route whose parameters name nothing valid: reading the path first would
-    answer 404 instead of 401 or 403."""
-    return "/api/" + route.replace("{id}", "not-an-id")
+    """A path for the route whose parameters name nothing that exists: reading the path first
+    would answer 404 instead of 401 or 403."""
+    return "/api/" + route.replace("{id:guid}", "00000000-0000-4000-8000-000000000000")
 
 
 @pytest.fixture(scope="module")

@@ -218,7 +218,7 @@ def test_a_request_line_that_cannot_be_read_is_a_400_problem(server, request_lin
 
 
 @pytest.mark.parametrize("path, allowed", [("/api/health", "GET"),
-                                           ("/api/facilities/7", "DELETE, GET, PATCH"),
+                                           ("/api/facilities/0b6c3f2e-7a51-4c1e-9d8e-2f3a4b5c6d7e", "DELETE, GET, PATCH"),
                                            ("/", "GET, HEAD"),
                                            ("/app.js", "GET, HEAD")])
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT", "BREW"])
