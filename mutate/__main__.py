@@ -66,6 +66,15 @@ EQUIVALENT["shared/db.py"] = {
     ('_pool: "Pool | None" = None', '_pool: "XXPool | NoneXX" = None'):
         "an annotation, never evaluated",
 }
+# The repository and the tests' CSV loader build every Tables with its VPD schedule and its
+# QRP-reduced rates, so these two defaults are never read.
+_ALWAYS_GIVEN = "every Tables is built with this field (repository, tests): the default is unread"
+EQUIVALENT["shared/engine/pdpm.py"] = {
+    ("vpd: dict[str, list[tuple[int, int, Decimal]]] = field(default_factory=dict)",
+     "vpd: dict[str, list[tuple[int, int, Decimal]]] = None"): _ALWAYS_GIVEN,
+    ("qrp_base_rates: dict[str, Decimal | None] = field(default_factory=dict)",
+     "qrp_base_rates: dict[str, Decimal | None] = None"): _ALWAYS_GIVEN,
+}
 # A rate's amounts are read only for its own method (per_diem, acuity or pdpm), so the defaults
 # of the other two are never read.
 _UNREAD_DEFAULT = "the default of another method's amounts: the engine reads only rate.method's"

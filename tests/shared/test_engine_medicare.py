@@ -8,6 +8,7 @@ import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -225,6 +226,16 @@ def test_the_qrp_method_reproduces_fy2026s_published_reduced_rates_within_a_cent
             assert by_method and abs(derived - rate) <= D("0.01"), (area, component)
 
 
+def test_an_unpublished_qrp_rate_is_not_guessed_without_the_years_net_update():
+    # FY2026's QRP-reduced NCM is not published; a year known only by its status and rule has
+    # no net update to derive it from: the engine refuses rather than pay an invented rate.
+    known_only = pdpm.FiscalYear(2026, "final", "FY2026 final rule")
+    with pytest.raises(ValueError) as missing:
+        run(ref=stay(4), rate=medicare(qrp_reduced=True, fiscal_years={2026: known_only}))
+    assert str(missing.value) == ("FY2026 has no QRP-reduced NON_CASE_MIX rate and no net "
+                                  "update to derive it from")
+
+
 def test_hiv_aids_pays_nursing_x_1_18_and_remaps_the_nta_group():
     # Nursing 232.32 x 1.18 = 274.1376 -> 274.14; NTA NE -> NB (2.39 x 99.59 = 238.02).
     # Day 4: 109.05 + 102.92 + 48.64 + 274.14 + 238.02 + 118.21 = 890.98; labor 640.61 x 1.1
@@ -235,6 +246,17 @@ def test_hiv_aids_pays_nursing_x_1_18_and_remaps_the_nta_group():
         D("752.23"), D("202.81"), D("955.04"))
     assert "hiv_aids_adjustment" in lines(result)
     assert any("NTA group NE as NB" in a for a in result["assumptions"])
+
+
+@pytest.mark.parametrize("nta, paid_as", [("NA", "NA"), ("NB", "NA"), ("NC", "NA"),
+                                           ("ND", "NA"), ("NE", "NB"), ("NF", "NC")])
+def test_hiv_aids_says_which_nta_group_each_group_is_paid_as(nta, paid_as):
+    # S2: characters A-D are paid as A, E as B, F as C; the evaluation says which.
+    ref = dataclasses.replace(stay(4, hiv_aids=True), classification=dataclasses.replace(
+        KBGE, nta=nta))
+    result = run(ref=ref, rate=medicare())
+    assert (f"HIV/AIDS: the nursing component is paid x 1.18 and NTA group {nta} as {paid_as}, "
+            "as the CMS pricer does for a B20 diagnosis on the claim." in result["assumptions"])
 
 
 @settings(max_examples=150, deadline=None)

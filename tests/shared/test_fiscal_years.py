@@ -105,8 +105,9 @@ def test_a_stay_across_1_october_prices_each_day_with_its_fiscal_years_tables():
         (2026, "final"), (2026, "final"), (2027, "proposed"), (2027, "proposed"),
         (2027, "proposed")]
     years = result["revenue"]["pdpm"]["fiscal_years"]
-    assert [(y["fiscal_year"], y["priced_with"], y["status"], y["days"]) for y in years] == [
-        (2026, 2026, "final", 2), (2027, 2027, "proposed", 3)]
+    assert [(y["fiscal_year"], y["priced_with"], y["status"], y["notes"], y["days"])
+            for y in years] == [(2026, 2026, "final", None, 2),
+                                (2027, 2027, "proposed", "Labor share not found.", 3)]
     assert years[1]["component_rates"]["NURSING"] == D("237.58")
     assert ("3 day(s) in FY2027 are priced on FY2027's proposed rates (CMS-1843-P), not final "
             "ones. Labor share not found." in result["assumptions"])
