@@ -35,9 +35,9 @@ MODULES: dict[str, tuple[str, ...]] = {
     "shared/repositories/sign_in_throttle.py": ("tests/functions/test_sign_in_protection.py",),
     "shared/db.py": ("tests/shared/test_db.py", "tests/test_cross_tenant_scopes.py"),
     "shared/engine/money.py": ("tests/shared/test_engine.py", "tests/shared/test_pdpm.py"),
-    "shared/engine/pdpm.py": ("tests/shared/test_pdpm.py", "tests/shared/test_engine.py",
-                              "tests/shared/test_engine_medicare.py",
-                              "tests/shared/test_fiscal_years.py"),
+    # The engine's tests first: they need no database, so most mutants die before one is made.
+    "shared/engine/pdpm.py": ("tests/shared/test_engine.py", "tests/shared/test_engine_medicare.py",
+                              "tests/shared/test_pdpm.py", "tests/shared/test_fiscal_years.py"),
     "shared/engine/evaluation.py": ("tests/shared/test_engine.py",
                                     "tests/shared/test_engine_medicare.py"),
 }
@@ -65,6 +65,13 @@ EQUIVALENT["shared/tenancy.py"] = {
 EQUIVALENT["shared/db.py"] = {
     ('_pool: "Pool | None" = None', '_pool: "XXPool | NoneXX" = None'):
         "an annotation, never evaluated",
+    # Both places the transaction's first statement failed: a lost connection is one psycopg2
+    # has marked closed, and any other failure leaves the transaction in error; release()
+    # keeps only an open connection with no transaction, so it drops the connection either way.
+    ("pool.release(conn, broken=True)", "pool.release(conn, broken=False)"):
+        "after a failed first statement release() drops the connection whatever `broken` says",
+    ("broken = False", "broken = None"):
+        "None is as false as False: release() reads only `not broken`",
 }
 # The repository and the tests' CSV loader build every Tables with its VPD schedule and its
 # QRP-reduced rates, so these two defaults are never read.

@@ -152,6 +152,13 @@ def test_an_error_after_the_connection_was_lost_is_a_503(database, admin_sql):
         assert cur.fetchone()["one"] == 1
 
 
+def test_a_statement_stopped_by_the_statement_timeout_is_a_503(database):
+    # The server cancels a runaway statement; the caller gets a 503 to retry, not a 500.
+    with pytest.raises(ServiceUnavailable):
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            cur.execute("SET LOCAL statement_timeout = 50; SELECT pg_sleep(1)")
+
+
 def test_a_connection_handed_back_inside_a_transaction_is_not_reused(database):
     pool = db.get_pool()
     conn = pool.acquire()
