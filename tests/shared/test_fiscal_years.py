@@ -127,6 +127,21 @@ def test_a_day_past_the_newest_loaded_year_is_priced_with_the_newest_and_says_so
             "FY2027's, the newest loaded." in result["assumptions"])
 
 
+def test_a_day_before_the_oldest_loaded_year_is_priced_with_the_oldest_and_says_so():
+    # From 1 Sep 2025 (FY2025), with FY2026 and FY2027 loaded: FY2026's tables price the days
+    # (NTA x 3 days: 946.52 each).
+    result = run(ref=engine_referral(length_of_stay_days=3, classification=KBGE,
+                                     admission_date=date(2025, 9, 1)), rate=medicare())
+    days = result["revenue"]["days"]
+    assert [(d["fiscal_year"], d["priced_with_fiscal_year"], d["amount"]) for d in days] == [
+        (2025, 2026, D("946.52"))] * 3
+    assert ("No PDPM tables are loaded for FY2025: 3 day(s) in FY2025 are priced with "
+            "FY2026's, the oldest loaded." in result["assumptions"])
+    assert ("The rate is set up for FY2026, but the stay has days in FY2025: they are priced "
+            "with their own year's tables at the rate's wage index and VBP multiplier, which CMS "
+            "also updates each year." in result["assumptions"])
+
+
 # --- through the API --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
