@@ -193,7 +193,8 @@ def _copy_back(workdir: Path) -> None:
 
 
 def retest(module: str) -> None:
-    """Run the survivors of the last run again, against the tests as they are now."""
+    """Run the survivors of the last run again, against the tests as they are now; the known
+    equivalent ones survive whatever the tests, so they are not run."""
     workdir = _workdir(module)
     for folder in ("tests", "mutate"):
         shutil.rmtree(workdir / folder)
@@ -203,7 +204,14 @@ def retest(module: str) -> None:
         ids = [row[0] for row in conn.execute(
             "SELECT id FROM Mutant WHERE status = 'bad_survived' ORDER BY id")]
     for mutant in ids:
-        _mutmut(module, str(mutant))
+        # A stopped run leaves its mutant on disk, and mutmut would then drop the mutants of
+        # every line it finds changed: put the original back first.
+        _copy_back(workdir)
+        diff = subprocess.run([sys.executable, "-m", "mutmut", "show", str(mutant)], cwd=workdir,
+                              capture_output=True, text=True).stdout
+        if not _equivalent(module, diff):
+            _mutmut(module, str(mutant))
+    _copy_back(workdir)
 
 
 def summary(module: str) -> dict:
