@@ -214,6 +214,10 @@ def retest(module: str) -> None:
         diff = subprocess.run([sys.executable, "-m", "mutmut", "show", str(mutant)], cwd=workdir,
                               capture_output=True, text=True).stdout
         if not _equivalent(module, diff):
+            # mutmut reruns a survivor only when the tests' files changed, not when the test
+            # command did (a test file added to MODULES): mark it not run.
+            with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+                conn.execute("UPDATE Mutant SET status = 'untested' WHERE id = ?", (mutant,))
             _mutmut(module, str(mutant))
     _copy_back(workdir)
 
