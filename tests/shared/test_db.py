@@ -231,6 +231,73 @@ def test_a_database_that_stops_answering_is_a_503_within_the_deadline(frozen_net
     assert error is None and waited < 2
 
 
+def test_an_error_inside_a_transaction_rolls_back_and_keeps_the_connection(database, org,
+                                                                           admin_sql):
+    # A 404 or 422 raised mid-transaction is routine: the connection is rolled back and reused,
+    # not dropped (a new one costs a handshake, and with Entra auth a token).
+    with db.tenant_transaction(org.id) as cur:
+        pid = _backend_pid(cur)
+    with pytest.raises(RuntimeError):
+        with db.tenant_transaction(org.id) as cur:
+            assert _backend_pid(cur) == pid
+            cur.execute("UPDATE organizations SET name = 'Renamed' WHERE id = %s", (org.id,))
+            raise RuntimeError("not found")
+    with db.tenant_transaction(org.id) as cur:
+        assert _backend_pid(cur) == pid
+        cur.execute("SELECT name FROM organizations WHERE id = %s", (org.id,))
+        assert cur.fetchone()["name"] != "Renamed"
+
+
+def test_an_error_after_the_connection_was_lost_is_a_503(database, admin_sql):
+    # Whatever the handler raised, the transaction's work is gone with the connection: the
+    # caller is told the database is unavailable, not the handler's error.
+    with pytest.raises(ServiceUnavailable) as lost:
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            admin_sql("SELECT pg_terminate_backend(%s)", (_backend_pid(cur),))
+            time.sleep(0.2)
+            raise RuntimeError("not found")
+    assert lost.value.detail == UNAVAILABLE
+    with db.tenant_transaction(uuid.uuid4()) as cur:  # the next one gets a working connection
+        cur.execute("SELECT 1 AS one")
+        assert cur.fetchone()["one"] == 1
+
+
+def test_a_statement_stopped_by_the_statement_timeout_is_a_503(database):
+    # The server cancels a runaway statement; the caller gets a 503 to retry, not a 500.
+    with pytest.raises(ServiceUnavailable):
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            cur.execute("SET LOCAL statement_timeout = 50; SELECT pg_sleep(1)")
+
+
+def test_a_connection_handed_back_inside_a_transaction_is_not_reused(database):
+    pool = db.get_pool()
+    conn = pool.acquire()
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")  # opens a transaction, never ended
+        pid = cur.fetchone()[0]
+
+    pool.release(conn)
+
+    assert conn.closed
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        assert _backend_pid(cur) != pid
+
+
+def test_closing_the_pool_ends_its_idle_connections_on_the_server(database, admin_sql):
+    pool = db.get_pool()  # held, as a request still running on another thread would
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        pid = _backend_pid(cur)
+
+    db.close_pool()
+
+    deadline = time.monotonic() + 5
+    while admin_sql("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not admin_sql("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,))
+    assert db.get_pool() is not pool  # the next transaction makes a new pool
+
+
 def test_a_released_connection_is_kept_for_reuse_unless_it_is_broken(database):
     pool = db.get_pool()
     kept, dropped = pool.acquire(), pool.acquire()
