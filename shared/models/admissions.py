@@ -247,12 +247,27 @@ class Revenue(Output):
         return data
 
 
+class TherapyByDiscipline(Output):
+    pt: Decimal
+    ot: Decimal
+    slp: Decimal
+
+
 class CostBreakdown(Output):
     fixed: Decimal
     nursing: Decimal
     therapy: Decimal
+    therapy_by_discipline: TherapyByDiscipline | None = Field(
+        default=None, description="PT, OT and SLP a day, each its cost at a case-mix index of "
+        "1.0 x the stay's CMI; null: the flat therapy cost a day.")
     services: dict[str, Decimal]
     medication: Decimal
+    # Lines the cost model may lack (null: not in it, counted as 0).
+    labs: Decimal | None = None
+    imaging: Decimal | None = None
+    supplies: Decimal | None = None
+    transport_per_stay: Decimal | None = Field(
+        default=None, description="Once a stay, in the total, not in the cost per day.")
 
 
 class Cost(Output):
