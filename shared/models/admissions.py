@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
+from pydantic import (AfterValidator, AwareDatetime, Field, field_validator, model_serializer,
+                      model_validator)
 
 from shared import catalog
 from shared.catalog import Acuity, PayerType, Service
@@ -268,6 +269,16 @@ class CostBreakdown(Output):
     supplies: Decimal | None = None
     transport_per_stay: Decimal | None = Field(
         default=None, description="Once a stay, in the total, not in the cost per day.")
+
+    @model_serializer(mode="wrap")
+    def _lines_in_the_model_only(self, handler):
+        # A line the cost model lacks is left out, as the engine leaves it out.
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in OPTIONAL_COST_LINES}
+
+
+OPTIONAL_COST_LINES = ("therapy_by_discipline", "labs", "imaging", "supplies",
+                       "transport_per_stay")
 
 
 class Cost(Output):
