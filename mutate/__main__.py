@@ -42,7 +42,8 @@ MODULES: dict[str, tuple[str, ...]] = {
                               "tests/shared/test_pdpm.py", "tests/shared/test_fiscal_years.py"),
     "shared/engine/evaluation.py": ("tests/shared/test_engine.py",
                                     "tests/shared/test_engine_medicare.py",
-                                    "tests/shared/test_fiscal_years.py"),
+                                    "tests/shared/test_fiscal_years.py",
+                                    "tests/shared/test_engine_costs.py"),
 }
 # Surviving mutants that cannot change behaviour: (line removed, line added or "") -> why.
 # They are left out of the kill rate; any other survivor needs a test.

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
+from pydantic import (AfterValidator, AwareDatetime, Field, field_validator, model_serializer,
+                      model_validator)
 
 from shared import catalog
 from shared.catalog import Acuity, PayerType, Service
@@ -262,12 +263,37 @@ class Revenue(Output):
         return data
 
 
+class TherapyByDiscipline(Output):
+    pt: Decimal
+    ot: Decimal
+    slp: Decimal
+
+
 class CostBreakdown(Output):
     fixed: Decimal
     nursing: Decimal
     therapy: Decimal
+    therapy_by_discipline: TherapyByDiscipline | None = Field(
+        default=None, description="PT, OT and SLP a day, each its cost at a case-mix index of "
+        "1.0 x the stay's CMI; null: the flat therapy cost a day.")
     services: dict[str, Decimal]
     medication: Decimal
+    # Lines the cost model may lack (null: not in it, counted as 0).
+    labs: Decimal | None = None
+    imaging: Decimal | None = None
+    supplies: Decimal | None = None
+    transport_per_stay: Decimal | None = Field(
+        default=None, description="Once a stay, in the total, not in the cost per day.")
+
+    @model_serializer(mode="wrap")
+    def _lines_in_the_model_only(self, handler):
+        # A line the cost model lacks is left out, as the engine leaves it out.
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in OPTIONAL_COST_LINES}
+
+
+OPTIONAL_COST_LINES = ("therapy_by_discipline", "labs", "imaging", "supplies",
+                       "transport_per_stay")
 
 
 class Cost(Output):
