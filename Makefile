@@ -51,7 +51,7 @@ mutate: $(MUTATE_STAMP)  ## mutation testing, kill rate per module (MODULE=share
 
 FUZZ_EXAMPLES ?= 40
 
-fuzz: $(STAMP)  ## schemathesis, every operation and check, FUZZ_EXAMPLES per operation and phase (FUZZ_SEED to replay); prints the number of cases
+fuzz: $(STAMP)  ## schemathesis, every operation and check, FUZZ_EXAMPLES per operation and phase (FUZZ_SEED to replay); prints the number of cases and writes it to BENCHMARKS.md
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/functions/test_fuzz.py -q -s -p no:cacheprovider
 
 bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run; figures to BENCHMARKS.md
