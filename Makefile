@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test e2e bench mutate migrate timer ops clean
+.PHONY: run test test-citus e2e bench load mutate migrate timer ops fuzz clean
 
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -24,8 +24,11 @@ $(CHECKOV_STAMP): $(STAMP) requirements-infra.txt
 run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedded PostgreSQL unless DATABASE_URL; STRIPE=fake for billing against a local fake of Stripe
 	$(PY) -m local serve $(if $(filter fake,$(STRIPE)),--stripe-fake)
 
-test: $(STAMP) $(CHECKOV_STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded)
+test: $(STAMP) $(CHECKOV_STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded); includes tests/citus
 	$(PY) -m pytest
+
+test-citus: $(STAMP)  ## only tests/citus: a throwaway three-node Citus cluster on free ports (Citus installed from ../shared/citus when missing: root)
+	$(PY) -m pytest tests/citus
 
 E2E_STAMP := $(VENV)/.installed-e2e
 
@@ -46,8 +49,16 @@ $(MUTATE_STAMP): $(STAMP) requirements-mutate.txt
 mutate: $(MUTATE_STAMP)  ## mutation testing, kill rate per module (MODULE=shared/phi.py for some); not part of `make test`
 	nice -n 10 $(PY) -m mutate $(MODULE)
 
-bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run
+FUZZ_EXAMPLES ?= 40
+
+fuzz: $(STAMP)  ## schemathesis, every operation and check, FUZZ_EXAMPLES per operation and phase (FUZZ_SEED to replay); prints the number of cases and writes it to BENCHMARKS.md
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/functions/test_fuzz.py -q -s -p no:cacheprovider
+
+bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run; figures to BENCHMARKS.md
 	$(PY) -m bench
+
+load: $(STAMP)  ## a mixed workload against the local host in another process (LOAD_SECONDS=60, LOAD_USERS=8); figures to BENCHMARKS.md
+	$(PY) -m load
 
 migrate: $(STAMP)  ## provision the local database and apply the migrations
 	$(PY) -m local migrate

@@ -25,6 +25,80 @@ def _load() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {cores} cores{busy}"
 
 
+TITLES = {
+    "facilities_get": "Facility GET against its SQL",
+    "cold_start": "Cold start: importing the function app",
+    "admissions_create": "Saving an admission (POST /api/admissions) against its SQL and engine",
+    "limit_check": "The plan limit check on an admission create",
+    "tenant_scale": "Noisy neighbours: dashboard and history with other organizations' admissions",
+    "legacy_move": "Moving the legacy database",
+}
+_where = ""  # the server the last benchmark ran on, for the report
+
+
+def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[str]]:
+    """Each benchmark's figures as lines, by benchmark name (what it printed before)."""
+    summary: dict[str, list[str]] = {}
+    if facility:
+        summary["facilities_get"] = [
+            f"facility GET: {facility.ratio:.2f}x floor (endpoint {facility.endpoint_us:.0f} us, "
+            f"floor {facility.floor_us:.0f} us)",
+            f"facility GET plans: {facility.plan_summary}"]
+    if cold:
+        summary["cold_start"] = [
+            f"cold start: function_app import {cold.ratio:.1f}x bare FunctionApp "
+            f"({cold.app_ms:.0f} ms vs {cold.bare_ms:.0f} ms)",
+            "cold start rule: " + (f"BROKEN, {', '.join(cold.heavy_loaded)} imported"
+                                   if cold.heavy_loaded
+                                   else "stripe and azure.identity not imported")]
+    if admission:
+        summary["admissions_create"] = [
+            f"admission POST ({case.name}): {case.ratio:.2f}x floor (endpoint "
+            f"{case.endpoint_us / 1000:.2f} ms, floor {case.floor_us / 1000:.2f} ms = engine "
+            f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements "
+            f"{case.sql_us / 1000:.2f} ms; the endpoint sends {case.endpoint_statements})"
+            for case in admission]
+    if limit:
+        summary["limit_check"] = [
+            f"admission POST limit check: {limit.ratio:.3f}x without it "
+            f"({limit.with_us / 1000:.2f} ms vs {limit.without_us / 1000:.2f} ms; goal < 1.1x); "
+            f"counter plan: {limit.plan}"]
+    if scale:
+        from bench import tenant_scale
+        others = (f"{scale.other_admissions:,} other admissions "
+                  f"({scale.other_organizations:,} organizations)")
+        seq_dashboard, seq_history = scale.sequential_ratios
+        sql = "; ".join(f"{tenant_scale.SHORT[name]} {scale.with_others.sql_us[name]:.0f} vs "
+                        f"{scale.without.sql_us[name]:.0f} us"
+                        for name in tenant_scale.MAIN_PLANS)
+        summary["tenant_scale"] = [
+            f"dashboard: {scale.dashboard_ratio:.2f}x with {others} "
+            f"({scale.with_others.dashboard_us / 1000:.2f} ms vs "
+            f"{scale.without.dashboard_us / 1000:.2f} ms side by side; after / before the "
+            f"load {seq_dashboard:.2f}x)",
+            f"history: {scale.history_ratio:.2f}x with {others} "
+            f"({scale.with_others.history_us / 1000:.2f} ms vs "
+            f"{scale.without.history_us / 1000:.2f} ms side by side; after / before the "
+            f"load {seq_history:.2f}x)",
+            f"tenant scale SQL alone, with vs without: {sql}",
+            f"tenant scale load: {scale.other_admissions:,} admissions in "
+            f"{scale.load_seconds:.0f} s (+ {scale.analyze_seconds:.0f} s VACUUM ANALYZE, "
+            f"CHECKPOINT)",
+            f"tenant scale plans (with {scale.other_admissions:,}): {scale.plan_summary}"]
+    if move:
+        from bench import legacy_move
+        summary["legacy_move"] = [
+            f"legacy move: {move.admissions:,} admissions, {move.rows:,} rows in all, moved in "
+            f"{move.migrate_seconds:.0f} s ({move.rows_per_second:,.0f} rows/s; admissions "
+            f"alone {move.admissions_seconds:.0f} s, "
+            f"{move.admissions / max(move.admissions_seconds, 1e-9):,.0f}/s); goal "
+            f"< {legacy_move.GOAL_SECONDS} s: "
+            f"{'met' if move.migrate_seconds < legacy_move.GOAL_SECONDS else 'MISSED'}; "
+            f"verified in {move.verify_seconds:.0f} s: "
+            f"{'every check passed' if move.verified else 'A CHECK FAILED'}"]
+    return summary
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--admissions", type=int, default=None, metavar="N",
@@ -50,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_database(benchmark, *extra):
         """Each benchmark on a database of its own: tenant_scale's "none" means none."""
+        global _where
         with throwaway_database() as (target, where):
+            from bench.report import postgres_version
+            _where = f"{postgres_version(target.admin_dsn)}, {where}"
             print(f"database: {target.database} on {where}; the functions connect as "
                   f"{target.app_role}")
             result = benchmark(target, *extra)
@@ -74,55 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         move = on_database(legacy_move.run,
                            legacy_move.admissions_wanted(args.legacy_admissions))
 
+    summary = _summary(facility, cold, admission, limit, scale, move)
     print(f"\n== summary ({time.perf_counter() - started:.0f} s; {_load()}) ==")
-    if facility:
-        print(f"facility GET: {facility.ratio:.2f}x floor (endpoint {facility.endpoint_us:.0f} us, "
-              f"floor {facility.floor_us:.0f} us)")
-        print(f"facility GET plans: {facility.plan_summary}")
-    if cold:
-        print(f"cold start: function_app import {cold.ratio:.1f}x bare FunctionApp "
-              f"({cold.app_ms:.0f} ms vs {cold.bare_ms:.0f} ms)")
-        print("cold start rule: " + (f"BROKEN, {', '.join(cold.heavy_loaded)} imported"
-                                     if cold.heavy_loaded
-                                     else "stripe and azure.identity not imported"))
-    for case in admission or ():
-        print(f"admission POST ({case.name}): {case.ratio:.2f}x floor (endpoint "
-              f"{case.endpoint_us / 1000:.2f} ms, floor {case.floor_us / 1000:.2f} ms = engine "
-              f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements "
-              f"{case.sql_us / 1000:.2f} ms; the endpoint sends {case.endpoint_statements})")
-    if limit:
-        print(f"admission POST limit check: {limit.ratio:.3f}x without it "
-              f"({limit.with_us / 1000:.2f} ms vs {limit.without_us / 1000:.2f} ms; goal < 1.1x); "
-              f"counter plan: {limit.plan}")
-    if scale:
-        others = (f"{scale.other_admissions:,} other admissions "
-                  f"({scale.other_organizations:,} organizations)")
-        seq_dashboard, seq_history = scale.sequential_ratios
-        print(f"dashboard: {scale.dashboard_ratio:.2f}x with {others} "
-              f"({scale.with_others.dashboard_us / 1000:.2f} ms vs "
-              f"{scale.without.dashboard_us / 1000:.2f} ms side by side; after / before the "
-              f"load {seq_dashboard:.2f}x)")
-        print(f"history: {scale.history_ratio:.2f}x with {others} "
-              f"({scale.with_others.history_us / 1000:.2f} ms vs "
-              f"{scale.without.history_us / 1000:.2f} ms side by side; after / before the "
-              f"load {seq_history:.2f}x)")
-        sql = "; ".join(f"{tenant_scale.SHORT[name]} {scale.with_others.sql_us[name]:.0f} vs "
-                        f"{scale.without.sql_us[name]:.0f} us"
-                        for name in tenant_scale.MAIN_PLANS)
-        print(f"tenant scale SQL alone, with vs without: {sql}")
-        print(f"tenant scale load: {scale.other_admissions:,} admissions in "
-              f"{scale.load_seconds:.0f} s (+ {scale.analyze_seconds:.0f} s VACUUM ANALYZE, "
-              f"CHECKPOINT)")
-        print(f"tenant scale plans (with {scale.other_admissions:,}): {scale.plan_summary}")
-    if move:
-        print(f"legacy move: {move.admissions:,} admissions, {move.rows:,} rows in all, moved in "
-              f"{move.migrate_seconds:.0f} s ({move.rows_per_second:,.0f} rows/s; admissions "
-              f"alone {move.admissions_seconds:.0f} s, "
-              f"{move.admissions / max(move.admissions_seconds, 1e-9):,.0f}/s); goal "
-              f"< {legacy_move.GOAL_SECONDS} s: "
-              f"{'met' if move.migrate_seconds < legacy_move.GOAL_SECONDS else 'MISSED'}; "
-              f"verified in {move.verify_seconds:.0f} s: "
-              f"{'every check passed' if move.verified else 'A CHECK FAILED'}")
+    for lines in summary.values():
+        print("\n".join(lines))
+    from bench.report import record
+    arguments = {"tenant_scale": f" --admissions {scale.other_admissions}" if scale else "",
+                 "legacy_move": f" --legacy-admissions {move.admissions}" if move else ""}
+    for name, lines in summary.items():
+        record(name, TITLES[name], f"python -m bench --only {name}" + arguments.get(name, ""),
+               [f"- {line}" for line in lines], where="" if name == "cold_start" else _where)
     return 1 if (cold and cold.heavy_loaded) or (move and not move.verified) else 0
 
 

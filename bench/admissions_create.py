@@ -7,7 +7,7 @@ tables and coinsurance, the organization), the engine, and the writes, through t
 
 The floor: `shared.engine.evaluation.evaluate` alone on the same inputs (the dataclasses the
 service built, captured from one endpoint call and reused), plus the statements that save an
-admission: BEGIN, the set_config of `shared.db.tenant_transaction`, the case number counter
+admission: BEGIN, the SET LOCAL of `shared.db.tenant_transaction`, the case number counter
 upsert, the admission INSERT ... RETURNING, the audit INSERT, COMMIT, through psycopg2 alone on
 one open connection as the app role. The statements are not copied here: they are recorded from
 what the endpoint sends, and reused with only the values that must change (the case number from
@@ -113,8 +113,8 @@ def _pick(statements: list, start: str) -> tuple[str, object]:
 
 def floor_statements(statements: list) -> dict:
     first = statements[0]
-    if "set_config('app.organization_id'" not in first[0]:
-        raise RuntimeError("the endpoint's first statement is not tenant_transaction's set_config")
+    if "SET LOCAL app.organization_id" not in first[0]:
+        raise RuntimeError("the endpoint's first statement is not tenant_transaction's SET LOCAL")
     return {"first": first,
             "counter": _pick(statements, "INSERT INTO case_number_counters"),
             "admission": _pick(statements, "INSERT INTO admissions"),

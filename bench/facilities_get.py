@@ -4,7 +4,7 @@ The endpoint: `local.router.Router(app).dispatch(...)`, i.e. the real decorator 
 bearer session, role, tenant transaction, validation, serialization, problem+json) and the real
 data layer (pool, `tenant_transaction`, repositories).
 
-The floor: the same statements the endpoint sends, BEGIN, the set_config of
+The floor: the same statements the endpoint sends, BEGIN, the SET LOCAL of
 `shared.db.tenant_transaction`, the session lookup of `shared.repositories.sessions.find_caller`,
 the SELECT of `shared.repositories.facilities.get`, COMMIT, through psycopg2 alone on one open
 connection as the app role. The statements are not copied here: they are recorded by running

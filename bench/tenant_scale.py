@@ -504,7 +504,7 @@ def recorded_queries(router, target: Provisioned, org: Organization) -> dict[str
         return found[0]
 
     dashboard = sent[DASHBOARD]
-    if "set_config('app.organization_id'" not in dashboard[0][0]:
+    if "app.organization_id" not in dashboard[0][0]:
         raise RuntimeError("the dashboard's first statement is not tenant_transaction's")
     return {
         "first": dashboard[0],

@@ -96,9 +96,15 @@ def test_a_new_organization_sets_up_and_evaluates_in_the_browser(new_page, serve
         cost_form.locator("#cost-hours-grid").get_by_label(level).fill(hours)
     cost_form.get_by_label("IV therapy", exact=True).check()
     cost_form.get_by_label("IV therapy: cost a day in dollars").fill("85")
+    # Therapy by PDPM group and the ancillary lines; imaging left blank is not in the model.
+    cost_form.get_by_label("Physical therapy at a PT CMI of 1.0 ($ a day)").fill("40.20")
+    cost_form.get_by_label("Labs ($ a day)").fill("9")
+    cost_form.get_by_label("Transport ($ a stay)").fill("250")
     cost_form.get_by_role("button", name="Add cost model").click()
     expect(page.locator("#setup-status")).to_have_text("The cost model was saved.")
     expect(cost_form.get_by_role("button", name="Save cost model")).to_be_visible()
+    expect(cost_form.get_by_label("Transport ($ a stay)")).to_have_value("250.00")
+    expect(cost_form.get_by_label("Imaging ($ a day)")).to_have_value("")
 
     # Scoring: the sample's score follows the weights as they are typed, then they are saved.
     weights = page.locator("#weights-form")

@@ -30,7 +30,7 @@ def compare_placements(ctx: Context) -> ComparisonOut:
 @bp.route(route="admissions", methods=["POST"])
 @endpoint(summary="Evaluate a referral and save it under a new case number",
           tag="admissions", role=Role.coordinator, body=AdmissionIn, response=AdmissionPublic,
-          status=201, errors=(402,))
+          status=201, errors=(402,), idempotent=True)
 def create_admission(ctx: Context) -> AdmissionPublic:
     return admissions.create_admission(ctx.cursor, ctx.actor, ctx.body)
 
@@ -50,14 +50,14 @@ def export_admissions(ctx: Context) -> func.HttpResponse:
         ctx.cursor, ctx.caller.organization_id, ctx.query), "admissions.csv")
 
 
-@bp.route(route="admissions/{id}", methods=["GET"])
+@bp.route(route="admissions/{id:guid}", methods=["GET"])
 @endpoint(summary="Get an admission with its full evaluation", tag="admissions", path=IdPath,
           response=AdmissionPublic)
 def get_admission(ctx: Context) -> AdmissionPublic:
     return admissions.get_admission(ctx.cursor, ctx.caller.organization_id, ctx.path.id)
 
 
-@bp.route(route="admissions/{id}/decision", methods=["POST"])
+@bp.route(route="admissions/{id:guid}/decision", methods=["POST"])
 @endpoint(summary="Record accepted or declined (with a reason), then admitted or not",
           tag="admissions", role=Role.coordinator, path=IdPath, body=DecisionIn,
           response=AdmissionPublic, errors=(409,))
@@ -65,7 +65,7 @@ def decide_admission(ctx: Context) -> AdmissionPublic:
     return admissions.decide(ctx.cursor, ctx.actor, ctx.path.id, ctx.body)
 
 
-@bp.route(route="admissions/{id}/reopen", methods=["POST"])
+@bp.route(route="admissions/{id:guid}/reopen", methods=["POST"])
 @endpoint(summary="Undo the last decision or outcome, within 24 hours of it (admins)",
           tag="admissions", role=Role.admin, path=IdPath, response=AdmissionPublic,
           errors=(409,))

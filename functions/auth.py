@@ -13,10 +13,11 @@ bp = func.Blueprint()
 
 @bp.route(route="signup", methods=["POST"])
 @endpoint(summary="Create an organization in trial with its owner, signed in", tag="auth",
-          role=None, body=SignupIn, response=SessionOut, status=201, errors=(409,))
+          role=None, body=SignupIn, response=SessionOut, status=201, errors=(409, 429),
+          idempotent=True)
 def signup(ctx: Context) -> SessionOut:
     return auth.signup(ctx.body, source_address=ctx.source_address, request_id=ctx.request_id,
-                       user_agent=ctx.user_agent)
+                       user_agent=ctx.user_agent, keep_answer=ctx.keep_answer)
 
 
 @bp.route(route="signup/subdomains/{subdomain}", methods=["GET"])

@@ -27,7 +27,7 @@ def get_billing(ctx: Context) -> BillingOut:
 @bp.route(route="billing/checkout", methods=["POST"])
 @endpoint(summary="Start Stripe Checkout for a plan; answers the page to send the browser to",
           tag="billing", role=Role.owner, body=CheckoutIn, response=RedirectOut,
-          errors=(409, 503))
+          errors=(409, 503), idempotent=True)
 def start_checkout(ctx: Context) -> RedirectOut:
     return billing.checkout(ctx.cursor, ctx.actor, ctx.body)
 

@@ -21,25 +21,25 @@ def list_cost_models(ctx: Context) -> Page[CostModelPublic]:
 @bp.route(route="cost-models", methods=["POST"])
 @endpoint(summary="Create a facility's cost model (one active per facility)",
           tag="cost models", role=Role.admin, body=CostModelCreate, response=CostModelPublic,
-          status=201, errors=(409,))
+          status=201, errors=(409,), idempotent=True)
 def create_cost_model(ctx: Context) -> CostModelPublic:
     return cost_models.create_cost_model(ctx.cursor, ctx.actor, ctx.body)
 
 
-@bp.route(route="cost-models/{id}", methods=["GET"])
+@bp.route(route="cost-models/{id:guid}", methods=["GET"])
 @endpoint(summary="Get a cost model", tag="cost models", path=IdPath, response=CostModelPublic)
 def get_cost_model(ctx: Context) -> CostModelPublic:
     return cost_models.get_cost_model(ctx.cursor, ctx.caller.organization_id, ctx.path.id)
 
 
-@bp.route(route="cost-models/{id}", methods=["PATCH"])
+@bp.route(route="cost-models/{id:guid}", methods=["PATCH"])
 @endpoint(summary="Change a cost model", tag="cost models", role=Role.admin, path=IdPath,
           body=CostModelUpdate, response=CostModelPublic)
 def update_cost_model(ctx: Context) -> CostModelPublic:
     return cost_models.update_cost_model(ctx.cursor, ctx.actor, ctx.path.id, ctx.body)
 
 
-@bp.route(route="cost-models/{id}", methods=["DELETE"])
+@bp.route(route="cost-models/{id:guid}", methods=["DELETE"])
 @endpoint(summary="Deactivate a cost model", tag="cost models", role=Role.admin, path=IdPath,
           status=204)
 def deactivate_cost_model(ctx: Context) -> None:

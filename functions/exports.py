@@ -26,7 +26,7 @@ def list_exports(ctx: Context) -> DataExportList:
     return organization_export.list_recent(ctx.cursor, ctx.caller)
 
 
-@bp.route(route="organization/exports/{id}/download", methods=["GET"])
+@bp.route(route="organization/exports/{id:guid}/download", methods=["GET"])
 @endpoint(summary="Download a ready export (a zip); audited", tag="organization",
           role=Role.owner, path=IdPath, response=None, content_type="application/zip",
           errors=(409, 410))

@@ -20,26 +20,27 @@ def list_facilities(ctx: Context) -> Page[FacilityPublic]:
 
 @bp.route(route="facilities", methods=["POST"])
 @endpoint(summary="Create a facility", tag="facilities", role=Role.admin, body=FacilityCreate,
-          response=FacilityPublic, status=201, errors=(402, 409))
+          response=FacilityPublic, status=201, errors=(402, 409),
+          idempotent=True)
 def create_facility(ctx: Context) -> FacilityPublic:
     return facilities.create_facility(ctx.cursor, ctx.actor, ctx.body)
 
 
-@bp.route(route="facilities/{id}", methods=["GET"])
+@bp.route(route="facilities/{id:guid}", methods=["GET"])
 @endpoint(summary="Get a facility", tag="facilities", path=IdPath, response=FacilityPublic,
           errors=(404,))
 def get_facility(ctx: Context) -> FacilityPublic:
     return facilities.get_facility(ctx.cursor, ctx.caller.organization_id, ctx.path.id)
 
 
-@bp.route(route="facilities/{id}", methods=["PATCH"])
+@bp.route(route="facilities/{id:guid}", methods=["PATCH"])
 @endpoint(summary="Change a facility's fields", tag="facilities", role=Role.admin, path=IdPath,
           body=FacilityUpdate, response=FacilityPublic, errors=(404, 409))
 def update_facility(ctx: Context) -> FacilityPublic:
     return facilities.update_facility(ctx.cursor, ctx.actor, ctx.path.id, ctx.body)
 
 
-@bp.route(route="facilities/{id}", methods=["DELETE"])
+@bp.route(route="facilities/{id:guid}", methods=["DELETE"])
 @endpoint(summary="Deactivate a facility; its history stays", tag="facilities",
           role=Role.admin, path=IdPath, status=204, errors=(404,))
 def deactivate_facility(ctx: Context) -> None:

@@ -14,6 +14,6 @@ bp = func.Blueprint()
                   "PDPM rate at its locality and wage index, a cost model template by acuity, "
                   "the default weights (what exists is kept)", tag="configuration",
           role=Role.admin, body=DefaultsIn, response=DefaultsOut, status=201,
-          errors=(404,))
+          errors=(404,), idempotent=True)
 def start_from_defaults(ctx: Context) -> DefaultsOut:
     return onboarding.start_from_defaults(ctx.cursor, ctx.actor, ctx.body)

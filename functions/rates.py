@@ -20,25 +20,26 @@ def list_rates(ctx: Context) -> Page[RatePublic]:
 @bp.route(route="rates", methods=["POST"])
 @endpoint(summary="Create a rate for a facility and payer (per diem, by acuity, or Medicare "
                   "PDPM); periods of one facility and payer may not overlap", tag="rates",
-          role=Role.admin, body=RateCreate, response=RatePublic, status=201, errors=(409,))
+          role=Role.admin, body=RateCreate, response=RatePublic, status=201, errors=(409,),
+          idempotent=True)
 def create_rate(ctx: Context) -> RatePublic:
     return rates.create_rate(ctx.cursor, ctx.actor, ctx.body)
 
 
-@bp.route(route="rates/{id}", methods=["GET"])
+@bp.route(route="rates/{id:guid}", methods=["GET"])
 @endpoint(summary="Get a rate", tag="rates", path=IdPath, response=RatePublic)
 def get_rate(ctx: Context) -> RatePublic:
     return rates.get_rate(ctx.cursor, ctx.caller.organization_id, ctx.path.id)
 
 
-@bp.route(route="rates/{id}", methods=["PATCH"])
+@bp.route(route="rates/{id:guid}", methods=["PATCH"])
 @endpoint(summary="Change a rate's period or amounts", tag="rates", role=Role.admin,
           path=IdPath, body=RateUpdate, response=RatePublic, errors=(409,))
 def update_rate(ctx: Context) -> RatePublic:
     return rates.update_rate(ctx.cursor, ctx.actor, ctx.path.id, ctx.body)
 
 
-@bp.route(route="rates/{id}", methods=["DELETE"])
+@bp.route(route="rates/{id:guid}", methods=["DELETE"])
 @endpoint(summary="Deactivate a rate; admissions that used it keep it", tag="rates",
           role=Role.admin, path=IdPath, status=204)
 def deactivate_rate(ctx: Context) -> None:

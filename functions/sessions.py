@@ -17,14 +17,14 @@ def list_my_sessions(ctx: Context) -> SessionList:
     return user_sessions.list_mine(ctx.cursor, ctx.caller)
 
 
-@bp.route(route="me/sessions/{id}", methods=["DELETE"])
+@bp.route(route="me/sessions/{id:guid}", methods=["DELETE"])
 @endpoint(summary="End one of your sessions (on another device, or this one)", tag="auth",
           role=Role.viewer, path=IdPath, status=204, when_closed=True)
 def end_my_session(ctx: Context) -> None:
     user_sessions.end_mine(ctx.cursor, ctx.actor, ctx.caller, ctx.path.id)
 
 
-@bp.route(route="users/{id}/sessions", methods=["DELETE"])
+@bp.route(route="users/{id:guid}/sessions", methods=["DELETE"])
 @endpoint(summary="End every session of a user (only an owner ends an owner's)", tag="users",
           role=Role.admin, path=IdPath, response=SessionsEnded, when_closed=True)
 def end_user_sessions(ctx: Context) -> SessionsEnded:

@@ -20,7 +20,7 @@ def list_users(ctx: Context) -> Page[UserPublic]:
     return users.list_users(ctx.cursor, ctx.caller.organization_id, ctx.query)
 
 
-@bp.route(route="users/{id}", methods=["PATCH"])
+@bp.route(route="users/{id:guid}", methods=["PATCH"])
 @endpoint(summary="Change a user's role, or deactivate them (signs them out)", tag="users",
           role=Role.admin, path=IdPath, body=UserUpdate, response=UserPublic, errors=(402, 409))
 def update_user(ctx: Context) -> UserPublic:
@@ -30,7 +30,8 @@ def update_user(ctx: Context) -> UserPublic:
 @bp.route(route="invitations", methods=["POST"])
 @endpoint(summary="Invite someone by e-mail with a role (an unanswered invitation to the "
                   "address is renewed: a new link, seven more days)", tag="users", role=Role.admin,
-          body=InvitationIn, response=InvitationPublic, status=201, errors=(402, 409))
+          body=InvitationIn, response=InvitationPublic, status=201, errors=(402, 409),
+          idempotent=True)
 def invite_user(ctx: Context) -> InvitationPublic:
     return invitations.invite(ctx.cursor, ctx.actor, ctx.caller, ctx.body)
 
@@ -42,7 +43,7 @@ def list_invitations(ctx: Context) -> InvitationList:
     return invitations.list_open(ctx.cursor, ctx.caller.organization_id)
 
 
-@bp.route(route="invitations/{id}", methods=["DELETE"])
+@bp.route(route="invitations/{id:guid}", methods=["DELETE"])
 @endpoint(summary="Withdraw an invitation", tag="users", role=Role.admin, path=IdPath,
           status=204)
 def revoke_invitation(ctx: Context) -> None:
@@ -52,10 +53,11 @@ def revoke_invitation(ctx: Context) -> None:
 @bp.route(route="invitations/accept", methods=["POST"])
 @endpoint(summary="Accept an invitation: choose a password and sign in", tag="users",
           role=None, body=InvitationAcceptIn, response=SessionOut, status=201,
-          errors=(401, 402, 409))
+          errors=(401, 402, 409), idempotent=True)
 def accept_invitation(ctx: Context) -> SessionOut:
     return invitations.accept(ctx.body, source_address=ctx.source_address,
-                              request_id=ctx.request_id, user_agent=ctx.user_agent)
+                              request_id=ctx.request_id, user_agent=ctx.user_agent,
+                              keep_answer=ctx.keep_answer)
 
 
 @bp.route(route="invitations/preview", methods=["POST"])

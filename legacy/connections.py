@@ -3,12 +3,15 @@ schema owner through row-level security like everything else. A refusal is a Too
 message for the operator; the command line prints it without a traceback."""
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
 import psycopg2
 import psycopg2.extras
 from psycopg2.extensions import parse_dsn
+
+from shared.db import CITUS_SETTINGS
 
 psycopg2.extras.register_uuid()
 
@@ -95,9 +98,10 @@ def transaction(conn, *, organization_id=None, scope: str | None = None
     cross-tenant scope; committed at the end, rolled back on any exception."""
     cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
     try:
-        cur.execute("SELECT set_config('app.organization_id', %s, true),"
-                    " set_config('app.cross_tenant', %s, true)",
-                    (str(organization_id) if organization_id else "", scope or ""))
+        cur.execute(CITUS_SETTINGS + "SET LOCAL app.organization_id = %s;"
+                    " SET LOCAL app.cross_tenant = %s",
+                    (str(uuid.UUID(str(organization_id))) if organization_id else "",
+                     scope or ""))
         yield cur
         conn.commit()
     except BaseException:

@@ -34,12 +34,43 @@ PAYERS = [("Medicare Part A", "medicare_a"), ("Humana Medicare Advantage", "medi
           ("Ohio Medicaid", "medicaid"), ("CareSource Managed Medicaid", "managed_medicaid"),
           ("Anthem Commercial", "commercial"), ("Private pay", "private_pay")]
 # Daily amounts by payer type: flat per diems, or by acuity (low, moderate, high, complex).
-PER_DIEM = {"medicaid": Decimal("262.50"), "private_pay": Decimal("395.00")}
+# Assumption: local private-pay prices, and Medicaid per diems near Ohio's, which are adjusted
+# by case mix (here by acuity); Medicaid pays about the cost of a long stay and less than that
+# of one needing a complex service or costly drugs, as MedPAC reports of Medicaid broadly.
+PER_DIEM = {"private_pay": Decimal("395.00")}
 BY_ACUITY = {
     "medicare_advantage": ("455.00", "520.00", "610.00", "725.00"),
-    "managed_medicaid": ("255.00", "280.00", "318.00", "365.00"),
+    "medicaid": ("262.00", "285.00", "330.00", "390.00"),
+    "managed_medicaid": ("270.00", "292.00", "330.00", "380.00"),
     "commercial": ("480.00", "545.00", "640.00", "760.00"),
 }
+# Where the demo's costs come from. Where no public figure fits, the comment says "assumption".
+# The check: MedPAC puts the Medicare FFS margin of freestanding SNFs at 22% in 2023 (March 2025
+# report to Congress) and 24.4% in 2024 (December 2025 meeting), with an average Medicare
+# payment of $20,970 a stay of 30.7 days ($683 a day, December 2025 meeting); the demo's Medicare
+# referrals land near there (tests/local/test_demo.py), and Medicaid long stays near or under
+# cost, as MedPAC reports Medicaid pays less than the cost of care.
+#
+# Therapy a day at a PDPM case-mix index of 1.0, by discipline: PDPM's PT, OT and SLP CMIs were
+# derived from therapy costs a day (FY2019 SNF PPS final rule, 83 FR 39162), so a stay's therapy
+# cost is this x its CMIs. Wages: BLS OEWS May 2021 physical therapists median $45.97/hour
+# (OT taken at the same wage: assumption); BLS OEWS May 2020 speech-language pathologists median
+# $38.69/hour. Assumptions: x 1.4 for benefits and payroll taxes (BLS ECEC puts benefits near 30%
+# of compensation), 80% of paid time treating, and 30 minutes a day of PT and of OT and 20 of SLP
+# at a CMI of 1.0. PT: 45.97 x 1.4 / 0.8 x 30/60 = 40.22; SLP: 38.69 x 1.4 / 0.8 x 20/60 = 22.57.
+THERAPY_AT_CMI_1 = {"pt_cost_per_day_at_cmi_1": Decimal("40.20"),
+                    "ot_cost_per_day_at_cmi_1": Decimal("40.20"),
+                    "slp_cost_per_day_at_cmi_1": Decimal("22.55")}
+# Therapy a day without PDPM groups (Medicaid, commercial, Medicare Advantage by acuity): a long
+# stay gets little; assumption: about 15 minutes a day of PT or OT at the loaded wage above.
+THERAPY_FLAT = Decimal("20.00")
+# Non-therapy ancillaries and transport: assumption, an administrator's typical month-end
+# figures per patient day (labs drawn on site, portable X-ray, wound and incontinence supplies),
+# and a wheelchair van or ambulance at discharge (the hospital arranges admission).
+ANCILLARIES = {"labs_cost_per_day": Decimal("9.00"), "imaging_cost_per_day": Decimal("4.00"),
+               "supplies_cost_per_day": Decimal("14.00"),
+               "transport_cost_per_stay": Decimal("250.00")}
+# Each complex service a day: assumption (the supplies, equipment rental and extra staff time).
 SERVICES = {"iv_therapy": 85, "wound_vac": 62, "dialysis": 140, "tracheostomy": 95,
             "bariatric": 45, "isolation": 38, "tube_feeding": 30, "behavioral": 55,
             "intensive_therapy": 120, "oxygen": 18, "wound_care_complex": 48}
@@ -94,13 +125,18 @@ def _configure(cur, actor: Actor, facility, payer_list, supported: list[str]) ->
     rural = facility.locality == "rural"
     cost_models.create_cost_model(cur, actor, CostModelCreate.model_validate({
         "facility_id": facility.id,
-        "fixed_daily_cost": Decimal("104.00") if rural else Decimal("118.00"),
+        # Dietary, housekeeping, plant, administration and capital a patient day: assumption.
+        "fixed_daily_cost": Decimal("88.00") if rural else Decimal("100.00"),
         "nursing_hours_per_day": {"low": Decimal("3.1"), "moderate": Decimal("3.7"),
                                   "high": Decimal("4.5"), "complex": Decimal("5.6")},
-        # Blended RN, LPN and aide hours at a loaded wage.
-        "nursing_wage_hourly": Decimal("30.50") if rural else Decimal("34.20"),
-        "therapy_cost_per_day": Decimal("42.00"),
+        # Blended RN, LPN and aide hours at a loaded wage: assumption, a mix of about 1 RN, 1
+        # LPN and 2.5 aide hours in 4.5, at BLS OEWS medians with benefits.
+        "nursing_wage_hourly": Decimal("28.50") if rural else Decimal("31.50"),
+        "therapy_cost_per_day": THERAPY_FLAT,
+        **THERAPY_AT_CMI_1,
+        **ANCILLARIES,
         "service_costs": {s: Decimal(c) for s, c in SERVICES.items()},
+        # Assumption: pharmacy cost a day when the referral does not say.
         "default_medication_cost_per_day": Decimal("22.00"),
         "supported_services": supported,
     }, strict=False))
@@ -115,7 +151,10 @@ def _history(cur, actor: Actor, facility_list, payer_list) -> None:
         received = now - timedelta(days=rng.uniform(0.2, 118), hours=rng.uniform(0, 10))
         payer = rng.choices(payer_list, weights)[0]
         acuity = rng.choices(["low", "moderate", "high", "complex"], [20, 40, 28, 12])[0]
-        services = rng.sample(sorted(SERVICES), k=rng.choices([0, 1, 2, 3], [40, 35, 18, 7])[0])
+        # Long-stay Medicaid referrals seldom need a complex service; post-acute ones often do.
+        medicaid = payer.payer_type in ("medicaid", "managed_medicaid")
+        services = rng.sample(sorted(SERVICES), k=rng.choices(
+            [0, 1, 2, 3], [65, 25, 8, 2] if medicaid else [40, 35, 18, 7])[0])
         referral = {
             "facility_id": rng.choice(facility_list).id, "payer_id": payer.id,
             "length_of_stay_days": rng.choice([8, 12, 14, 18, 21, 25, 30, 42, 60]),

@@ -8,11 +8,16 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import azure.functions as func
 
-from shared.routing import RoutePattern, http_functions, route_prefix
+from shared.routing import RoutePattern, allowed_methods, http_functions, route_prefix
+
+# What a function can be bound to (azure.functions.HttpMethod); TRACE and the like never reach
+# one, so they get the catch-all's answer for a method an endpoint does not take.
+FUNCTION_METHODS = {m.value for m in func.HttpMethod}
 
 
 class Router:
     def __init__(self, app: func.FunctionApp):
+        self.app = app
         self.prefix = "/" + route_prefix()
         routes = [(RoutePattern.parse(r.route), r) for r in http_functions(app)]
         self.routes = sorted(routes, key=lambda pair: pair[0].precedence)
@@ -26,6 +31,8 @@ class Router:
         parts = urlsplit(url)
         path = parts.path[len(self.prefix):]
         method = method.upper()
+        if method not in FUNCTION_METHODS:
+            return self._unroutable(path)
         for pattern, registered in self.routes:
             route_params = pattern.match(path)
             if route_params is not None:  # the host decodes route values, as ASP.NET does
@@ -34,7 +41,20 @@ class Router:
                 continue
             request = func.HttpRequest(
                 method=method, url=url if parts.scheme else "http://localhost" + url,
-                headers=headers or {}, params=dict(parse_qsl(parts.query)),
+                headers=headers or {}, params=dict(parse_qsl(parts.query, keep_blank_values=True)),
                 route_params=route_params, body=body or b"")
             return registered.function(request)
         return func.HttpResponse(status_code=404)  # the host's own answer; the catch-all precedes it
+
+    def _unroutable(self, path: str) -> func.HttpResponse:
+        import uuid
+
+        from shared.errors import MethodNotAllowed, NotFound
+        from shared.problems import problem_response
+        allowed = allowed_methods(self.app, path.lstrip("/"))
+        if not allowed:
+            return problem_response(NotFound("There is no such endpoint. See /api/openapi.json."),
+                                    uuid.uuid4().hex)
+        return problem_response(MethodNotAllowed(
+            f"This endpoint answers {', '.join(allowed)}.",
+            headers={"Allow": ", ".join(allowed)}), uuid.uuid4().hex)

@@ -1,14 +1,24 @@
 """The one connection pool and the two ways to run a transaction.
 
 Every tenant query runs inside `tenant_transaction`, which sets `app.organization_id` for exactly
-that transaction (`set_config(..., true)`, so it never leaks to the next user of the connection,
-even behind PgBouncer in transaction mode). Row-level security admits only that organization's
-rows. The few operations that must look across organizations (the sign-in lookup of a subdomain)
-go through `dangerously_cross_tenant_transaction`, named so a reviewer sees each use.
+that transaction (`SET LOCAL`, so it never leaks to the next user of the connection, even behind
+PgBouncer in transaction mode). Row-level security admits only that organization's rows.
+The same statements serve plain PostgreSQL and Citus (CITUS_SETTINGS below). The few operations
+that must look across organizations (the sign-in lookup of a subdomain) go through
+`dangerously_cross_tenant_transaction`, named so a reviewer sees each use.
+
+Faults: a connection found dead (restart, failover, a killed backend) takes every idle
+connection opened before it out of the pool, so the next request opens a fresh one instead of
+meeting the dead ones one by one. No wait on the server is unbounded: connecting within
+DB_CONNECT_TIMEOUT_SECONDS, each answer within DB_STATEMENT_TIMEOUT_MS plus a margin (the
+client-side `_watchdog`, which also covers a network that stops answering), TCP keepalives
+and tcp_user_timeout on every connection. Past a limit the request gets a 503 with Retry-After.
 """
 from __future__ import annotations
 
 import logging
+import math
+import os
 import threading
 import time
 import uuid
@@ -21,7 +31,7 @@ import psycopg2.extras
 
 from shared.entra import DATABASE_SCOPE, TokenSource
 from shared.errors import ServiceUnavailable
-from shared.settings import Settings, get_settings
+from shared.settings import ANSWER_MARGIN_SECONDS, Settings, get_settings
 
 log = logging.getLogger(__name__)
 psycopg2.extras.register_uuid()  # uuid.UUID in and out, process-wide
@@ -32,6 +42,104 @@ _tokens = TokenSource()  # the Entra token of the function app's identity, when 
 
 ENTRA_SCOPE = DATABASE_SCOPE
 DISCONNECTED = (psycopg2.OperationalError, psycopg2.InterfaceError)
+UNAVAILABLE = "The database is unavailable. Try again in a moment."
+
+
+class _Watchdog:
+    """Cuts the socket of a pooled connection whose server has not answered in time: a network
+    that stops answering never reaches libpq's own timeouts (nothing is refused, and TCP may
+    still acknowledge), so only a limit on the wait itself bounds the request. One thread for
+    the process, started on first use; the blocked call then fails as a lost connection."""
+
+    def __init__(self):
+        self._due: dict[object, tuple[float, int, "_PooledConnection"]] = {}
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def guard(self, conn: "_PooledConnection") -> Iterator[None]:
+        """While the body waits on `conn`'s server: at most conn.answer_seconds."""
+        token = object()
+        # The socket's number now, in this thread: psycopg2 holds the connection's lock while
+        # it waits, so the watchdog must not ask the connection for it then.
+        entry = (time.monotonic() + conn.answer_seconds, conn.fileno(), conn)
+        with self._changed:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="db-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            if not self._due or entry[0] < min(due[0] for due in self._due.values()):
+                self._changed.notify()  # it sleeps until the earliest deadline it knows
+            self._due[token] = entry
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._due.pop(token, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                for token, (deadline, fd, conn) in list(self._due.items()):
+                    if deadline <= now:
+                        del self._due[token]  # under the lock: the call has not returned
+                        conn.timed_out = True
+                        _cut(fd)
+                earliest = min((deadline for deadline, _, _ in self._due.values()), default=None)
+                self._changed.wait(None if earliest is None else max(0.0, earliest - now))
+
+
+def _cut(fd: int) -> None:
+    """Shut the socket down under libpq: its blocked read returns at once, as end of stream."""
+    import socket
+    try:
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+_watchdog = _Watchdog()
+
+
+class _PooledConnection(psycopg2.extensions.connection):
+    """A connection of the pool: the pool generation it was opened in, how long each answer of
+    the server is awaited (`_watchdog`), and whether it was cut for not answering."""
+
+    def __init__(self, dsn: str, *, answer_seconds: float, generation: int):
+        super().__init__(dsn)
+        self.answer_seconds = answer_seconds
+        self.generation = generation
+        self.timed_out = False
+
+
+class _Cursor(psycopg2.extras.RealDictCursor):
+    """The transaction's cursor: each statement's wait is bounded by the watchdog."""
+
+    def execute(self, query, vars=None):
+        with _watchdog.guard(self.connection):
+            return super().execute(query, vars)
+
+    def executemany(self, query, vars_list):
+        with _watchdog.guard(self.connection):
+            return super().executemany(query, vars_list)
+
+
+def connection_parameters(settings: Settings, password: str | None) -> dict:
+    """libpq's parameters for a pooled connection. The timeouts that bound statements are set
+    per transaction instead (`_transaction`): PgBouncer in transaction mode refuses `options`."""
+    network = settings.db_network_timeout_seconds
+    return dict(
+        host=settings.db_host, port=settings.db_port, dbname=settings.db_name,
+        user=settings.db_user, password=password, sslmode=settings.db_sslmode,
+        connect_timeout=settings.db_connect_timeout_seconds, application_name="snf-functions",
+        # An idle connection is probed after half the network timeout, three probes across the
+        # other half; data left unacknowledged for the whole timeout ends the connection.
+        keepalives=1, keepalives_idle=math.ceil(network / 2),
+        keepalives_interval=max(1, network // 6), keepalives_count=3,
+        tcp_user_timeout=network * 1000,
+    )
 
 
 def use_credential(credential, clock=time.time) -> None:
@@ -49,22 +157,26 @@ class Pool:
     """A small thread-safe pool: at most `max_size` connections, opened lazily, idle ones reused,
     broken ones dropped. Each new connection gets a current password: with Entra auth a token
     that is not about to expire (shared.entra), which the server checks only when a connection
-    opens."""
+    opens.
+
+    A connection found dead starts a new generation: every idle connection is closed, and those
+    in use are closed when they come back, since whatever killed one (a restart, a failover, a
+    broken network) killed the others opened before it."""
 
     def __init__(self, settings: Settings):
         self._settings = settings
         self._idle: list = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.db_pool_max)
+        self._generation = 0
 
     def _connect(self):
         s = self._settings
         password = _entra_token() if s.db_entra_auth else s.db_password
-        return psycopg2.connect(
-            host=s.db_host, port=s.db_port, dbname=s.db_name, user=s.db_user, password=password,
-            sslmode=s.db_sslmode, connect_timeout=s.db_connect_timeout_seconds,
-            application_name="snf-functions",
-        )
+        return _PooledConnection(
+            psycopg2.extensions.make_dsn(**connection_parameters(s, password)),
+            answer_seconds=s.db_statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS,
+            generation=self._generation)
 
     def acquire(self):
         if not self._slots.acquire(timeout=self._settings.db_connect_timeout_seconds):
@@ -80,14 +192,27 @@ class Pool:
             raise
 
     def release(self, conn, broken: bool = False) -> None:
-        idle = not broken and not conn.closed and (
-            conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE)
-        if idle:
-            with self._lock:
+        with self._lock:
+            idle = not broken and not conn.closed and conn.generation == self._generation and (
+                conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE)
+            if idle:
                 self._idle.append(conn)
-        else:
+        if not idle:
             conn.close()
         self._slots.release()
+
+    def found_dead(self, conn) -> None:
+        """`conn` was found dead: close every idle connection opened before it was, so that
+        the next request opens a fresh one."""
+        with self._lock:
+            if conn.generation != self._generation:
+                return  # its generation is already over: the idle ones are newer
+            self._generation += 1
+            idle, self._idle = self._idle, []
+        if idle:
+            log.warning("database connection lost: closing %d idle connections", len(idle))
+        for other in idle:
+            other.close()
 
     def close(self) -> None:
         with self._lock:
@@ -121,52 +246,82 @@ def _checkout():
         return pool, pool.acquire()
     except DISCONNECTED as exc:
         log.warning("database unreachable: %s", type(exc).__name__)
-        raise ServiceUnavailable("The database is unavailable. Try again in a moment.") from exc
+        raise ServiceUnavailable(UNAVAILABLE) from exc
+
+
+def _timeouts(settings: Settings) -> str:
+    """The limits of this transaction's statements, server-side; `SET LOCAL` ends with the
+    transaction (PgBouncer in transaction mode) and Citus carries it to its workers. The values
+    are integers from the settings, so they can be written into the statement."""
+    return (f"SET LOCAL statement_timeout = {int(settings.db_statement_timeout_ms)};"
+            " SET LOCAL idle_in_transaction_session_timeout ="
+            f" {int(settings.db_idle_in_transaction_timeout_ms)}; ")
 
 
 @contextmanager
 def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extras.RealDictCursor]:
-    """Check out a connection, run the statement that scopes the transaction, yield a cursor,
-    then commit, or roll back on any exception. A pooled connection that the server dropped
-    (restart, failover, idle timeout) fails on that first statement: it is replaced once."""
-    timeout = str(get_settings().db_statement_timeout_ms)
+    """Check out a connection, set the transaction's timeouts and run the statement that scopes
+    it, yield a cursor, then commit, or roll back on any exception. A pooled connection that the
+    server dropped (restart, failover, idle timeout) fails on that first statement: the pool
+    drops every idle connection as old as it, and one new connection is tried. A server that
+    does not answer in time is not tried again: the request gets its 503 now."""
+    scoped = _timeouts(get_settings()) + first_statement
     for attempt in (1, 2):
         pool, conn = _checkout()
-        cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        cur = conn.cursor(cursor_factory=_Cursor)
         try:
-            cur.execute(first_statement, params + (timeout,))
+            cur.execute(scoped, params)
             break
         except DISCONNECTED as exc:
+            dead = bool(conn.closed)
             pool.release(conn, broken=True)
-            if attempt == 2:
-                raise ServiceUnavailable("The database is unavailable. Try again in a moment.") from exc
+            if dead:
+                pool.found_dead(conn)
+            if attempt == 2 or not dead or conn.timed_out:
+                log.warning("database unavailable: %s", type(exc).__name__)
+                raise ServiceUnavailable(UNAVAILABLE) from exc
         except BaseException:
             pool.release(conn, broken=True)
             raise
     broken = False
     try:
         yield cur
-        conn.commit()
+        with _watchdog.guard(conn):
+            conn.commit()
     except BaseException as exc:
-        broken = isinstance(exc, DISCONNECTED)
-        if not broken:
+        unavailable = isinstance(exc, DISCONNECTED)  # a lost connection, or a statement timeout
+        if not conn.closed:
             try:
-                conn.rollback()
+                with _watchdog.guard(conn):
+                    conn.rollback()
             except DISCONNECTED:
-                broken = True
+                unavailable = True
+        broken = bool(conn.closed)
         if broken:
-            raise ServiceUnavailable("The database is unavailable. Try again in a moment.") from exc
+            pool.found_dead(conn)
+        if unavailable:
+            raise ServiceUnavailable(UNAVAILABLE) from exc
         raise
     finally:
         cur.close()
         pool.release(conn, broken)
 
 
+# Where Citus runs (placeholders, unused, on plain PostgreSQL): carry the SET LOCALs to the
+# workers that evaluate the policies on the shards (a set_config is not carried: every read there
+# returned nothing), and use one connection per worker, as a transaction of one organization
+# needs (its rows sit on one worker); Citus refuses to change `organizations`, a reference table
+# with foreign keys to it, after a query that went to several shards in parallel.
+# SET takes no bind parameter: the value goes in as a quoted literal (psycopg2 quotes it
+# client-side), and only ever a UUID parsed by uuid.UUID or one of SCOPES.
+CITUS_SETTINGS = ("SET LOCAL citus.propagate_set_commands = 'local';"
+                  " SET LOCAL citus.multi_shard_modify_mode = 'sequential'; ")
+
+
 def tenant_transaction(organization_id: uuid.UUID | str):
     """One transaction in which every statement sees only this organization's rows."""
     return _transaction(
-        "SELECT set_config('app.organization_id', %s, true),"
-        " set_config('statement_timeout', %s, true)",
+        CITUS_SETTINGS + "SET LOCAL app.organization_id = %s",
         (str(uuid.UUID(str(organization_id))),),
     )
 
@@ -177,7 +332,9 @@ SIGN_IN_THROTTLE = "sign-in throttle"        # sign_in_throttle: the counters of
 EMAIL_OUTBOX = "email outbox"                # email_outbox: read and mark, for the sender
 TIMER_RUNS = "timer runs"                    # timer_runs: which scheduled runs finished
 DATA_EXPORT_QUEUE = "data export queue"      # data_exports: read which exports wait to be built
-SCOPES = (ORGANIZATION_LOOKUP, SIGN_IN_THROTTLE, EMAIL_OUTBOX, TIMER_RUNS, DATA_EXPORT_QUEUE)
+IDEMPOTENT_REPLAY = "idempotent replay"      # idempotency_keys: read a signup's stored answer
+SCOPES = (ORGANIZATION_LOOKUP, SIGN_IN_THROTTLE, EMAIL_OUTBOX, TIMER_RUNS, DATA_EXPORT_QUEUE,
+          IDEMPOTENT_REPLAY)
 
 
 def dangerously_cross_tenant_transaction(scope: str):
@@ -186,13 +343,12 @@ def dangerously_cross_tenant_transaction(scope: str):
     if scope not in SCOPES:
         raise ValueError(f"unknown cross-tenant scope {scope!r}")
     return _transaction(
-        "SELECT set_config('app.cross_tenant', %s, true),"
-        " set_config('statement_timeout', %s, true)",
+        CITUS_SETTINGS + "SET LOCAL app.cross_tenant = %s",
         (scope,),
     )
 
 
 def ping() -> None:
     """Raise ServiceUnavailable unless the database answers (the health check)."""
-    with _transaction("SELECT set_config('statement_timeout', %s, true)", ()) as cur:
+    with _transaction("SELECT 1", ()) as cur:
         cur.execute("SELECT 1")

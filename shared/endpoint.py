@@ -9,6 +9,10 @@ names the request id, never a body.
     @bp.route(route="facilities/{id}", methods=["GET"])
     @endpoint(role=Role.viewer, path=IdPath, response=FacilityPublic)
     def get_facility(ctx: Context) -> FacilityPublic: ...
+
+A create declares `idempotent=True`: its Idempotency-Key is held in the tenant transaction
+before the handler runs and its answer stored there after (`shared.idempotency`); a public
+create (signup) has no transaction here, so its service calls `ctx.keep_answer` in its own.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from urllib.parse import urlsplit
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from shared import db
+from shared import db, idempotency
 from shared.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
 from shared.models.users import Role
 from shared.problems import problem_response, validation_errors
@@ -52,6 +56,7 @@ class EndpointSpec:
     raw_body: tuple[str, ...] = ()  # media types of a non-JSON body, handed over as bytes
     # A write a closed organization may still make (sign out, end sessions, export, reopen).
     when_closed: bool = False
+    idempotent: bool = False         # a create: takes an Idempotency-Key
 
 
 @dataclass
@@ -66,6 +71,9 @@ class Context:
     caller: Caller | None = None
     cursor: Any = None
     headers: dict = field(default_factory=dict)
+    # A public idempotent create's service calls keep_answer(cur, organization_id, result) in
+    # the transaction that creates, so the key commits with what it created.
+    keep_answer: Callable[[Any, Any, Any], None] | None = None
 
     @property
     def user_agent(self) -> str | None:
@@ -146,18 +154,21 @@ def endpoint(*, summary: str, tag: str, role: Role | None = Role.viewer,
              body: type[BaseModel] | None = None, response: type | None = None,
              status: int = 200, errors: tuple[int, ...] = (),
              content_type: str = "application/json",
-             raw_body: tuple[str, ...] = (), when_closed: bool = False) -> Callable:
+             raw_body: tuple[str, ...] = (), when_closed: bool = False,
+             idempotent: bool = False) -> Callable:
     """Wrap a handler `(ctx: Context) -> model | None` as an Azure Functions HTTP function.
 
     role=None makes the endpoint public: no session is read and no transaction is opened, so
     its service opens the transaction it needs (signup, sign-in). A closed organization's writes
-are refused (409) unless the endpoint says when_closed=True."""
+    are refused (409) unless the endpoint says when_closed=True. idempotent=True marks a
+    create that takes an Idempotency-Key."""
     if response not in (None, dict) and not (isinstance(response, type)
                                              and issubclass(response, BaseModel)):
         raise TypeError(f"response must be a pydantic model, not {response!r}: lists go in one")
     spec = EndpointSpec(summary=summary, role=role, path=path, query=query, body=body,
                         response=response, status=status, tag=tag, errors=errors,
-                        content_type=content_type, raw_body=raw_body, when_closed=when_closed)
+                        content_type=content_type, raw_body=raw_body, when_closed=when_closed,
+                        idempotent=idempotent)
 
     def decorate(handler: Callable[[Context], Any]) -> Callable:
         # A fresh function with the signature the Functions worker indexes: one `req` binding.
@@ -181,7 +192,7 @@ def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResp
     try:
         if spec.role is None:
             _inputs(req, spec, ctx)
-            response = _respond(handler(ctx), spec, ctx.request_id)
+            response = _public(req, handler, spec, ctx)
         else:
             token = bearer_token(req.headers.get("authorization"))
             organization_id = claimed_organization(token)
@@ -192,7 +203,14 @@ def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResp
                     require_open(ctx.caller)
                 _inputs(req, spec, ctx)
                 ctx.cursor = cur
-                response = _respond(handler(ctx), spec, ctx.request_id)
+                key = _idempotency_key(req, handler, spec, ctx)
+                replay = key and idempotency.replay_or_hold(cur, ctx.caller.organization_id, key)
+                if replay:
+                    response = _respond(replay, spec, ctx.request_id)
+                else:
+                    response = _respond(handler(ctx), spec, ctx.request_id)
+                    if key:
+                        idempotency.remember(cur, ctx.caller.organization_id, key, response)
     except Exception as exc:  # the one place where any failure becomes a response
         response = problem_response(exc, ctx.request_id)
     log.info("%s %s -> %s in %.1f ms request_id=%s organization_id=%s",
@@ -200,6 +218,40 @@ def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResp
              (time.perf_counter() - started) * 1000, ctx.request_id,
              ctx.caller.organization_id if ctx.caller else "-")
     return response
+
+
+def _idempotency_key(req, handler, spec: EndpointSpec, ctx: Context):
+    if not spec.idempotent:
+        return None
+    body = ctx.body.model_dump_json().encode() if ctx.body is not None else ctx.raw_body
+    return idempotency.key_of(req, operation=handler.__name__, body=body,
+                              anonymous=spec.role is None)
+
+
+def _public(req: func.HttpRequest, handler, spec: EndpointSpec, ctx: Context):
+    """A public endpoint; for an idempotent one, the stored answer when its key was used."""
+    key = _idempotency_key(req, handler, spec, ctx)
+    replay = key and idempotency.replay_anonymous(key)
+    if replay:
+        return _respond(replay, spec, ctx.request_id)
+    kept = []
+    if key:
+        def keep_answer(cur, organization_id, result) -> None:
+            idempotency.remember(cur, organization_id, key, _respond(result, spec, ctx.request_id))
+            kept.append(organization_id)
+        ctx.keep_answer = keep_answer
+    try:
+        result = handler(ctx)
+    except Exception:
+        # A concurrent request with this key may have won (its signup took the subdomain this
+        # one wanted): then its answer is this one's too.
+        replay = key and idempotency.replay_anonymous(key)
+        if not replay:
+            raise
+        return _respond(replay, spec, ctx.request_id)
+    if key and not kept:
+        raise RuntimeError(f"{handler.__name__} is idempotent but never called keep_answer")
+    return _respond(result, spec, ctx.request_id)
 
 
 def _route_of(req: func.HttpRequest) -> str:

@@ -53,12 +53,24 @@ class Gone(ProblemError):
     status, title, slug = 410, "Gone", "gone"
 
 
+class LengthRequired(ProblemError):
+    status, title, slug = 411, "Length Required", "length-required"
+
+
 class PayloadTooLarge(ProblemError):
     status, title, slug = 413, "Content Too Large", "payload-too-large"
 
 
+class UriTooLong(ProblemError):
+    status, title, slug = 414, "URI Too Long", "uri-too-long"
+
+
 class UnsupportedMediaType(ProblemError):
     status, title, slug = 415, "Unsupported Media Type", "unsupported-media-type"
+
+
+class HeaderFieldsTooLarge(ProblemError):
+    status, title, slug = 431, "Request Header Fields Too Large", "header-fields-too-large"
 
 
 class Unprocessable(ProblemError):
@@ -82,4 +94,10 @@ class TooManyRequests(ProblemError):
 
 
 class ServiceUnavailable(ProblemError):
+    """Every 503 says when to try again: a client that retries at once only adds to the load
+    of a database that is coming back."""
     status, title, slug = 503, "Service Unavailable", "unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after_seconds: int = 1, **kwargs):
+        headers = {"Retry-After": str(max(1, int(retry_after_seconds))), **kwargs.pop("headers", {})}
+        super().__init__(detail, headers=headers, **kwargs)

@@ -8,7 +8,9 @@ import re
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from shared.endpoint import READS
+from shared import idempotency
+from shared.endpoint import MAX_BODY_BYTES, READS
+from shared.models.common import rules_of
 from shared.routing import http_functions, route_prefix
 
 REF = "#/components/schemas/{model}"
@@ -16,9 +18,11 @@ ERROR_TITLES = {400: "Malformed request", 401: "Not signed in", 403: "The role d
                 405: "Not a method of this endpoint (see Allow)",
                 404: "Not found (or another organization's)", 409: "Conflict",
                 410: "No longer there (expired)",
-                413: "Body too large", 422: "Invalid fields", 429: "Too many attempts",
+                413: f"Body larger than {MAX_BODY_BYTES // 1024} KB",
+                422: "Invalid fields: the schema's rules, and those listed in x-rules", 429: "Too many attempts",
                 402: "The plan or a limit does not allow it",
-                503: "Unavailable: the database, or billing (not configured, Stripe not answering)"}
+                503: "Unavailable: the database, password hashing at capacity, or billing (not "
+                     "configured, Stripe not answering); see Retry-After"}
 PROBLEM = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "request_id"],
@@ -44,6 +48,28 @@ PAYMENT_PROBLEM = {
                          "description": "The limit reached, when one was."},
             "limit": {"type": "integer"}, "usage": {"type": "integer"},
             "billing_url": {"type": "string", "description": "Where an owner chooses a plan."}}}],
+}
+
+IDEMPOTENCY_KEY = {
+    "name": idempotency.HEADER, "in": "header", "required": False,
+    "description": "Any unique value (a UUID) for this create. Sent again with the same "
+                   "request within 24 hours, the first answer is returned and nothing is "
+                   "created again; with another request, 422. A second request while the "
+                   "first is in flight waits for it, then gets its answer.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_LENGTH,
+               "pattern": idempotency.PATTERN.replace("{1,255}", "+")},
+}
+REPLAYED_HEADER = {"description": "true when this is the stored answer to an earlier request "
+                                  "with the same Idempotency-Key",
+                   "schema": {"type": "string", "enum": ["true"]}}
+
+
+# What a raw body must be beyond its media type (the functions check it; no schema can).
+RAW_BODY_RULES = {
+    "stripe_webhook_event": {"": "its Stripe-Signature header must be Stripe's signature of the body "
+                                           "with this endpoint's secret (else 400)"},
+    "put_organization_logo": {"logo": "the body must be an image of its Content-Type (PNG, JPEG or a "
+                            "script-free SVG) under 200 KB"},
 }
 
 
@@ -118,6 +144,8 @@ def _operation(registered, spec, refs: dict) -> dict:
         "parameters": _parameters(spec.path, "path") + _parameters(spec.query, "query"),
         "responses": {},
     }
+    if spec.idempotent:
+        operation["parameters"].append(IDEMPOTENCY_KEY)
     if spec.role is not None:
         operation["security"] = [{"bearer": []}]
         operation["description"] = f"Needs the {spec.role.value} role or higher."
@@ -133,7 +161,8 @@ def _operation(registered, spec, refs: dict) -> dict:
         for status in sorted({spec.status, *spec.errors}):
             operation["responses"][str(status)] = _problem(status)
         return operation
-    if spec.content_type.startswith("image/"):
+    if spec.content_type.startswith("image/") or (spec.response is None
+                                                   and spec.content_type != "application/json"):
         operation["responses"][str(spec.status)] = {
             "description": spec.summary, "content": {
                 kind: {"schema": {"type": "string", "format": "binary"}}
@@ -143,6 +172,9 @@ def _operation(registered, spec, refs: dict) -> dict:
             "description": spec.summary,
             "content": {spec.content_type: {"schema": refs.get(
                 (spec.response, "serialization"), {"type": "object"})}}}
+        if spec.idempotent:
+            operation["responses"][str(spec.status)]["headers"] = {
+                idempotency.REPLAYED: REPLAYED_HEADER}
     else:
         operation["responses"]["204" if spec.status == 200 else str(spec.status)] = {
             "description": "Done; no content."}
@@ -153,10 +185,21 @@ def _operation(registered, spec, refs: dict) -> dict:
         statuses |= {409}  # a closed organization's writes (shared.tenancy.require_open)
     if spec.body is not None or spec.query is not None or spec.raw_body:
         statuses |= {400, 422}
+    if spec.body is not None or spec.raw_body:
+        statuses |= {413}
     if spec.path is not None:
         statuses |= {404}
+    if spec.idempotent:  # a malformed key; a key used with another request; one in flight
+        statuses |= {400, 409, 422}
     for status in sorted(statuses):
         operation["responses"][str(status)] = _problem(status)
+    rules = {**rules_of(spec.query), **rules_of(spec.body),
+             **RAW_BODY_RULES.get(registered.name, {})}
+    for status in ("400", "422"):
+        if rules and status in operation["responses"]:  # what it may name beyond the schema
+            operation["responses"][status]["x-rules"] = rules
+            operation["responses"][status]["description"] += ": " + "; ".join(
+                f"{field or 'the request'} {rule}" for field, rule in rules.items())
     return operation
 
 

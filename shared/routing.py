@@ -52,7 +52,11 @@ def timer_functions(app: func.FunctionApp) -> list[Registered]:
     return [r for r in registered(app) if r.schedule is not None]
 
 
-_SEGMENT = re.compile(r"^\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\??\}$")
+_SEGMENT = re.compile(r"^\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\??\}$")
+# The route constraints in use, as ASP.NET Core routing reads them: {id:guid} takes only a GUID,
+# so admissions/compare is never admissions/{id:guid} with id "compare".
+_CONSTRAINTS = {"guid": r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+                        r"[0-9a-fA-F]{12}|\{[0-9a-fA-F-]{36}\}|\([0-9a-fA-F-]{36}\)"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class RoutePattern:
                 parts.append(f"(?P<{match[2]}>.*)")
                 precedence.append(2)
             else:
-                parts.append(f"(?P<{match[2]}>[^/]+)")
+                parts.append(f"(?P<{match[2]}>{_CONSTRAINTS.get(match[3], '[^/]+')})")
                 precedence.append(1)
         regex = re.compile("^" + "/".join(parts) + "/?$", re.IGNORECASE)
         return cls(template, regex, tuple(precedence) + (0,) * (10 - len(precedence)))
@@ -95,10 +99,12 @@ def route_prefix() -> str:
 
 def allowed_methods(app: func.FunctionApp, path: str) -> list[str]:
     """The methods of the non-catch-all routes that match this path (for 405's Allow)."""
-    found = set()
-    for registered in http_functions(app):
-        if "{*" in registered.route:
-            continue
-        if RoutePattern.parse(registered.route).match(path) is not None:
-            found.update(registered.methods)
-    return sorted(found)
+    matching = [(pattern, registered) for registered in http_functions(app)
+                if "{*" not in registered.route
+                and (pattern := RoutePattern.parse(registered.route)).match(path) is not None]
+    if not matching:
+        return []
+    # admissions/compare is that endpoint's, not admissions/{id}'s with id "compare".
+    best = min(pattern.precedence for pattern, _ in matching)
+    return sorted({m for pattern, registered in matching if pattern.precedence == best
+                   for m in registered.methods})

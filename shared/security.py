@@ -7,25 +7,28 @@ import secrets
 import uuid
 from functools import lru_cache
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared import werkzeug_hashes
+from shared.hashing import hasher as _hasher
+from shared.hashing import slot
 
 log = logging.getLogger(__name__)
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 ARGON2_PREFIX = "$argon2"
 
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """Verified when the e-mail is unknown, so both answers cost one argon2 verification.
-    Made on first use: a hash costs ~100 ms that no cold start should pay."""
+    Made on first use: a hash costs tens of ms that no cold start should pay. Called
+    inside a hashing slot."""
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    """A new argon2id hash, in a hashing slot (shared.hashing: bounded memory)."""
+    with slot():
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -37,14 +40,17 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     (never the hash): an operator must see why such a user cannot sign in."""
     if password_hash and not password_hash.startswith(ARGON2_PREFIX):
         if werkzeug_hashes.is_supported(password_hash):
-            return werkzeug_hashes.verify(password_hash, password)
+            with slot():  # scrypt holds memory too
+                return werkzeug_hashes.verify(password_hash, password)
         log.warning("password hash format %r is not supported; sign-in refused",
                     werkzeug_hashes.format_name(password_hash))
         password_hash = None
-    try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    with slot():
+        try:
+            return (_hasher.verify(password_hash or _dummy_hash(), password)
+                    and password_hash is not None)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def needs_rehash(password_hash: str) -> bool:

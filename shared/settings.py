@@ -11,6 +11,11 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
+# How long past its statement_timeout the client still waits for the server's own answer (the
+# timeout error, or the result) before it counts the connection as dead.
+ANSWER_MARGIN_SECONDS = 1.0
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -24,8 +29,20 @@ class Settings(BaseModel):
     db_sslmode: str = "prefer"
     db_connect_timeout_seconds: int = Field(default=5, ge=2, le=60)
     db_statement_timeout_ms: int = Field(default=10_000, ge=100)
+    # The server ends a session left idle inside a transaction this long (a worker that froze
+    # or vanished), freeing its locks; above the longest outside call made in a transaction.
+    db_idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=1000)
+    # A peer that stops answering (network gone, not refused) is given up within this: TCP
+    # keepalives and tcp_user_timeout on every connection.
+    db_network_timeout_seconds: int = Field(default=10, ge=2, le=300)
     db_pool_max: int = Field(default=10, ge=1, le=100)
     session_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # How many argon2 hashes run at once (each holds 19 MiB); unset, shared.hashing sizes it
+    # from the instance's memory and cores. Callers over it wait this long, then get 503.
+    password_hash_concurrency: int | None = Field(default=None, ge=1, le=256)
+    password_hash_wait_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Signups per source address in a 15-minute window (each creates an organization).
+    signup_limit_per_address: int = Field(default=10, ge=1, le=10_000)
     trial_days: int = Field(default=14, ge=1)
     # Links in e-mails point here (the static web app in Azure).
     public_base_url: str = "http://127.0.0.1:7071"
@@ -43,6 +60,14 @@ class Settings(BaseModel):
     # Where the Stripe API is: Stripe's own unless pointed at the local fake (local/stripe_fake.py).
     stripe_api_base: str | None = None
     stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+    @property
+    def db_deadline_seconds(self) -> float:
+        """The longest a request waits on a database that does not answer before its 503: a
+        pool slot, then a dropped connection replaced by a new one, then the statement's
+        answer (shared.db enforces each wait)."""
+        return (2 * self.db_connect_timeout_seconds
+                + self.db_statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS)
 
     @property
     def billing_configured(self) -> bool:

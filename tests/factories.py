@@ -154,11 +154,12 @@ class Org:
 
 
 def signup(client: ApiClient, *, subdomain=None, email=None, name="Lakeside Care",
-                password=PASSWORD) -> Response:
+                password=PASSWORD, address=None, headers=None) -> Response:
     """POST /api/signup (a fresh subdomain and its owner's address unless told); the response,
-    whatever it is."""
+    whatever it is. Each from a fresh source address: signups are throttled per address."""
     subdomain = subdomain or unique_subdomain()
-    return client.post("/api/signup", json={
+    headers = {"X-Forwarded-For": address or fresh_address(), **(headers or {})}
+    return client.post("/api/signup", headers=headers, json={
         "organization_name": name, "subdomain": subdomain,
         "email": email or f"owner@{subdomain}.example", "password": password})
 

@@ -3,7 +3,8 @@ and each admits exactly its own table across organizations, never another's.
 
 Everything runs through the real data layer (shared.db, connected as the functions' app role)
 against organizations made by the real signup, so each has its owner, a session, a welcome
-e-mail in the outbox, and here a facility."""
+e-mail in the outbox, and here a facility made with an Idempotency-Key; one more signup with a
+key leaves an anonymous idempotency key."""
 from __future__ import annotations
 
 import secrets
@@ -12,22 +13,25 @@ import psycopg2.errors
 import pytest
 
 from shared import db
-from tests.factories import facility, new_client, new_org
+from tests.factories import created, new_client, new_org, signup
 
 TABLES = ("organizations", "users", "sessions", "facilities", "audit_logs", "email_outbox",
           "invitations", "password_resets", "business_weights", "admissions",
-          "sign_in_throttle", "data_exports")
+          "sign_in_throttle", "data_exports", "idempotency_keys")
 
 
 @pytest.fixture(scope="module")
 def two(database, app):
-    """Two signed-up organizations, each with a facility, and a failed sign-in counted in the
-    sign-in throttle."""
+    """Two signed-up organizations, each with a facility (and its idempotency key), a signup's
+    anonymous idempotency key, and a failed sign-in counted in the sign-in throttle."""
     client = new_client(app)
     made = (new_org(client, "Organization A"), new_org(client, "Organization B"))
     for org in made:
-        facility(client, org.token)
+        created(client.post("/api/facilities", token=org.token,
+                            headers={"Idempotency-Key": secrets.token_hex(8)},
+                            json={"name": "Keyed facility", "bed_count": 10}))
         assert client.post("/api/organization/exports", token=org.token).status == 202
+    created(signup(client, headers={"Idempotency-Key": secrets.token_hex(8)}))
     address = f"198.51.100.{secrets.randbelow(250) + 1}"
     failed = client.post("/api/auth/login", headers={"x-forwarded-for": address}, json={
         "subdomain": made[0].subdomain, "email": made[0].email, "password": "wrong" * 3})
@@ -51,9 +55,9 @@ def stored(admin_sql, table: str) -> int:
 
 # --- only the named scopes ------------------------------------------------------------------
 
-def test_the_scopes_are_exactly_the_five_policies():
+def test_the_scopes_are_exactly_the_six_policies():
     assert set(db.SCOPES) == {"organization lookup", "sign-in throttle", "email outbox",
-                              "timer runs", "data export queue"}
+                              "timer runs", "data export queue", "idempotent replay"}
     assert (db.ORGANIZATION_LOOKUP, db.SIGN_IN_THROTTLE, db.EMAIL_OUTBOX, db.TIMER_RUNS) == (
         "organization lookup", "sign-in throttle", "email outbox", "timer runs")
 
@@ -62,9 +66,10 @@ def test_the_scopes_are_exactly_the_five_policies():
                                    "password reset lookup", "", "Organization Lookup",
                                    "organization lookup ", "email outbox; DROP TABLE users"])
 def test_a_scope_outside_scopes_is_refused_before_any_transaction(database, scope):
-    with pytest.raises(ValueError, match="cross-tenant scope"):
+    with pytest.raises(ValueError) as refused:
         with db.dangerously_cross_tenant_transaction(scope):
             pytest.fail("a transaction was opened for an unknown scope")
+    assert str(refused.value) == f"unknown cross-tenant scope {scope!r}"
 
 
 # --- organization lookup ----------------------------------------------------------------------
@@ -172,6 +177,44 @@ def test_the_data_export_queue_can_neither_add_nor_change_an_export(two, admin_s
                         (org.id,))
             cur.execute("INSERT INTO data_exports (organization_id, requested_by)"
                         " VALUES (%s, %s)", (org.id, cur.fetchone()["requested_by"]))
+
+
+# --- idempotent replay --------------------------------------------------------------------------
+
+def test_the_idempotent_replay_scope_sees_only_anonymous_keys(two, admin_sql):
+    anonymous = admin_sql("SELECT count(*) AS n FROM idempotency_keys WHERE anonymous")[0]["n"]
+    assert anonymous > 0
+    assert stored(admin_sql, "idempotency_keys") > anonymous  # the facilities' keys
+
+    assert visible(db.IDEMPOTENT_REPLAY, "idempotency_keys") == anonymous
+    assert visible(db.IDEMPOTENT_REPLAY, "idempotency_keys", "WHERE NOT anonymous") == 0
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES if t != "idempotency_keys"])
+def test_the_idempotent_replay_scope_sees_no_other_table(two, admin_sql, table):
+    if table in ("organizations", "facilities", "sessions"):
+        assert stored(admin_sql, table) > 0
+
+    assert visible(db.IDEMPOTENT_REPLAY, table) == 0
+
+
+def test_the_idempotent_replay_scope_cannot_write_a_key(two, admin_sql):
+    org, _ = two
+    before = admin_sql("SELECT organization_id, key_hash, status, created_at"
+                       " FROM idempotency_keys ORDER BY 1, 2")
+    with db.dangerously_cross_tenant_transaction(db.IDEMPOTENT_REPLAY) as cur:
+        cur.execute("UPDATE idempotency_keys SET status = 500")
+        assert cur.rowcount == 0
+        cur.execute("DELETE FROM idempotency_keys")
+        assert cur.rowcount == 0
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        with db.dangerously_cross_tenant_transaction(db.IDEMPOTENT_REPLAY) as cur:
+            cur.execute("""INSERT INTO idempotency_keys (organization_id, key_hash, anonymous,
+                                                         fingerprint)
+                           VALUES (%s, %s, true, %s)""", (org.id, b"k" * 32, b"f" * 32))
+
+    assert admin_sql("SELECT organization_id, key_hash, status, created_at"
+                     " FROM idempotency_keys ORDER BY 1, 2") == before
 
 
 # --- and the tenant transaction still sees only its own -------------------------------------

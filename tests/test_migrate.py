@@ -309,20 +309,12 @@ def test_every_table_the_app_role_can_reach_has_row_level_security_enabled_and_f
         assert row["policies"] >= 1, f"{row['relname']}: no policy"
 
 
-def _tenant_scope(column: str, table: str = "") -> str:
-    if table in PLAIN_POLICY_TABLES:
-        return f"({column} = current_organization_id())"
-    return f"({column} = ( SELECT current_organization_id() AS current_organization_id))"
-
-
-# Tables whose policies are plain expressions, no subquery (Citus refuses a policy with one on a
-# distributed table): every table from migration 0019 on.
-PLAIN_POLICY_TABLES = {"data_exports"}
+def _tenant_scope(column: str) -> str:
+    return f"({column} = current_organization_id())"  # no subquery: Citus refuses them
 
 
 def _cross_tenant_scope(scope: str) -> str:
-    return (f"(( SELECT current_setting('app.cross_tenant'::text, true) AS current_setting)"
-            f" = '{scope}'::text)")
+    return f"(current_setting('app.cross_tenant'::text, true) = '{scope}'::text)"
 
 
 OWNER = "the owner"  # the role that ran the migrations; its name differs per database
@@ -349,6 +341,9 @@ POLICIES = {
     ("data_exports", "export_queue_read"):
         ("SELECT", ["public"],
          "(current_setting('app.cross_tenant'::text, true) = 'data export queue'::text)", None),
+    ("idempotency_keys", "anonymous_replay"):
+        ("SELECT", ["public"], "(anonymous AND (current_setting('app.cross_tenant'::text, true)"
+                               " = 'idempotent replay'::text))", None),
     ("legacy_imports", "legacy_import_tool"):
         ("ALL", ["public"], _cross_tenant_scope("legacy import"),
          _cross_tenant_scope("legacy import")),
@@ -362,7 +357,7 @@ POLICIES = {
 def test_every_policy_admits_exactly_its_scope(schema):
     expected = dict(POLICIES)
     for table in tenant_tables(schema):
-        scope = _tenant_scope("id" if table == "organizations" else "organization_id", table)
+        scope = _tenant_scope("id" if table == "organizations" else "organization_id")
         expected[(table, "tenant_isolation")] = ("ALL", ["public"], scope, scope)
     rows = query(schema, """SELECT tablename, policyname, permissive, cmd, roles::text[] AS roles,
                                    qual, with_check
@@ -407,6 +402,7 @@ CROSS_TENANT_POLICIES = {
     ("email_outbox", "outbox_sender_read"): (("SELECT",), "email outbox"),
     ("email_outbox", "outbox_sender_mark"): (("UPDATE",), "email outbox"),
     ("data_exports", "export_queue_read"): (("SELECT",), "data export queue"),
+    ("idempotency_keys", "anonymous_replay"): (("SELECT",), "idempotent replay"),
 }
 
 
@@ -438,7 +434,7 @@ def test_every_tenant_policy_admits_only_the_current_organization(schema):
             assert policy["with_check"] is None or f"'{name}'" in policy["with_check"], where
             continue
         column = "id" if policy["tablename"] == "organizations" else "organization_id"
-        expected = _tenant_scope(column, policy["tablename"])
+        expected = _tenant_scope(column)
         assert policy["qual"] == expected, where
         assert policy["with_check"] in (None, expected), where
 

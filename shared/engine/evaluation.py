@@ -123,6 +123,14 @@ class CostModel:
     service_costs: dict[str, Decimal]             # daily cost of each catalog service
     default_medication_cost_per_day: Decimal
     supported_services: frozenset[str]
+    # Therapy by discipline at a PDPM case-mix index of 1.0, scaled by the stay's CMIs; None:
+    # not in the model (the flat `therapy_cost_per_day` is used).
+    therapy_at_cmi_1: dict[str, Decimal | None] = field(default_factory=dict)  # PT, OT, SLP
+    # Lines a day (labs, imaging, supplies) and once a stay (transport); None: not in the model.
+    labs_per_day: Decimal | None = None
+    imaging_per_day: Decimal | None = None
+    supplies_per_day: Decimal | None = None
+    transport_per_stay: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -362,29 +370,91 @@ def _hipps_letter(tables: pdpm.Tables, component: str, group: str) -> str:
     return next(letter for letter, g in tables.hipps[component].items() if g == group)
 
 
-def cost(referral: Referral, model: CostModel) -> dict:
-    """The daily cost, item by item, and the total over the stay."""
+THERAPY_DISCIPLINES = ("PT", "OT", "SLP")
+DAILY_LINES = {"labs": "labs_per_day", "imaging": "imaging_per_day",
+               "supplies": "supplies_per_day"}
+
+
+def therapy_cmis(referral: Referral, rate: Rate) -> dict[str, Decimal] | None:
+    """The PT, OT and SLP case-mix indexes of the referral's own PDPM groups (a HIPPS code or
+    groups given) in the rate's tables; None without them (groups assumed, or no PDPM rate)."""
+    if referral.classification is None or rate.pdpm is None:
+        return None
+    tables = rate.pdpm.tables
+    return {c: tables.cmis[c][referral.classification.group_of(c)] for c in THERAPY_DISCIPLINES}
+
+
+def cost(referral: Referral, model: CostModel, cmis: dict[str, Decimal] | None = None) -> dict:
+    """The daily cost, item by item, the costs once a stay, and the total over the stay, with
+    what was assumed of the cost model. `cmis`: the stay's PT, OT and SLP case-mix indexes."""
     services = {s: cents(model.service_costs.get(s, ZERO)) for s in referral.required_services}
     medication = (referral.medication_cost_per_day if referral.medication_cost_per_day is not None
                   else model.default_medication_cost_per_day)
+    stated = []
+    by_discipline = None
+    at_cmi_1 = {c: model.therapy_at_cmi_1.get(c) for c in THERAPY_DISCIPLINES}
+    therapy = cents(model.therapy_cost_per_day)
+    if any(v is not None for v in at_cmi_1.values()):
+        if cmis is None:
+            stated.append(
+                f"Therapy cost: the cost model's flat {therapy} a day, as the referral has no "
+                "PDPM groups (a HIPPS code) to scale its costs at a case-mix index of 1.0 by.")
+        else:
+            # PDPM's PT, OT and SLP CMIs were derived from therapy costs a day (FY2019 SNF PPS
+            # final rule, 83 FR 39162): the sourced proxy for the therapy a group implies.
+            by_discipline = {c.lower(): cents((at_cmi_1[c] or ZERO) * cmis[c])
+                             for c in THERAPY_DISCIPLINES}
+            therapy = sum(by_discipline.values(), ZERO)
+            stated.append(
+                "Therapy cost from the PDPM groups (their CMIs were derived from therapy costs "
+                "a day, 83 FR 39162): "
+                + "; ".join(f"{c} {at_cmi_1[c] or ZERO} at CMI 1.0 x {cmis[c]} = "
+                            f"{by_discipline[c.lower()]}" for c in THERAPY_DISCIPLINES)
+                + f"; {therapy} a day, the same each day of the stay.")
+            missing = [c for c in THERAPY_DISCIPLINES if at_cmi_1[c] is None]
+            if missing:
+                stated.append(f"The cost model has no {', '.join(missing)} cost at a CMI of "
+                              "1.0: counted as 0.")
     breakdown = {
         "fixed": cents(model.fixed_daily_cost),
         "nursing": cents(model.nursing_hours_per_day[referral.acuity] * model.nursing_wage_hourly),
-        "therapy": cents(model.therapy_cost_per_day),
+        "therapy": therapy,
         "services": services,
         "medication": cents(medication),
     }
+    if by_discipline is not None:
+        breakdown["therapy_by_discipline"] = by_discipline
+    daily_lines = {}
+    for line, attribute in DAILY_LINES.items():
+        amount = getattr(model, attribute)
+        if amount is not None:
+            daily_lines[line] = breakdown[line] = cents(amount)
+    per_stay = ZERO
+    if model.transport_per_stay is not None:
+        per_stay = breakdown["transport_per_stay"] = cents(model.transport_per_stay)
+    not_in_model = [line for line, attribute in DAILY_LINES.items()
+                    if getattr(model, attribute) is None]
+    if model.transport_per_stay is None:
+        not_in_model.append("transport")
+    # A cost model made before these lines (none of them set) keeps its figures unremarked;
+    # once some are set, each one left out is said to count as 0.
+    has_lines = (len(not_in_model) < 4 or by_discipline is not None
+                 or any(v is not None for v in at_cmi_1.values()))
+    if not_in_model and has_lines:
+        stated.append(f"The cost model has no {', '.join(not_in_model)} cost: counted as 0.")
     per_day = (breakdown["fixed"] + breakdown["nursing"] + breakdown["therapy"]
-               + sum(services.values(), ZERO) + breakdown["medication"])
+               + sum(services.values(), ZERO) + breakdown["medication"]
+               + sum(daily_lines.values(), ZERO))
     return {"per_day": per_day, "breakdown": breakdown,
-            "total": per_day * referral.length_of_stay_days}
+            "total": per_day * referral.length_of_stay_days + per_stay, "stated": stated}
 
 
 def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate: Rate,
              model: CostModel, weights: Weights) -> dict:
     """The whole evaluation, as plain data the admission models validate and store."""
     earned = revenue(referral, rate, weights.coinsurance_collection_pct)
-    spent = cost(referral, model)
+    spent = cost(referral, model, therapy_cmis(referral, rate))
+    cost_stated = spent.pop("stated")
     # What the facility keeps: the revenue after Medicare's payment adjustments.
     margin = earned["net_total"] - spent["total"]
     # Past +-99,999.99 % (a rate of cents, say) the figure says nothing more: it is capped.
@@ -558,6 +628,7 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                     f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days; "
                     f"{beyond_cap} day(s) {earn}.")
     assumptions.extend(referral.stated)
+    assumptions.extend(cost_stated)
     if referral.medication_cost_per_day is None:
         assumptions.append("Medication cost not given: the cost model's default was used.")
 

@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
+from pydantic import (AfterValidator, AwareDatetime, Field, field_validator, model_serializer,
+                      model_validator)
 
 from shared import catalog
 from shared.catalog import Acuity, PayerType, Service
@@ -45,6 +46,19 @@ class PdpmGroupsIn(Input):
 
 class ReferralIn(Input):
     """A referral to evaluate at every active facility (placement comparison)."""
+    rules = {
+        "payer_id": "must name an active payer of the organization",
+        "then_payer_id": "must name an active payer with a per diem or acuity rate at the "
+                         "facility, after a Medicare Part A payer",
+        "hipps_code": "give pdpm_groups or hipps_code, not both",
+        "note": "must not look like it identifies the patient (names, long numbers, dates)",
+        "referral_received_at": "not in the future, nor before 2000",
+        "expected_admission_date": "from 2000 to a year from today",
+        "prior_case_number": "must be an admitted Medicare Part A stay of the organization at "
+                             "the facility, ending within 3 days of this one",
+        "": "the facility needs a rate of the payer in force and an active cost model, and "
+            "Medicare PDPM reference data for the stay's fiscal years",
+    }
     payer_id: uuid.UUID
     length_of_stay_days: Annotated[int, Field(ge=1, le=365, description="Expected stay.")]
     acuity: Acuity
@@ -110,6 +124,8 @@ class ReferralIn(Input):
 
 
 class AdmissionIn(ReferralIn):
+    rules = {"facility_id": "must name an active facility of the organization"}
+
     facility_id: uuid.UUID
 
 
@@ -247,12 +263,37 @@ class Revenue(Output):
         return data
 
 
+class TherapyByDiscipline(Output):
+    pt: Decimal
+    ot: Decimal
+    slp: Decimal
+
+
 class CostBreakdown(Output):
     fixed: Decimal
     nursing: Decimal
     therapy: Decimal
+    therapy_by_discipline: TherapyByDiscipline | None = Field(
+        default=None, description="PT, OT and SLP a day, each its cost at a case-mix index of "
+        "1.0 x the stay's CMI; null: the flat therapy cost a day.")
     services: dict[str, Decimal]
     medication: Decimal
+    # Lines the cost model may lack (null: not in it, counted as 0).
+    labs: Decimal | None = None
+    imaging: Decimal | None = None
+    supplies: Decimal | None = None
+    transport_per_stay: Decimal | None = Field(
+        default=None, description="Once a stay, in the total, not in the cost per day.")
+
+    @model_serializer(mode="wrap")
+    def _lines_in_the_model_only(self, handler):
+        # A line the cost model lacks is left out, as the engine leaves it out.
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in OPTIONAL_COST_LINES}
+
+
+OPTIONAL_COST_LINES = ("therapy_by_discipline", "labs", "imaging", "supplies",
+                       "transport_per_stay")
 
 
 class Cost(Output):
@@ -357,6 +398,9 @@ class AdmissionListQuery(AdmissionFilters, PageQuery):
 
 class DecisionIn(Input):
     """pending -> accepted | declined (with a reason); accepted -> admitted | not_admitted."""
+    rules = {"reason_code": "a decline or a not-admitted needs one of its reasons; accepted and "
+                            "admitted take none"}
+
     decision: Literal["accepted", "declined", "admitted", "not_admitted"]
     reason_code: Literal[DECLINE_REASONS + NOT_ADMITTED_REASONS] | None = None  # type: ignore
 

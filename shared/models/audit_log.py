@@ -11,6 +11,8 @@ from shared.models.common import FieldErrors, Output, PageQuery, Query
 
 
 class AuditFilters(Query):
+    rules = {"until": "must not be before since"}
+
     user_id: uuid.UUID | None = None
     action: str | None = Field(default=None, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$",
                                description="An action (admission.reopen) or its start (admission).")

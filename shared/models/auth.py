@@ -37,7 +37,15 @@ NewPassword = Annotated[str, Field(max_length=passwords.MAX_LENGTH)]
 Token = Annotated[str, Field(min_length=20, max_length=200)]
 
 
+EMAIL_RULE = "an address that can receive mail (special-use domains such as .test are refused)"
+
+
 class SignupIn(Input):
+    rules = {"password": "at least 12 characters, not a common password, not containing the "
+                         "e-mail or the subdomain",
+             "subdomain": "3-30 lowercase letters, digits and inner hyphens, not reserved",
+             "email": EMAIL_RULE}
+
     organization_name: Name
     subdomain: Subdomain = Field(description="3-30 lowercase letters, digits and inner hyphens.")
     email: EmailStr
@@ -86,6 +94,9 @@ class SubdomainAvailability(Output):
 
 
 class PasswordChangeIn(Input):
+    rules = {"current_password": "must be the signed-in user's password",
+             "new_password": "at least 12 characters, not a common password, not containing the e-mail or the subdomain"}
+
     current_password: Password
     new_password: NewPassword
 
@@ -96,16 +107,22 @@ class PasswordResetRequestIn(Input):
 
 
 class PasswordResetIn(Input):
+    rules = {"new_password": "at least 12 characters, not a common password, not containing the e-mail or the subdomain"}
+
     token: Token
     new_password: NewPassword
 
 
 class InvitationIn(Input):
+    rules = {"email": EMAIL_RULE}
+
     email: EmailStr
     role: Role
 
 
 class InvitationAcceptIn(Input):
+    rules = {"password": "at least 12 characters, not a common password, not containing the e-mail or the subdomain"}
+
     token: Token
     password: NewPassword
 

@@ -71,6 +71,8 @@ class UsageOut(Output):
 
 
 class CheckoutIn(Input):
+    rules = {"tier": "must be a plan with a price configured on this service"}
+
     tier: Literal["starter", "professional"]
 
 

@@ -15,6 +15,8 @@ Threshold = Annotated[Decimal, Field(ge=0, le=100, max_digits=4, decimal_places=
 
 
 class FactorWeights(Input):
+    rules = {"margin": "at least one weight must be above zero"}
+
     """How much each factor counts; the score divides by their sum."""
     margin: Weight
     census: Weight
@@ -30,6 +32,8 @@ class FactorWeights(Input):
 
 
 class BusinessWeightsIn(Input):
+    rules = {"review_threshold": "must not be above accept_threshold"}
+
     factor_weights: FactorWeights
     target_margin_pct: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
     margin_floor_pct: Pct

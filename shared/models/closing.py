@@ -6,4 +6,6 @@ from shared.models.common import Input
 
 
 class CloseIn(Input):
+    rules = {"password": "must be the signed-in owner's password"}
+
     password: Password

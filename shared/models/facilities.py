@@ -14,7 +14,8 @@ US_STATES = frozenset(
     "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split())
 
 BedCount = Annotated[int, Field(ge=1, le=2000)]
-State = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="US state or territory code.")]
+State = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="US state or territory code.",
+                             json_schema_extra={"enum": sorted(US_STATES)})]
 Locality = Literal["urban", "rural"]
 WageIndex = Annotated[Decimal, Field(gt=0, lt=5, max_digits=6, decimal_places=4,
                                      description="CBSA wage index for Medicare PDPM.")]
@@ -29,6 +30,8 @@ def _known_state(state: str | None) -> str | None:
 
 
 class FacilityCreate(Input):
+    rules = {"current_census": "must not be above bed_count (the stored one when not sent)"}
+
     name: Name
     bed_count: BedCount
     state: State | None = None
@@ -43,6 +46,7 @@ class FacilityCreate(Input):
 
 class FacilityUpdate(Input):
     """Only the fields sent change; null is refused for required ones."""
+    rules = FacilityCreate.rules
     name: Name | None = None
     bed_count: BedCount | None = None
     state: State | None = None

@@ -14,6 +14,8 @@ from shared.models.rates import RatePublic
 
 
 class DefaultsIn(Input):
+    rules = {"facility_id": "must name an active facility of the organization"}
+
     facility_id: uuid.UUID
 
 

@@ -44,6 +44,21 @@ def method_field_errors(method: str, present: set[str]) -> dict[str, str]:
 
 
 class RateCreate(Input):
+    rules = {
+        **{field: "given exactly when the method uses it (per_diem: per_diem; acuity: "
+                  "acuity_rates; pdpm: fiscal_year, locality, wage_index, vbp_multiplier)"
+           for field in ("per_diem", "acuity_rates", "fiscal_year", "locality", "wage_index",
+                         "vbp_multiplier")},
+        "qrp_reduced": "only a pdpm rate carries the QRP reduction",
+        "pdpm_percent": "only a pdpm rate is a percentage of PDPM",
+        "effective_to": "must not be before effective_from; periods of a facility and payer "
+                        "must not overlap",
+        "facility_mismatch_override": "needed when a pdpm rate's locality or wage index "
+                                      "differs from its facility's",
+    }
+    rules = {**rules, "facility_id": "must name an active facility of the organization",
+             "payer_id": "must name an active payer of the organization"}
+
     facility_id: uuid.UUID
     payer_id: uuid.UUID
     method: Method
@@ -79,6 +94,22 @@ class RateCreate(Input):
 
 class RateUpdate(Input):
     """The period and the amounts; the facility, payer and method of a rate stay."""
+    rules = {
+        **{field: "only what the rate's method uses (per_diem: per_diem; acuity: "
+                  "acuity_rates; pdpm: fiscal_year, locality, wage_index, vbp_multiplier)"
+           for field in ("per_diem", "acuity_rates", "fiscal_year", "locality", "wage_index",
+                         "vbp_multiplier")},
+        "qrp_reduced": "only a pdpm rate carries the QRP reduction",
+        "pdpm_percent": "only a pdpm rate is a percentage of PDPM",
+        "effective_to": "must not be before effective_from; periods of a facility and payer "
+                        "must not overlap",
+        "facility_mismatch_override": "needed when a pdpm rate's locality or wage index "
+                                      "differs from its facility's",
+    }
+
+    rules = {**rules, "facility_id": "the rate's facility must still be active",
+             "payer_id": "the rate's payer must still be active"}
+
     effective_from: date | None = None
     effective_to: date | None = None
     per_diem: Money | None = None

@@ -33,5 +33,7 @@ class ReferenceOut(Output):
 
 
 class ReferenceQuery(Query):
+    rules = {"fiscal_year": "must be a year whose PDPM data is loaded"}
+
     fiscal_year: int | None = Field(default=None, ge=2000, le=2100,
                                     description="PDPM fiscal year; the latest by default.")

@@ -5,12 +5,16 @@ import uuid
 
 from shared.repositories.records import Table
 
+LINES = ("pt_cost_per_day_at_cmi_1", "ot_cost_per_day_at_cmi_1", "slp_cost_per_day_at_cmi_1",
+         "labs_cost_per_day", "imaging_cost_per_day", "supplies_cost_per_day",
+         "transport_cost_per_stay")
 COLUMNS = ("id, facility_id, fixed_daily_cost, nursing_hours_per_day, nursing_wage_hourly, "
-           "therapy_cost_per_day, service_costs, default_medication_cost_per_day, "
-           "supported_services, is_active, created_at, updated_at")
+           "therapy_cost_per_day, " + ", ".join(LINES) + ", service_costs, "
+           "default_medication_cost_per_day, supported_services, is_active, created_at, "
+           "updated_at")
 WRITABLE = ("fixed_daily_cost", "nursing_hours_per_day", "nursing_wage_hourly",
-            "therapy_cost_per_day", "service_costs", "default_medication_cost_per_day",
-            "supported_services")
+            "therapy_cost_per_day") + LINES + ("service_costs", "default_medication_cost_per_day",
+                                               "supported_services")
 TABLE = Table("cost_models", COLUMNS, insertable=("facility_id",) + WRITABLE, writable=WRITABLE,
               json_fields=("nursing_hours_per_day", "service_costs"))
 get, insert, update, deactivate = TABLE.get, TABLE.insert, TABLE.update, TABLE.deactivate

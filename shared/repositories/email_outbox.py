@@ -18,18 +18,54 @@ def insert(cur, *, organization_id: uuid.UUID, template: str, to_address: str, s
     return cur.fetchone()["id"]
 
 
-def claim_due(cur, *, limit: int) -> list[dict]:
-    """Pending e-mails that are due, locked for this transaction; rows another run holds are
-    skipped, so two runs never take the same e-mail. Cross-tenant: the sender's transaction."""
+def insert_unless_unaddressed(cur, *, organization_id: uuid.UUID, template: str,
+                              to_address: str | None, subject: str, text_body: str,
+                              html_body: str) -> uuid.UUID | None:
+    """`insert`, except that with no address the same statement writes nothing: a request
+    whose e-mail would go nowhere costs what a real one does (no timing oracle)."""
+    cur.execute("""
+        INSERT INTO email_outbox (organization_id, template, to_address, subject, text_body,
+                                  html_body)
+        SELECT %(organization_id)s, %(template)s, %(to_address)s, %(subject)s, %(text_body)s,
+               %(html_body)s
+         WHERE %(to_address)s::text IS NOT NULL
+        RETURNING id
+    """, {"organization_id": organization_id, "template": template, "to_address": to_address,
+          "subject": subject, "text_body": text_body, "html_body": html_body})
+    row = cur.fetchone()
+    return row["id"] if row else None
+
+
+def organizations_with_due(cur, *, limit: int) -> list[uuid.UUID]:
+    """The organizations with pending e-mails that are due, the longest-waiting first. No lock:
+    the claim per organization below decides who sends what. Cross-tenant: the sender's
+    transaction."""
+    cur.execute("""
+        SELECT organization_id
+          FROM email_outbox
+         WHERE status = 'pending' AND next_attempt_at <= now()
+         GROUP BY organization_id
+         ORDER BY min(next_attempt_at)
+         LIMIT %(limit)s
+    """, {"limit": limit})
+    return [row["organization_id"] for row in cur.fetchall()]
+
+
+def claim_due(cur, *, organization_id: uuid.UUID, limit: int) -> list[dict]:
+    """One organization's pending e-mails that are due, locked for this transaction; rows
+    another run holds are skipped, so two runs never take the same e-mail. One organization at
+    a time because Citus refuses FOR UPDATE across shards; within one organization the query
+    goes to one shard. Cross-tenant: the sender's transaction."""
     cur.execute("""
         SELECT organization_id, id, template, to_address, subject, text_body, html_body, attempts,
                created_at
           FROM email_outbox
-         WHERE status = 'pending' AND next_attempt_at <= now()
+         WHERE organization_id = %(organization_id)s
+           AND status = 'pending' AND next_attempt_at <= now()
          ORDER BY next_attempt_at
          LIMIT %(limit)s
            FOR UPDATE SKIP LOCKED
-    """, {"limit": limit})
+    """, {"organization_id": organization_id, "limit": limit})
     return cur.fetchall()
 
 

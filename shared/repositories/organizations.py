@@ -91,6 +91,6 @@ def list_due_for_erasure(cur, *, now: datetime) -> list[uuid.UUID]:
 
 def erase(cur, *, organization_id: uuid.UUID) -> dict[str, int]:
     """Delete every row of the organization in every table, and the organization: rows deleted
-    per table. The SQL function (migration 0018) refuses unless it is closed past its grace."""
+    per table. The SQL function (migration 0032) refuses unless it is closed past its grace."""
     cur.execute("SELECT erase_organization(%(id)s) AS counts", {"id": organization_id})
     return cur.fetchone()["counts"]

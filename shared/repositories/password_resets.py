@@ -5,11 +5,14 @@ import uuid
 from datetime import datetime
 
 
-def insert(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID, token_hash: bytes,
+def insert(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID | None, token_hash: bytes,
                  expires_at: datetime) -> None:
+    """With no user, the same statement writes nothing: a request for an unknown address
+    costs what a real one does (no timing oracle)."""
     cur.execute("""
         INSERT INTO password_resets (organization_id, user_id, token_hash, expires_at)
-        VALUES (%(organization_id)s, %(user_id)s, %(token_hash)s, %(expires_at)s)
+        SELECT %(organization_id)s, %(user_id)s, %(token_hash)s, %(expires_at)s
+         WHERE %(user_id)s::uuid IS NOT NULL
     """, {"organization_id": organization_id, "user_id": user_id, "token_hash": token_hash,
           "expires_at": expires_at})
 

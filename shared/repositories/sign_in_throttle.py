@@ -1,5 +1,6 @@
-"""SQL for the sign-in throttle: attempt counters by hashed key, in fixed windows. Only inside
-dangerously_cross_tenant_transaction('sign-in throttle')."""
+"""SQL for the sign-in throttle: attempt counters by hashed key, in fixed windows, and remembered
+successes (an account's recent sign-in address: a row with no failures, started when it was
+last seen). Only inside dangerously_cross_tenant_transaction('sign-in throttle')."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -35,7 +36,30 @@ def clear(cur, *, key_hash: bytes) -> None:
                 {"key_hash": key_hash})
 
 
-def delete_expired(cur, *, window: timedelta) -> int:
-    cur.execute("DELETE FROM sign_in_throttle WHERE window_started_at < now() - %(window)s",
-                {"window": window})
+def remember(cur, *, key_hash: bytes) -> None:
+    """Remember a success under this key from now on (no failures: it counts nothing)."""
+    cur.execute("""
+        INSERT INTO sign_in_throttle (key_hash, failures, window_started_at)
+        VALUES (%(key_hash)s, 0, now())
+        ON CONFLICT (key_hash) DO UPDATE SET failures = 0, window_started_at = now()
+    """, {"key_hash": key_hash})
+
+
+def remembered(cur, *, key_hash: bytes, within: timedelta) -> bool:
+    cur.execute("""
+        SELECT EXISTS (SELECT 1 FROM sign_in_throttle
+                        WHERE key_hash = %(key_hash)s AND failures = 0
+                          AND window_started_at > now() - %(within)s) AS remembered
+    """, {"key_hash": key_hash, "within": within})
+    return cur.fetchone()["remembered"]
+
+
+def delete_expired(cur, *, window: timedelta, remembered_for: timedelta) -> int:
+    """Forget counters whose window closed, and remembered successes (no failures) older than
+    remembered_for."""
+    cur.execute("""
+        DELETE FROM sign_in_throttle
+         WHERE (failures > 0 AND window_started_at < now() - %(window)s)
+            OR window_started_at < now() - %(remembered_for)s
+    """, {"window": window, "remembered_for": remembered_for})
     return cur.rowcount

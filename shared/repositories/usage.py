@@ -12,11 +12,13 @@ CURRENT_PERIOD = "date_trunc('month', now() AT TIME ZONE 'UTC')::date"
 
 
 def count_admission(cur, *, organization_id: uuid.UUID) -> dict | None:
-    """Count one admission in the current month unless the month is at the plan's limit, in
-    the statement that reads the account (one round trip). The account as plans.account gives
-    it, with `counted`: the month's new count, or None when at the limit. Concurrent creates
-    queue on the period's row and each sees the count the one before it left; a caller that
-    then refuses (read-only) rolls the count back with its transaction."""
+    """Count one admission in the current month, in the statement that reads the account (one
+    round trip). The account as plans.account gives it (None when there is no organization),
+    with `counted`: the month's new count, or None when that is over the plan's limit, and
+    `previously_counted`. Over the limit the caller refuses, which rolls the count back with its
+    transaction. Concurrent creates queue on the period's row and each sees the count the one
+    before it left. (The limit is not a condition of the ON CONFLICT: Citus refuses a subquery
+    there on a distributed table.)"""
     cur.execute(f"""
         WITH account AS ({plans.ACCOUNT}),
         counted AS (
@@ -24,10 +26,13 @@ def count_admission(cur, *, organization_id: uuid.UUID) -> dict | None:
             SELECT id, {CURRENT_PERIOD}, 1 FROM account
             ON CONFLICT (organization_id, period_start) DO UPDATE
                SET admissions = usage_periods.admissions + 1
-             WHERE (SELECT max_admissions FROM account) IS NULL
-                OR usage_periods.admissions < (SELECT max_admissions FROM account)
             RETURNING admissions)
-        SELECT account.*, (SELECT admissions FROM counted) AS counted FROM account
+        SELECT account.*,
+               CASE WHEN account.max_admissions IS NULL
+                      OR counted.admissions <= account.max_admissions
+                    THEN counted.admissions END AS counted,
+               counted.admissions - 1 AS previously_counted
+          FROM account CROSS JOIN counted
     """, {"id": organization_id})
     return cur.fetchone()
 

@@ -85,10 +85,12 @@ def preview(data: InvitationPreviewIn) -> InvitationPreview:
         email=invitation["email"], role=invitation["role"], expires_at=invitation["expires_at"])
 
 
-def accept(data: InvitationAcceptIn, *, source_address: str | None,
-           request_id: str, user_agent: str | None = None) -> SessionOut:
+def accept(data: InvitationAcceptIn, *, source_address: str | None, request_id: str,
+           user_agent: str | None = None, keep_answer=None) -> SessionOut:
     """Create the invited user with the chosen password and sign them in. The token names its
-    organization; the lookup of its hash in that organization's transaction proves it."""
+    organization; the lookup of its hash in that organization's transaction proves it.
+    keep_answer (an Idempotency-Key's, see shared.endpoint) stores the answer in the same
+    transaction."""
     organization_id = organization_of_token(data.token)
     if organization_id is None:
         raise Unauthorized(INVALID_LINK)
@@ -113,4 +115,7 @@ def accept(data: InvitationAcceptIn, *, source_address: str | None,
                      object_id=invitation["id"], changes={"role": invitation["role"]})
         audit.record(cur, actor, action="user.create", object_type="user", object_id=user["id"],
                      changes={"role": invitation["role"]})
-        return auth.open_session(cur, actor, organization, user)
+        session = auth.open_session(cur, actor, organization, user)
+        if keep_answer:
+            keep_answer(cur, organization_id, session)
+        return session

@@ -94,6 +94,6 @@ def count_admission(cur, organization_id: uuid.UUID) -> dict:
         raise NotFound("No organization with this id.")
     require_writable(account)
     if account["counted"] is None:
-        used = usage.current(cur, organization_id=organization_id)["admissions"]
-        raise _over_limit(account, "admissions", account["max_admissions"], used)
+        raise _over_limit(account, "admissions", account["max_admissions"],
+                          account["previously_counted"])
     return account

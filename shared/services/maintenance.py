@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from shared import db
+from shared import db, idempotency
 from shared.repositories import (data_exports, email_outbox, organizations, sessions,
                                  sign_in_throttle, usage)
+from shared.repositories import idempotency as idempotency_keys
 from shared.services import throttle
 
 log = logging.getLogger(__name__)
@@ -18,11 +19,12 @@ KEEP_FINISHED_EMAILS = timedelta(days=30)
 
 def purge_old_records() -> dict[str, int]:
     """Forget sessions that ended over a week ago, e-mails sent or given up over 30 days ago,
-    the content of expired data exports, and closed sign-in throttle windows; return how many of each."""
+    the content of expired data exports, idempotency keys over 24 hours old, and closed sign-in
+    throttle windows; return how many of each."""
     now = datetime.now(timezone.utc)
     with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         organization_ids = organizations.list_ids(cur)
-    counts = {"sessions": 0, "emails": 0, "exports": 0, "throttle": 0}
+    counts = {"sessions": 0, "emails": 0, "exports": 0, "idempotency_keys": 0, "throttle": 0}
     for organization_id in organization_ids:
         with db.tenant_transaction(organization_id) as cur:
             counts["sessions"] += sessions.delete_ended(
@@ -30,8 +32,11 @@ def purge_old_records() -> dict[str, int]:
             counts["emails"] += email_outbox.delete_finished(
                 cur, organization_id=organization_id, before=now - KEEP_FINISHED_EMAILS)
             counts["exports"] += data_exports.expire(cur, organization_id=organization_id, now=now)
+            counts["idempotency_keys"] += idempotency_keys.delete_older(
+                cur, organization_id=organization_id, before=now - idempotency.KEEP)
     with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
-        counts["throttle"] = sign_in_throttle.delete_expired(cur, window=throttle.WINDOW)
+        counts["throttle"] = sign_in_throttle.delete_expired(
+            cur, window=throttle.WINDOW, remembered_for=throttle.REMEMBERED_FOR)
     log.info("purged %s across %d organizations", counts, len(organization_ids))
     return counts
 

@@ -24,9 +24,18 @@ from shared.tenancy import Actor
 # and aide hours a day at a loaded wage, near the national staffing reports' medians.
 NURSING_HOURS = {"low": Decimal("3.1"), "moderate": Decimal("3.7"), "high": Decimal("4.5"),
                  "complex": Decimal("5.6")}
-TEMPLATE = {"urban": {"fixed_daily_cost": Decimal("118.00"), "nursing_wage_hourly": Decimal("34.20")},
-            "rural": {"fixed_daily_cost": Decimal("104.00"), "nursing_wage_hourly": Decimal("30.50")}}
-THERAPY_PER_DAY = Decimal("42.00")
+TEMPLATE = {"urban": {"fixed_daily_cost": Decimal("100.00"), "nursing_wage_hourly": Decimal("31.50")},
+            "rural": {"fixed_daily_cost": Decimal("88.00"), "nursing_wage_hourly": Decimal("28.50")}}
+# The demo's figures, each sourced (or marked an assumption) in local/demo.py, which a test
+# holds equal to these: therapy at a PDPM case-mix index of 1.0 by discipline (the stay's CMIs
+# scale it), a flat figure for referrals without PDPM groups, and the ancillary lines.
+THERAPY_PER_DAY = Decimal("20.00")
+THERAPY_AT_CMI_1 = {"pt_cost_per_day_at_cmi_1": Decimal("40.20"),
+                    "ot_cost_per_day_at_cmi_1": Decimal("40.20"),
+                    "slp_cost_per_day_at_cmi_1": Decimal("22.55")}
+ANCILLARIES = {"labs_cost_per_day": Decimal("9.00"), "imaging_cost_per_day": Decimal("4.00"),
+               "supplies_cost_per_day": Decimal("14.00"),
+               "transport_cost_per_stay": Decimal("250.00")}
 MEDICATION_PER_DAY = Decimal("22.00")
 # What most skilled nursing facilities provide, with a cost a day.
 SERVICES = {"iv_therapy": Decimal("85.00"), "wound_care_complex": Decimal("48.00"),
@@ -70,7 +79,7 @@ def start_from_defaults(cur, actor: Actor, data: DefaultsIn) -> DefaultsOut:
             therapy_cost_per_day=THERAPY_PER_DAY,
             default_medication_cost_per_day=MEDICATION_PER_DAY,
             service_costs=SERVICES, supported_services=sorted(SERVICES),
-            **TEMPLATE[facility.locality]))
+            **THERAPY_AT_CMI_1, **ANCILLARIES, **TEMPLATE[facility.locality]))
 
     weights = business_weights.get_weights(cur, actor.organization_id)
     if weights.is_default:

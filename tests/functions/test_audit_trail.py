@@ -159,11 +159,11 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c, o, s: c.post("/api/me/password", token=o.token, json={
             "current_password": PASSWORD, "new_password": NEW_PASSWORD}),
         status=204),
-    ("DELETE", "me/sessions/{id}"): Write(
+    ("DELETE", "me/sessions/{id:guid}"): Write(
         ("session.revoke",), lambda c, o, s: c.delete(f"/api/me/sessions/{_other_session(c, o)}",
                                                       token=o.token),
         status=204),
-    ("DELETE", "users/{id}/sessions"): Write(
+    ("DELETE", "users/{id:guid}/sessions"): Write(
         ("user.sessions_revoke",),
         lambda c, o, s: c.delete(f"/api/users/{add_member(o, 'viewer').id}/sessions",
                                  token=o.token),
@@ -181,7 +181,7 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "organization/exports"): Write(
         ("data_export.request",),
         lambda c, o, s: c.post("/api/organization/exports", token=o.token), status=202),
-    ("PATCH", "users/{id}"): Write(
+    ("PATCH", "users/{id:guid}"): Write(
         ("user.update",),
         lambda c, o, s: c.patch(f"/api/users/{add_member(o, 'viewer').id}", token=o.token,
                                 json={"role": "coordinator"})),
@@ -190,7 +190,7 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c, o, s: c.post("/api/invitations", token=o.token,
                                json={"email": _email(o), "role": "viewer"}),
         status=201),
-    ("DELETE", "invitations/{id}"): Write(
+    ("DELETE", "invitations/{id:guid}"): Write(
         ("invitation.revoke",),
         lambda c, o, s: c.delete(f"/api/invitations/{_invitation(c, o, s)[0]['id']}",
                                  token=o.token),
@@ -217,11 +217,11 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c, o, s: c.post("/api/facilities", token=o.token,
                                json={"name": "Audited", "bed_count": 40}),
         status=201),
-    ("PATCH", "facilities/{id}"): Write(
+    ("PATCH", "facilities/{id:guid}"): Write(
         ("facility.update",),
         lambda c, o, s: c.patch(f"/api/facilities/{facility(c, o.token)['id']}", token=o.token,
                                 json={"bed_count": 90})),
-    ("DELETE", "facilities/{id}"): Write(
+    ("DELETE", "facilities/{id:guid}"): Write(
         ("facility.deactivate",),
         lambda c, o, s: c.delete(f"/api/facilities/{facility(c, o.token)['id']}",
                                  token=o.token),
@@ -230,11 +230,11 @@ WRITES: dict[tuple[str, str], Write] = {
         ("payer.create",), lambda c, o, s: c.post("/api/payers", token=o.token,
                                                   json=payer_body()),
         status=201),
-    ("PATCH", "payers/{id}"): Write(
+    ("PATCH", "payers/{id:guid}"): Write(
         ("payer.update",),
         lambda c, o, s: c.patch(f"/api/payers/{payer(c, o.token)['id']}", token=o.token,
                                 json={"name": "Renamed payer"})),
-    ("DELETE", "payers/{id}"): Write(
+    ("DELETE", "payers/{id:guid}"): Write(
         ("payer.deactivate",),
         lambda c, o, s: c.delete(f"/api/payers/{payer(c, o.token)['id']}", token=o.token),
         status=204),
@@ -243,11 +243,11 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c, o, s: c.post("/api/rates", token=o.token, json=rate_body(
             facility(c, o.token)["id"], payer(c, o.token)["id"])),
         status=201),
-    ("PATCH", "rates/{id}"): Write(
+    ("PATCH", "rates/{id:guid}"): Write(
         ("rate.update",),
         lambda c, o, s: c.patch(f"/api/rates/{_placed(c, o).rates['medicaid']['id']}",
                                 token=o.token, json={"per_diem": 410})),
-    ("DELETE", "rates/{id}"): Write(
+    ("DELETE", "rates/{id:guid}"): Write(
         ("rate.deactivate",),
         lambda c, o, s: c.delete(f"/api/rates/{_placed(c, o).rates['medicaid']['id']}",
                                  token=o.token),
@@ -257,11 +257,11 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c, o, s: c.post("/api/cost-models", token=o.token,
                                json=cost_model_body(facility(c, o.token)["id"])),
         status=201),
-    ("PATCH", "cost-models/{id}"): Write(
+    ("PATCH", "cost-models/{id:guid}"): Write(
         ("cost_model.update",),
         lambda c, o, s: c.patch(f"/api/cost-models/{_placed(c, o).cost_model['id']}",
                                 token=o.token, json={"therapy_cost_per_day": 55})),
-    ("DELETE", "cost-models/{id}"): Write(
+    ("DELETE", "cost-models/{id:guid}"): Write(
         ("cost_model.deactivate",),
         lambda c, o, s: c.delete(f"/api/cost-models/{_placed(c, o).cost_model['id']}",
                                  token=o.token),
@@ -287,7 +287,7 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c, o, s: c.post("/api/onboarding/defaults", token=o.token,
                                json={"facility_id": facility(c, o.token)["id"]}),
         status=201),
-    ("POST", "admissions/{id}/reopen"): Write(
+    ("POST", "admissions/{id:guid}/reopen"): Write(
         ("admission.reopen",), lambda c, o, s: _reopened(c, o)),
     ("POST", "billing/checkout"): Write(
         ("billing.checkout",), _checkout, stripe=True,
@@ -296,7 +296,7 @@ WRITES: dict[tuple[str, str], Write] = {
         ("billing.portal",), _portal, stripe=True,
         proof={"billing.portal": AUDIT_ROW_ITSELF.format(action="billing.portal")}),
     ("POST", "stripe/webhook"): Write(("billing.subscription",), _stripe_event, stripe=True),
-    ("POST", "admissions/{id}/decision"): Write(
+    ("POST", "admissions/{id:guid}/decision"): Write(
         ("admission.accepted",),
         lambda c, o, s: c.post(f"/api/admissions/{_admission(c, o)['id']}/decision",
                                token=o.token, json={"decision": "accepted"})),

@@ -273,7 +273,7 @@ def test_the_token_is_case_sensitive(client, org):
 def test_signup_login_and_logout_are_audited_with_who_where_and_which_request(client,
                                                                               admin_sql):
     subdomain = unique_subdomain()
-    signed_up = signup(client, subdomain=subdomain)
+    signed_up = signup(client, subdomain=subdomain, address=SOURCE)
     assert signed_up.status == 201
     body = signed_up.json()
     organization_id, owner_id = body["organization"]["id"], body["user"]["id"]

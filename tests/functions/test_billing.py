@@ -3,7 +3,7 @@ against the local fake of Stripe (local/stripe_fake.py), and its webhooks delive
 to the live local host."""
 from __future__ import annotations
 
-from tests.factories import add_member, count, ok
+from tests.factories import add_member, count, header, ok
 
 
 def checkout(client, org, tier="starter"):
@@ -106,6 +106,7 @@ def test_without_stripe_settings_billing_answers_503_and_the_rest_works(client, 
         assert response.status == 503
         assert response.mimetype == "application/problem+json"
         assert "not configured" in response.json()["detail"]
+        assert header(response, "Retry-After") == "1"
     billing = ok(client.get("/api/billing", token=org.token))
     assert billing["billing_configured"] is False and billing["invoices"] == []
     assert [p["tier"] for p in billing["plans"]] == ["trial", "starter", "professional",
@@ -120,7 +121,7 @@ def test_stripe_unreachable_is_a_503_and_nothing_is_stored(client, make_org, str
 
     response = checkout(client, org)
 
-    assert response.status == 503
+    assert response.status == 503 and header(response, "Retry-After") == "1"
     assert admin_sql("SELECT stripe_customer_id FROM organizations WHERE id = %s",
                      (str(org.id),)) == [{"stripe_customer_id": None}]
 

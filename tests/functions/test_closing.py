@@ -3,6 +3,8 @@ period (every row of it in every table, counted from the catalog before and afte
 organization's untouched), its Stripe subscription canceled. On real PostgreSQL."""
 from __future__ import annotations
 
+import secrets
+
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -122,6 +124,9 @@ def _everything(client, org, admin_sql) -> None:
                    json={"decision": "accepted"}))
     created(client.post("/api/invitations", token=org.token,
                         json={"email": f"new@{org.subdomain}.example", "role": "viewer"}))
+    created(client.post("/api/facilities", token=org.token,  # an idempotency key
+                        headers={"Idempotency-Key": secrets.token_hex(8)},
+                        json={"name": "Keyed facility", "bed_count": 10}))
     assert client.post("/api/auth/password-reset", json={
         "subdomain": org.subdomain, "email": org.email}).status == 202
     assert client.post("/api/organization/exports", token=org.token).status == 202

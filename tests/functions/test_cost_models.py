@@ -30,6 +30,12 @@ def facility_id(client, ours):
     return facility(client, ours.token)["id"]
 
 
+# The optional lines: therapy at a CMI of 1.0 by discipline, labs, imaging, supplies, transport.
+LINES = ("pt_cost_per_day_at_cmi_1", "ot_cost_per_day_at_cmi_1", "slp_cost_per_day_at_cmi_1",
+         "labs_cost_per_day", "imaging_cost_per_day", "supplies_cost_per_day",
+         "transport_cost_per_stay")
+
+
 def stored(admin_sql, cost_model_id) -> dict:
     rows = admin_sql("SELECT * FROM cost_models WHERE id = %s", (str(cost_model_id),))
     assert len(rows) == 1
@@ -52,7 +58,9 @@ def test_create_returns_the_cost_model_with_its_defaults(client, ours, facility_
     assert set(made) == {"id", "facility_id", "fixed_daily_cost", "nursing_hours_per_day",
                          "nursing_wage_hourly", "therapy_cost_per_day", "service_costs",
                          "default_medication_cost_per_day", "supported_services", "is_active",
-                         "created_at", "updated_at"}
+                         "created_at", "updated_at", *LINES}
+    # The optional lines are not in a cost model unless sent.
+    assert {k: made[k] for k in LINES} == dict.fromkeys(LINES)
     uuid.UUID(made["id"])
     assert {k: made[k] for k in ("facility_id", "fixed_daily_cost", "nursing_wage_hourly",
                                  "therapy_cost_per_day", "default_medication_cost_per_day",
@@ -439,3 +447,37 @@ def test_another_organizations_facility_is_unprocessable_and_nothing_is_written(
     assert {org.id: (count(admin_sql, "cost_models", org.id),
                      count(admin_sql, "audit_logs", org.id)) for org in (ours, theirs)} == before
     assert of_facility(admin_sql, theirs.facility_id) == []
+
+
+# --- the optional lines: therapy at a CMI of 1.0, labs, imaging, supplies, transport -----------
+
+def test_the_optional_lines_are_kept_changed_and_taken_out(client, ours, facility_id, admin_sql):
+    lines = {"pt_cost_per_day_at_cmi_1": "40.20", "ot_cost_per_day_at_cmi_1": "40.20",
+             "slp_cost_per_day_at_cmi_1": "22.55", "labs_cost_per_day": "9.00",
+             "imaging_cost_per_day": "4.00", "supplies_cost_per_day": "14.00",
+             "transport_cost_per_stay": "250.00"}
+    made = cost_model(client, ours.token, facility_id, **lines)
+    assert {k: made[k] for k in LINES} == lines
+    assert {k: stored(admin_sql, made["id"])[k] for k in LINES} == {
+        k: Decimal(v) for k, v in lines.items()}
+
+    # Sent as null, a line is taken out of the model (counted as 0, and said so).
+    response = client.patch(f"/api/cost-models/{made['id']}", json={
+        "imaging_cost_per_day": None, "transport_cost_per_stay": 310.5}, token=ours.token)
+    assert response.status == 200, response.body
+    body = response.json()
+    assert (body["imaging_cost_per_day"], body["transport_cost_per_stay"]) == (None, "310.50")
+    assert body["labs_cost_per_day"] == "9.00"
+    row = stored(admin_sql, made["id"])
+    assert (row["imaging_cost_per_day"], row["transport_cost_per_stay"]) == (None, Decimal("310.50"))
+
+
+@pytest.mark.parametrize("field", LINES)
+@pytest.mark.parametrize("value", [-1, 1.234, "ten"])
+def test_a_bad_optional_line_is_a_422_naming_it(client, ours, facility_id, admin_sql, field,
+                                                value):
+    response = client.post("/api/cost-models", json=cost_model_body(facility_id, **{field: value}),
+                           token=ours.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {field}
+    assert of_facility(admin_sql, facility_id) == []

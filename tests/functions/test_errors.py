@@ -129,6 +129,7 @@ def test_a_database_that_does_not_answer_gives_a_quick_503(client, org, database
             assert time.monotonic() - started < limit
             body = assert_problem(response, 503)
             assert body["type"].endswith("/unavailable")
+            assert header(response, "Retry-After") == "1"
             shown = json.dumps({k: v for k, v in body.items() if k != "request_id"})
             assert "127.0.0.1" not in shown and os.environ["DB_PORT"] not in shown
     finally:

@@ -4,6 +4,9 @@ it needs no new place on the plan unless it had expired. Another organization's 
 the same address is its own."""
 from __future__ import annotations
 
+import secrets
+import statistics
+import time
 from datetime import datetime, timedelta, timezone
 
 import psycopg2.errors
@@ -124,3 +127,36 @@ def test_the_database_holds_at_most_one_unanswered_invitation_per_address(client
                      SELECT organization_id, upper(email), role, '\\x00', invited_by, expires_at
                        FROM invitations WHERE organization_id = %s AND email = %s""",
                   (str(org.id), email))
+
+
+def test_a_used_and_a_made_up_invitation_link_get_the_same_answer_in_the_same_time(
+        client, org, admin_sql):
+    # A used link's address now has an account; a made-up one names nobody. Both answers are
+    # the same 401 after the same password hash, so neither tells whether an address joined.
+    email = new_email(org)
+    assert invite(client, org.token, email).status == 201
+    used = invitation_token(admin_sql, org, email)
+    assert accept(client, used).status == 201
+    made_up = f"{org.id.hex}.{secrets.token_urlsafe(32)}"
+
+    answers = {}
+
+    def attempt(name, token):
+        started = time.perf_counter()
+        response = accept(client, token)
+        answers.setdefault(name, []).append((time.perf_counter() - started, response))
+
+    for i in range(40):  # interleaved, so that the machine's load falls on both alike
+        pairs = [("used", used), ("made up", made_up)]
+        for name, token in (pairs if i % 2 == 0 else pairs[::-1]):
+            attempt(name, token)
+
+    bodies = {name: {(r.status, r.json()["detail"]) for _, r in runs}
+              for name, runs in answers.items()}
+    assert bodies["used"] == bodies["made up"] == {
+        (401, "This link is not valid any more. Ask for a new invitation.")}
+    used_median, made_up_median = (statistics.median(t for t, _ in answers[name])
+                                   for name in ("used", "made up"))
+    print(f"\ninvitation accept medians of 40: used {used_median * 1000:.1f} ms, "
+          f"made up {made_up_median * 1000:.1f} ms")
+    assert max(used_median / made_up_median, made_up_median / used_median) <= 1.2

@@ -5,6 +5,7 @@ default weights, each audited, and can evaluate a Medicare referral at once; wha
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal as D
 
 import pytest
 
@@ -113,3 +114,37 @@ def test_a_deactivated_facility_is_refused(client, org):
     response = start(client, org.token, made["id"])
 
     assert response.status == 422 and fields_named(response) == {"facility_id"}
+
+
+def test_the_cost_model_template_is_the_demos_sourced_figures():
+    # local/demo.py gives each default's source; the template must not drift from it.
+    from local import demo
+    from shared.services import onboarding
+    assert onboarding.THERAPY_AT_CMI_1 == demo.THERAPY_AT_CMI_1
+    assert onboarding.ANCILLARIES == demo.ANCILLARIES
+    assert onboarding.THERAPY_PER_DAY == demo.THERAPY_FLAT
+    assert {k: v for k, v in onboarding.TEMPLATE.items()} == {
+        "urban": {"fixed_daily_cost": D("100.00"), "nursing_wage_hourly": D("31.50")},
+        "rural": {"fixed_daily_cost": D("88.00"), "nursing_wage_hourly": D("28.50")}}
+
+
+def test_a_referral_with_a_hipps_code_costs_its_therapy_by_the_groups(client, org):
+    trial = org
+    made = facility(client, trial.token, locality="urban", wage_index="1.0000")
+    body = start(client, trial.token, made["id"]).json()
+    model = body["cost_model"]
+    assert (model["pt_cost_per_day_at_cmi_1"], model["transport_cost_per_stay"]) == (
+        "40.20", "250.00")
+    evaluated = client.post("/api/admissions/evaluate", token=trial.token, json={
+        "facility_id": made["id"], "payer_id": body["payer"]["id"], "length_of_stay_days": 20,
+        "acuity": "moderate", "hipps_code": "KBGE1"}).json()
+    breakdown = evaluated["cost"]["breakdown"]
+    # KBGE1: PT/OT TK (PT 1.44, OT 1.46), SLP SB (1.72). PT 40.20 x 1.44 = 57.888 -> 57.89;
+    # OT 40.20 x 1.46 = 58.692 -> 58.69; SLP 22.55 x 1.72 = 38.786 -> 38.79; 155.37 a day.
+    assert {k: D(v) for k, v in breakdown["therapy_by_discipline"].items()} == {
+        "pt": D("57.89"), "ot": D("58.69"), "slp": D("38.79")}
+    assert D(breakdown["therapy"]) == D("155.37")
+    # Urban: fixed 100 + 3.7 h x 31.50 = 116.55 + 155.37 + medication 22 + labs 9 + imaging 4
+    # + supplies 14 = 420.92 a day; 20 days 8418.40 + transport 250 = 8668.40.
+    assert D(evaluated["cost"]["per_day"]) == D("420.92")
+    assert D(evaluated["cost"]["total"]) == D("8668.40")

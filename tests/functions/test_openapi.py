@@ -146,7 +146,9 @@ def test_every_operation_declares_its_success_and_error_responses(app, document)
         if spec.role is not None:
             expected_errors |= {401, 403}
         if spec.body is not None:
-            expected_errors |= {400, 422}
+            expected_errors |= {400, 413, 422}
+        if spec.raw_body:
+            expected_errors |= {413}
         if spec.query is not None:
             expected_errors |= {422}
         if spec.path is not None:
@@ -157,7 +159,7 @@ def test_every_operation_declares_its_success_and_error_responses(app, document)
         for method in registered.methods:
             responses = document["paths"][path][method.lower()]["responses"]
             success = ("204" if spec.response is None and spec.status == 200
-                       and not spec.content_type.startswith("image/") else str(spec.status))
+                       and spec.content_type == "application/json" else str(spec.status))
             assert success in responses, (registered.name, success)
             for status in expected_errors:
                 problem = responses.get(str(status))
@@ -239,3 +241,103 @@ def test_the_catch_all_is_documented_as_what_it_does(app, document):
             assert names == set(re.findall(r"\{([^}]+)\}", path))
             assert "404" in operation["responses"]
             assert "204" not in operation["responses"]
+
+
+def test_every_idempotent_create_documents_the_key_its_refusals_and_the_replay(app, document):
+    idempotent = [(r, path) for r, path in contracted(app) if r.spec.idempotent]
+    assert len(idempotent) >= 10, "every create takes an Idempotency-Key"
+
+    for registered, path in contracted(app):
+        for method in registered.methods:
+            operation = document["paths"][path][method.lower()]
+            headers = [p for p in operation["parameters"] if p["in"] == "header"]
+            if not registered.spec.idempotent:
+                assert headers == [], registered.name
+                continue
+            assert [(p["name"], p["required"]) for p in headers] == [
+                ("Idempotency-Key", False)], registered.name
+            schema = headers[0]["schema"]
+            assert (schema["minLength"], schema["maxLength"]) == (1, 255)
+            assert re.fullmatch(schema["pattern"], "0b6c3f2e-7a51-4c1e-9d8e-2f3a4b5c6d7e")
+            assert not re.fullmatch(schema["pattern"], "with space")
+            assert {"400", "409", "422"} <= set(operation["responses"]), registered.name
+            success = operation["responses"][str(registered.spec.status)]
+            assert set(success["headers"]) == {"Idempotent-Replayed"}, registered.name
+
+
+def test_a_csv_export_is_documented_as_the_csv_it_answers(app, document):
+    exports = [(r, path) for r, path in contracted(app) if r.spec.content_type == "text/csv"]
+    assert exports
+    for registered, path in exports:
+        responses = document["paths"][path]["get"]["responses"]
+        assert "204" not in responses
+        assert set(responses["200"]["content"]) == {"text/csv"}
+
+
+def _body_schemas(document):
+    for path, method, operation in operations(document):
+        content = operation.get("requestBody", {}).get("content", {})
+        if "$ref" in content.get("application/json", {}).get("schema", {}):
+            yield path, method, resolve(document, content["application/json"]["schema"]["$ref"])
+
+
+def _nullable(prop: dict) -> bool:
+    return prop.get("type") == "null" or {"type": "null"} in prop.get("anyOf", [])
+
+
+def test_a_field_that_refuses_null_is_not_nullable_and_one_that_takes_it_is(client, org,
+                                                                            document):
+    schemas = document["components"]["schemas"]
+    facility = schemas["FacilityUpdate"]["properties"]
+    assert not _nullable(facility["name"]) and not _nullable(facility["wage_index"])
+    assert _nullable(facility["state"])  # null clears the state
+    cost_model = schemas["CostModelUpdate"]["properties"]
+    lines = {"pt_cost_per_day_at_cmi_1", "ot_cost_per_day_at_cmi_1", "slp_cost_per_day_at_cmi_1",
+             "labs_cost_per_day", "imaging_cost_per_day", "supplies_cost_per_day",
+             "transport_cost_per_stay"}  # null takes an optional line out
+    assert {name for name, p in cost_model.items() if _nullable(p)} == lines
+    assert _nullable(schemas["OrganizationUpdate"]["properties"]["primary_color"])
+    made = client.post("/api/facilities", token=org.token,
+                       json={"name": "Nullable", "bed_count": 10, "state": "OH"}).json()
+    cleared = client.patch(f"/api/facilities/{made['id']}", token=org.token,
+                           json={"state": None})
+    assert cleared.status == 200 and cleared.json()["state"] is None
+    assert client.patch(f"/api/facilities/{made['id']}", token=org.token,
+                        json={"name": None}).status == 422
+
+
+def test_decimals_say_what_their_string_form_looks_like(document):
+    found = 0
+    for path, method, schema in _body_schemas(document):
+        for name, prop in schema["properties"].items():
+            options = prop.get("anyOf", [])
+            if options and options[0].get("type") == "number":
+                assert options[1]["type"] == "string" and options[1]["pattern"], (path, name)
+                assert prop["x-rule"], (path, name)
+                found += 1
+    assert found >= 10
+
+
+def test_free_text_says_it_takes_no_control_characters(document):
+    name = document["components"]["schemas"]["PayerCreate"]["properties"]["name"]
+    assert re.fullmatch(name["pattern"], "Anthem Commercial")
+    assert not re.fullmatch(name["pattern"], "Anthem\x00")
+    assert not re.fullmatch(name["pattern"], "   ")
+
+
+def test_rules_beyond_the_schema_are_listed_on_the_422(document):
+    create_rate = document["paths"]["/api/rates"]["post"]["responses"]["422"]
+    assert {"fiscal_year", "per_diem", "effective_to", "facility_id"} <= set(
+        create_rate["x-rules"])
+    assert "fiscal_year" in create_rate["description"]
+    for path, method, operation in operations(document):
+        if method == "get" and any(p["name"] == "cursor" for p in operation["parameters"]):
+            assert "cursor" in operation["responses"]["422"]["x-rules"], path
+
+
+def test_every_json_body_may_be_answered_413(document):
+    with_body = [(path, method, op) for path, method, op in operations(document)
+                 if "requestBody" in op]
+    assert len(with_body) >= 20
+    for path, method, operation in with_body:
+        assert "413" in operation["responses"], (path, method)

@@ -29,18 +29,18 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "me"): Role.viewer,
     ("POST", "me/password"): Role.viewer,
     ("GET", "me/sessions"): Role.viewer,
-    ("DELETE", "me/sessions/{id}"): Role.viewer,
-    ("DELETE", "users/{id}/sessions"): Role.admin,
+    ("DELETE", "me/sessions/{id:guid}"): Role.viewer,
+    ("DELETE", "users/{id:guid}/sessions"): Role.admin,
     # users and invitations
     ("GET", "users"): Role.admin,
-    ("PATCH", "users/{id}"): Role.admin,
+    ("PATCH", "users/{id:guid}"): Role.admin,
     ("POST", "invitations"): Role.admin,
     ("GET", "invitations"): Role.admin,
-    ("DELETE", "invitations/{id}"): Role.admin,
+    ("DELETE", "invitations/{id:guid}"): Role.admin,
     ("POST", "invitations/accept"): PUBLIC,
     ("GET", "usage"): Role.viewer,
     ("GET", "admissions/export"): Role.viewer,
-    ("POST", "admissions/{id}/reopen"): Role.admin,
+    ("POST", "admissions/{id:guid}/reopen"): Role.admin,
     ("POST", "onboarding/defaults"): Role.admin,
     ("GET", "audit-log"): Role.admin,
     ("GET", "audit-log/export"): Role.admin,
@@ -58,30 +58,30 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "organization/reopen"): Role.owner,
     ("POST", "organization/exports"): Role.owner,
     ("GET", "organization/exports"): Role.owner,
-    ("GET", "organization/exports/{id}/download"): Role.owner,
+    ("GET", "organization/exports/{id:guid}/download"): Role.owner,
     ("GET", "branding/{subdomain}"): PUBLIC,
     ("GET", "branding/{subdomain}/logo"): PUBLIC,
     # configuration: anyone reads, admins write
     ("GET", "facilities"): Role.viewer,
     ("POST", "facilities"): Role.admin,
-    ("GET", "facilities/{id}"): Role.viewer,
-    ("PATCH", "facilities/{id}"): Role.admin,
-    ("DELETE", "facilities/{id}"): Role.admin,
+    ("GET", "facilities/{id:guid}"): Role.viewer,
+    ("PATCH", "facilities/{id:guid}"): Role.admin,
+    ("DELETE", "facilities/{id:guid}"): Role.admin,
     ("GET", "payers"): Role.viewer,
     ("POST", "payers"): Role.admin,
-    ("GET", "payers/{id}"): Role.viewer,
-    ("PATCH", "payers/{id}"): Role.admin,
-    ("DELETE", "payers/{id}"): Role.admin,
+    ("GET", "payers/{id:guid}"): Role.viewer,
+    ("PATCH", "payers/{id:guid}"): Role.admin,
+    ("DELETE", "payers/{id:guid}"): Role.admin,
     ("GET", "rates"): Role.viewer,
     ("POST", "rates"): Role.admin,
-    ("GET", "rates/{id}"): Role.viewer,
-    ("PATCH", "rates/{id}"): Role.admin,
-    ("DELETE", "rates/{id}"): Role.admin,
+    ("GET", "rates/{id:guid}"): Role.viewer,
+    ("PATCH", "rates/{id:guid}"): Role.admin,
+    ("DELETE", "rates/{id:guid}"): Role.admin,
     ("GET", "cost-models"): Role.viewer,
     ("POST", "cost-models"): Role.admin,
-    ("GET", "cost-models/{id}"): Role.viewer,
-    ("PATCH", "cost-models/{id}"): Role.admin,
-    ("DELETE", "cost-models/{id}"): Role.admin,
+    ("GET", "cost-models/{id:guid}"): Role.viewer,
+    ("PATCH", "cost-models/{id:guid}"): Role.admin,
+    ("DELETE", "cost-models/{id:guid}"): Role.admin,
     ("GET", "business-weights"): Role.viewer,
     ("PUT", "business-weights"): Role.admin,
     ("GET", "reference"): Role.viewer,
@@ -90,8 +90,8 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "admissions/compare"): Role.coordinator,
     ("POST", "admissions"): Role.coordinator,
     ("GET", "admissions"): Role.viewer,
-    ("GET", "admissions/{id}"): Role.viewer,
-    ("POST", "admissions/{id}/decision"): Role.coordinator,
+    ("GET", "admissions/{id:guid}"): Role.viewer,
+    ("POST", "admissions/{id:guid}/decision"): Role.coordinator,
     ("GET", "dashboard"): Role.viewer,
 }
 
@@ -130,9 +130,9 @@ BELOW = {Role.owner: Role.admin, Role.admin: Role.coordinator, Role.coordinator:
 
 
 def address(route: str) -> str:
-    """A path for the route whose parameters name nothing valid: reading the path first would
-    answer 404 instead of 401 or 403."""
-    return "/api/" + route.replace("{id}", "not-an-id")
+    """A path for the route whose parameters name nothing that exists: reading the path first
+    would answer 404 instead of 401 or 403."""
+    return "/api/" + route.replace("{id:guid}", "00000000-0000-4000-8000-000000000000")
 
 
 @pytest.fixture(scope="module")

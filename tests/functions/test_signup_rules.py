@@ -6,10 +6,11 @@ from __future__ import annotations
 import secrets
 import threading
 
+import psycopg2
 import pytest
 
 from shared import passwords
-from tests.factories import PASSWORD, header, signup, unique_subdomain
+from tests.factories import PASSWORD, fresh_address, header, signup, unique_subdomain
 
 TOO_LONG = "a" * 31
 
@@ -281,3 +282,38 @@ def test_a_failed_signup_queues_no_email(client, org, admin_sql):
     assert admin_sql("SELECT count(*) AS n FROM email_outbox WHERE to_address = %s",
                      (email,))[0]["n"] == 0
     assert admin_sql("SELECT count(*) AS n FROM email_outbox")[0]["n"] == before
+
+
+# --- before the hash: cheap checks first, and a few signups per address -------------------
+
+def test_a_taken_subdomain_and_a_weak_password_are_refused_without_hashing(client, org,
+                                                                           one_slot):
+    # The only hashing slot is held: anything that hashed would wait, then answer 503.
+    with one_slot.slot():
+        taken = signup(client, subdomain=org.subdomain)
+        weak = signup(client, password="password")
+
+    assert taken.status == 409, taken.body
+    assert taken.json()["detail"] == "This subdomain is taken. Choose another."
+    assert weak.status == 422, weak.body
+
+
+def test_signups_are_throttled_per_source_address(client, admin_sql):
+    from shared.services import throttle
+    from shared.settings import get_settings
+    address, limit = fresh_address(), get_settings().signup_limit_per_address
+    # As if limit - 1 signups had come from it in this window.
+    admin_sql("""INSERT INTO sign_in_throttle (key_hash, failures, window_started_at)
+                 VALUES (%s, %s, now())""",
+              (psycopg2.Binary(throttle.signup_key(address)), limit - 1))
+
+    last_allowed = signup(client, address=address)
+    refused = signup(client, address=address)
+    elsewhere = signup(client)
+
+    assert last_allowed.status == 201, last_allowed.body
+    assert refused.status == 429, refused.body
+    assert refused.mimetype == "application/problem+json"
+    assert refused.json()["detail"] == "Too many signups from this network. Try again later."
+    assert 0 < int(header(refused, "Retry-After")) <= 900
+    assert elsewhere.status == 201, elsewhere.body

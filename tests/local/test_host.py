@@ -4,7 +4,9 @@ from __future__ import annotations
 import http.client
 import json
 import secrets
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -147,6 +149,139 @@ def test_a_path_traversal_does_not_escape_web(server, path):
 
     assert status == 404
     assert body == b"not found"
+
+
+# --- what the host itself refuses ----------------------------------------------------------
+
+def raw_exchange(base: str, data: bytes, timeout: float = 5) -> tuple[int, dict, bytes]:
+    """Send these exact bytes, read the answer to the end: (status, headers, body). A timeout
+    here is the failure it tests for (a request the host never answers)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(data)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, dict(response.getheaders()), response.read()
+
+
+def assert_problem(status: int, headers: dict, body: bytes, expected: int) -> dict:
+    assert status == expected, body
+    assert headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert problem["status"] == expected
+    assert problem["request_id"] == headers["X-Request-Id"]
+    return problem
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "1e3", "+5", "0x10", " ", "\u0661"])
+def test_a_malformed_content_length_is_a_400_problem_not_a_hang(server, value):
+    request = (f"POST /api/signup HTTP/1.1\r\nHost: x\r\nContent-Length: {value}\r\n"
+               f"Content-Type: application/json\r\n\r\n{{}}").encode()
+
+    status, headers, body = raw_exchange(server, request)
+
+    problem = assert_problem(status, headers, body, 400)
+    assert "Content-Length" in problem["detail"]
+    assert headers["Connection"] == "close"
+
+
+def test_two_different_content_lengths_are_a_400_problem(server):
+    request = (b"POST /api/signup HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+               b"Content-Length: 20\r\n\r\n{}")
+
+    assert_problem(*raw_exchange(server, request), 400)
+
+
+def test_a_chunked_body_is_a_411_problem(server):
+    request = (b"POST /api/signup HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"2\r\n{}\r\n0\r\n\r\n")
+
+    assert_problem(*raw_exchange(server, request), 411)
+
+
+def test_a_body_over_the_host_limit_is_a_413_problem_before_it_is_read(server):
+    from local.host import HOST_BODY_LIMIT
+
+    request = (f"POST /api/signup HTTP/1.1\r\nHost: x\r\n"
+               f"Content-Length: {HOST_BODY_LIMIT + 1}\r\n\r\n").encode()
+
+    assert_problem(*raw_exchange(server, request), 413)
+
+
+@pytest.mark.parametrize("request_line", [b"abc", b"GET", b"GET /", b"GET / HTTP/1.1 extra",
+                                          b"GET / HTTP/x"])
+def test_a_request_line_that_cannot_be_read_is_a_400_problem(server, request_line):
+    status, headers, body = raw_exchange(server, request_line + b"\r\n\r\n")
+
+    problem = assert_problem(status, headers, body, 400)
+    assert request_line.decode() not in problem["detail"]  # the request line is not echoed
+
+
+@pytest.mark.parametrize("path, allowed", [("/api/health", "GET"),
+                                           ("/api/facilities/0b6c3f2e-7a51-4c1e-9d8e-2f3a4b5c6d7e", "DELETE, GET, PATCH"),
+                                           ("/", "GET, HEAD"),
+                                           ("/app.js", "GET, HEAD")])
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "BREW"])
+def test_a_method_no_function_takes_is_the_functions_405_problem(server, method, path, allowed):
+    status, headers, body = raw_exchange(server, f"{method} {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+    problem = assert_problem(status, headers, body, 405)
+    assert problem["type"].endswith("/method-not-allowed")
+    assert headers["Allow"] == allowed
+
+
+def test_the_functions_answer_a_wrong_method_with_the_same_405(server):
+    status, headers, body = raw_exchange(server, b"PUT /api/health HTTP/1.1\r\nHost: x\r\n"
+                                                 b"Content-Length: 0\r\n\r\n")
+
+    problem = assert_problem(status, headers, body, 405)
+    assert problem["type"].endswith("/method-not-allowed") and headers["Allow"] == "GET"
+
+
+def test_a_client_that_hangs_up_mid_body_leaves_the_host_serving(server):
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /api/signup HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+
+    status, _, body = fetch(server + "/api/health")
+
+    assert status == 200, body
+
+
+def test_a_burst_of_connections_before_any_is_accepted_is_queued_and_answered(database, app):
+    """A burst that arrives while the server is busy waits in the listen backlog: with
+    socketserver's default of 5, most of 200 connections would be dropped or reset."""
+    http_server = make_server(app, "127.0.0.1", 0)
+    host, port = http_server.server_address[:2]
+    burst, answers = [], []
+    try:
+        connecting = time.monotonic() + 3
+        for _ in range(200):  # not accepting yet: the kernel completes them into the backlog
+            try:
+                burst.append(socket.create_connection(
+                    (host, port), timeout=max(0.01, connecting - time.monotonic())))
+            except OSError as exc:
+                answers.append(type(exc).__name__)
+        thread = threading.Thread(target=http_server.serve_forever, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        for sock in burst:
+            try:
+                sock.sendall(b"GET /app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                sock.settimeout(max(0.05, deadline - time.monotonic()))
+                response = http.client.HTTPResponse(sock)
+                response.begin()
+                response.read()
+                answers.append(response.status)
+            except OSError as exc:  # reset, refused, or never answered before the deadline
+                answers.append(type(exc).__name__)
+    finally:
+        for sock in burst:
+            sock.close()
+        http_server.shutdown()
+        http_server.server_close()
+
+    assert answers == [200] * 200
 
 
 # --- timers -------------------------------------------------------------------------------

@@ -6,13 +6,16 @@ import threading
 import time
 import uuid
 
+from contextlib import ExitStack
+
 import pytest
 
 from shared import db
 from shared.entra import REFRESH_MARGIN_SECONDS
 from shared.errors import ServiceUnavailable
-from shared.settings import get_settings
+from shared.settings import ANSWER_MARGIN_SECONDS, get_settings
 from tests.conftest import use_database
+from tests.faults.proxy import FreezableProxy
 from tests.doubles import FakeClock, FakeCredential
 
 UNAVAILABLE = "The database is unavailable. Try again in a moment."
@@ -103,22 +106,196 @@ def test_a_connection_lost_inside_a_transaction_is_a_503(database, admin_sql):
     assert lost.value.detail == UNAVAILABLE
 
 
-def test_two_dropped_connections_in_a_row_are_a_503_and_the_next_one_works(database, admin_sql):
+def _idle_connections(count: int) -> set[int]:
+    """Open `count` connections at once and give them back, so the pool holds them idle; their
+    backends' pids."""
+    with ExitStack() as stack:
+        cursors = [stack.enter_context(db.tenant_transaction(uuid.uuid4())) for _ in range(count)]
+        return {_backend_pid(cur) for cur in cursors}
+
+
+def _terminate(admin_sql, pids) -> None:
+    admin_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(%s)",
+              (list(pids),))
+    for _ in range(50):  # the backends exit a moment after they are told to
+        if not admin_sql("SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s)", (list(pids),)):
+            return
+        time.sleep(0.05)
+
+
+def test_when_every_idle_connection_died_the_first_request_succeeds(database, admin_sql):
+    # As after a restart or a failover: the pool is full of idle connections, all dead. The
+    # first found dead takes the others out, so the request that found it gets a new one.
     db.close_pool()
-    with db.tenant_transaction(uuid.uuid4()) as first:  # two connections, both then idle
-        with db.tenant_transaction(uuid.uuid4()) as second:
-            pids = (_backend_pid(first), _backend_pid(second))
-    for pid in pids:
-        admin_sql("SELECT pg_terminate_backend(%s)", (pid,))
-    time.sleep(0.2)
+    pids = _idle_connections(get_settings().db_pool_max)
+    assert len(pids) == get_settings().db_pool_max
+    _terminate(admin_sql, pids)
 
-    with pytest.raises(ServiceUnavailable) as dropped:
-        with db.tenant_transaction(uuid.uuid4()):
-            pass
-
-    assert dropped.value.detail == UNAVAILABLE
     with db.tenant_transaction(uuid.uuid4()) as cur:
         assert _backend_pid(cur) not in pids
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        assert _backend_pid(cur) not in pids
+    assert len(db.get_pool()._idle) == 1
+
+
+def test_a_connection_lost_inside_a_transaction_takes_the_idle_ones_with_it(database, admin_sql):
+    db.close_pool()
+    idle = _idle_connections(3)
+    with pytest.raises(ServiceUnavailable):
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            _terminate(admin_sql, idle | {_backend_pid(cur)})
+            cur.execute("SELECT 1")
+    assert db.get_pool()._idle == []
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        assert _backend_pid(cur) not in idle
+
+
+def test_a_statement_timeout_is_a_503_that_keeps_the_idle_connections(database):
+    # A slow statement says nothing about the other connections: they stay.
+    db.close_pool()
+    _idle_connections(3)
+    with pytest.raises(ServiceUnavailable) as slow:
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            cur.execute("SET LOCAL statement_timeout = 50; SELECT pg_sleep(1)")
+    assert slow.value.headers["Retry-After"] == "1"
+    assert len(db.get_pool()._idle) == 3
+
+
+def test_each_connection_has_keepalives_and_timeouts(database):
+    settings = get_settings()
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        parameters = cur.connection.get_dsn_parameters()
+        cur.execute("SELECT setting AS idle FROM pg_settings"
+                    " WHERE name = 'idle_in_transaction_session_timeout'")
+        idle = cur.fetchone()["idle"]
+    network = settings.db_network_timeout_seconds
+    assert {name: parameters.get(name) for name in (
+        "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+        "tcp_user_timeout", "connect_timeout")} == {
+        "keepalives": "1", "keepalives_idle": str(-(-network // 2)),
+        "keepalives_interval": str(max(1, network // 6)), "keepalives_count": "3",
+        "tcp_user_timeout": str(network * 1000),
+        "connect_timeout": str(settings.db_connect_timeout_seconds)}
+    assert idle == str(settings.db_idle_in_transaction_timeout_ms)
+
+
+@pytest.fixture
+def frozen_network(database):
+    """The functions reach the database through a proxy the test can freeze, with short
+    timeouts (a 1 s statement timeout: each answer is awaited 2 s)."""
+    proxy = FreezableProxy(get_settings().db_port).start()
+    os.environ.update(DB_PORT=str(proxy.port), DB_STATEMENT_TIMEOUT_MS="1000",
+                      DB_CONNECT_TIMEOUT_SECONDS="2")
+    get_settings.cache_clear()
+    db.close_pool()
+    yield proxy
+    proxy.stop()
+    for name in ("DB_STATEMENT_TIMEOUT_MS", "DB_CONNECT_TIMEOUT_SECONDS"):
+        del os.environ[name]
+    use_database(database)
+
+
+def _timed(call) -> tuple[float, BaseException | None]:
+    started = time.monotonic()
+    try:
+        call()
+    except BaseException as exc:  # what the call raised, for the test to judge
+        return time.monotonic() - started, exc
+    return time.monotonic() - started, None
+
+
+def _one_transaction():
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        cur.execute("SELECT 1")
+
+
+def test_a_database_that_stops_answering_is_a_503_within_the_deadline(frozen_network):
+    settings = get_settings()
+    answer = settings.db_statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS
+    _idle_connections(2)
+    frozen_network.freeze()
+
+    # An idle connection: its first statement is awaited for the answer limit, then given up,
+    # with the other idle one; a new connection is awaited for the connect timeout.
+    waited, error = _timed(_one_transaction)
+    assert isinstance(error, ServiceUnavailable) and error.detail == UNAVAILABLE
+    assert answer - 0.1 < waited < answer + 1.5
+    assert db.get_pool()._idle == []
+    waited, error = _timed(_one_transaction)
+    assert isinstance(error, ServiceUnavailable)
+    assert settings.db_connect_timeout_seconds - 0.1 < waited < settings.db_connect_timeout_seconds + 1.5
+    assert waited < settings.db_deadline_seconds
+
+    frozen_network.thaw()
+    waited, error = _timed(_one_transaction)
+    assert error is None and waited < 2
+
+
+def test_an_error_inside_a_transaction_rolls_back_and_keeps_the_connection(database, org,
+                                                                           admin_sql):
+    # A 404 or 422 raised mid-transaction is routine: the connection is rolled back and reused,
+    # not dropped (a new one costs a handshake, and with Entra auth a token).
+    with db.tenant_transaction(org.id) as cur:
+        pid = _backend_pid(cur)
+    with pytest.raises(RuntimeError):
+        with db.tenant_transaction(org.id) as cur:
+            assert _backend_pid(cur) == pid
+            cur.execute("UPDATE organizations SET name = 'Renamed' WHERE id = %s", (org.id,))
+            raise RuntimeError("not found")
+    with db.tenant_transaction(org.id) as cur:
+        assert _backend_pid(cur) == pid
+        cur.execute("SELECT name FROM organizations WHERE id = %s", (org.id,))
+        assert cur.fetchone()["name"] != "Renamed"
+
+
+def test_an_error_after_the_connection_was_lost_is_a_503(database, admin_sql):
+    # Whatever the handler raised, the transaction's work is gone with the connection: the
+    # caller is told the database is unavailable, not the handler's error.
+    with pytest.raises(ServiceUnavailable) as lost:
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            admin_sql("SELECT pg_terminate_backend(%s)", (_backend_pid(cur),))
+            time.sleep(0.2)
+            raise RuntimeError("not found")
+    assert lost.value.detail == UNAVAILABLE
+    with db.tenant_transaction(uuid.uuid4()) as cur:  # the next one gets a working connection
+        cur.execute("SELECT 1 AS one")
+        assert cur.fetchone()["one"] == 1
+
+
+def test_a_statement_stopped_by_the_statement_timeout_is_a_503(database):
+    # The server cancels a runaway statement; the caller gets a 503 to retry, not a 500.
+    with pytest.raises(ServiceUnavailable):
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            cur.execute("SET LOCAL statement_timeout = 50; SELECT pg_sleep(1)")
+
+
+def test_a_connection_handed_back_inside_a_transaction_is_not_reused(database):
+    pool = db.get_pool()
+    conn = pool.acquire()
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")  # opens a transaction, never ended
+        pid = cur.fetchone()[0]
+
+    pool.release(conn)
+
+    assert conn.closed
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        assert _backend_pid(cur) != pid
+
+
+def test_closing_the_pool_ends_its_idle_connections_on_the_server(database, admin_sql):
+    pool = db.get_pool()  # held, as a request still running on another thread would
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        pid = _backend_pid(cur)
+
+    db.close_pool()
+
+    deadline = time.monotonic() + 5
+    while admin_sql("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not admin_sql("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,))
+    assert db.get_pool() is not pool  # the next transaction makes a new pool
 
 
 def test_a_released_connection_is_kept_for_reuse_unless_it_is_broken(database):
@@ -266,3 +443,4 @@ def test_importing_the_function_app_loads_no_heavy_sdk():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert out.stdout.strip() == "[]"
+

@@ -454,7 +454,8 @@ def test_money_fields_have_2_places_when_no_coinsurance_is_known():
                  rate=pdpm_rate(coinsurance=None))
     _assert_money(result)
     assert result["revenue"]["pdpm"]["coinsurance_known"] is False
-    assert any("No SNF coinsurance amount is loaded" in a for a in result["assumptions"])
+    assert ("No SNF coinsurance amount is loaded for 2026: the patient's share from day 21 is "
+            "not shown." in result["assumptions"])
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -176,6 +177,24 @@ def lines(result) -> dict:
     return {a["code"]: a["amount"] for a in result["revenue"]["adjustments"]}
 
 
+# What every evaluation below says first (groups given, admission date given, days used not),
+# and what Original Medicare's says of sequestration: the tests below list the rest in full, as
+# the evaluation shows them.
+SAID_FIRST = [
+    "The PDPM classification is an estimate until the 5-day assessment.",
+    "SNF days already used in the benefit period not given: assumed none (a new benefit "
+    "period), so Medicare covers up to 100 days and coinsurance starts on day 21 of this stay."]
+SEQUESTRATION_SAID = (
+    "Medicare's payment after coinsurance, and its bad debt reimbursement, are reduced 2% by "
+    "sequestration (applied day by day here; CMS applies it per claim and on the cost report).")
+
+
+def collected_said(pct: int) -> str:
+    return (f"{pct}% of the coinsurance is expected to be collected (business weights); "
+            "Medicare reimburses 65% of the rest as bad debt, after the facility's collection "
+            "effort, on the cost report.")
+
+
 def test_sequestration_and_bad_debt_with_60_percent_of_coinsurance_collected():
     # 30 days from 2 Mar 2026: days 21-30 carry 217.00; 60% collected = 130.20, 86.80 a day
     # unpaid (x10 = 868.00), 65% of it reimbursed = 56.42 a day (564.20).
@@ -195,8 +214,11 @@ def test_sequestration_and_bad_debt_with_60_percent_of_coinsurance_collected():
     day21 = revenue["days"][20]
     assert (day21["sequestration"], day21["bad_debt_reimbursement"], day21["net"]) == (
         D("-11.74"), D("56.42"), D("530.68") + D("130.20") + D("56.42") - D("11.74"))
-    assert any(a.startswith("60% of the coinsurance is expected to be collected")
-               for a in result["assumptions"])
+    assert result["assumptions"] == SAID_FIRST + [SEQUESTRATION_SAID, collected_said(60)]
+    assert [(a["code"], a["label"]) for a in revenue["adjustments"]] == [
+        ("sequestration", "Sequestration: 2% of the Medicare payment after coinsurance"),
+        ("uncollected_coinsurance", "Coinsurance not expected to be collected (business weights)"),
+        ("bad_debt_reimbursement", "Medicare bad debt: 65% of the uncollected coinsurance")]
 
 
 def test_qrp_reduced_rates_and_the_rules_method_for_the_unpublished_ncm():
@@ -213,6 +235,12 @@ def test_qrp_reduced_rates_and_the_rules_method_for_the_unpublished_ncm():
     assert lines(result)["qrp_reduction"] == D("-18.37") * 3 + D("-14.60")
     assert [d["payer_pays"] for d in days] == [D("928.15")] * 3 + [D("737.63")]
     assert result["revenue"]["pdpm"]["qrp_by_rule_method"] == [2026]
+    assert result["assumptions"] == SAID_FIRST + [
+        SEQUESTRATION_SAID,
+        "The facility did not meet the SNF Quality Reporting Program: its rates are the reduced "
+        "ones (the annual update less 2 points).",
+        "FY2026 QRP-reduced rates are not published in the loaded tables: derived by the rule's "
+        "method, rate x (1 + update - 0.02) / (1 + update), within a cent of CMS's."]
 
 
 def test_the_qrp_method_reproduces_fy2026s_published_reduced_rates_within_a_cent():
@@ -225,6 +253,16 @@ def test_the_qrp_method_reproduces_fy2026s_published_reduced_rates_within_a_cent
             assert by_method and abs(derived - rate) <= D("0.01"), (area, component)
 
 
+def test_an_unpublished_qrp_rate_is_not_guessed_without_the_years_net_update():
+    # FY2026's QRP-reduced NCM is not published; a year known only by its status and rule has
+    # no net update to derive it from: the engine refuses rather than pay an invented rate.
+    known_only = pdpm.FiscalYear(2026, "final", "FY2026 final rule")
+    with pytest.raises(ValueError) as missing:
+        run(ref=stay(4), rate=medicare(qrp_reduced=True, fiscal_years={2026: known_only}))
+    assert str(missing.value) == ("FY2026 has no QRP-reduced NON_CASE_MIX rate and no net "
+                                  "update to derive it from")
+
+
 def test_hiv_aids_pays_nursing_x_1_18_and_remaps_the_nta_group():
     # Nursing 232.32 x 1.18 = 274.1376 -> 274.14; NTA NE -> NB (2.39 x 99.59 = 238.02).
     # Day 4: 109.05 + 102.92 + 48.64 + 274.14 + 238.02 + 118.21 = 890.98; labor 640.61 x 1.1
@@ -235,6 +273,17 @@ def test_hiv_aids_pays_nursing_x_1_18_and_remaps_the_nta_group():
         D("752.23"), D("202.81"), D("955.04"))
     assert "hiv_aids_adjustment" in lines(result)
     assert any("NTA group NE as NB" in a for a in result["assumptions"])
+
+
+@pytest.mark.parametrize("nta, paid_as", [("NA", "NA"), ("NB", "NA"), ("NC", "NA"),
+                                           ("ND", "NA"), ("NE", "NB"), ("NF", "NC")])
+def test_hiv_aids_says_which_nta_group_each_group_is_paid_as(nta, paid_as):
+    # S2: characters A-D are paid as A, E as B, F as C; the evaluation says which.
+    ref = dataclasses.replace(stay(4, hiv_aids=True), classification=dataclasses.replace(
+        KBGE, nta=nta))
+    result = run(ref=ref, rate=medicare())
+    assert (f"HIV/AIDS: the nursing component is paid x 1.18 and NTA group {nta} as {paid_as}, "
+            "as the CMS pricer does for a B20 diagnosis on the claim." in result["assumptions"])
 
 
 @settings(max_examples=150, deadline=None)
@@ -262,8 +311,11 @@ def test_an_interrupted_stay_continues_the_prior_stays_schedule():
     result = run(ref=stay(5, interrupted_stay=stay_info), rate=medicare())
     assert [d["amount"] for d in result["revenue"]["days"]] == [D("752.23")] * 5
     assert result["revenue"]["total"] == D("3761.15")
-    assert any(a.startswith("Interrupted stay: a readmission 1 day(s) after DEMO-2026-000001")
-               for a in result["assumptions"])
+    assert result["assumptions"] == SAID_FIRST + [
+        SEQUESTRATION_SAID,
+        "Interrupted stay: a readmission 1 day(s) after DEMO-2026-000001 ended (within the 3-day "
+        "interruption window), so the variable per diem continues from day 11: PT/OT and NTA "
+        "days do not restart. The prior stay's end is its expected one."]
     # After 20 prior days, schedule days 21-25: PT/OT x 0.98 -> 747.68 (test_pdpm.py).
     later = run(ref=stay(5, interrupted_stay={**stay_info, "prior_days": 20}), rate=medicare())
     assert [d["amount"] for d in later["revenue"]["days"]] == [D("747.68")] * 5
@@ -288,8 +340,12 @@ def test_days_after_100_are_paid_by_the_then_payer():
     assert result["revenue"]["net_total"] == alone["revenue"]["net_total"] + D("5000.00")
     then = result["revenue"]["pdpm"]["then_payer"]
     assert (then["days"], then["total"]) == (20, D("5000.00"))
-    assert any(a.startswith("The 20 day(s) Medicare does not cover are paid by Ohio Medicaid")
-               for a in result["assumptions"])
+    assert result["assumptions"] == SAID_FIRST + [
+        SEQUESTRATION_SAID,
+        "The 20 day(s) Medicare does not cover are paid by Ohio Medicaid (medicaid) at 250.00 a "
+        "day, its rate in force at the facility.",
+        collected_said(100),
+        "Medicare Part A covers at most 100 days; 20 day(s) are paid by the then-payer."]
 
 
 def test_days_after_skilled_need_ends_are_not_medicare_days():
@@ -300,7 +356,13 @@ def test_days_after_skilled_need_ends_are_not_medicare_days():
     assert (detail["covered_days"], detail["not_skilled_days"]) == (25, 5)
     assert detail["coinsurance_total"] == D("1085.00")
     assert [d["paid_by"] for d in result["revenue"]["days"][24:26]] == ["medicare", "then_payer"]
-    assert any(a.startswith("Skilled need is expected for 25 day(s)") for a in result["assumptions"])
+    assert result["assumptions"] == SAID_FIRST + [
+        SEQUESTRATION_SAID,
+        "Skilled need is expected for 25 day(s): Medicare Part A does not cover the 5 day(s) "
+        "after it.",
+        "The 5 day(s) Medicare does not cover are paid by Ohio Medicaid (medicaid) at 250.00 a "
+        "day, its rate in force at the facility.",
+        collected_said(100)]
 
 
 def test_a_medicare_advantage_contract_pays_its_percentage_of_pdpm():
@@ -312,3 +374,6 @@ def test_a_medicare_advantage_contract_pays_its_percentage_of_pdpm():
     assert all(d["patient_pays"] == 0 and d["sequestration"] == 0 for d in days)
     assert "sequestration" not in lines(result)
     assert result["revenue"]["net_total"] == result["revenue"]["total"]
+    assert result["assumptions"] == SAID_FIRST + [
+        "Medicare Advantage contract: 90% of the PDPM per diem; the plan's own cost sharing, days "
+        "and any sequestration pass-through are by contract and not modeled."]

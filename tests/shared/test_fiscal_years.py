@@ -105,8 +105,9 @@ def test_a_stay_across_1_october_prices_each_day_with_its_fiscal_years_tables():
         (2026, "final"), (2026, "final"), (2027, "proposed"), (2027, "proposed"),
         (2027, "proposed")]
     years = result["revenue"]["pdpm"]["fiscal_years"]
-    assert [(y["fiscal_year"], y["priced_with"], y["status"], y["days"]) for y in years] == [
-        (2026, 2026, "final", 2), (2027, 2027, "proposed", 3)]
+    assert [(y["fiscal_year"], y["priced_with"], y["status"], y["notes"], y["days"])
+            for y in years] == [(2026, 2026, "final", None, 2),
+                                (2027, 2027, "proposed", "Labor share not found.", 3)]
     assert years[1]["component_rates"]["NURSING"] == D("237.58")
     assert ("3 day(s) in FY2027 are priced on FY2027's proposed rates (CMS-1843-P), not final "
             "ones. Labor share not found." in result["assumptions"])
@@ -124,6 +125,21 @@ def test_a_day_past_the_newest_loaded_year_is_priced_with_the_newest_and_says_so
     assert [d["amount"] for d in days] == [D("967.96")] * 3 + [D("769.27")] * 2
     assert ("No PDPM tables are loaded for FY2028: 3 day(s) in FY2028 are priced with "
             "FY2027's, the newest loaded." in result["assumptions"])
+
+
+def test_a_day_before_the_oldest_loaded_year_is_priced_with_the_oldest_and_says_so():
+    # From 1 Sep 2025 (FY2025), with FY2026 and FY2027 loaded: FY2026's tables price the days
+    # (NTA x 3 days: 946.52 each).
+    result = run(ref=engine_referral(length_of_stay_days=3, classification=KBGE,
+                                     admission_date=date(2025, 9, 1)), rate=medicare())
+    days = result["revenue"]["days"]
+    assert [(d["fiscal_year"], d["priced_with_fiscal_year"], d["amount"]) for d in days] == [
+        (2025, 2026, D("946.52"))] * 3
+    assert ("No PDPM tables are loaded for FY2025: 3 day(s) in FY2025 are priced with "
+            "FY2026's, the oldest loaded." in result["assumptions"])
+    assert ("The rate is set up for FY2026, but the stay has days in FY2025: they are priced "
+            "with their own year's tables at the rate's wage index and VBP multiplier, which CMS "
+            "also updates each year." in result["assumptions"])
 
 
 # --- through the API --------------------------------------------------------------------------

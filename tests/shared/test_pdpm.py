@@ -276,6 +276,22 @@ def test_qrp_reduced_rate_is_cmi_times_the_qrp_reduced_base_rate(tables_from_db,
     assert cents(tables.cmis[component][group] * qrp_base) == D(example["published_rate"])
 
 
+def _published_qrp_rates() -> list:
+    return [pytest.param(int(r["fiscal_year"]), r["area"], r["component"],
+                         D(r["qrp_reduced_rate"]),
+                         id=f"FY{r['fiscal_year']}-{r['area']}-{r['component']}")
+            for r in read_csv("base_rates.csv") if r["qrp_reduced_rate"]]
+
+
+@pytest.mark.parametrize("fiscal_year, area, component, published", _published_qrp_rates())
+def test_a_published_qrp_reduced_rate_is_used_as_published(tables_from_db, fiscal_year, area,
+                                                            component, published):
+    # The pricer's figure, not the rule's method (which can be a cent off), even when the
+    # year's net update is known.
+    tables = tables_from_db(fiscal_year, area)
+    assert pdpm.qrp_base_rate(tables, component, D("0.032")) == (published, False)
+
+
 @pytest.mark.parametrize("example", _example_ids("aids_adjusted"))
 def test_aids_adjusted_nursing_rate_is_118_percent_of_the_standard_rate(tables_from_db, example):
     tables = tables_from_db(int(example["fiscal_year"]), example["area"])
@@ -283,6 +299,23 @@ def test_aids_adjusted_nursing_rate_is_118_percent_of_the_standard_rate(tables_f
     rates = pdpm.component_rates(tables, _classification_for(tables, "NURSING", example["group"]))
     # E17: ES3 3.84 x 132.00 = 506.88; 506.88 x 1.18 = 598.1184 -> 598.12.
     assert cents(rates["NURSING"] * D("1.18")) == D(example["published_rate"])
+
+
+# The FY2021 COBOL (S2) remaps the NTA character of a B20 claim: A-D to A, E to B, F to C.
+HIV_AIDS_NTA = {"NA": "NA", "NB": "NA", "NC": "NA", "ND": "NA", "NE": "NB", "NF": "NC"}
+
+
+@pytest.mark.parametrize("nta, paid_as", sorted(HIV_AIDS_NTA.items()))
+def test_hiv_aids_pays_each_nta_group_as_its_remapped_group(urban_2026, nta, paid_as):
+    classification = pdpm.Classification("TK", "SB", "HBC1", nta)
+    standard = pdpm.component_rates(urban_2026, classification)
+    aids = pdpm.component_rates(urban_2026, classification, hiv_aids=True)
+    # NTA base FY2026 urban 99.59 x the CMI of the remapped group; nursing 232.32 x 1.18 =
+    # 274.1376 -> 274.14; the other components as without the diagnosis.
+    assert aids["NTA"] == cents(urban_2026.cmis["NTA"][paid_as] * D("99.59"))
+    assert aids["NURSING"] == D("274.14")
+    assert {c: r for c, r in aids.items() if c not in ("NTA", "NURSING")} == {
+        c: r for c, r in standard.items() if c not in ("NTA", "NURSING")}
 
 
 # --- per diems, derived by hand ----------------------------------------------------------------
@@ -433,7 +466,7 @@ def test_daily_per_diems_stop_at_day_100(urban_2026, kbge1):
     assert len(days) == pdpm.MAX_COVERED_DAYS == 100
     assert days[-1] == D("697.70")
     # Day 101 has no variable per-diem factor: Medicare Part A pays nothing for it.
-    with pytest.raises(ValueError, match="day 101"):
+    with pytest.raises(ValueError, match="^no PT_OT variable per-diem factor for day 101$"):
         one_day(urban_2026, kbge1, 101)
 
 
@@ -469,30 +502,59 @@ def test_other_letters_run_in_table_order(tables_from_db, fiscal_year):
     assert tables.hipps["NTA"] == {chr(65 + i): "N" + chr(65 + i) for i in range(6)}
 
 
-@pytest.mark.parametrize("code, position", [
-    ("ZBGE1", 1),   # PT/OT letters run A-P
-    ("QBGE1", 1),
-    ("KMGE1", 2),   # SLP letters run A-L
-    ("KBZE1", 3),   # nursing letters run A-Y
-    ("KBGG1", 4),   # NTA letters run A-F
-    ("KB1E1", 3),
+# The messages are the user's answer (422 on hipps_code): each names the character, its
+# position and what that position holds.
+@pytest.mark.parametrize("code, position, holds", [
+    ("ZBGE1", 1, "PT/OT"),   # PT/OT letters run A-P
+    ("QBGE1", 1, "PT/OT"),
+    ("KMGE1", 2, "SLP"),     # SLP letters run A-L
+    ("KBZE1", 3, "NURSING"),  # nursing letters run A-Y
+    ("KBGG1", 4, "NTA"),     # NTA letters run A-F
+    ("KB1E1", 3, "NURSING"),
 ])
-def test_a_bad_letter_raises_naming_its_position(urban_2026, code, position):
-    with pytest.raises(ValueError, match=rf"character {position} \({code[position - 1]}\)"):
+def test_a_bad_letter_raises_naming_its_position(urban_2026, code, position, holds):
+    letter = code[position - 1]
+    with pytest.raises(ValueError) as bad:
         pdpm.classification_from_hipps(urban_2026, code)
+    assert str(bad.value) == f"character {position} ({letter}) is not a {holds} group letter"
 
 
 @pytest.mark.parametrize("code", ["", "KBG", "KBGE12"])
 def test_a_code_of_the_wrong_length_raises(urban_2026, code):
-    with pytest.raises(ValueError, match="5 characters"):
+    with pytest.raises(ValueError) as bad:
         pdpm.classification_from_hipps(urban_2026, code)
+    assert str(bad.value) == "a HIPPS code has 5 characters, such as KBGE1"
 
 
 @pytest.mark.parametrize("code", ["KBGE9", "KBGE2", "KBGEX"])
 def test_a_bad_assessment_character_raises_naming_position_5(urban_2026, code):
     # The pricer checks character 5 in 0-1 (README, "HIPPS letters").
-    with pytest.raises(ValueError, match=rf"character 5 \({code[4]}\)"):
+    with pytest.raises(ValueError) as bad:
         pdpm.classification_from_hipps(urban_2026, code)
+    assert str(bad.value) == (f"character 5 ({code[4]}) is not an assessment indicator "
+                              "(0 or 1)")
+
+
+@pytest.mark.parametrize("groups, message", [
+    (("TZ", "SB", "HBC1", "NE"), "TZ is not a PT group in FY2026"),
+    (("TK", "SM", "HBC1", "NE"), "SM is not a SLP group in FY2026"),
+    (("TK", "SB", "HBC9", "NE"), "HBC9 is not a NURSING group in FY2026"),
+    (("TK", "SB", "HBC1", "NG"), "NG is not a NTA group in FY2026"),
+])
+def test_groups_given_by_name_must_be_groups_of_the_year(urban_2026, groups, message):
+    # pdpm_groups instead of a HIPPS code: the same 422, naming the group and the year.
+    with pytest.raises(ValueError) as bad:
+        pdpm.check_classification(urban_2026, pdpm.Classification(*groups))
+    assert str(bad.value) == message
+
+
+def test_groups_of_the_year_pass_the_check(urban_2026):
+    for pt_ot, slp, nursing, nta in zip(sorted(urban_2026.cmis["PT"]),
+                                        sorted(urban_2026.cmis["SLP"]) * 2,
+                                        sorted(urban_2026.cmis["NURSING"]),
+                                        sorted(urban_2026.cmis["NTA"]) * 3):
+        assert pdpm.check_classification(
+            urban_2026, pdpm.Classification(pt_ot, slp, nursing, nta)) is None
 
 
 @pytest.mark.parametrize("code", ["KBGE0", "KBGE1", "KBGE"])
@@ -503,6 +565,17 @@ def test_assessment_character_0_or_1_or_none_is_accepted(urban_2026, code):
 def test_hipps_letters_are_case_insensitive(urban_2026):
     assert pdpm.classification_from_hipps(urban_2026, " kbge1 ") == \
         pdpm.classification_from_hipps(urban_2026, "KBGE1")
+
+
+def test_tables_and_groups_shared_between_requests_cannot_be_changed(urban_2026):
+    # The services cache each year's tables for every organization's requests, and the engine's
+    # default classifications are module constants: none of them can be altered in place.
+    import dataclasses
+    made = (urban_2026, KBGE, pdpm.FiscalYear(2026, "final", "FY2026 final rule"),
+            one_day(urban_2026, KBGE1_2026_URBAN_RATES, 1))
+    for value, name in zip(made, ("labor_share", "nta", "status", "payment")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, name, None)
 
 
 # --- rounding: half-up at every half cent, where half-even would differ -------------------------

@@ -53,8 +53,10 @@ export function saveSession(value) {
  * Call the API. `body` is sent as JSON; `raw` (a Blob or File) is sent as it is, with
  * `contentType`. Resolves with the parsed JSON (null for 202/204 without a body).
  */
-export async function api(path, { method = "GET", body, raw, contentType, auth = true } = {}) {
+export async function api(path, { method = "GET", body, raw, contentType, auth = true,
+                                  idempotencyKey } = {}) {
   const headers = { Accept: "application/json, application/problem+json" };
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   let payload;
   if (raw !== undefined) {
     payload = raw;
@@ -98,6 +100,31 @@ export async function api(path, { method = "GET", body, raw, contentType, auth =
     throw new SessionEnded(problem.detail);
   }
   throw problem;
+}
+
+// Submissions not yet answered with success, by path and body -> their Idempotency-Key.
+const unansweredCreates = new Map();
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)),
+                    (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * POST a create with an Idempotency-Key: a fresh key for a new submission, the same key when
+ * the same submission (path and body) is sent again after it failed or while it is in flight,
+ * so a retried click after a lost answer or a 503 gets the first answer instead of a duplicate.
+ * The server keeps a key only with a create that succeeded, so reusing one after a refusal is
+ * harmless; a changed body is a new submission with a new key.
+ */
+export async function create(path, body, options = {}) {
+  const submission = `${path}\n${JSON.stringify(body)}`;
+  if (!unansweredCreates.has(submission)) unansweredCreates.set(submission, newKey());
+  const result = await api(path, { ...options, method: "POST", body,
+                                   idempotencyKey: unansweredCreates.get(submission) });
+  unansweredCreates.delete(submission);
+  return result;
 }
 
 /** Every page of a cursor-paged list (the configuration lists are short). */

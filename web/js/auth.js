@@ -1,7 +1,7 @@
 // Signed out: sign in, sign up (with the subdomain checked as it is typed), forgot password,
 // and the pages e-mailed links open: accept an invitation, reset a password.
 
-import { api, Problem, saveSession, session } from "./api.js";
+import { api, create, Problem, saveSession, session } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { announce, clearProblems, clientProblem, handleSubmit, text } from "./forms.js";
 
@@ -161,7 +161,7 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
     email: text(form, "email"),
     password: text(form, "password"),
   }), async (body) => {
-    const result = await api("/signup", { method: "POST", body, auth: false });
+    const result = await create("/signup", body, { auth: false });
     remember(result);
     $("#signup-form").reset();
     await hooks.signedIn(result, { welcome: `Welcome. ${result.organization.name} is set up and you are its owner.` });
@@ -185,7 +185,7 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
     return { token, password: text(form, "password") };
   }, async (body) => {
     const previous = session;
-    const result = await api("/invitations/accept", { method: "POST", body, auth: false });
+    const result = await create("/invitations/accept", body, { auth: false });
     if (previous) {
       // Someone else was signed in in this tab: that session ends here.
       fetch("/api/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${previous.token}` } })

@@ -7,7 +7,7 @@
 // Every role reads this page; only owners pay (the API refuses anyone else), so only owners see
 // the buttons.
 
-import { api, SessionEnded } from "./api.js";
+import { api, create, SessionEnded } from "./api.js";
 import { $, badge, el, intFormat, ORG_STATUS_LABELS, pctFormat, TIER_LABELS } from "./dom.js";
 import { announce, busy, problemText, showProblem } from "./forms.js";
 import { state } from "./state.js";
@@ -230,7 +230,8 @@ async function go(button, path, body) {
   clearBillingProblem();
   await busy(button, async () => {
     try {
-      const { url } = await api(path, { method: "POST", body });
+      const { url } = path === "/billing/checkout" ? await create(path, body)
+        : await api(path, { method: "POST", body });
       window.location.assign(url);
     } catch (error) {
       if (path === "/billing/checkout") sessionStorage.removeItem(CHECKOUT_KEY);

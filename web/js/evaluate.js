@@ -1,7 +1,7 @@
 // Evaluate a referral: the form, the evaluation (nothing saved), saving it as an admission, and
 // comparing every facility for the same referral.
 
-import { api } from "./api.js";
+import { api, create } from "./api.js";
 import { $, $$, el, intFormat, localInputValue, money, pct, pctFormat, recommendationBadge,
          num } from "./dom.js";
 import { renderEvaluation } from "./evaluation.js";
@@ -154,7 +154,7 @@ async function save(button) {
   if (!view.evaluated || view.stale) return;
   const form = $("#evaluate-form");
   await runForm(form, button, () => view.evaluated.body, async (body) => {
-    const admission = await api("/admissions", { method: "POST", body });
+    const admission = await create("/admissions", body);
     button.remove();
     const status = $("#ev-saved");
     status.className = "saved-case";

@@ -197,14 +197,23 @@ function cost(evaluation) {
   const { cost: c } = evaluation;
   const b = c.breakdown;
   const rows = [["Fixed", b.fixed], ["Nursing", b.nursing], ["Therapy", b.therapy]];
+  const t = b.therapy_by_discipline;
+  if (t) rows.push(["  PT (by PDPM group)", t.pt], ["  OT (by PDPM group)", t.ot], ["  SLP (by PDPM group)", t.slp]);
   for (const [code, amount] of Object.entries(b.services ?? {})) rows.push([serviceLabel(code), amount]);
   rows.push(["Medication", b.medication]);
+  for (const [key, label] of [["labs", "Labs"], ["imaging", "Imaging"], ["supplies", "Supplies"]]) {
+    if (b[key] != null) rows.push([label, b[key]]);
+  }
   return section("Cost per day",
     table("Cost per day by item", [["Item"], ["Per day", "num"]],
       rows.map(([label, amount]) => el("tr", {}, el("th", { scope: "row", text: label }),
                                        el("td", { class: "num", text: money(amount) }))),
       { foot: [
         el("tr", {}, el("th", { scope: "row", text: "Total per day" }), el("td", { class: "num", text: money(c.per_day) })),
+        ...(b.transport_per_stay != null
+          ? [el("tr", {}, el("th", { scope: "row", text: "Transport (once a stay)" }),
+                el("td", { class: "num", text: money(b.transport_per_stay) }))]
+          : []),
         el("tr", {}, el("th", { scope: "row", text: `Stay (${evaluation.length_of_stay_days} days)` }),
            el("td", { class: "num", text: money(c.total) })),
       ] }));

@@ -1,7 +1,7 @@
 // Facilities: the list (paged, inactive on request), adding one, editing one (census above
 // all), deactivating one.
 
-import { api, SessionEnded } from "./api.js";
+import { api, create, SessionEnded } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, $$, badge, intFormat, pctFormat } from "./dom.js";
 import { busy, clearProblems, handleSubmit, problemText, text } from "./forms.js";
@@ -292,7 +292,7 @@ export function initFacilities() {
       $("#facilities-title").focus();
       return;
     }
-    const created = await api("/facilities", { method: "POST", body });
+    const created = await create("/facilities", body);
     invalidateLookups();
     facilityForm.reset();
     facilities.highlight = created.id;

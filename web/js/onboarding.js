@@ -3,7 +3,7 @@
 // its screen, and for owners and admins the offer to start a facility from sensible defaults
 // (POST /api/onboarding/defaults). It disappears once every step is done.
 
-import { api, SessionEnded } from "./api.js";
+import { api, create, SessionEnded } from "./api.js";
 import { $, el } from "./dom.js";
 import { announce, busy, problemText } from "./forms.js";
 import { canAdminister, invalidateLookups } from "./state.js";
@@ -67,7 +67,7 @@ async function startFromDefaults(event) {
   await busy(event.currentTarget, async () => {
     let result;
     try {
-      result = await api("/onboarding/defaults", { method: "POST", body: { facility_id: facilityId } });
+      result = await create("/onboarding/defaults", { facility_id: facilityId });
     } catch (error) {
       if (error instanceof SessionEnded) return;
       announce($("#onboarding-status"), `Could not set up the defaults: ${problemText(error)}`, "error");

@@ -3,7 +3,7 @@
 // with the services it provides; how referrals are scored (weights.js). Owners and admins
 // write; every role reads.
 
-import { allPages, api, SessionEnded } from "./api.js";
+import { allPages, api, create, SessionEnded } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, $$, el, money, RATE_METHODS } from "./dom.js";
 import { announce, busy, handleSubmit, problemText, runForm } from "./forms.js";
@@ -264,6 +264,17 @@ function moneyField(prefix, name, label) {
 
 // --- cost models ------------------------------------------------------------------------------
 
+// Optional lines: left blank, a line is not in the cost model (counted as 0, and said so).
+const COST_LINES = [
+  ["pt_cost_per_day_at_cmi_1", "Physical therapy at a PT CMI of 1.0 ($ a day)"],
+  ["ot_cost_per_day_at_cmi_1", "Occupational therapy at an OT CMI of 1.0 ($ a day)"],
+  ["slp_cost_per_day_at_cmi_1", "Speech-language pathology at an SLP CMI of 1.0 ($ a day)"],
+  ["labs_cost_per_day", "Labs ($ a day)"],
+  ["imaging_cost_per_day", "Imaging ($ a day)"],
+  ["supplies_cost_per_day", "Supplies ($ a day)"],
+  ["transport_cost_per_stay", "Transport ($ a stay)"],
+];
+
 function costModelOf(facilityId) {
   return setup.costModels.find((m) => m.facility_id === facilityId && m.is_active) ?? null;
 }
@@ -278,6 +289,7 @@ function fillCostForm() {
   set("nursing_wage_hourly", model?.nursing_wage_hourly);
   set("therapy_cost_per_day", model?.therapy_cost_per_day);
   set("default_medication_cost_per_day", model?.default_medication_cost_per_day ?? "0");
+  for (const [name] of COST_LINES) set(name, model?.[name]);
   for (const level of ACUITY) set(`nursing_hours_per_day.${level}`, model?.nursing_hours_per_day?.[level]);
   for (const box of $$('#cost-services-grid input[type="checkbox"]')) {
     box.checked = model?.supported_services.includes(box.value) ?? false;
@@ -302,6 +314,7 @@ function costBody(form) {
                  therapy_cost_per_day: decimal(form, "therapy_cost_per_day") ?? null,
                  default_medication_cost_per_day: decimal(form, "default_medication_cost_per_day") ?? "0",
                  supported_services: supported, service_costs: costs };
+  for (const [name] of COST_LINES) body[name] = decimal(form, name) ?? null;
   const facilityId = form.elements.namedItem("facility_id").value;
   return costModelOf(facilityId) ? body : { facility_id: facilityId || null, ...body };
 }
@@ -337,6 +350,7 @@ function buildOnce(reference) {
   for (const option of reference.payer_types) type.append(new Option(option.label, option.code));
   const acuityGroup = $('#rate-form [data-method="acuity"]');
   acuityGroup.prepend(...ACUITY.map((level) => moneyField("rate", `acuity_rates.${level}`, `${acuityName(level)} ($ a day)`)));
+  $("#cost-lines-grid").append(...COST_LINES.map(([name, label]) => moneyField("cost", name, label)));
   $("#cost-hours-grid").append(...ACUITY.map((level) => {
     const id = `cost-hours-${level}`;
     return el("div", { class: "field" },
@@ -394,13 +408,13 @@ export function initSetup() {
   handleSubmit($("#payer-form"), (form) => ({ name: form.elements.namedItem("name").value,
                                               payer_type: form.elements.namedItem("payer_type").value || null }),
     async (body) => {
-      const payer = await api("/payers", { method: "POST", body });
+      const payer = await create("/payers", body);
       $("#payer-form").reset();
       await reload(`${payer.name} was added. Add the rate it pays next.`);
     });
 
   handleSubmit($("#rate-form"), rateBody, async (body) => {
-    await api("/rates", { method: "POST", body });
+    await create("/rates", body);
     await reload("The rate was added.");
   });
 
@@ -408,7 +422,7 @@ export function initSetup() {
     const facilityId = $("#cost-facility").value;
     const model = costModelOf(facilityId);
     if (model) await api(`/cost-models/${encodeURIComponent(model.id)}`, { method: "PATCH", body });
-    else await api("/cost-models", { method: "POST", body });
+    else await create("/cost-models", body);
     await reload("The cost model was saved.");
   });
 }

@@ -1,7 +1,7 @@
 // Team (owners and admins): the organization's users (role, deactivate, reactivate), inviting
 // someone, and the open invitations (withdraw).
 
-import { api, SessionEnded } from "./api.js";
+import { api, create, SessionEnded } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, badge, date, dateTime, el, intFormat, ROLE_LABELS } from "./dom.js";
 import { announce, announceProblem, busy, clearProblems, handleSubmit, problemText, text } from "./forms.js";
@@ -207,7 +207,7 @@ export function resetTeam() {
 export function initTeam() {
   const form = $("#invite-form");
   handleSubmit(form, (f) => ({ email: text(f, "email"), role: text(f, "role") }), async (body) => {
-    const invitation = await api("/invitations", { method: "POST", body });
+    const invitation = await create("/invitations", body);
     invitations = [invitation, ...invitations.filter((i) => i.id !== invitation.id)];
     renderInvitations();
     form.elements.email.value = "";

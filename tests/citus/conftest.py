@@ -1,0 +1,83 @@
+"""A real three-node Citus cluster (coordinator and two workers) for the tests of this package,
+started with ../shared/citus/cluster.sh on free ports and destroyed afterwards. Citus is
+installed first when missing (install.sh, needs root); when it cannot be, the tests fail with
+the reason: they never skip.
+
+`database` is overridden here: every test of this package, and every test imported into it
+from elsewhere (the row-level security suite), runs on a database migrated and distributed on
+the cluster, with the functions' settings and pool pointed at it."""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+
+import pytest
+
+from local.citus import CitusUnavailable, Cluster
+
+DB_SETTINGS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_SSLMODE")
+
+
+def _free_ports(count: int) -> tuple[int, ...]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return tuple(s.getsockname()[1] for s in sockets)
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@pytest.fixture(scope="package")
+def citus_cluster():
+    base = tempfile.mkdtemp(prefix="snf-citus-")  # under /tmp: the postgres user reaches it
+    cluster = Cluster(base, _free_ports(3))
+    try:
+        cluster.start()
+    except CitusUnavailable as exc:
+        try:
+            cluster.destroy()  # whatever part of it started
+        except CitusUnavailable:
+            shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"Citus tests cannot run: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def new_target(cluster: Cluster, distribute: bool = True):
+    run = secrets.token_hex(4)
+    # Four shards per table (two a worker) rather than Citus's 32: the same placement rules,
+    # an eighth of the shards to create and drop.
+    return cluster.provision(f"snf_citus_{run}", f"snf_citus_owner_{run}", f"snf_citus_app_{run}",
+                             distribute=distribute, shard_count=4)
+
+
+@pytest.fixture(scope="package")
+def database(citus_cluster, tmp_path_factory):
+    """The package's database on the cluster, migrated and distributed; the functions' settings
+    point at it for the package and go back afterwards."""
+    from shared import db
+    from shared.settings import get_settings
+    from tests.conftest import use_database
+
+    saved = {name: os.environ.get(name) for name in DB_SETTINGS + ("EMAIL_FILE_DIR",)}
+    os.environ["EMAIL_FILE_DIR"] = str(tmp_path_factory.mktemp("citus-mail"))
+    target = new_target(citus_cluster)
+    use_database(target)
+    try:
+        yield target
+    finally:
+        db.close_pool()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+        citus_cluster.drop(target)
