@@ -24,7 +24,18 @@ from psycopg2 import sql
 from local.database import ROOT, Provisioned, _exists, admin_execute
 from shared.migrate import migrate
 
-CITUS_DIR = Path(os.environ.get("CITUS_DIR") or ROOT.parent / "shared" / "citus")
+def _citus_dir() -> Path:
+    """Where the Citus build to install is: CITUS_DIR, else the team's reference folder beside
+    this checkout, else where it sits on the team's machines (a clone elsewhere, e.g. CI's)."""
+    if os.environ.get("CITUS_DIR"):
+        return Path(os.environ["CITUS_DIR"])
+    candidates = [ROOT.parent / "shared" / "citus", Path("/work/shared/citus")]
+    return next((path for path in candidates if (path / "install.sh").exists()), candidates[0])
+
+
+CITUS_DIR = _citus_dir()
+# The throwaway cluster's script, kept with the code (only the build comes from CITUS_DIR).
+CLUSTER_SCRIPT = Path(__file__).resolve().parent / "citus_cluster.sh"
 CITUS_LIBRARY = Path("/usr/lib/postgresql/15/lib/citus.so")
 
 
@@ -63,7 +74,7 @@ class Cluster:
     def _run(self, *args: str) -> None:
         env = {**os.environ, "CITUS_BASE": self.base,
                "CITUS_PORTS": " ".join(str(p) for p in self.ports)}
-        done = subprocess.run([str(CITUS_DIR / "cluster.sh"), *args], env=env,
+        done = subprocess.run([str(CLUSTER_SCRIPT), *args], env=env,
                               capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             raise CitusUnavailable(f"cluster.sh {' '.join(args)} failed: "
