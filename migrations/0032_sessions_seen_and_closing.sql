@@ -3,18 +3,20 @@
 -- Sessions: the browser and a coarse source network (IPv4 /24, IPv6 /48: enough to recognise
 -- "that is me at the office", not a person's address) at sign-in, and when a session was last
 -- used (updated at most once a minute, so a busy session costs no write per request).
+-- Columns, then each named check on its own statement (what Citus accepts on its tables).
 ALTER TABLE sessions
-    ADD COLUMN user_agent text CHECK (length(user_agent) <= 300),
+    ADD COLUMN user_agent text,
     ADD COLUMN source_network cidr,
     ADD COLUMN last_used_at timestamptz;
+ALTER TABLE sessions ADD CONSTRAINT sessions_user_agent_check CHECK (length(user_agent) <= 300);
 
 -- Closing: read-only at once, erased when the grace period ends (deletes_at), reopenable until
 -- then. Both set together, both cleared together on reopening.
 ALTER TABLE organizations
     ADD COLUMN closed_at timestamptz,
-    ADD COLUMN deletes_at timestamptz,
-    ADD CONSTRAINT organizations_closed_together
-        CHECK ((closed_at IS NULL) = (deletes_at IS NULL));
+    ADD COLUMN deletes_at timestamptz;
+ALTER TABLE organizations ADD CONSTRAINT organizations_closed_together
+    CHECK ((closed_at IS NULL) = (deletes_at IS NULL));
 CREATE INDEX organizations_deletes_at_idx ON organizations (deletes_at) WHERE deletes_at IS NOT NULL;
 
 -- Erasing a closed organization whose grace period ended: every row of it in every table that
