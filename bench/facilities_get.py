@@ -143,11 +143,17 @@ class _RecordingCursor(psycopg2.extras.RealDictCursor):
         return super().execute(query, vars)
 
 
-class _RecordingConnection(psycopg2.extensions.connection):
-    """A connection whose cursors (whatever factory the caller asks for) record each execute."""
+def _pooled_connection():
+    from shared.db import _PooledConnection
+    return _PooledConnection
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+
+class _RecordingConnection(_pooled_connection()):
+    """A connection of the pool's kind whose cursors (whatever factory the caller asks for)
+    record each execute."""
+
+    def __init__(self, dsn: str):
+        super().__init__(dsn, answer_seconds=60, generation=0)
         self.statements: list[tuple[str, object]] = []
 
     def cursor(self, *args, **kwargs):
