@@ -1,5 +1,6 @@
 """The service itself: health, the OpenAPI document, and the answer for unknown routes."""
 import azure.functions as func
+from pydantic import ConfigDict
 
 from shared import db
 from shared.endpoint import Context, endpoint
@@ -37,6 +38,9 @@ def _app():
 
 
 class UnknownPath(Input):
+    # As sent: "facilities/%09" stripped to "facilities/" would name the collection and get
+    # its 405, where the host finds no such endpoint.
+    model_config = ConfigDict(**{**Input.model_config, "str_strip_whitespace": False})
     path: str = ""
 
 

@@ -195,6 +195,9 @@ def _operation(registered, spec, refs: dict) -> dict:
         operation["responses"][str(status)] = _problem(status)
     rules = {**rules_of(spec.query), **rules_of(spec.body),
              **RAW_BODY_RULES.get(registered.name, {})}
+    if spec.idempotent:  # the key is checked against the requests it was used with before
+        rules[idempotency.HEADER] = ("must not have been sent with another request in the last "
+                                     "24 hours (422; 400 when malformed)")
     for status in ("400", "422"):
         if rules and status in operation["responses"]:  # what it may name beyond the schema
             operation["responses"][status]["x-rules"] = rules
