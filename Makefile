@@ -24,8 +24,8 @@ $(CHECKOV_STAMP): $(STAMP) requirements-infra.txt
 run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedded PostgreSQL unless DATABASE_URL; STRIPE=fake for billing against a local fake of Stripe
 	$(PY) -m local serve $(if $(filter fake,$(STRIPE)),--stripe-fake)
 
-test: $(STAMP) $(CHECKOV_STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded); includes tests/citus
-	$(PY) -m pytest
+test: $(STAMP) $(CHECKOV_STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded); Citus apart: make test-citus
+	$(PY) -m pytest --ignore=tests/citus
 
 test-citus: $(STAMP)  ## only tests/citus: a throwaway three-node Citus cluster on free ports (Citus installed from ../shared/citus when missing: root)
 	$(PY) -m pytest tests/citus
