@@ -130,24 +130,9 @@ def live_host(database, app):
 def stripe_fake(live_host):
     """The local fake of Stripe, with the billing settings pointed at it; its webhooks go to
     the live host, signed with the settings' secret. Settings are restored afterwards."""
-    from local.stripe_fake import FakeStripe
-    from shared.settings import get_settings
-    fake = FakeStripe(webhook_url=f"{live_host}/api/stripe/webhook").start()
-    values = {"STRIPE_API_BASE": fake.url, "STRIPE_SECRET_KEY": "sk_test_fake",
-              "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
-              "STRIPE_PRICE_STARTER": "price_starter",
-              "STRIPE_PRICE_PROFESSIONAL": "price_professional"}
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    get_settings.cache_clear()
-    yield fake
-    fake.stop()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    get_settings.cache_clear()
+    from tests.doubles import faked_stripe
+    with faked_stripe(f"{live_host}/api/stripe/webhook") as fake:
+        yield fake
 
 
 @pytest.fixture
