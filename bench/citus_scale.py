@@ -18,22 +18,9 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-import tempfile
 import time
 
 from bench.database import use_database
-
-
-def _free_ports() -> tuple[int, int, int]:
-    import socket
-    sockets = [socket.socket() for _ in range(3)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return tuple(s.getsockname()[1] for s in sockets)
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def _tasks(plans: dict[str, list[str]]) -> str:
@@ -47,13 +34,12 @@ def _tasks(plans: dict[str, list[str]]) -> str:
 def run(admissions: int) -> int:
     from function_app import app
     from bench import tenant_scale
-    from local.citus import Cluster
+    from local.citus import throwaway_cluster
     from local.router import Router
     from shared import db
     from shared.migrate import migrate
 
-    cluster = Cluster(tempfile.mkdtemp(prefix="snf-citus-bench-"), _free_ports()).start()
-    try:
+    with throwaway_cluster("snf-citus-bench-") as cluster:
         run_id = secrets.token_hex(4)
         target = cluster.provision(f"snf_cbench_{run_id}", f"snf_cbench_owner_{run_id}",
                                    f"snf_cbench_app_{run_id}", distribute=False)
@@ -100,8 +86,6 @@ def run(admissions: int) -> int:
               f"{loaded.history_us / empty.history_us:.2f}")
         db.close_pool()
         cluster.drop(target)
-    finally:
-        cluster.destroy()
     return 0
 
 
