@@ -99,6 +99,9 @@ class Coordinator:
         finally:
             conn.close()
 
+    def citus_version(self) -> str:
+        return self._execute("SELECT extversion FROM pg_extension WHERE extname = 'citus'")[0][0]
+
     def nodes(self) -> tuple[tuple[str, int], list[tuple[str, int]]]:
         """(the coordinator as the workers reach it, the active primary workers), as the URL's
         database registers them."""
