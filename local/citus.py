@@ -70,12 +70,13 @@ PROPAGATE_DATABASES = "SET citus.enable_create_database_propagation = on"
 
 
 class Coordinator:
-    """Any Citus coordinator, reached by URL (CITUS_TEST_URL: a managed cluster, or the local
-    one), with its workers registered in the URL's database. Everything goes through it, as on
-    a managed cluster where only the coordinator answers: the roles and the database are
-    created there and Citus propagates them; the extension is created on the workers through
-    the coordinator's own connections to them. The URL's role must be able to create roles and
-    databases and the `citus` extension (on Azure, the cluster's administrator)."""
+    """Any Citus coordinator, reached by URL (CITUS_TEST_URL, or the local cluster's), with its
+    workers registered in the URL's database. Everything goes through it, as where only the
+    coordinator answers: the roles and the database are created there and Citus (12.1+)
+    propagates them; the extension is created on the workers through the coordinator's own
+    connections to them. The URL's role must be able to create roles, databases and the
+    `citus` extension. (Azure's managed clusters have one database and refuse CREATE
+    DATABASE: this is for a self-managed Citus.)"""
 
     def __init__(self, url: str):
         self.admin_dsn = url
