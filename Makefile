@@ -27,7 +27,7 @@ run: $(STAMP)  ## the product on http://127.0.0.1:7071 (PORT overrides), embedde
 test: $(STAMP) $(CHECKOV_STAMP)  ## the test suite on real PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432, else embedded); Citus apart: make test-citus
 	$(PY) -m pytest --ignore=tests/citus
 
-test-citus: $(STAMP)  ## only tests/citus: a throwaway three-node Citus cluster on free ports (Citus installed from ../shared/citus when missing: root)
+test-citus: $(STAMP)  ## only tests/citus: a throwaway three-node Citus cluster on free ports (Citus installed from ../shared/citus when missing: root), or CITUS_TEST_URL's coordinator
 	$(PY) -m pytest tests/citus
 
 E2E_STAMP := $(VENV)/.installed-e2e
@@ -54,7 +54,7 @@ FUZZ_EXAMPLES ?= 40
 fuzz: $(STAMP)  ## schemathesis, every operation and check, FUZZ_EXAMPLES per operation and phase (FUZZ_SEED to replay); prints the number of cases and writes it to BENCHMARKS.md
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/functions/test_fuzz.py -q -s -p no:cacheprovider
 
-bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run; figures to BENCHMARKS.md
+bench: $(STAMP)  ## benchmarks: ratios against floors measured in the same run (tenant scale on Citus too where it can run); figures to BENCHMARKS.md
 	$(PY) -m bench
 
 load: $(STAMP)  ## a mixed workload against the local host in another process (LOAD_SECONDS=60, LOAD_USERS=8); figures to BENCHMARKS.md

@@ -4,6 +4,7 @@
     python -m bench --admissions 20000       # tenant scale with 20,000 other admissions
     python -m bench --only tenant_scale      # one or more of them
     python -m bench --only legacy_move --legacy-admissions 100000
+    python -m bench --only citus_tenant_scale --admissions 50000   # tenant scale on Citus too
 BENCH_OTHER_ADMISSIONS=N does what --admissions N does, BENCH_LEGACY_ADMISSIONS=N what
 --legacy-admissions N does (make bench takes no arguments)."""
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import time
 
 BENCHMARKS = ("facilities_get", "cold_start", "admissions_create", "limit_check",
-              "tenant_scale", "legacy_move")
+              "tenant_scale", "citus_tenant_scale", "legacy_move")
 
 
 def _load() -> str:
@@ -31,6 +32,8 @@ TITLES = {
     "admissions_create": "Saving an admission (POST /api/admissions) against its SQL and engine",
     "limit_check": "The plan limit check on an admission create",
     "tenant_scale": "Noisy neighbours: dashboard and history with other organizations' admissions",
+    "citus_tenant_scale": "Noisy neighbours on a three-node Citus cluster, beside single-node "
+                          "PostgreSQL",
     "legacy_move": "Moving the legacy database",
 }
 _where = ""  # the server the last benchmark ran on, for the report
@@ -99,6 +102,23 @@ def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[st
     return summary
 
 
+def _on_citus(wanted: int):
+    """The Citus benchmark, or None with the reason printed when Citus cannot run here."""
+    from bench import citus_tenant_scale
+    from local.citus import CitusUnavailable
+    try:
+        return citus_tenant_scale.run(wanted)
+    except CitusUnavailable as exc:
+        print(f"\ncitus_tenant_scale skipped: {exc}")
+        return None
+
+
+def _citus_where(citus) -> str:
+    from bench.citus_tenant_scale import SHARDS
+    return (f"{citus.version}, a throwaway three-node cluster on this machine (coordinator and "
+            f"two workers, {SHARDS} shards a table); single-node figures: {_where}")
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--admissions", type=int, default=None, metavar="N",
@@ -135,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return result
 
     print(f"python {sys.version.split()[0]}; {_load()}")
-    facility = cold = admission = limit = scale = move = None
+    facility = cold = admission = limit = scale = citus = move = None
+    wanted = tenant_scale.other_admissions_wanted(args.admissions)
     if "facilities_get" in args.only:
         facility = on_database(facilities_get.run)
     if "cold_start" in args.only:
@@ -145,22 +166,31 @@ def main(argv: list[str] | None = None) -> int:
     if "limit_check" in args.only:
         limit = on_database(limit_check.run)
     if "tenant_scale" in args.only:
-        scale = on_database(tenant_scale.run,
-                            tenant_scale.other_admissions_wanted(args.admissions))
+        scale = on_database(tenant_scale.run, wanted)
+    if "citus_tenant_scale" in args.only:
+        citus = _on_citus(wanted)
+        if citus and scale is None:  # single-node PostgreSQL's ratios beside the cluster's
+            scale = on_database(tenant_scale.run, wanted)
     if "legacy_move" in args.only:
         move = on_database(legacy_move.run,
                            legacy_move.admissions_wanted(args.legacy_admissions))
 
     summary = _summary(facility, cold, admission, limit, scale, move)
+    if citus:
+        from bench import citus_tenant_scale
+        summary["citus_tenant_scale"] = citus_tenant_scale.summary(citus, scale)
     print(f"\n== summary ({time.perf_counter() - started:.0f} s; {_load()}) ==")
     for lines in summary.values():
         print("\n".join(lines))
     from bench.report import record
     arguments = {"tenant_scale": f" --admissions {scale.other_admissions}" if scale else "",
+                 "citus_tenant_scale": f" --admissions {citus.other_admissions}" if citus else "",
                  "legacy_move": f" --legacy-admissions {move.admissions}" if move else ""}
     for name, lines in summary.items():
         record(name, TITLES[name], f"python -m bench --only {name}" + arguments.get(name, ""),
-               [f"- {line}" for line in lines], where="" if name == "cold_start" else _where)
+               [f"- {line}" for line in lines],
+               where=("" if name == "cold_start" else _citus_where(citus)
+                      if name == "citus_tenant_scale" else _where))
     return 1 if (cold and cold.heavy_loaded) or (move and not move.verified) else 0
 
 

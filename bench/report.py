@@ -20,7 +20,7 @@ machines better than the absolute times beside them.
 """
 # Sections in the order they appear in the file, whichever command wrote them first.
 ORDER = ("facilities_get", "cold_start", "admissions_create", "limit_check", "tenant_scale",
-         "legacy_move", "load", "fuzz")
+         "citus_tenant_scale", "legacy_move", "load", "fuzz")
 
 
 def machine() -> str:

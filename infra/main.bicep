@@ -51,6 +51,18 @@ param dbSkuName string = 'Standard_D2ds_v5'
 
 param dbStorageSizeGB int = 64
 
+@description('Database topology: one Flexible Server, or an elastic cluster (Citus: a coordinator and workers, SCALING.md) of dbClusterNodes nodes.')
+@allowed([
+  'server'
+  'elasticCluster'
+])
+param dbTopology string = 'server'
+
+@description('Nodes of the elastic cluster when dbTopology is elasticCluster (each of dbSkuName and dbStorageSizeGB); unused for one server.')
+@minValue(2)
+@maxValue(20)
+param dbClusterNodes int = 2
+
 @description('Who receives the alerts.')
 param alertEmail string
 
@@ -84,6 +96,7 @@ var tags = {
 }
 var functionAppName = '${abbrs.webSitesFunctions}snf-${environmentName}-${suffix}'
 var databaseName = 'snf'
+var isElasticCluster = dbTopology == 'elasticCluster'
 
 module monitoring 'app/monitoring.bicep' = {
   name: 'monitoring'
@@ -144,6 +157,7 @@ module database 'app/database.bicep' = {
     skuName: dbSkuName
     storageSizeGB: dbStorageSizeGB
     zoneRedundantHa: zoneRedundantHa
+    clusterSize: isElasticCluster ? dbClusterNodes : 0
     adminObjectId: dbAdminObjectId
     adminName: dbAdminName
     adminPrincipalType: dbAdminPrincipalType

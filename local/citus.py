@@ -6,22 +6,28 @@
 
 It drives ../shared/citus (CITUS_DIR overrides): `install.sh` unpacks a Citus 13.2.2 build for
 this machine's PostgreSQL 15 (needs root), `cluster.sh` runs a coordinator and two workers under
-CITUS_BASE on CITUS_PORTS (the coordinator first). Citus does not propagate CREATE DATABASE, so
-the database is created, granted and given the extension on every node; roles are created on
-the coordinator's `postgres` database, which has Citus, and propagate to the workers.
+CITUS_BASE on CITUS_PORTS (the coordinator first). Databases are provisioned through the coordinator alone, as
+on a managed cluster (Coordinator below): `CITUS_TEST_URL` points the tests at any other one.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
+import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
+from psycopg2.extensions import make_dsn, parse_dsn
 
-from local.database import ROOT, Provisioned, _exists, admin_execute
+from local.database import ROOT, Provisioned, create_roles, database_statements
 from shared.migrate import migrate
 
 def _citus_dir() -> Path:
@@ -59,14 +65,110 @@ def install() -> None:
         raise CitusUnavailable(f"{script} failed: {done.stderr.strip() or done.stdout.strip()}")
 
 
-@dataclass(frozen=True)
-class Cluster:
-    base: str
-    ports: tuple[int, int, int]
+# Citus creates, grants and drops a database on every node when this is on (12.1 and later).
+PROPAGATE_DATABASES = "SET citus.enable_create_database_propagation = on"
 
-    @property
-    def admin_dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.ports[0]}/postgres"
+
+class Coordinator:
+    """Any Citus coordinator, reached by URL (CITUS_TEST_URL, or the local cluster's), with its
+    workers registered in the URL's database. Everything goes through it, as where only the
+    coordinator answers: the roles and the database are created there and Citus (12.1+)
+    propagates them; the extension is created on the workers through the coordinator's own
+    connections to them. The URL's role must be able to create roles, databases and the
+    `citus` extension. (Azure's managed clusters have one database and refuse CREATE
+    DATABASE: this is for a self-managed Citus.)"""
+
+    def __init__(self, url: str):
+        self.admin_dsn = url
+
+    def start(self) -> "Coordinator":
+        return self  # it runs already; databases are made and dropped through it
+
+    def destroy(self) -> None:
+        pass  # not ours to stop
+
+    def _execute(self, *statements, database: str | None = None) -> list[tuple]:
+        """Statements in order on one autocommit connection; the last one's rows."""
+        dsn = make_dsn(self.admin_dsn, dbname=database) if database else self.admin_dsn
+        conn = psycopg2.connect(dsn, connect_timeout=10)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                for statement in statements:
+                    cur.execute(statement)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def citus_version(self) -> str:
+        return self._execute("SELECT extversion FROM pg_extension WHERE extname = 'citus'")[0][0]
+
+    def nodes(self) -> tuple[tuple[str, int], list[tuple[str, int]]]:
+        """(the coordinator as the workers reach it, the active primary workers), as the URL's
+        database registers them."""
+        try:
+            rows = self._execute("SELECT groupid, nodename, nodeport FROM pg_dist_node"
+                                 " WHERE isactive AND noderole = 'primary'"
+                                 " ORDER BY groupid, nodeport")
+        except psycopg2.errors.UndefinedTable:
+            raise CitusUnavailable("the URL's database has no `citus` extension: name the "
+                                   "coordinator's Citus database (e.g. postgres)") from None
+        workers = [(host, port) for group, host, port in rows if group != 0]
+        if not workers:
+            raise CitusUnavailable("the coordinator has no active workers in pg_dist_node")
+        url = parse_dsn(self.admin_dsn)
+        coordinator = next(((host, port) for group, host, port in rows if group == 0),
+                           (url.get("host", "127.0.0.1"), int(url.get("port", 5432))))
+        return coordinator, workers
+
+    def provision(self, database: str, owner_role: str, app_role: str,
+                  distribute: bool = True, shard_count: int | None = None) -> Provisioned:
+        """The roles, the database on every node, the migrations and (unless told not to) the
+        distribution step; the same grants as local.database.provision. `shard_count` sets the
+        database's citus.shard_count (Citus's default, 32, unless given)."""
+        coordinator, workers = self.nodes()
+        create_roles(self.admin_dsn, owner_role, app_role)  # Citus propagates roles
+        settings = [sql.SQL("ALTER DATABASE {} SET citus.shard_count = {}").format(
+            sql.Identifier(database), sql.Literal(shard_count))] if shard_count else []
+        self._execute(PROPAGATE_DATABASES,
+                      *database_statements(database, owner_role, app_role), *settings)
+        # Citus's metadata is per database: the extension in the new database on every node,
+        # then the nodes registered in it, as they are in the URL's database.
+        hosts, ports = [h for h, _ in workers], [p for _, p in workers]
+        created = self._execute("CREATE EXTENSION IF NOT EXISTS citus", sql.SQL(
+            "SELECT node_name, node_port, success, result FROM master_run_on_worker({}, {}, {},"
+            " false)").format(sql.Literal(hosts), sql.Literal(ports),
+                              sql.Literal(["CREATE EXTENSION IF NOT EXISTS citus"] * len(hosts))),
+            database=database)
+        failed = [row for row in created if not row[2]]
+        if failed:
+            raise CitusUnavailable(f"the citus extension could not be created on {failed}")
+        self._execute(
+            sql.SQL("SELECT citus_set_coordinator_host({}, {})").format(*map(sql.Literal,
+                                                                              coordinator)),
+            *(sql.SQL("SELECT citus_add_node({}, {})").format(sql.Literal(h), sql.Literal(p))
+              for h, p in workers),
+            database=database)
+        target = Provisioned(self.admin_dsn, database, owner_role, app_role)
+        migrate(target.owner_dsn, app_role=app_role, distribute=distribute)
+        return target
+
+    def drop(self, target: Provisioned) -> None:
+        """Drop the database on every node, then the roles (propagated from the coordinator)."""
+        self._execute(PROPAGATE_DATABASES, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(target.database)))
+        for role in (target.app_role, target.owner_role):
+            self._execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+class Cluster(Coordinator):
+    """A throwaway cluster on this machine (citus_cluster.sh): a coordinator and two workers
+    under `base` on `ports` (the coordinator first), the workers registered in its `postgres`
+    database; provisioned through the coordinator like any other."""
+
+    def __init__(self, base: str, ports: tuple[int, int, int]):
+        self.base, self.ports = base, tuple(ports)
+        super().__init__(self.node_dsn(self.ports[0]))
 
     def node_dsn(self, port: int, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{port}/{database}"
@@ -90,38 +192,30 @@ class Cluster:
     def destroy(self) -> None:
         self._run("destroy")
 
-    def provision(self, database: str, owner_role: str, app_role: str,
-                  distribute: bool = True, shard_count: int | None = None) -> Provisioned:
-        """The roles, the database on every node, the migrations and (unless told not to) the
-        distribution step; the same grants as local.database.provision. `shard_count` sets the
-        database's citus.shard_count (Citus's default, 32, unless given)."""
-        for role, extra in ((owner_role, sql.SQL("")), (app_role, sql.SQL(" NOINHERIT"))):
-            if not _exists(self.admin_dsn, "SELECT 1 FROM pg_roles WHERE rolname = %s", role):
-                admin_execute(self.admin_dsn, sql.SQL(
-                    "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS{}"
-                ).format(sql.Identifier(role), extra))
-        self._run("db", database, owner_role)
-        for port in self.ports:
-            node = self.node_dsn(port)
-            admin_execute(node, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
-                sql.Identifier(database)))
-            admin_execute(node, sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(
-                sql.Identifier(database), sql.Identifier(owner_role), sql.Identifier(app_role)))
-        if shard_count:
-            admin_execute(self.admin_dsn, sql.SQL("ALTER DATABASE {} SET citus.shard_count = {}").format(
-                sql.Identifier(database), sql.Literal(shard_count)))
-        target = Provisioned(self.admin_dsn, database, owner_role, app_role)
-        migrate(target.owner_dsn, app_role=app_role, distribute=distribute)
-        return target
 
-    def drop(self, target: Provisioned) -> None:
-        """Drop the database on every node, then the roles (propagated from the coordinator)."""
-        for port in self.ports:
-            admin_execute(self.node_dsn(port), sql.SQL(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target.database)))
-        for role in (target.app_role, target.owner_role):
-            admin_execute(self.admin_dsn, sql.SQL("DROP ROLE IF EXISTS {}").format(
-                sql.Identifier(role)))
+def free_ports(count: int) -> tuple[int, ...]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return tuple(s.getsockname()[1] for s in sockets)
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@contextmanager
+def throwaway_cluster(prefix: str = "snf-citus-") -> Iterator[Cluster]:
+    """A cluster started on free ports in a new directory under /tmp (the postgres user reaches
+    it), destroyed on the way out, also when it failed to start (CitusUnavailable says why)."""
+    cluster = Cluster(tempfile.mkdtemp(prefix=prefix), free_ports(3))
+    try:
+        yield cluster.start()
+    finally:
+        try:
+            cluster.destroy()
+        except CitusUnavailable:
+            shutil.rmtree(cluster.base, ignore_errors=True)
 
 
 def from_environment() -> Cluster:

@@ -94,20 +94,29 @@ def _exists(admin_dsn: str, query: str, name: str) -> bool:
         conn.close()
 
 
-def provision(admin_dsn: str, database: str, owner_role: str, app_role: str) -> Provisioned:
-    """Create the roles and the database if missing, then apply the migrations as the owner."""
+def create_roles(admin_dsn: str, owner_role: str, app_role: str) -> None:
+    """The owner (migrations) and the app role (the functions), least privilege, if missing."""
     for role, extra in ((owner_role, sql.SQL("")), (app_role, sql.SQL(" NOINHERIT"))):
         if not _exists(admin_dsn, "SELECT 1 FROM pg_roles WHERE rolname = %s", role):
             admin_execute(admin_dsn, sql.SQL(
                 "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS{}"
             ).format(sql.Identifier(role), extra))
+
+
+def database_statements(database: str, owner_role: str, app_role: str) -> list[sql.Composed]:
+    """CREATE DATABASE and its grants: only the two roles may connect."""
+    name, owner, app = sql.Identifier(database), sql.Identifier(owner_role), sql.Identifier(app_role)
+    return [sql.SQL("CREATE DATABASE {} OWNER {}").format(name, owner),
+            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name),
+            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(name, owner, app)]
+
+
+def provision(admin_dsn: str, database: str, owner_role: str, app_role: str) -> Provisioned:
+    """Create the roles and the database if missing, then apply the migrations as the owner."""
+    create_roles(admin_dsn, owner_role, app_role)
     if not _exists(admin_dsn, "SELECT 1 FROM pg_database WHERE datname = %s", database):
-        admin_execute(admin_dsn, sql.SQL("CREATE DATABASE {} OWNER {}").format(
-            sql.Identifier(database), sql.Identifier(owner_role)))
-        admin_execute(admin_dsn, sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
-            sql.Identifier(database)))
-        admin_execute(admin_dsn, sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(
-            sql.Identifier(database), sql.Identifier(owner_role), sql.Identifier(app_role)))
+        for statement in database_statements(database, owner_role, app_role):
+            admin_execute(admin_dsn, statement)
     target = Provisioned(admin_dsn, database, owner_role, app_role)
     migrate(target.owner_dsn, app_role=app_role)
     return target

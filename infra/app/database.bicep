@@ -1,6 +1,9 @@
 // PostgreSQL Flexible Server: Microsoft Entra authentication only (the function app's managed
 // identity is a database principal, created by the post-provision hook), TLS 1.2+, built-in
-// PgBouncer (port 6432, transaction pooling), backups, private network in prod.
+// PgBouncer (port 6432, transaction pooling), backups, private network in prod. With clusterSize
+// > 0 it is an elastic cluster (Citus) of that many nodes instead: the same server resource with
+// `cluster` set, PostgreSQL 17 (the version elastic clusters run), and the application database
+// as the cluster's one database (a cluster has exactly one: no databases resource).
 param name string
 param location string
 param tags object
@@ -9,6 +12,8 @@ param databaseName string
 param skuName string
 param storageSizeGB int
 param zoneRedundantHa bool
+@description('0: a single server; otherwise the number of nodes of an elastic cluster.')
+param clusterSize int
 param adminObjectId string
 param adminName string
 param adminPrincipalType string
@@ -18,6 +23,7 @@ param privateDnsZoneId string
 param workspaceId string
 
 var isProd = environmentType == 'prod'
+var isCluster = clusterSize != 0
 var isDev = !isProd
 var allowDeployer = isDev && !empty(deployerIpAddress)
 
@@ -61,7 +67,8 @@ var serverParameters = [
   }
 ]
 
-resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
+// 2025-08-01: the first stable API version with `cluster` (elastic clusters).
+resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2025-08-01' = {
   name: name
   location: location
   tags: tags
@@ -69,8 +76,8 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
     name: skuName
     tier: startsWith(skuName, 'Standard_E') ? 'MemoryOptimized' : 'GeneralPurpose'
   }
-  properties: {
-    version: '16'
+  properties: union({
+    version: isCluster ? '17' : '16'
     createMode: 'Default'
     authConfig: {
       activeDirectoryAuth: 'Enabled'
@@ -95,7 +102,12 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
     } : {
       publicNetworkAccess: 'Enabled'
     }
-  }
+  }, isCluster ? {
+    cluster: {
+      clusterSize: clusterSize
+      defaultDatabaseName: databaseName
+    }
+  } : {})
 }
 
 resource administrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2024-08-01' = {
@@ -108,7 +120,7 @@ resource administrator 'Microsoft.DBforPostgreSQL/flexibleServers/administrators
   }
 }
 
-resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
+resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = if (!isCluster) {
   parent: server
   name: databaseName
   properties: {

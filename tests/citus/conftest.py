@@ -1,7 +1,8 @@
 """A real three-node Citus cluster (coordinator and two workers) for the tests of this package,
-started with ../shared/citus/cluster.sh on free ports and destroyed afterwards. Citus is
+started with local/citus_cluster.sh on free ports and destroyed afterwards. Citus is
 installed first when missing (install.sh, needs root); when it cannot be, the tests fail with
-the reason: they never skip.
+the reason: they never skip. With CITUS_TEST_URL set, the coordinator it names instead (at
+least two workers; see local.citus.Coordinator for what its role needs).
 
 `database` is overridden here: every test of this package, and every test imported into it
 from elsewhere (the row-level security suite), runs on a database migrated and distributed on
@@ -10,47 +11,31 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import socket
-import tempfile
+from contextlib import ExitStack
 
 import pytest
 
-from local.citus import CitusUnavailable, Cluster
+from local.citus import CitusUnavailable, Coordinator, throwaway_cluster
 
 DB_SETTINGS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_SSLMODE")
 
 
-def _free_ports(count: int) -> tuple[int, ...]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return tuple(s.getsockname()[1] for s in sockets)
-    finally:
-        for s in sockets:
-            s.close()
-
-
 @pytest.fixture(scope="package")
 def citus_cluster():
-    base = tempfile.mkdtemp(prefix="snf-citus-")  # under /tmp: the postgres user reaches it
-    cluster = Cluster(base, _free_ports(3))
-    try:
-        cluster.start()
-    except CitusUnavailable as exc:
+    """CITUS_TEST_URL's coordinator when set (any Citus: databases are created and dropped
+    through it), else a throwaway cluster on this machine."""
+    if os.environ.get("CITUS_TEST_URL"):
+        yield Coordinator(os.environ["CITUS_TEST_URL"])
+        return
+    with ExitStack() as stack:
         try:
-            cluster.destroy()  # whatever part of it started
-        except CitusUnavailable:
-            shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"Citus tests cannot run: {exc}", pytrace=False)
-    try:
+            cluster = stack.enter_context(throwaway_cluster())
+        except CitusUnavailable as exc:
+            pytest.fail(f"Citus tests cannot run: {exc}", pytrace=False)
         yield cluster
-    finally:
-        cluster.destroy()
 
 
-def new_target(cluster: Cluster, distribute: bool = True):
+def new_target(cluster: Coordinator, distribute: bool = True):
     run = secrets.token_hex(4)
     # Four shards per table (two a worker) rather than Citus's 32: the same placement rules,
     # an eighth of the shards to create and drop.

@@ -137,7 +137,7 @@ def test_two_organizations_on_different_workers(database, apart):
     assert _worker_of(database, a.id) != _worker_of(database, b.id)
     ports = {r["nodeport"] for r in _query(database, """
         SELECT DISTINCT nodeport FROM citus_shards WHERE table_name = 'facilities'::regclass""")}
-    assert len(ports) == 2
+    assert len(ports) >= 2  # the local cluster has two workers; a managed one may have more
 
 
 # --- the data layer's tenancy, A and B on different workers --------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
+
 import pytest
 
 from local.stripe_fake import event, sign
@@ -42,6 +44,15 @@ def stored(admin_sql, org):
     return admin_sql("SELECT tier, status, read_only_reason, past_due_since, "
                      "stripe_subscription_id, subscription_status FROM organizations "
                      "WHERE id = %s", (str(org.id),))[0]
+
+
+def grace_began_days_ago(admin_sql, org, days):
+    """Move the stored start of the grace back. The new value is computed here, not in SQL:
+    Citus refuses a timestamp's arithmetic on a column (a STABLE function) in an UPDATE, and
+    this file also runs on Citus (tests/citus)."""
+    began = stored(admin_sql, org)["past_due_since"]
+    admin_sql("UPDATE organizations SET past_due_since = %s WHERE id = %s",
+              (began - timedelta(days=days), str(org.id)))
 
 
 def test_a_valid_event_changes_the_plan(client, stripe_fake, subscribed, admin_sql):
@@ -167,8 +178,7 @@ def test_payment_failed_then_grace_over_then_paid(client, stripe_fake, subscribe
                      " AND template = 'payment_failed'", (str(org.id),))[0]["n"] == 1
 
     # Eight days later (moved back in the stored dates): the grace is over, on the request.
-    admin_sql("UPDATE organizations SET past_due_since = past_due_since - interval '8 days'"
-              " WHERE id = %s", (str(org.id),))
+    grace_began_days_ago(admin_sql, org, 8)
     over = standing(client, org)
     assert over["state"] == "read_only" and over["reason"] == "grace_ended"
     response = client.post("/api/facilities", json={"name": "Late", "bed_count": 10},
@@ -250,8 +260,7 @@ def test_stripe_retries_after_the_grace_keep_it_read_only_and_say_so_once(
     stripe_fake.fail_payment(subscription["id"])
     invoice = next(i for i in stripe_fake.invoices.values() if i["status"] == "open")
     post_event(client, stripe_fake, event("invoice.payment_failed", invoice))
-    admin_sql("UPDATE organizations SET past_due_since = past_due_since - interval '8 days'"
-              " WHERE id = %s", (str(org.id),))
+    grace_began_days_ago(admin_sql, org, 8)
     from shared.services import subscription as subscriptions
     subscriptions.record_transitions()
 

@@ -10,7 +10,8 @@ import pytest
 
 from shared.routing import timer_functions
 from shared.settings import ENVIRONMENT_NAMES
-from tests.infra.bicep import INFRA, UNKNOWN, Deployment, deployment, parameter_file
+from tests.infra.bicep import (INFRA, MAIN, UNKNOWN, Deployment, deployment, parameter_file,
+                               parse)
 
 STRIPE_SECRETS = {"STRIPE_SECRET_KEY": "stripe-secret-key",
                   "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret"}
@@ -105,6 +106,47 @@ def test_an_abandoned_transaction_is_ended_by_the_server(each):
 def test_the_application_database_is_created(each):
     (database,) = each.of_type("Microsoft.DBforPostgreSQL/flexibleServers/databases")
     assert database.body["name"] == _app_settings(each)["DB_NAME"] == "snf"
+
+
+# -- one server or an elastic cluster (dbTopology) -------------------------------------------------
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def cluster(request) -> Deployment:
+    return _deploy(request.param, dbTopology="elasticCluster", dbClusterNodes=4)
+
+
+def test_by_default_the_database_is_one_server(each):
+    assert "cluster" not in _server(each)["properties"]
+    assert parse(MAIN)["parameters"]["dbTopology"]["default"] == "server"
+
+
+def test_an_elastic_cluster_of_the_chosen_node_count(cluster):
+    properties = _server(cluster)["properties"]
+    # the application database is the cluster's one database, named at creation
+    assert properties["cluster"] == {"clusterSize": 4,
+                                     "defaultDatabaseName": _app_settings(cluster)["DB_NAME"]}
+    assert cluster.of_type("Microsoft.DBforPostgreSQL/flexibleServers/databases") == []
+    assert properties["version"] == "17"  # what elastic clusters run
+    server = parse(INFRA / "app" / "database.bicep")["resources"]["server"]
+    assert server["api_version"] >= "2025-08-01"  # the first stable version with `cluster`
+
+
+def test_an_elastic_cluster_keeps_the_servers_policy(cluster):
+    properties = _server(cluster)["properties"]
+    assert properties["authConfig"] == _server(_deploy("prod"))["properties"]["authConfig"]
+    assert properties["authConfig"]["passwordAuth"] == "Disabled"
+    assert _server_parameters(cluster)["require_secure_transport"] == "on"
+    assert _server_parameters(cluster)["pgbouncer.pool_mode"] == "transaction"
+    assert _app_settings(cluster)["DB_NAME"] == "snf"
+
+
+def test_the_topology_and_node_count_take_only_what_azure_offers():
+    parameters = parse(MAIN)["parameters"]
+    decorators = {d["type"]: d["argument"] for d in parameters["dbClusterNodes"]["decorators"]}
+    assert decorators["min_value"] == 2  # a coordinator and at least one worker
+    allowed = next(d["argument"] for d in parameters["dbTopology"]["decorators"]
+                   if d["type"] == "allowed")
+    assert sorted(allowed) == ["elasticCluster", "server"]
 
 
 def test_prod_has_no_public_endpoint_and_sits_in_the_private_network(prod):
