@@ -45,12 +45,13 @@ def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[st
             f"floor {facility.floor_us:.0f} us)",
             f"facility GET plans: {facility.plan_summary}"]
     if cold:
+        from bench import cold_start
         summary["cold_start"] = [
             f"cold start: function_app import {cold.ratio:.1f}x bare FunctionApp "
             f"({cold.app_ms:.0f} ms vs {cold.bare_ms:.0f} ms)",
             "cold start rule: " + (f"BROKEN, {', '.join(cold.heavy_loaded)} imported"
                                    if cold.heavy_loaded
-                                   else "stripe and azure.identity not imported")]
+                                   else ", ".join(cold_start.HEAVY) + " not imported")]
     if admission:
         summary["admissions_create"] = [
             f"admission POST ({case.name}): {case.ratio:.2f}x floor (endpoint "
