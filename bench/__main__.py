@@ -41,8 +41,11 @@ def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[st
     summary: dict[str, list[str]] = {}
     if facility:
         summary["facilities_get"] = [
-            f"facility GET: {facility.ratio:.2f}x floor (endpoint {facility.endpoint_us:.0f} us, "
-            f"floor {facility.floor_us:.0f} us)",
+            f"facility GET: {facility.ratio:.2f}x floor on loopback (endpoint "
+            f"{facility.endpoint_us:.0f} us, floor {facility.floor_us:.0f} us); "
+            f"{facility.network_ratio:.2f}x with a 1 ms round trip (endpoint "
+            f"{facility.endpoint_network_us:.0f} us, floor {facility.floor_network_us:.0f} us); "
+            f"{facility.statements} statements in {facility.round_trips} round trips",
             f"facility GET plans: {facility.plan_summary}"]
     if cold:
         from bench import cold_start

@@ -173,10 +173,12 @@ class Pool:
     def _connect(self):
         s = self._settings
         password = _entra_token() if s.db_entra_auth else s.db_password
-        return _PooledConnection(
+        conn = _PooledConnection(
             psycopg2.extensions.make_dsn(**connection_parameters(s, password)),
             answer_seconds=s.db_statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS,
             generation=self._generation)
+        conn.autocommit = True  # `_transaction` begins each transaction in its first round trip
+        return conn
 
     def acquire(self):
         if not self._slots.acquire(timeout=self._settings.db_connect_timeout_seconds):
@@ -259,18 +261,28 @@ def _timeouts(settings: Settings) -> str:
 
 
 @contextmanager
-def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extras.RealDictCursor]:
-    """Check out a connection, set the transaction's timeouts and run the statement that scopes
-    it, yield a cursor, then commit, or roll back on any exception. A pooled connection that the
-    server dropped (restart, failover, idle timeout) fails on that first statement: the pool
-    drops every idle connection as old as it, and one new connection is tried. A server that
-    does not answer in time is not tried again: the request gets its 503 now."""
-    scoped = _timeouts(get_settings()) + first_statement
+def _transaction(first_statement: str, params: tuple,
+                 then: tuple[str, dict] | None = None) -> Iterator[psycopg2.extras.RealDictCursor]:
+    """Check out a connection, and in one round trip: BEGIN, the transaction's timeouts, the
+    statement that scopes it, and `then` (a query whose result the yielded cursor holds: the
+    session lookup of every request). Yield the cursor, then COMMIT, or ROLLBACK on any
+    exception. The connection is in autocommit mode and the transaction is begun by hand:
+    psycopg2's own BEGIN would be a round trip of its own (one of the 1 ms trips in Azure).
+    A pooled connection that the server dropped (restart, failover, idle timeout) fails on that
+    first message: the pool drops every idle connection as old as it, and one new connection
+    is tried. A server that does not answer in time is not tried again: the request gets its
+    503 now."""
+    scoped = "BEGIN; " + _timeouts(get_settings()) + first_statement
     for attempt in (1, 2):
         pool, conn = _checkout()
         cur = conn.cursor(cursor_factory=_Cursor)
         try:
-            cur.execute(scoped, params)
+            # Interpolated client-side, as psycopg2 always does; several statements in one
+            # message are one round trip, and the cursor holds the last one's result.
+            message = cur.mogrify(scoped, params)
+            if then is not None:
+                message += b"; " + cur.mogrify(*then)
+            cur.execute(message)
             break
         except DISCONNECTED as exc:
             dead = bool(conn.closed)
@@ -286,14 +298,12 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
     broken = False
     try:
         yield cur
-        with _watchdog.guard(conn):
-            conn.commit()
+        cur.execute("COMMIT")
     except BaseException as exc:
         unavailable = isinstance(exc, DISCONNECTED)  # a lost connection, or a statement timeout
         if not conn.closed:
             try:
-                with _watchdog.guard(conn):
-                    conn.rollback()
+                cur.execute("ROLLBACK")
             except DISCONNECTED:
                 unavailable = True
         broken = bool(conn.closed)
@@ -318,11 +328,13 @@ CITUS_SETTINGS = ("SET LOCAL citus.propagate_set_commands = 'local';"
                   " SET LOCAL citus.multi_shard_modify_mode = 'sequential'; ")
 
 
-def tenant_transaction(organization_id: uuid.UUID | str):
-    """One transaction in which every statement sees only this organization's rows."""
+def tenant_transaction(organization_id: uuid.UUID | str, then: tuple[str, dict] | None = None):
+    """One transaction in which every statement sees only this organization's rows. `then`, a
+    (query, parameters) pair, is sent with the transaction's settings, in their round trip:
+    the cursor yielded holds its result (the endpoint's session lookup)."""
     return _transaction(
         CITUS_SETTINGS + "SET LOCAL app.organization_id = %s",
-        (str(uuid.UUID(str(organization_id))),),
+        (str(uuid.UUID(str(organization_id))),), then,
     )
 
 

@@ -273,7 +273,7 @@ def test_a_connection_handed_back_inside_a_transaction_is_not_reused(database):
     pool = db.get_pool()
     conn = pool.acquire()
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")  # opens a transaction, never ended
+        cur.execute("BEGIN; SELECT pg_backend_pid()")  # a transaction, never ended
         pid = cur.fetchone()[0]
 
     pool.release(conn)
