@@ -112,19 +112,41 @@ class DelayProxy:
 
 def delayed(target, one_way_seconds: float = ONE_WAY_SECONDS):
     """For the duration: the process's pool (the endpoint's) connects through a DelayProxy;
-    yields the app role's connection string through the same proxy, for the floor."""
+    yields the app role's connection string through the same proxy, for the floor. The proxy
+    runs in a process of its own, so that its threads never wait for the benchmark's GIL."""
     from contextlib import contextmanager
 
     @contextmanager
     def scope():
+        import subprocess
+        import sys
         from shared import db
         from shared.settings import get_settings
-        with DelayProxy(target.app_dsn, one_way_seconds) as proxy:
+        proxy = subprocess.Popen(
+            [sys.executable, "-m", "bench.network", target.app_dsn, str(one_way_seconds)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(proxy.stdout.readline())
             db.close_pool()
             db._pool = db.Pool(get_settings().model_copy(
-                update={"db_host": "127.0.0.1", "db_port": proxy.port}))
-            try:
-                yield proxy.dsn(target.app_dsn)
-            finally:
-                db.close_pool()
+                update={"db_host": "127.0.0.1", "db_port": port}))
+            yield make_dsn(target.app_dsn, host="127.0.0.1", port=port)
+        finally:
+            db.close_pool()
+            proxy.stdin.close()  # the proxy ends when its input does
+            proxy.wait(timeout=10)
     return scope()
+
+
+def main(argv: list[str]) -> None:
+    """python -m bench.network DSN [ONE_WAY_SECONDS]: prints the port, serves until stdin ends."""
+    import sys
+    dsn, delay = argv[0], float(argv[1]) if len(argv) > 1 else ONE_WAY_SECONDS
+    with DelayProxy(dsn, delay) as proxy:
+        print(proxy.port, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    import sys
+    main(sys.argv[1:])

@@ -260,6 +260,12 @@ def _timeouts(settings: Settings) -> str:
             f" {int(settings.db_idle_in_transaction_timeout_ms)}; ")
 
 
+def joined(cur, *statements: tuple[str, dict | tuple]) -> bytes:
+    """(query, parameters) pairs as one message: one round trip, whose result is the last
+    statement's. Interpolated client-side, as psycopg2 always does."""
+    return b"; ".join(cur.mogrify(query, params) for query, params in statements)
+
+
 @contextmanager
 def _transaction(first_statement: str, params: tuple,
                  then: tuple[str, dict] | None = None) -> Iterator[psycopg2.extras.RealDictCursor]:
@@ -277,12 +283,7 @@ def _transaction(first_statement: str, params: tuple,
         pool, conn = _checkout()
         cur = conn.cursor(cursor_factory=_Cursor)
         try:
-            # Interpolated client-side, as psycopg2 always does; several statements in one
-            # message are one round trip, and the cursor holds the last one's result.
-            message = cur.mogrify(scoped, params)
-            if then is not None:
-                message += b"; " + cur.mogrify(*then)
-            cur.execute(message)
+            cur.execute(joined(cur, (scoped, params), *([then] if then else [])))
             break
         except DISCONNECTED as exc:
             dead = bool(conn.closed)

@@ -47,14 +47,21 @@ def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
     payer = load_payer(cur, actor.organization_id, data.payer_id)
     evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data)
     now = datetime.now(timezone.utc)
-    organization = limits.count_admission(cur, actor.organization_id)
-    sequence = admissions.next_case_sequence(cur, organization_id=actor.organization_id,
-                                             year=now.year)
+    # The month's count, the limit and the case number: one statement, one round trip.
+    organization = limits.count_admission(cur, actor.organization_id, case_year=now.year)
+    sequence = organization["case_sequence"]
     groups = data.pdpm_groups.model_dump() if data.pdpm_groups else None
     if groups is None and evaluation.revenue.pdpm and data.hipps_code:
         groups = evaluation.revenue.pdpm.groups
-    row = admissions.insert(cur, organization_id=actor.organization_id, values={
-        "case_number": case_number(organization["subdomain"], now.year, sequence),
+    admission_id = uuid.uuid4()
+    number = case_number(organization["subdomain"], now.year, sequence)
+    # The audit row and the admission: one round trip (the id is made here so the row names it).
+    audited = audit.statement(
+        actor, action="admission.create", object_type=KIND, object_id=admission_id,
+        changes={"case_number": number, "facility_id": facility["id"], "payer_id": payer["id"],
+                 "recommendation": evaluation.recommendation, "score": evaluation.score})
+    row = admissions.insert(cur, organization_id=actor.organization_id, before=audited, values={
+        "id": admission_id, "case_number": number,
         "facility_id": facility["id"], "payer_id": payer["id"], "rate_id": rate["id"],
         "length_of_stay_days": data.length_of_stay_days, "acuity": data.acuity,
         "required_services": data.required_services,
@@ -65,10 +72,6 @@ def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
         "score": evaluation.score, "recommendation": evaluation.recommendation,
         "evaluation": evaluation.model_dump(mode="json"), "created_by": actor.user_id,
     })
-    audit.record(cur, actor, action="admission.create", object_type=KIND, object_id=row["id"],
-                 changes={"case_number": row["case_number"], "facility_id": facility["id"],
-                          "payer_id": payer["id"], "recommendation": row["recommendation"],
-                          "score": row["score"]})
     return AdmissionPublic.model_validate(
         {**row, "facility_name": facility["name"], "payer_name": payer["name"]})
 
