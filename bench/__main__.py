@@ -57,10 +57,14 @@ def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[st
                                    else ", ".join(cold_start.HEAVY) + " not imported")]
     if admission:
         summary["admissions_create"] = [
-            f"admission POST ({case.name}): {case.ratio:.2f}x floor (endpoint "
+            f"admission POST ({case.name}): {case.ratio:.2f}x floor on loopback (endpoint "
             f"{case.endpoint_us / 1000:.2f} ms, floor {case.floor_us / 1000:.2f} ms = engine "
-            f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements "
-            f"{case.sql_us / 1000:.2f} ms; the endpoint sends {case.endpoint_statements})"
+            f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements in "
+            f"{case.floor_round_trips} round trips {case.sql_us / 1000:.2f} ms; the endpoint "
+            f"sends {case.endpoint_statements} in {case.endpoint_round_trips}); "
+            f"{case.network_ratio:.2f}x with a 1 ms round trip (endpoint "
+            f"{case.endpoint_network_us / 1000:.2f} ms, floor "
+            f"{case.floor_network_us / 1000:.2f} ms)"
             for case in admission]
     if limit:
         summary["limit_check"] = [
