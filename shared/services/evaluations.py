@@ -48,11 +48,10 @@ def stamped(referral: ReferralIn) -> ReferralIn:
     return referral.model_copy(update={"referral_received_at": datetime.now(timezone.utc)})
 
 
-def _stay_tables(cur, area: str, first_day: date, days: int,
+def _stay_tables(cur, area: str, first_day: date, days: int, loaded: list[int],
                  known: dict[int, pdpm.FiscalYear]) -> dict[int, pdpm.Tables]:
     """The tables of each fiscal year the stay's days fall in; for a year not loaded, the
     newest (or oldest) loaded year's."""
-    loaded = pdpm_tables.fiscal_years(cur)
     if not loaded:
         return {}
     first = pdpm.fiscal_year_of(first_day)
@@ -191,15 +190,14 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                               "admission: a new stay, whose variable per diem starts again.")
         tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
         classification = _classification(tables, referral)
-        # A few rows: read each time, so a newly loaded year counts at once.
-        coinsurance = pdpm_tables.coinsurance_by_year(cur)
-        known = pdpm_tables.fiscal_year_info(cur)
+        # A few rows: read each time (one round trip), so a newly loaded year counts at once.
+        loaded, coinsurance, known = pdpm_tables.stay_reference(cur)
         first_day = referral.expected_admission_date or when.date()
         pdpm_terms = engine.PdpmTerms(
             tables=tables, wage_index=rate["wage_index"], vbp_multiplier=rate["vbp_multiplier"],
             coinsurance_per_day=None, coinsurance_by_year=coinsurance,
             tables_by_year=_stay_tables(cur, rate["locality"], first_day,
-                                        referral.length_of_stay_days, known),
+                                        referral.length_of_stay_days, loaded, known),
             fiscal_years=known, qrp_reduced=rate["qrp_reduced"],
             percent_of_pdpm=rate["pdpm_percent"])
     try:
