@@ -13,7 +13,7 @@ from shared.models.common import Page
 from shared.repositories import admissions, facilities
 from shared.services import lifecycle, limits
 from shared.services.business_weights import get_weights
-from shared.services.evaluations import evaluate, load_payer, stamped
+from shared.services.evaluations import configuration, evaluate, load_payer, stamped
 from shared.tenancy import Actor
 
 KIND = "admission"
@@ -23,16 +23,11 @@ TRANSITIONS = {"accepted": "pending", "declined": "pending", "admitted": "accept
                "not_admitted": "accepted"}
 
 
-def _active_facility(cur, organization_id: uuid.UUID, facility_id: uuid.UUID) -> dict:
-    return lifecycle.require_referenced(cur, facilities, organization_id, facility_id,
-                                        "facility_id")
-
-
 def evaluate_referral(cur, organization_id: uuid.UUID, data: AdmissionIn) -> Evaluation:
     """The evaluation alone; nothing is saved."""
-    facility = _active_facility(cur, organization_id, data.facility_id)
-    payer = load_payer(cur, organization_id, data.payer_id)
-    return evaluate(cur, organization_id, facility, payer, data)[0]
+    data = stamped(data)
+    read = configuration(cur, organization_id, data)
+    return evaluate(cur, organization_id, read["facility"], read["payer"], data, read=read)[0]
 
 
 def case_number(subdomain: str, year: int, sequence: int) -> str:
@@ -43,9 +38,9 @@ def case_number(subdomain: str, year: int, sequence: int) -> str:
 def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
     """Evaluate and save, with the next case number of the organization's year."""
     data = stamped(data)
-    facility = _active_facility(cur, actor.organization_id, data.facility_id)
-    payer = load_payer(cur, actor.organization_id, data.payer_id)
-    evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data)
+    read = configuration(cur, actor.organization_id, data)  # one round trip
+    facility, payer = read["facility"], read["payer"]
+    evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data, read=read)
     now = datetime.now(timezone.utc)
     # The month's count, the limit and the case number: one statement, one round trip.
     organization = limits.count_admission(cur, actor.organization_id, case_year=now.year)
