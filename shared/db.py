@@ -119,6 +119,7 @@ class _PooledConnection(psycopg2.extensions.connection):
         self.answer_seconds = answer_seconds
         self.generation = generation
         self.timed_out = False
+        self.citus = False  # the server runs Citus (Pool._connect asks once)
 
 
 class _Cursor(psycopg2.extras.RealDictCursor):
@@ -185,6 +186,9 @@ class Pool:
             answer_seconds=s.db_statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS,
             generation=self._generation)
         conn.autocommit = True  # `_transaction` begins each transaction in its first round trip
+        from shared.distribution import citus_present
+        with conn.cursor(cursor_factory=_Cursor) as cur:  # bounded by the watchdog
+            conn.citus = citus_present(cur)
         return conn
 
     def acquire(self):
@@ -290,7 +294,14 @@ def _transaction(first_statement: str, params: tuple,
         pool, conn = _checkout()
         cur = conn.cursor(cursor_factory=_Cursor)
         try:
-            cur.execute(joined(cur, (scoped, params), *([then] if then else [])))
+            if then is not None and getattr(conn, "citus", False):
+                # Citus: a query in the message of the SET LOCALs it must carry to the workers
+                # failed ("cannot execute a distributed query from a query on a shard"); there,
+                # the query is a round trip of its own.
+                cur.execute(joined(cur, (scoped, params)))
+                cur.execute(*then)
+            else:
+                cur.execute(joined(cur, (scoped, params), *([then] if then else [])))
             break
         except DISCONNECTED as exc:
             dead = bool(conn.closed)
