@@ -447,3 +447,30 @@ def test_importing_the_function_app_loads_no_heavy_sdk():
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert out.stdout.strip() == "[]"
 
+
+
+def test_the_query_sent_with_the_settings_is_answered_in_their_round_trip(database, org):
+    """BEGIN, the settings and `then` are one message: the cursor holds the query's row, the
+    query saw the organization set, and the transaction is the one that goes on."""
+    with db.tenant_transaction(org.id, then=(
+            "SELECT current_setting('app.organization_id', true) AS org,"
+            " txid_current() AS txid", {})) as cur:
+        first = cur.fetchone()
+        cur.execute("SELECT txid_current() AS txid")
+        assert cur.fetchone()["txid"] == first["txid"]
+    assert first["org"] == str(org.id)
+
+
+def test_reads_together_come_back_as_each_alone_would(database, org, make_facility):
+    from shared.repositories import facilities, payers, together
+    facility = make_facility(org)
+    with db.tenant_transaction(org.id) as cur:
+        alone = facilities.get(cur, organization_id=org.id, id=uuid.UUID(facility["id"]))
+        found = together.read(
+            cur,
+            facility=(facilities.COLUMNS, *facilities.TABLE.get_statement(
+                organization_id=org.id, id=uuid.UUID(facility["id"]))),
+            payer=(payers.COLUMNS, *payers.TABLE.get_statement(
+                organization_id=org.id, id=uuid.uuid4())))
+    assert found == {"facility": dict(alone), "payer": None}
+    assert type(found["facility"]["wage_index"]) is type(alone["wage_index"])
