@@ -34,6 +34,9 @@ ORGANIZATIONS = 200            # other organizations, beside the benchmark's own
 FACILITIES_PER_ORG = 20
 USERS_PER_ORG = 5
 SESSIONS_PER_USER = 4
+# Before issue 14 (commit b6ff56b): psycopg2's BEGIN, the settings, the session lookup, the
+# SELECT and COMMIT each a round trip of their own. (statements, round trips)
+BEFORE = (9, 5)
 WARMUP = 300                   # requests of each kind before measuring
 BLOCKS = 40                    # measured requests are interleaved in blocks to cancel drift
 PER_BLOCK = 50                 # BLOCKS * PER_BLOCK = 2000 of each
