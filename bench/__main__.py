@@ -42,24 +42,37 @@ _where = ""  # the server the last benchmark ran on, for the report
 def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[str]]:
     """Each benchmark's figures as lines, by benchmark name (what it printed before)."""
     summary: dict[str, list[str]] = {}
+    from bench import admissions_create, facilities_get
     if facility:
         summary["facilities_get"] = [
-            f"facility GET: {facility.ratio:.2f}x floor (endpoint {facility.endpoint_us:.0f} us, "
-            f"floor {facility.floor_us:.0f} us)",
+            f"facility GET: {facility.ratio:.2f}x floor on loopback (endpoint "
+            f"{facility.endpoint_us:.0f} us, floor {facility.floor_us:.0f} us); "
+            f"{facility.network_ratio:.2f}x with a 1 ms round trip (endpoint "
+            f"{facility.endpoint_network_us:.0f} us, floor {facility.floor_network_us:.0f} us); "
+            f"{facility.statements} statements in {facility.round_trips} round trips (before "
+            f"issue 14: {facilities_get.BEFORE[0]} in {facilities_get.BEFORE[1]}; on Citus the "
+            "session lookup is a round trip of its own)",
             f"facility GET plans: {facility.plan_summary}"]
     if cold:
+        from bench import cold_start
         summary["cold_start"] = [
             f"cold start: function_app import {cold.ratio:.1f}x bare FunctionApp "
             f"({cold.app_ms:.0f} ms vs {cold.bare_ms:.0f} ms)",
             "cold start rule: " + (f"BROKEN, {', '.join(cold.heavy_loaded)} imported"
                                    if cold.heavy_loaded
-                                   else "stripe and azure.identity not imported")]
+                                   else ", ".join(cold_start.HEAVY) + " not imported")]
     if admission:
         summary["admissions_create"] = [
-            f"admission POST ({case.name}): {case.ratio:.2f}x floor (endpoint "
+            f"admission POST ({case.name}): {case.ratio:.2f}x floor on loopback (endpoint "
             f"{case.endpoint_us / 1000:.2f} ms, floor {case.floor_us / 1000:.2f} ms = engine "
-            f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements "
-            f"{case.sql_us / 1000:.2f} ms; the endpoint sends {case.endpoint_statements})"
+            f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements in "
+            f"{case.floor_round_trips} round trips {case.sql_us / 1000:.2f} ms; the endpoint "
+            f"sends {case.endpoint_statements} in {case.endpoint_round_trips}); "
+            f"{case.network_ratio:.2f}x with a 1 ms round trip (endpoint "
+            f"{case.endpoint_network_us / 1000:.2f} ms, floor "
+            f"{case.floor_network_us / 1000:.2f} ms); before issue 14 the endpoint sent "
+            f"{admissions_create.BEFORE[case.name.split()[0]][0]} statements in "
+            f"{admissions_create.BEFORE[case.name.split()[0]][1]} round trips"
             for case in admission]
     if limit:
         summary["limit_check"] = [

@@ -6,12 +6,15 @@ and evaluations services (facility, payer, rate in force, cost model, business w
 tables and coinsurance, the organization), the engine, and the writes, through the data layer.
 
 The floor: `shared.engine.evaluation.evaluate` alone on the same inputs (the dataclasses the
-service built, captured from one endpoint call and reused), plus the statements that save an
-admission: BEGIN, the SET LOCAL of `shared.db.tenant_transaction`, the case number counter
-upsert, the admission INSERT ... RETURNING, the audit INSERT, COMMIT, through psycopg2 alone on
-one open connection as the app role. The statements are not copied here: they are recorded from
-what the endpoint sends, and reused with only the values that must change (the case number from
-the counter, the new admission's id in the audit row).
+service built, captured from one endpoint call and reused), plus the round trips that save an
+admission: BEGIN with the SET LOCALs of `shared.db.tenant_transaction` and the session lookup
+(one message), the month's count with the case number (one statement), the audit INSERT with
+the admission INSERT ... RETURNING (one message), COMMIT, through psycopg2 alone on one open
+connection (autocommit, as the pool's) as the app role. The statements are not copied here: they
+are recorded from what the endpoint sends, and reused with only the values that must change
+(the case number from the counter, the new admission's id). The reads of the configuration
+(facility, payer, rate, cost model, weights, PDPM tables) are not in the floor: the engine's
+inputs are given to it.
 
 Two referrals, as in the README: Medicare Part A on PDPM (30 days, a HIPPS code, coinsurance
 from day 21) and Medicaid per diem (45 days, a service, expensive drugs).
@@ -21,16 +24,19 @@ from __future__ import annotations
 import json
 import statistics
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import psycopg2
-from psycopg2.extras import Json
 
-from bench.facilities_get import _recording
+from bench.facilities_get import _recording, round_trips, statement_count
 from bench.organization import Organization, configure
 from local.database import Provisioned
 
+# Before issue 14 (commit b6ff56b), by case: (statements, round trips). Each read and write its
+# own round trip, BEGIN and COMMIT too: 14 executes for PDPM, 11 for Medicaid.
+BEFORE = {"Medicare": (20, 16), "Medicaid": (17, 13)}
 WARMUP = 60                    # requests of each kind before measuring
 BLOCKS = 10                    # measured requests are interleaved in blocks to cancel drift
 PER_BLOCK = 50                 # BLOCKS * PER_BLOCK = 500 of each
@@ -51,10 +57,18 @@ class Result:
     sql_us: float              # the floor's statements alone (median)
     endpoint_statements: int
     floor_statements: int
+    endpoint_round_trips: int = 0
+    floor_round_trips: int = 0
+    endpoint_network_us: float = 0.0   # the same, through bench.network's 1 ms round trip
+    floor_network_us: float = 0.0
 
     @property
     def ratio(self) -> float:
         return self.endpoint_us / self.floor_us
+
+    @property
+    def network_ratio(self) -> float:
+        return self.endpoint_network_us / self.floor_network_us
 
 
 def _cases(org: Organization) -> list[Case]:
@@ -112,13 +126,14 @@ def _pick(statements: list, start: str) -> tuple[str, object]:
 
 
 def floor_statements(statements: list) -> dict:
-    first = statements[0]
-    if "SET LOCAL app.organization_id" not in first[0]:
-        raise RuntimeError("the endpoint's first statement is not tenant_transaction's SET LOCAL")
+    first, commit = statements[0], statements[-1]
+    if "SET LOCAL app.organization_id" not in first[0] or commit[0] != "COMMIT":
+        raise RuntimeError("the endpoint's first statement is not tenant_transaction's, or its "
+                           "last not COMMIT")
     return {"first": first,
-            "counter": _pick(statements, "INSERT INTO case_number_counters"),
-            "admission": _pick(statements, "INSERT INTO admissions"),
-            "audit": _pick(statements, "INSERT INTO audit_logs")}
+            "counter": _pick(statements, "WITH account AS"),
+            "admission": _pick(statements, "INSERT INTO audit_logs"),  # with the admission's
+            "commit": commit}
 
 
 # --- timing --------------------------------------------------------------------------------
@@ -137,21 +152,22 @@ def _endpoint_runner(router, org: Organization, body: bytes):
     return run
 
 
-def _floor_runner(conn, statements: dict, engine_call, engine_samples: list, sql_samples: list):
-    """The engine on the captured dataclasses, then BEGIN (psycopg2 sends it before the first
-    statement), set_config, the counter, the admission with the next case number, the audit row
-    naming it, COMMIT."""
+def _floor_runner(conn, statements: dict, saved: dict, engine_call, engine_samples: list,
+                  sql_samples: list):
+    """The engine on the captured dataclasses, then the recorded messages: the first (BEGIN,
+    settings, session lookup), the count with the case number, the audit row with the admission
+    (its id and case number replaced by new ones), COMMIT."""
     from shared.engine.evaluation import evaluate
     args, kwargs = engine_call
+    conn.autocommit = True
     cur = conn.cursor()
-    first, first_vars = statements["first"]
-    counter, counter_vars = statements["counter"]
-    insert, insert_vars = statements["admission"]
-    audit, audit_vars = statements["audit"]
-    prefix = insert_vars["case_number"].rsplit("-", 1)[0] + "-"
-    changes = audit_vars["changes"].adapted
-    commit = conn.commit
+    (first, first_vars), (counter, counter_vars), (insert, insert_vars), (commit, _) = (
+        statements["first"], statements["counter"], statements["admission"], statements["commit"])
+    assert insert_vars is None, "the audit row and the admission are one interpolated message"
+    recorded_id, recorded_number = saved["id"], saved["case_number"]
+    prefix = recorded_number.rsplit("-", 1)[0] + "-"
     clock = time.perf_counter_ns
+    sequence_at = []
 
     def run(n: int, samples: list) -> None:
         for _ in range(n):
@@ -159,13 +175,15 @@ def _floor_runner(conn, statements: dict, engine_call, engine_samples: list, sql
             evaluate(*args, **kwargs)
             evaluated = clock()
             cur.execute(first, first_vars)
+            cur.fetchone()
             cur.execute(counter, counter_vars)
-            case_number = f"{prefix}{cur.fetchone()[0]:06d}"
-            cur.execute(insert, {**insert_vars, "case_number": case_number})
+            if not sequence_at:
+                sequence_at.append([c.name for c in cur.description].index("case_sequence"))
+            case_number = f"{prefix}{cur.fetchone()[sequence_at[0]]:06d}"
+            cur.execute(insert.replace(recorded_id, str(uuid.uuid4()))
+                        .replace(recorded_number, case_number))
             row = cur.fetchone()
-            cur.execute(audit, {**audit_vars, "object_id": row[0],
-                                "changes": Json({**changes, "case_number": case_number})})
-            commit()
+            cur.execute(commit)
             done = clock()
             samples.append(done - started)
             engine_samples.append(evaluated - started)
@@ -175,16 +193,16 @@ def _floor_runner(conn, statements: dict, engine_call, engine_samples: list, sql
     return run
 
 
-def measure(router, target: Provisioned, org: Organization, body: bytes, statements: dict,
+def measure(router, dsn: str, org: Organization, body: bytes, statements: dict, saved: dict,
             engine_call) -> tuple[float, float, float, float]:
-    """Median microseconds per request: (endpoint, floor, floor's engine, floor's SQL)."""
-    from shared import db
-    db.close_pool()  # the endpoint gets a fresh pool, warmed below like the floor's connection
-    conn = psycopg2.connect(target.app_dsn)
+    """Median microseconds per request: (endpoint, floor, floor's engine, floor's SQL). The
+    endpoint uses the process's pool as the caller set it up (fresh: warmed below like the
+    floor's connection); the floor connects to `dsn`."""
+    conn = psycopg2.connect(dsn)
     try:
         engine_ns, sql_ns = [], []
         endpoint = _endpoint_runner(router, org, body)
-        floor = _floor_runner(conn, statements, engine_call, engine_ns, sql_ns)
+        floor = _floor_runner(conn, statements, saved, engine_call, engine_ns, sql_ns)
         endpoint(WARMUP, [])
         floor(WARMUP, [])
         del engine_ns[:], sql_ns[:]
@@ -209,6 +227,9 @@ def run(target: Provisioned) -> list[Result]:
     from function_app import app
     from local.router import Router
 
+    from bench.network import ONE_WAY_SECONDS, delayed
+    from shared import db
+
     router = Router(app)
     print("\n== POST /api/admissions: endpoint vs. the engine alone + its INSERTs through "
           "psycopg2 ==")
@@ -226,23 +247,34 @@ def run(target: Provisioned) -> list[Result]:
         print(f"\n-- {case.name}: {len(body)} byte body; saved {saved['case_number']}, score "
               f"{saved['score']}, {saved['recommendation']}, revenue {saved['revenue_total']}, "
               f"margin {saved['margin_pct']}%")
-        print(f"the endpoint sends {len(sent)} statements (* = reused by the floor):")
+        print(f"the endpoint sends {statement_count(sent)} statements in {round_trips(sent)} "
+              "round trips (* = reused by the floor):")
         for statement in sent:
             print(f"  {'*' if id(statement) in reused else ' '} {_short(statement[0])}")
         evaluation_bytes = len(json.dumps(saved["evaluation"]))
         print(f"  the stored evaluation jsonb: {evaluation_bytes} bytes of JSON")
-        endpoint_us, floor_us, engine_us, sql_us = measure(router, target, org, body,
-                                                           statements, engine_call)
+        floor = list(statements.values())
+        db.close_pool()
+        endpoint_us, floor_us, engine_us, sql_us = measure(router, target.app_dsn, org, body,
+                                                           statements, saved, engine_call)
         total = BLOCKS * PER_BLOCK
         print(f"timing: {WARMUP} warm-up requests each, then {total} each in {BLOCKS} "
               f"interleaved blocks of {PER_BLOCK}")
         print(f"endpoint (Router.dispatch -> @endpoint -> services -> engine -> SQL): "
               f"median {endpoint_us / 1000:.2f} ms")
-        print(f"floor (engine on prebuilt dataclasses + {len(statements)} statements): "
+        print(f"floor (engine on prebuilt dataclasses + {statement_count(floor)} statements in "
+              f"{round_trips(floor)} round trips): "
               f"median {floor_us / 1000:.2f} ms (engine {engine_us / 1000:.2f} ms, "
               f"SQL {sql_us / 1000:.2f} ms)")
         print(f"ratio endpoint / floor: {endpoint_us / floor_us:.2f}x "
               f"(the endpoint adds {(endpoint_us - floor_us) / 1000:.2f} ms)")
-        results.append(Result(case.name, endpoint_us, floor_us, engine_us, sql_us, len(sent),
-                              len(statements)))
+        with delayed(target) as dsn:
+            endpoint_net_us, floor_net_us, _, _ = measure(router, dsn, org, body, statements,
+                                                          saved, engine_call)
+        print(f"through a proxy adding {ONE_WAY_SECONDS * 2000:.0f} ms per round trip: endpoint "
+              f"{endpoint_net_us / 1000:.2f} ms, floor {floor_net_us / 1000:.2f} ms, ratio "
+              f"{endpoint_net_us / floor_net_us:.2f}x")
+        results.append(Result(case.name, endpoint_us, floor_us, engine_us, sql_us,
+                              statement_count(sent), statement_count(floor), round_trips(sent),
+                              round_trips(floor), endpoint_net_us, floor_net_us))
     return results

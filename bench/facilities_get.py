@@ -4,12 +4,14 @@ The endpoint: `local.router.Router(app).dispatch(...)`, i.e. the real decorator 
 bearer session, role, tenant transaction, validation, serialization, problem+json) and the real
 data layer (pool, `tenant_transaction`, repositories).
 
-The floor: the same statements the endpoint sends, BEGIN, the SET LOCAL of
-`shared.db.tenant_transaction`, the session lookup of `shared.repositories.sessions.find_caller`,
-the SELECT of `shared.repositories.facilities.get`, COMMIT, through psycopg2 alone on one open
-connection as the app role. The statements are not copied here: they are recorded by running
-`tenant_transaction` and the repository functions on a recording connection, and checked
-against what the endpoint itself sends, so the floor follows the code.
+The floor: the same statements in the same round trips as the endpoint sends them: BEGIN with
+the SET LOCALs of `shared.db.tenant_transaction` and the session lookup of
+`shared.tenancy.caller_lookup` in one message, the SELECT of `shared.repositories.facilities.get`,
+COMMIT, through psycopg2 alone on one open connection (autocommit, as the pool's) as the app
+role. The statements are not copied here: they are recorded by running `tenant_transaction` and
+the repository functions on a recording connection, and checked against what the endpoint
+itself sends, so the floor follows the code. Each execute is one round trip: `round_trips`
+counts them (a message of several statements is one).
 """
 from __future__ import annotations
 
@@ -32,6 +34,9 @@ ORGANIZATIONS = 200            # other organizations, beside the benchmark's own
 FACILITIES_PER_ORG = 20
 USERS_PER_ORG = 5
 SESSIONS_PER_USER = 4
+# Before issue 14 (commit b6ff56b): psycopg2's BEGIN, the settings, the session lookup, the
+# SELECT and COMMIT each a round trip of their own. (statements, round trips)
+BEFORE = (9, 5)
 WARMUP = 300                   # requests of each kind before measuring
 BLOCKS = 40                    # measured requests are interleaved in blocks to cancel drift
 PER_BLOCK = 50                 # BLOCKS * PER_BLOCK = 2000 of each
@@ -59,10 +64,17 @@ class Result:
     statements: int
     plan_summary: str          # one line for the summary
     notes: list[str]
+    round_trips: int = 0
+    endpoint_network_us: float = 0.0   # the same, through bench.network's 1 ms round trip
+    floor_network_us: float = 0.0
 
     @property
     def ratio(self) -> float:
         return self.endpoint_us / self.floor_us
+
+    @property
+    def network_ratio(self) -> float:
+        return self.endpoint_network_us / self.floor_network_us
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -139,8 +151,22 @@ def table_counts(target: Provisioned) -> dict[str, int]:
 
 class _RecordingCursor(psycopg2.extras.RealDictCursor):
     def execute(self, query, vars=None):
-        self.connection.statements.append((query, vars))
+        # A message interpolated beforehand (the first of a transaction) is recorded as text.
+        self.connection.statements.append(
+            (query.decode() if isinstance(query, bytes) else query, vars))
         return super().execute(query, vars)
+
+
+def round_trips(statements: list) -> int:
+    """Each execute is one round trip to the server, whatever it holds."""
+    return len(statements)
+
+
+def statement_count(statements: list) -> int:
+    """SQL statements sent, those joined by `;` in one message counted one by one (BEGIN and
+    COMMIT too; a `;` inside a literal would be miscounted, and none of these has one)."""
+    return sum(len([part for part in str(query).split(";") if part.strip()])
+               for query, _ in statements)
 
 
 def _pooled_connection():
@@ -182,6 +208,7 @@ def _recording(dsn: str):
     """The data layer's pool replaced by one recording connection, for the duration."""
     from shared import db
     conn = psycopg2.connect(dsn, connection_factory=_RecordingConnection)
+    conn.autocommit = True  # as the pool's connections (shared.db.Pool._connect)
     db.close_pool()
     db._pool = _OneConnectionPool(conn)
     try:
@@ -203,14 +230,15 @@ def _id_parameter(function) -> str:
 
 
 def statements_of_repositories(target: Provisioned, scenario: Scenario) -> list:
-    """tenant_transaction's first statement, find_caller, facilities.get: as the code sends them."""
+    """tenant_transaction with the session lookup, facilities.get: as the code sends them."""
     from shared import db
-    from shared.repositories import facilities, sessions
-    from shared.security import token_hash
+    from shared.repositories import facilities
+    from shared.tenancy import caller_lookup
     with _recording(target.app_dsn) as conn:
-        with db.tenant_transaction(scenario.organization_id) as cur:
-            caller = sessions.find_caller(cur, organization_id=scenario.organization_id,
-                                          token_hash=token_hash(scenario.token))
+        with db.tenant_transaction(scenario.organization_id,
+                                   then=caller_lookup(scenario.organization_id,
+                                                      scenario.token)) as cur:
+            caller = cur.fetchone()
             facility = facilities.get(cur, organization_id=scenario.organization_id,
                                       **{_id_parameter(facilities.get): scenario.facility_id})
         assert caller is not None and facility is not None, "the seeded rows are not visible"
@@ -248,33 +276,30 @@ def _endpoint_runner(router, scenario: Scenario):
 
 
 def _floor_runner(conn, statements: list):
-    """BEGIN (psycopg2 sends it before the first statement, as for the pool's connections),
-    the statements, the rows fetched as the code fetches them, COMMIT."""
+    """The recorded messages as they were sent (the first: BEGIN, the settings, the session
+    lookup; the last: COMMIT), each result's row fetched as the code fetches it."""
+    conn.autocommit = True  # BEGIN and COMMIT are among the statements, as the pool sends them
     cur = conn.cursor()
-    (first, first_vars), *queries = statements
-    commit = conn.commit
     clock = time.perf_counter_ns
 
     def run(n: int, samples: list) -> None:
         for _ in range(n):
             started = clock()
-            cur.execute(first, first_vars)
-            for query, params in queries:
+            for query, params in statements:
                 cur.execute(query, params)
-                row = cur.fetchone()
-            commit()
+                if cur.description is not None:
+                    row = cur.fetchone()
+                    assert row is not None, "a floor SELECT found nothing"
             samples.append(clock() - started)
-        assert row is not None, "the floor's facility SELECT found nothing"
 
     return run
 
 
-def measure(router, target: Provisioned, scenario: Scenario,
-            statements: list) -> tuple[float, float]:
-    """Median microseconds per request: (endpoint, floor)."""
-    from shared import db
-    db.close_pool()  # the endpoint gets a fresh pool, warmed below like the floor's connection
-    conn = psycopg2.connect(target.app_dsn)
+def measure(router, dsn: str, scenario: Scenario, statements: list) -> tuple[float, float]:
+    """Median microseconds per request: (endpoint, floor). The endpoint uses the process's
+    pool as the caller set it up (fresh: warmed below like the floor's connection); the floor
+    connects to `dsn`."""
+    conn = psycopg2.connect(dsn)
     try:
         endpoint, floor = _endpoint_runner(router, scenario), _floor_runner(conn, statements)
         endpoint(WARMUP, [])
@@ -292,14 +317,21 @@ def measure(router, target: Provisioned, scenario: Scenario,
 
 # --- plans ---------------------------------------------------------------------------------
 
-def explain(target: Provisioned, statements: list) -> dict[str, list[str]]:
+def tenant_setting(organization_id) -> tuple[str, tuple]:
+    """The organization's setting alone, for the EXPLAINs (the first message holds a query)."""
+    return "SET LOCAL app.organization_id = %s", (str(organization_id),)
+
+
+def explain(target: Provisioned, statements: list, scenario: Scenario) -> dict[str, list[str]]:
     """EXPLAIN (ANALYZE, BUFFERS) of the session lookup and the facility get, as the app role,
-    inside a transaction where tenant_transaction's set_config has run. Rolled back."""
-    (first, first_vars), lookup, get = statements
+    inside a transaction where the organization is set. Rolled back."""
+    from shared.tenancy import caller_lookup
+    lookup = caller_lookup(scenario.organization_id, scenario.token)
+    get = statements[1]
     conn = psycopg2.connect(target.app_dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute(first, first_vars)
+            cur.execute(*tenant_setting(scenario.organization_id))
             plans = {}
             for name, (query, params) in (("session lookup (sessions.find_caller)", lookup),
                                           ("facility get (facilities.get)", get)):
@@ -311,15 +343,15 @@ def explain(target: Provisioned, statements: list) -> dict[str, list[str]]:
     return plans
 
 
-def explain_without_seqscan(target: Provisioned, statements: list, which: int) -> list[str]:
+def explain_without_seqscan(target: Provisioned, scenario: Scenario,
+                            statement: tuple) -> list[str]:
     """The plan the planner would pick with sequential scans discouraged: shows whether an
     index could serve a table it chose to scan (small tables are cheaper to scan)."""
-    first, first_vars = statements[0]
-    query, params = statements[which]
+    query, params = statement
     conn = psycopg2.connect(target.app_dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute(first, first_vars)
+            cur.execute(*tenant_setting(scenario.organization_id))
             cur.execute("SET LOCAL enable_seqscan = off")
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params)
             lines = [row[0] for row in cur.fetchall()]
@@ -347,6 +379,7 @@ def _plan_notes(plans: dict[str, list[str]]) -> list[str]:
 def run(target: Provisioned) -> Result:
     from function_app import app
     from local.router import Router
+    from shared.tenancy import caller_lookup
 
     router = Router(app)
     print("\n== GET /api/facilities/{id}: endpoint vs. its SQL through psycopg2 alone ==")
@@ -361,25 +394,34 @@ def run(target: Provisioned) -> Result:
     notes = []
     if not _same(statements, sent):
         notes.append(f"the endpoint sends {len(sent)} statements, not the {len(statements)} "
-                     "of tenant_transaction + find_caller + facilities.get")
+                     "of tenant_transaction + caller_lookup + facilities.get")
         print("NOTE: " + notes[-1])
         for query, _ in sent:
             print("  endpoint sent: " + " ".join(query.split())[:160])
-    print(f"floor: BEGIN; {len(statements)} statements recorded from "
-          "shared.db.tenant_transaction, sessions.find_caller, facilities.get; COMMIT")
+    print(f"floor: {statement_count(statements)} statements in {round_trips(statements)} round "
+          "trips recorded from shared.db.tenant_transaction with tenancy.caller_lookup, "
+          "facilities.get")
     for query, _ in statements:
         print("  " + " ".join(query.split())[:150] + ("..." if len(" ".join(query.split())) > 150 else ""))
 
     total = BLOCKS * PER_BLOCK
     print(f"timing: {WARMUP} warm-up requests each, then {total} each in {BLOCKS} interleaved "
           f"blocks of {PER_BLOCK}")
-    endpoint_us, floor_us = measure(router, target, scenario, statements)
+    from bench.network import ONE_WAY_SECONDS, delayed
+    from shared import db
+    db.close_pool()
+    endpoint_us, floor_us = measure(router, target.app_dsn, scenario, statements)
     print(f"endpoint (Router.dispatch -> @endpoint -> data layer): median {endpoint_us:.0f} us")
     print(f"floor (psycopg2 alone, one open connection):           median {floor_us:.0f} us")
     print(f"ratio endpoint / floor: {endpoint_us / floor_us:.2f}x "
           f"(the endpoint adds {endpoint_us - floor_us:.0f} us)")
+    with delayed(target) as dsn:
+        endpoint_net_us, floor_net_us = measure(router, dsn, scenario, statements)
+    print(f"through a proxy adding {ONE_WAY_SECONDS * 2000:.0f} ms per round trip: endpoint "
+          f"{endpoint_net_us:.0f} us, floor {floor_net_us:.0f} us, "
+          f"ratio {endpoint_net_us / floor_net_us:.2f}x")
 
-    plans = explain(target, statements)
+    plans = explain(target, statements, scenario)
     print("\nplans, as the app role inside a tenant transaction "
           f"(app.organization_id = {scenario.organization_id}):")
     for name, lines in plans.items():
@@ -392,7 +434,10 @@ def run(target: Provisioned) -> Result:
     plan_summary = "index scans only" if not plan_notes else "; ".join(plan_notes)
     for which, (name, lines) in enumerate(plans.items(), start=1):
         if any("Seq Scan on " in line for line in lines):
-            alternative = explain_without_seqscan(target, statements, which)
+            alternative = explain_without_seqscan(
+                target, scenario,
+                caller_lookup(scenario.organization_id, scenario.token) if which == 1
+                else statements[1])
             print(f"-- {name} again with enable_seqscan = off (is an index usable?)")
             print("   chosen plan:      " + lines[0].strip())
             print("   without seqscan:  " + alternative[0].strip())
@@ -407,4 +452,5 @@ def run(target: Provisioned) -> Result:
                                   f"cheaper at {counts['organizations']} organizations)")
                 print("NOTE: " + plan_notes[-1])
                 plan_summary += " (an index serves it with enable_seqscan = off)"
-    return Result(endpoint_us, floor_us, len(statements), plan_summary, notes + plan_notes)
+    return Result(endpoint_us, floor_us, statement_count(statements), plan_summary,
+                  notes + plan_notes, round_trips(statements), endpoint_net_us, floor_net_us)

@@ -4,8 +4,8 @@ by side in one run.
 With: the organization on Enterprise with a contract limit of a billion admissions a month, so
 the check runs in full (one statement reads the account with its plan and upserts the month's
 counter under the limit) and never refuses. Without: the service's one call to `limits.count_admission` swapped,
-for this benchmark only, for what the endpoint did before limits existed (read the
-organization for its subdomain). Medicaid per diem, 45 days: the cheapest evaluation, so the
+for this benchmark only, for what the endpoint needs without limits (the organization's
+subdomain and the case number, in one statement as with them). Medicaid per diem, 45 days: the cheapest evaluation, so the
 check weighs the most."""
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def run(target: Provisioned) -> LimitResult:
     from function_app import app
     from local.router import Router
     from shared import db
-    from shared.repositories import organizations
+    from shared.repositories import admissions
     from shared.services import limits, operator
 
     router = Router(app)
@@ -65,8 +65,15 @@ def run(target: Provisioned) -> LimitResult:
     body = json.dumps(case.body).encode()
     checked = limits.count_admission
 
-    def unchecked(cur, organization_id):
-        return organizations.get(cur, organization_id=organization_id)
+    def unchecked(cur, organization_id, case_year):
+        """What a create needs without limits: the subdomain and the case number, in one
+        statement as the checked one is."""
+        cur.execute(f"""
+            WITH numbered AS ({admissions.NEXT_CASE_SEQUENCE})
+            SELECT o.subdomain, numbered.last_value AS case_sequence
+              FROM organizations o CROSS JOIN numbered WHERE o.id = %(organization_id)s
+        """, {"organization_id": organization_id, "year": case_year})
+        return cur.fetchone()
 
     endpoint = _endpoint_runner(router, org, body)
     db.close_pool()

@@ -51,10 +51,16 @@ class _Watchdog:
     still acknowledge), so only a limit on the wait itself bounds the request. One thread for
     the process, started on first use; the blocked call then fails as a lost connection."""
 
+    # The longest it sleeps: a new deadline (now + a statement timeout, seconds at least) then
+    # falls after its next look, so no statement needs to wake it (a thread woken per statement
+    # cost 0.2 ms of each on two cores, bench/facilities_get.py).
+    LONGEST_SLEEP_SECONDS = 0.5
+
     def __init__(self):
         self._due: dict[object, tuple[float, int, "_PooledConnection"]] = {}
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._wakes_at = 0.0  # when it looks next (under _changed)
 
     @contextmanager
     def guard(self, conn: "_PooledConnection") -> Iterator[None]:
@@ -68,8 +74,8 @@ class _Watchdog:
                 self._thread = threading.Thread(target=self._run, name="db-watchdog",
                                                 daemon=True)
                 self._thread.start()
-            if not self._due or entry[0] < min(due[0] for due in self._due.values()):
-                self._changed.notify()  # it sleeps until the earliest deadline it knows
+            if entry[0] < self._wakes_at:
+                self._changed.notify()  # it would look too late
             self._due[token] = entry
         try:
             yield
@@ -86,8 +92,9 @@ class _Watchdog:
                         del self._due[token]  # under the lock: the call has not returned
                         conn.timed_out = True
                         _cut(fd)
-                earliest = min((deadline for deadline, _, _ in self._due.values()), default=None)
-                self._changed.wait(None if earliest is None else max(0.0, earliest - now))
+                self._wakes_at = min([now + self.LONGEST_SLEEP_SECONDS,
+                                      *(deadline for deadline, _, _ in self._due.values())])
+                self._changed.wait(max(0.0, self._wakes_at - now))
 
 
 def _cut(fd: int) -> None:
@@ -112,6 +119,7 @@ class _PooledConnection(psycopg2.extensions.connection):
         self.answer_seconds = answer_seconds
         self.generation = generation
         self.timed_out = False
+        self.citus = False  # the server runs Citus (Pool._connect asks once)
 
 
 class _Cursor(psycopg2.extras.RealDictCursor):
@@ -173,10 +181,15 @@ class Pool:
     def _connect(self):
         s = self._settings
         password = _entra_token() if s.db_entra_auth else s.db_password
-        return _PooledConnection(
+        conn = _PooledConnection(
             psycopg2.extensions.make_dsn(**connection_parameters(s, password)),
             answer_seconds=s.db_statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS,
             generation=self._generation)
+        conn.autocommit = True  # `_transaction` begins each transaction in its first round trip
+        from shared.distribution import citus_present
+        with conn.cursor(cursor_factory=_Cursor) as cur:  # bounded by the watchdog
+            conn.citus = citus_present(cur)
+        return conn
 
     def acquire(self):
         if not self._slots.acquire(timeout=self._settings.db_connect_timeout_seconds):
@@ -258,19 +271,37 @@ def _timeouts(settings: Settings) -> str:
             f" {int(settings.db_idle_in_transaction_timeout_ms)}; ")
 
 
+def joined(cur, *statements: tuple[str, dict | tuple]) -> bytes:
+    """(query, parameters) pairs as one message: one round trip, whose result is the last
+    statement's. Interpolated client-side, as psycopg2 always does."""
+    return b"; ".join(cur.mogrify(query, params) for query, params in statements)
+
+
 @contextmanager
-def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extras.RealDictCursor]:
-    """Check out a connection, set the transaction's timeouts and run the statement that scopes
-    it, yield a cursor, then commit, or roll back on any exception. A pooled connection that the
-    server dropped (restart, failover, idle timeout) fails on that first statement: the pool
-    drops every idle connection as old as it, and one new connection is tried. A server that
-    does not answer in time is not tried again: the request gets its 503 now."""
-    scoped = _timeouts(get_settings()) + first_statement
+def _transaction(first_statement: str, params: tuple,
+                 then: tuple[str, dict] | None = None) -> Iterator[psycopg2.extras.RealDictCursor]:
+    """Check out a connection, and in one round trip: BEGIN, the transaction's timeouts, the
+    statement that scopes it, and `then` (a query whose result the yielded cursor holds: the
+    session lookup of every request). Yield the cursor, then COMMIT, or ROLLBACK on any
+    exception. The connection is in autocommit mode and the transaction is begun by hand:
+    psycopg2's own BEGIN would be a round trip of its own (one of the 1 ms trips in Azure).
+    A pooled connection that the server dropped (restart, failover, idle timeout) fails on that
+    first message: the pool drops every idle connection as old as it, and one new connection
+    is tried. A server that does not answer in time is not tried again: the request gets its
+    503 now."""
+    scoped = "BEGIN; " + _timeouts(get_settings()) + first_statement
     for attempt in (1, 2):
         pool, conn = _checkout()
         cur = conn.cursor(cursor_factory=_Cursor)
         try:
-            cur.execute(scoped, params)
+            if then is not None and getattr(conn, "citus", False):
+                # Citus: a query in the message of the SET LOCALs it must carry to the workers
+                # failed ("cannot execute a distributed query from a query on a shard"); there,
+                # the query is a round trip of its own.
+                cur.execute(joined(cur, (scoped, params)))
+                cur.execute(*then)
+            else:
+                cur.execute(joined(cur, (scoped, params), *([then] if then else [])))
             break
         except DISCONNECTED as exc:
             dead = bool(conn.closed)
@@ -286,14 +317,12 @@ def _transaction(first_statement: str, params: tuple) -> Iterator[psycopg2.extra
     broken = False
     try:
         yield cur
-        with _watchdog.guard(conn):
-            conn.commit()
+        cur.execute("COMMIT")
     except BaseException as exc:
         unavailable = isinstance(exc, DISCONNECTED)  # a lost connection, or a statement timeout
         if not conn.closed:
             try:
-                with _watchdog.guard(conn):
-                    conn.rollback()
+                cur.execute("ROLLBACK")
             except DISCONNECTED:
                 unavailable = True
         broken = bool(conn.closed)
@@ -318,11 +347,13 @@ CITUS_SETTINGS = ("SET LOCAL citus.propagate_set_commands = 'local';"
                   " SET LOCAL citus.multi_shard_modify_mode = 'sequential'; ")
 
 
-def tenant_transaction(organization_id: uuid.UUID | str):
-    """One transaction in which every statement sees only this organization's rows."""
+def tenant_transaction(organization_id: uuid.UUID | str, then: tuple[str, dict] | None = None):
+    """One transaction in which every statement sees only this organization's rows. `then`, a
+    (query, parameters) pair, is sent with the transaction's settings, in their round trip:
+    the cursor yielded holds its result (the endpoint's session lookup)."""
     return _transaction(
         CITUS_SETTINGS + "SET LOCAL app.organization_id = %s",
-        (str(uuid.UUID(str(organization_id))),),
+        (str(uuid.UUID(str(organization_id))),), then,
     )
 
 

@@ -32,8 +32,8 @@ from shared import db, idempotency
 from shared.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
 from shared.models.users import Role
 from shared.problems import problem_response, validation_errors
-from shared.tenancy import (Actor, Caller, authenticate, bearer_token, claimed_organization,
-                            require_open, require_role)
+from shared.tenancy import (Actor, Caller, bearer_token, caller_lookup, caller_of,
+                            claimed_organization, require_open, require_role)
 
 log = logging.getLogger("snf.request")
 MAX_BODY_BYTES = 256 * 1024
@@ -196,8 +196,10 @@ def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResp
         else:
             token = bearer_token(req.headers.get("authorization"))
             organization_id = claimed_organization(token)
-            with db.tenant_transaction(organization_id) as cur:
-                ctx.caller = authenticate(cur, organization_id=organization_id, token=token)
+            # The session lookup travels with the transaction's settings: one round trip.
+            with db.tenant_transaction(organization_id,
+                                       then=caller_lookup(organization_id, token)) as cur:
+                ctx.caller = caller_of(cur, organization_id=organization_id, row=cur.fetchone())
                 require_role(ctx.caller, spec.role)
                 if req.method not in READS and not spec.when_closed:
                     require_open(ctx.caller)

@@ -10,10 +10,8 @@ import math
 import os
 import threading
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-
-from argon2 import PasswordHasher, Type
 
 from shared.errors import ServiceUnavailable
 from shared.settings import get_settings
@@ -46,8 +44,23 @@ def _return_large_blocks_to_the_system() -> None:
 M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 _return_large_blocks_to_the_system()
 
-hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB,
-                        parallelism=PARALLELISM, hash_len=32, salt_len=16, type=Type.ID)
+
+
+class _Hasher:
+    """argon2's PasswordHasher with the parameters above, made on first use: importing argon2
+    is no cost for a cold start to pay (tests/test_cold_start.py)."""
+
+    @cached_property
+    def _hasher(self):
+        from argon2 import PasswordHasher, Type
+        return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB,
+                              parallelism=PARALLELISM, hash_len=32, salt_len=16, type=Type.ID)
+
+    def __getattr__(self, name):
+        return getattr(self._hasher, name)
+
+
+hasher = _Hasher()
 
 
 def memory_limit_bytes() -> int:

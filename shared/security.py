@@ -7,8 +7,6 @@ import secrets
 import uuid
 from functools import lru_cache
 
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from shared import werkzeug_hashes
 from shared.hashing import hasher as _hasher
 from shared.hashing import slot
@@ -45,6 +43,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         log.warning("password hash format %r is not supported; sign-in refused",
                     werkzeug_hashes.format_name(password_hash))
         password_hash = None
+    from argon2.exceptions import InvalidHashError, VerificationError
     with slot():
         try:
             return (_hasher.verify(password_hash or _dummy_hash(), password)
@@ -58,6 +57,7 @@ def needs_rehash(password_hash: str) -> bool:
     legacy (Werkzeug) hash, and argon2 hashes made with weaker parameters than today's."""
     if not password_hash.startswith(ARGON2_PREFIX):
         return True
+    from argon2.exceptions import InvalidHashError
     try:
         return _hasher.check_needs_rehash(password_hash)
     except InvalidHashError:

@@ -52,10 +52,22 @@ def claimed_organization(token: str) -> uuid.UUID:
     return organization_id
 
 
+def caller_lookup(organization_id: uuid.UUID, token: str) -> tuple[str, dict]:
+    """The session lookup as (query, parameters), for db.tenant_transaction's `then`: sent with
+    the transaction's settings, in one round trip; `caller_of` reads its row."""
+    return sessions.caller_statement(organization_id=organization_id, token_hash=token_hash(token))
+
+
 def authenticate(cur, *, organization_id: uuid.UUID, token: str) -> Caller:
-    """Load the session, its user and organization; row-level security already limits the
-    lookup to the claimed organization, so a token can only ever find its own session."""
+    """Load the session, its user and organization, in a statement of its own."""
     row = sessions.find_caller(cur, organization_id=organization_id, token_hash=token_hash(token))
+    return caller_of(cur, organization_id=organization_id, row=row)
+
+
+def caller_of(cur, *, organization_id: uuid.UUID, row: dict | None) -> Caller:
+    """The caller from the session lookup's row (None: no live session). Row-level security
+    already limits the lookup to the claimed organization, so a token can only ever find its
+    own session."""
     if row is None:
         raise Unauthorized("The session has expired or was signed out. Sign in again.")
     last_used = row["last_used_at"]

@@ -122,6 +122,10 @@ def rules_of(cls) -> dict[str, str]:
 
 
 class _Text(BaseModel):
+    # Validators and serializers are built on a model's first use, not at import: most of a
+    # cold start was pydantic building every route's models (bench/cold_start.py).
+    model_config = ConfigDict(defer_build=True)
+
     # Field -> a rule the JSON schema cannot express; a 422 may name these fields for it.
     rules: ClassVar[dict[str, str]] = {}
 
@@ -168,7 +172,7 @@ def not_null(*fields: str):
 
 
 class Output(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)  # as _Text
 
 
 class Page(Output, Generic[T]):
@@ -187,6 +191,7 @@ class PageQuery(Query):
 
 
 class IdPath(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # as _Text
     id: uuid.UUID
 
 

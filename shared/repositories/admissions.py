@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from psycopg2.extras import Json
 
+from shared.db import joined
+
 SUMMARY = ("id, case_number, facility_id, payer_id, length_of_stay_days, acuity, "
            "referral_received_at, revenue_total, cost_total, margin, margin_pct, score, "
            "recommendation, status, decision_reason, decided_at, turnaround_minutes, created_at")
@@ -20,27 +22,31 @@ INSERTED = ("case_number", "facility_id", "payer_id", "rate_id", "length_of_stay
             "margin_pct", "score", "recommendation", "evaluation", "created_by")
 
 
-def next_case_sequence(cur, *, organization_id: uuid.UUID, year: int) -> int:
-    """The next number of the organization's year. The upsert takes the counter row's lock, so
-    concurrent admissions get consecutive numbers; a rolled-back one gives its number back."""
-    cur.execute("""
+# The next number of the organization's year (%(organization_id)s, %(year)s). The upsert takes
+# the counter row's lock, so concurrent admissions get consecutive numbers; a rolled-back one
+# gives its number back. usage.count_admission sends it with the month's count.
+NEXT_CASE_SEQUENCE = """
         INSERT INTO case_number_counters (organization_id, year, last_value)
         VALUES (%(organization_id)s, %(year)s, 1)
         ON CONFLICT (organization_id, year)
         DO UPDATE SET last_value = case_number_counters.last_value + 1
         RETURNING last_value
-    """, {"organization_id": organization_id, "year": year})
-    return cur.fetchone()["last_value"]
+"""
 
 
-def insert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
+
+def insert(cur, *, organization_id: uuid.UUID, values: dict,
+           before: tuple[str, dict] | None = None) -> dict:
+    """Insert the admission (`values` with its `id`, made by the caller so that its audit row
+    can name it beforehand); `before`, a statement sent first in the same round trip."""
     bound = {**values, "evaluation": Json(values["evaluation"]),
              "pdpm_groups": Json(values["pdpm_groups"]) if values["pdpm_groups"] else None}
-    cur.execute(f"""
-        INSERT INTO admissions (organization_id, {", ".join(INSERTED)})
-        VALUES (%(organization_id)s, {", ".join(f"%({c})s" for c in INSERTED)})
+    statement = (f"""
+        INSERT INTO admissions (organization_id, id, {", ".join(INSERTED)})
+        VALUES (%(organization_id)s, %(id)s, {", ".join(f"%({c})s" for c in INSERTED)})
         RETURNING {DETAIL}
     """, {"organization_id": organization_id, **bound})
+    cur.execute(joined(cur, *([before] if before else []), statement))
     return cur.fetchone()
 
 

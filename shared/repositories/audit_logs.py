@@ -6,10 +6,15 @@ import uuid
 from psycopg2.extras import Json
 
 
-def insert(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID | None, action: str,
-           object_type: str, object_id: uuid.UUID | None, source_address: str | None,
-           request_id: str | None, changes: dict) -> None:
-    cur.execute("""
+def insert(cur, **row) -> None:
+    cur.execute(*insert_statement(**row))
+
+
+def insert_statement(*, organization_id: uuid.UUID, user_id: uuid.UUID | None, action: str,
+                     object_type: str, object_id: uuid.UUID | None, source_address: str | None,
+                     request_id: str | None, changes: dict) -> tuple[str, dict]:
+    """The audit row's INSERT as (query, parameters), to send with the write it records."""
+    return ("""
         INSERT INTO audit_logs (organization_id, user_id, action, object_type, object_id,
                                 source_address, request_id, changes)
         VALUES (%(organization_id)s, %(user_id)s, %(action)s, %(object_type)s, %(object_id)s,

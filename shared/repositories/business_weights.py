@@ -12,10 +12,15 @@ COLUMNS = ("factor_weights, target_margin_pct, margin_floor_pct, target_occupanc
 
 
 def get(cur, *, organization_id: uuid.UUID) -> dict | None:
-    cur.execute(f"SELECT {COLUMNS} FROM business_weights"
-                " WHERE organization_id = %(organization_id)s",
-                {"organization_id": organization_id})
+    cur.execute(*get_statement(organization_id=organization_id))
     return cur.fetchone()
+
+
+def get_statement(*, organization_id: uuid.UUID) -> tuple[str, dict]:
+    """get's (query, parameters), to read together with others."""
+    return (f"SELECT {COLUMNS} FROM business_weights"
+            " WHERE organization_id = %(organization_id)s",
+            {"organization_id": organization_id})
 
 
 def upsert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:

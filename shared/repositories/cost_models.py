@@ -41,11 +41,18 @@ def list_page(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID | None,
 
 
 def active_for_facility(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID) -> dict | None:
-    cur.execute(f"""
+    cur.execute(*active_for_facility_statement(organization_id=organization_id,
+                                               facility_id=facility_id))
+    return cur.fetchone()
+
+
+def active_for_facility_statement(*, organization_id: uuid.UUID,
+                                  facility_id: uuid.UUID) -> tuple[str, dict]:
+    """active_for_facility's (query, parameters), to read together with others."""
+    return (f"""
         SELECT {COLUMNS} FROM cost_models
          WHERE organization_id = %(organization_id)s AND facility_id = %(facility_id)s
            AND is_active
     """, {"organization_id": organization_id, "facility_id": facility_id})
-    return cur.fetchone()
 
 

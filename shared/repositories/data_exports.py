@@ -140,20 +140,26 @@ def rows_as_json(cur, *, organization_id: uuid.UUID, table: str, columns: list[s
     documents are neither decoded nor encoded in Python), in the order of rows_of, fetched in
     batches through a server-side cursor: a large organization's admissions never sit in memory
     all at once."""
-    rows = cur.connection.cursor(name=f"export_{table}")
-    try:
-        rows.itersize = batch
-        rows.execute(sql.SQL("SELECT row_to_json(t)::text FROM (SELECT {columns} FROM {table}"
-                             " WHERE organization_id = %(organization_id)s ORDER BY {order}) t"
-                             ).format(
-            columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            table=sql.Identifier(table),
-            order=sql.SQL(", ").join(map(sql.Identifier, columns[:3]))),
-            {"organization_id": organization_id})
-        for (text,) in rows:
-            yield text
-    finally:
-        rows.close()
+    # DECLARE and FETCH by hand: the transaction's connection is in autocommit mode (shared.db
+    # begins it in its first round trip), where psycopg2 refuses its named cursors.
+    name = sql.Identifier(f"export_{table}")
+    cur.execute(sql.SQL("DECLARE {name} NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS row"
+                        " FROM (SELECT {columns} FROM {table}"
+                        " WHERE organization_id = %(organization_id)s ORDER BY {order}) t"
+                        ).format(
+        name=name, columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        table=sql.Identifier(table),
+        order=sql.SQL(", ").join(map(sql.Identifier, columns[:3]))),
+        {"organization_id": organization_id})
+    while True:
+        cur.execute(sql.SQL("FETCH %(batch)s FROM {name}").format(name=name), {"batch": batch})
+        fetched = cur.fetchall()
+        for found in fetched:
+            yield found["row"]
+        if len(fetched) < batch:
+            break
+    # Left unfinished (an error), the cursor ends with its transaction.
+    cur.execute(sql.SQL("CLOSE {name}").format(name=name))
 
 
 def rows_of(cur, *, organization_id: uuid.UUID, table: str, columns: list[str],

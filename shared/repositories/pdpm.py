@@ -59,6 +59,30 @@ def groups(cur, *, fiscal_year: int) -> list[dict]:
     return cur.fetchall()
 
 
+def stay_reference(cur) -> tuple[list[int], dict[int, Decimal], dict[int, FiscalYear]]:
+    """fiscal_years, coinsurance_by_year and fiscal_year_info in one statement (one round trip
+    for an evaluation): a row per known fiscal year (one of NULLs when none is), the loaded
+    years and the coinsurance as arrays beside it, which keep their types."""
+    cur.execute("""
+        SELECT fy.fiscal_year, fy.status, fy.rule, fy.net_update, fy.notes,
+               (SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year)
+                  FROM pdpm_base_rates) AS loaded_years,
+               (SELECT array_agg(calendar_year ORDER BY calendar_year)
+                  FROM snf_coinsurance) AS coinsurance_years,
+               (SELECT array_agg(daily_amount ORDER BY calendar_year)
+                  FROM snf_coinsurance) AS coinsurance_amounts
+          FROM (SELECT 1) AS one LEFT JOIN pdpm_fiscal_years fy ON true
+    """)
+    rows = cur.fetchall()
+    first = rows[0]
+    coinsurance = dict(zip(first["coinsurance_years"] or [], first["coinsurance_amounts"] or []))
+    known = {row["fiscal_year"]: FiscalYear(
+        fiscal_year=row["fiscal_year"], status=row["status"], rule=row["rule"],
+        net_update=row["net_update"], notes=row["notes"])
+        for row in rows if row["fiscal_year"] is not None}
+    return first["loaded_years"] or [], coinsurance, known
+
+
 def fiscal_year_info(cur) -> dict[int, FiscalYear]:
     """Each fiscal year's status (final or proposed), rule, net update and unsourced notes."""
     cur.execute("SELECT fiscal_year, status, rule, net_update, notes FROM pdpm_fiscal_years")

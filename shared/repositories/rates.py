@@ -42,14 +42,21 @@ def list_page(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID | None,
 def in_force(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID, payer_id: uuid.UUID,
              on: date) -> dict | None:
     """The active rate for this facility and payer whose period contains the date."""
-    cur.execute(f"""
+    cur.execute(*in_force_statement(organization_id=organization_id, facility_id=facility_id,
+                                    payer_id=payer_id, on=on))
+    return cur.fetchone()
+
+
+def in_force_statement(*, organization_id: uuid.UUID, facility_id: uuid.UUID,
+                       payer_id: uuid.UUID, on: date) -> tuple[str, dict]:
+    """in_force's (query, parameters), to read together with others."""
+    return (f"""
         SELECT {COLUMNS} FROM rates
          WHERE organization_id = %(organization_id)s AND facility_id = %(facility_id)s
            AND payer_id = %(payer_id)s AND is_active
            AND effective_from <= %(on)s AND (effective_to IS NULL OR effective_to >= %(on)s)
     """, {"organization_id": organization_id, "facility_id": facility_id, "payer_id": payer_id,
           "on": on})
-    return cur.fetchone()
 
 
 

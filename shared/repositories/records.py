@@ -40,12 +40,18 @@ class Table:
 
     def get(self, cur, *, organization_id: uuid.UUID, id: uuid.UUID,
             for_update: bool = False) -> dict | None:
-        cur.execute(f"""
+        cur.execute(*self.get_statement(organization_id=organization_id, id=id,
+                                        for_update=for_update))
+        return cur.fetchone()
+
+    def get_statement(self, *, organization_id: uuid.UUID, id: uuid.UUID,
+                      for_update: bool = False) -> tuple[str, dict]:
+        """get's (query, parameters), to read together with others (shared.repositories.together)."""
+        return (f"""
             SELECT {self.columns} FROM {self.name}
              WHERE organization_id = %(organization_id)s AND id = %(id)s
              {"FOR UPDATE" if for_update else ""}
         """, {"organization_id": organization_id, "id": id})
-        return cur.fetchone()
 
     def insert(self, cur, *, organization_id: uuid.UUID, values: dict) -> dict:
         fields = [f for f in self.insertable if f in values]

@@ -5,21 +5,32 @@ import uuid
 from datetime import datetime
 
 
+# The live session with its user and organization. What a request needs to know of its caller
+# goes here (one more column, one more join): it is sent with the transaction's settings in one
+# round trip (db.tenant_transaction's `then`), so each addition costs no trip of its own.
+CALLER = """
+    SELECT s.id AS session_id, s.expires_at, s.last_used_at,
+           u.id AS user_id, u.role, u.email,
+           o.id AS organization_id, o.status, o.tier, o.closed_at, o.deletes_at
+      FROM sessions s
+      JOIN users u ON u.organization_id = s.organization_id AND u.id = s.user_id
+      JOIN organizations o ON o.id = s.organization_id
+     WHERE s.organization_id = %(organization_id)s
+       AND s.token_hash = %(token_hash)s
+       AND s.revoked_at IS NULL
+       AND s.expires_at > now()
+       AND u.is_active
+"""
+
+
+def caller_statement(*, organization_id: uuid.UUID, token_hash: bytes) -> tuple[str, dict]:
+    """find_caller's statement and parameters, to be sent in the transaction's first round trip."""
+    return CALLER, {"organization_id": organization_id, "token_hash": token_hash}
+
+
 def find_caller(cur, *, organization_id: uuid.UUID, token_hash: bytes) -> dict | None:
     """The live session with its user and organization, or None."""
-    cur.execute("""
-        SELECT s.id AS session_id, s.expires_at, s.last_used_at,
-               u.id AS user_id, u.role, u.email,
-               o.id AS organization_id, o.status, o.tier, o.closed_at, o.deletes_at
-          FROM sessions s
-          JOIN users u ON u.organization_id = s.organization_id AND u.id = s.user_id
-          JOIN organizations o ON o.id = s.organization_id
-         WHERE s.organization_id = %(organization_id)s
-           AND s.token_hash = %(token_hash)s
-           AND s.revoked_at IS NULL
-           AND s.expires_at > now()
-           AND u.is_active
-    """, {"organization_id": organization_id, "token_hash": token_hash})
+    cur.execute(*caller_statement(organization_id=organization_id, token_hash=token_hash))
     return cur.fetchone()
 
 

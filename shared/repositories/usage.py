@@ -6,19 +6,23 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from shared.repositories import plans
+from shared.repositories import admissions, plans
 
 CURRENT_PERIOD = "date_trunc('month', now() AT TIME ZONE 'UTC')::date"
 
 
-def count_admission(cur, *, organization_id: uuid.UUID) -> dict | None:
+def count_admission(cur, *, organization_id: uuid.UUID,
+                    case_year: int | None = None) -> dict | None:
     """Count one admission in the current month, in the statement that reads the account (one
     round trip). The account as plans.account gives it (None when there is no organization),
     with `counted`: the month's new count, or None when that is over the plan's limit, and
-    `previously_counted`. Over the limit the caller refuses, which rolls the count back with its
+    `previously_counted`; with a `case_year`, also `case_sequence`, the admission's number in
+    that year (admissions.NEXT_CASE_SEQUENCE, in the same statement: no trip of its own). Over
+    the limit the caller refuses, which rolls the count and the number back with its
     transaction. Concurrent creates queue on the period's row and each sees the count the one
     before it left. (The limit is not a condition of the ON CONFLICT: Citus refuses a subquery
     there on a distributed table.)"""
+    numbered = case_year is not None
     cur.execute(f"""
         WITH account AS ({plans.ACCOUNT}),
         counted AS (
@@ -27,13 +31,15 @@ def count_admission(cur, *, organization_id: uuid.UUID) -> dict | None:
             ON CONFLICT (organization_id, period_start) DO UPDATE
                SET admissions = usage_periods.admissions + 1
             RETURNING admissions)
+        {f", numbered AS ({admissions.NEXT_CASE_SEQUENCE})" if numbered else ""}
         SELECT account.*,
                CASE WHEN account.max_admissions IS NULL
                       OR counted.admissions <= account.max_admissions
                     THEN counted.admissions END AS counted,
                counted.admissions - 1 AS previously_counted
-          FROM account CROSS JOIN counted
-    """, {"id": organization_id})
+               {", numbered.last_value AS case_sequence" if numbered else ""}
+          FROM account CROSS JOIN counted {"CROSS JOIN numbered" if numbered else ""}
+    """, {"id": organization_id, "organization_id": organization_id, "year": case_year})
     return cur.fetchone()
 
 

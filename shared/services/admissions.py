@@ -13,7 +13,7 @@ from shared.models.common import Page
 from shared.repositories import admissions, facilities
 from shared.services import lifecycle, limits
 from shared.services.business_weights import get_weights
-from shared.services.evaluations import evaluate, load_payer, stamped
+from shared.services.evaluations import configuration, evaluate, load_payer, stamped
 from shared.tenancy import Actor
 
 KIND = "admission"
@@ -23,16 +23,11 @@ TRANSITIONS = {"accepted": "pending", "declined": "pending", "admitted": "accept
                "not_admitted": "accepted"}
 
 
-def _active_facility(cur, organization_id: uuid.UUID, facility_id: uuid.UUID) -> dict:
-    return lifecycle.require_referenced(cur, facilities, organization_id, facility_id,
-                                        "facility_id")
-
-
 def evaluate_referral(cur, organization_id: uuid.UUID, data: AdmissionIn) -> Evaluation:
     """The evaluation alone; nothing is saved."""
-    facility = _active_facility(cur, organization_id, data.facility_id)
-    payer = load_payer(cur, organization_id, data.payer_id)
-    return evaluate(cur, organization_id, facility, payer, data)[0]
+    data = stamped(data)
+    read = configuration(cur, organization_id, data)
+    return evaluate(cur, organization_id, read["facility"], read["payer"], data, read=read)[0]
 
 
 def case_number(subdomain: str, year: int, sequence: int) -> str:
@@ -43,18 +38,25 @@ def case_number(subdomain: str, year: int, sequence: int) -> str:
 def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
     """Evaluate and save, with the next case number of the organization's year."""
     data = stamped(data)
-    facility = _active_facility(cur, actor.organization_id, data.facility_id)
-    payer = load_payer(cur, actor.organization_id, data.payer_id)
-    evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data)
+    read = configuration(cur, actor.organization_id, data)  # one round trip
+    facility, payer = read["facility"], read["payer"]
+    evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data, read=read)
     now = datetime.now(timezone.utc)
-    organization = limits.count_admission(cur, actor.organization_id)
-    sequence = admissions.next_case_sequence(cur, organization_id=actor.organization_id,
-                                             year=now.year)
+    # The month's count, the limit and the case number: one statement, one round trip.
+    organization = limits.count_admission(cur, actor.organization_id, case_year=now.year)
+    sequence = organization["case_sequence"]
     groups = data.pdpm_groups.model_dump() if data.pdpm_groups else None
     if groups is None and evaluation.revenue.pdpm and data.hipps_code:
         groups = evaluation.revenue.pdpm.groups
-    row = admissions.insert(cur, organization_id=actor.organization_id, values={
-        "case_number": case_number(organization["subdomain"], now.year, sequence),
+    admission_id = uuid.uuid4()
+    number = case_number(organization["subdomain"], now.year, sequence)
+    # The audit row and the admission: one round trip (the id is made here so the row names it).
+    audited = audit.statement(
+        actor, action="admission.create", object_type=KIND, object_id=admission_id,
+        changes={"case_number": number, "facility_id": facility["id"], "payer_id": payer["id"],
+                 "recommendation": evaluation.recommendation, "score": evaluation.score})
+    row = admissions.insert(cur, organization_id=actor.organization_id, before=audited, values={
+        "id": admission_id, "case_number": number,
         "facility_id": facility["id"], "payer_id": payer["id"], "rate_id": rate["id"],
         "length_of_stay_days": data.length_of_stay_days, "acuity": data.acuity,
         "required_services": data.required_services,
@@ -65,10 +67,6 @@ def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
         "score": evaluation.score, "recommendation": evaluation.recommendation,
         "evaluation": evaluation.model_dump(mode="json"), "created_by": actor.user_id,
     })
-    audit.record(cur, actor, action="admission.create", object_type=KIND, object_id=row["id"],
-                 changes={"case_number": row["case_number"], "facility_id": facility["id"],
-                          "payer_id": payer["id"], "recommendation": row["recommendation"],
-                          "score": row["score"]})
     return AdmissionPublic.model_validate(
         {**row, "facility_name": facility["name"], "payer_name": payer["name"]})
 

@@ -11,7 +11,11 @@ from shared.tenancy import Actor
 
 
 def get_weights(cur, organization_id: uuid.UUID) -> BusinessWeightsPublic:
-    row = business_weights.get(cur, organization_id=organization_id)
+    return weights_of(business_weights.get(cur, organization_id=organization_id))
+
+
+def weights_of(row: dict | None) -> BusinessWeightsPublic:
+    """The weights from their row, read already; the defaults when there is none."""
     if row is None:
         return BusinessWeightsPublic(**DEFAULTS.model_dump(), is_default=True, updated_at=None)
     return BusinessWeightsPublic(**row, is_default=False)

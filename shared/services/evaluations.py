@@ -12,10 +12,10 @@ from shared.engine import pdpm
 from shared.errors import Unprocessable
 from shared.models.admissions import Evaluation, ReferralIn
 from shared.repositories import admissions as admissions_repository
-from shared.repositories import cost_models, payers, rates
+from shared.repositories import business_weights, cost_models, facilities, payers, rates, together
 from shared.repositories import pdpm as pdpm_tables
 from shared.services import lifecycle
-from shared.services.business_weights import get_weights
+from shared.services.business_weights import get_weights, weights_of
 from shared.services.rates import facility_mismatches
 
 # PDPM reference data changes only with a migration or the operator's load of a year (which
@@ -48,11 +48,10 @@ def stamped(referral: ReferralIn) -> ReferralIn:
     return referral.model_copy(update={"referral_received_at": datetime.now(timezone.utc)})
 
 
-def _stay_tables(cur, area: str, first_day: date, days: int,
+def _stay_tables(cur, area: str, first_day: date, days: int, loaded: list[int],
                  known: dict[int, pdpm.FiscalYear]) -> dict[int, pdpm.Tables]:
     """The tables of each fiscal year the stay's days fall in; for a year not loaded, the
     newest (or oldest) loaded year's."""
-    loaded = pdpm_tables.fiscal_years(cur)
     if not loaded:
         return {}
     first = pdpm.fiscal_year_of(first_day)
@@ -140,19 +139,48 @@ def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classific
     return None
 
 
+def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn) -> dict:
+    """What evaluating a (stamped) referral reads of the organization's configuration, in one
+    round trip: its facility and payer (each active, or the 422 naming the field), the rate in
+    force and the cost model (checked by `evaluate`), the business weights."""
+    on = referral.referral_received_at.astimezone(timezone.utc).date()
+    found = together.read(
+        cur,
+        facility=(facilities.COLUMNS, *facilities.TABLE.get_statement(
+            organization_id=organization_id, id=referral.facility_id)),
+        payer=(payers.COLUMNS, *payers.TABLE.get_statement(
+            organization_id=organization_id, id=referral.payer_id)),
+        rate=(rates.COLUMNS, *rates.in_force_statement(
+            organization_id=organization_id, facility_id=referral.facility_id,
+            payer_id=referral.payer_id, on=on)),
+        model=(cost_models.COLUMNS, *cost_models.active_for_facility_statement(
+            organization_id=organization_id, facility_id=referral.facility_id)),
+        weights=(business_weights.COLUMNS, *business_weights.get_statement(
+            organization_id=organization_id)))
+    return {"facility": lifecycle.require_referenced_row(found["facility"], "facility_id"),
+            "payer": lifecycle.require_referenced_row(found["payer"], "payer_id"),
+            "rate": found["rate"], "model": found["model"],
+            "weights": weights_of(found["weights"])}
+
+
 def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
-             referral: ReferralIn, weights=None) -> tuple[Evaluation, dict]:
+             referral: ReferralIn, weights=None, read: dict | None = None
+             ) -> tuple[Evaluation, dict]:
     """The evaluation of the referral at this facility, and the rate it used. `weights`:
-    the organization's business weights when the caller has them already (comparison)."""
+    the organization's business weights when the caller has them already (comparison);
+    `read`: the rate, cost model and weights when `configuration` read them already."""
     referral = stamped(referral)
     when = referral.referral_received_at.astimezone(timezone.utc)
-    rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
-                          payer_id=payer["id"], on=when.astimezone(timezone.utc).date())
+    if read is not None:
+        rate, model, weights = read["rate"], read["model"], read["weights"]
+    else:
+        rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
+                              payer_id=payer["id"], on=when.astimezone(timezone.utc).date())
+        model = cost_models.active_for_facility(cur, organization_id=organization_id,
+                                                facility_id=facility["id"])
     if rate is None:
         raise Unprocessable(f"No rate of {payer['name']} at {facility['name']} is in force on "
                             f"{when.date()}. Add one under Rates.")
-    model = cost_models.active_for_facility(cur, organization_id=organization_id,
-                                            facility_id=facility["id"])
     if model is None:
         raise Unprocessable(f"{facility['name']} has no active cost model. Add one under "
                             "Cost models.")
@@ -191,15 +219,14 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                               "admission: a new stay, whose variable per diem starts again.")
         tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
         classification = _classification(tables, referral)
-        # A few rows: read each time, so a newly loaded year counts at once.
-        coinsurance = pdpm_tables.coinsurance_by_year(cur)
-        known = pdpm_tables.fiscal_year_info(cur)
+        # A few rows: read each time (one round trip), so a newly loaded year counts at once.
+        loaded, coinsurance, known = pdpm_tables.stay_reference(cur)
         first_day = referral.expected_admission_date or when.date()
         pdpm_terms = engine.PdpmTerms(
             tables=tables, wage_index=rate["wage_index"], vbp_multiplier=rate["vbp_multiplier"],
             coinsurance_per_day=None, coinsurance_by_year=coinsurance,
             tables_by_year=_stay_tables(cur, rate["locality"], first_day,
-                                        referral.length_of_stay_days, known),
+                                        referral.length_of_stay_days, loaded, known),
             fiscal_years=known, qrp_reduced=rate["qrp_reduced"],
             percent_of_pdpm=rate["pdpm_percent"])
     try:

@@ -30,7 +30,11 @@ def referenced(cur, repository: ModuleType, organization_id: uuid.UUID, id: uuid
     """A record a request body names by id (`facility_id`, `payer_id`): the active record of
     this organization, or the 422 message for that field. Another organization's id reads
     exactly as a missing one."""
-    row = repository.get(cur, organization_id=organization_id, id=id)
+    return referenced_row(repository.get(cur, organization_id=organization_id, id=id), field)
+
+
+def referenced_row(row: dict | None, field: str) -> tuple[dict | None, dict[str, str]]:
+    """referenced, for a row read already (shared.repositories.together)."""
     if row is None or not row["is_active"]:
         kind = field.removesuffix("_id").replace("_", " ")
         return None, {field: f"no active {kind} with this id"}
@@ -39,7 +43,12 @@ def referenced(cur, repository: ModuleType, organization_id: uuid.UUID, id: uuid
 
 def require_referenced(cur, repository: ModuleType, organization_id: uuid.UUID, id: uuid.UUID,
                        field: str) -> dict:
-    row, errors = referenced(cur, repository, organization_id, id, field)
+    return require_referenced_row(
+        repository.get(cur, organization_id=organization_id, id=id), field)
+
+
+def require_referenced_row(row: dict | None, field: str) -> dict:
+    row, errors = referenced_row(row, field)
     if errors:
         raise Unprocessable.for_fields(errors)
     return row

@@ -85,11 +85,12 @@ def make_room(cur, organization_id: uuid.UUID, resource: str, *,
         raise _over_limit(account, resource, limit, used)
 
 
-def count_admission(cur, organization_id: uuid.UUID) -> dict:
+def count_admission(cur, organization_id: uuid.UUID, case_year: int | None = None) -> dict:
     """Count a new admission in this month, or 402; returns the account (its subdomain names
-    the case number). Counted first, in the statement that reads the account: a refusal rolls
-    the count back with the transaction."""
-    account = usage.count_admission(cur, organization_id=organization_id)
+    the case number) with, given a `case_year`, the admission's `case_sequence` in it. Counted
+    first, in the statement that reads the account: a refusal rolls the count back with the
+    transaction."""
+    account = usage.count_admission(cur, organization_id=organization_id, case_year=case_year)
     if account is None:
         raise NotFound("No organization with this id.")
     require_writable(account)

@@ -273,7 +273,7 @@ def test_a_connection_handed_back_inside_a_transaction_is_not_reused(database):
     pool = db.get_pool()
     conn = pool.acquire()
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")  # opens a transaction, never ended
+        cur.execute("BEGIN; SELECT pg_backend_pid()")  # a transaction, never ended
         pid = cur.fetchone()[0]
 
     pool.release(conn)
@@ -436,11 +436,41 @@ def test_settings_refuse_an_unresolved_key_vault_reference():
 
 
 def test_importing_the_function_app_loads_no_heavy_sdk():
+    """Each costs a cold start tens of ms (PLATFORM-NOTES): imported where used."""
     import subprocess
     import sys
+    from bench.cold_start import HEAVY
+    assert {"stripe", "azure.identity", "argon2", "cryptography"} <= set(HEAVY)
     code = ("import sys, function_app; "
-            "print(sorted(m for m in ('stripe', 'azure.identity') if m in sys.modules))")
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert out.stdout.strip() == "[]"
 
+
+
+def test_the_query_sent_with_the_settings_is_answered_in_their_round_trip(database, org):
+    """BEGIN, the settings and `then` are one message: the cursor holds the query's row, the
+    query saw the organization set, and the transaction is the one that goes on."""
+    with db.tenant_transaction(org.id, then=(
+            "SELECT current_setting('app.organization_id', true) AS org,"
+            " txid_current() AS txid", {})) as cur:
+        first = cur.fetchone()
+        cur.execute("SELECT txid_current() AS txid")
+        assert cur.fetchone()["txid"] == first["txid"]
+    assert first["org"] == str(org.id)
+
+
+def test_reads_together_come_back_as_each_alone_would(database, org, make_facility):
+    from shared.repositories import facilities, payers, together
+    facility = make_facility(org)
+    with db.tenant_transaction(org.id) as cur:
+        alone = facilities.get(cur, organization_id=org.id, id=uuid.UUID(facility["id"]))
+        found = together.read(
+            cur,
+            facility=(facilities.COLUMNS, *facilities.TABLE.get_statement(
+                organization_id=org.id, id=uuid.UUID(facility["id"]))),
+            payer=(payers.COLUMNS, *payers.TABLE.get_statement(
+                organization_id=org.id, id=uuid.uuid4())))
+    assert found == {"facility": dict(alone), "payer": None}
+    assert type(found["facility"]["wage_index"]) is type(alone["wage_index"])
