@@ -130,6 +130,7 @@ export function resetTwoFactor() {
     clearProblems($(id));
   }
   $("#twofactor-confirm-form").hidden = true;
+  $("#twofactor-start").hidden = false;
   $("#twofactor-setup").replaceChildren();
   $("#twofactor-codes").replaceChildren();
   $("#twofactor-codes").hidden = true;
@@ -142,6 +143,7 @@ export function initTwoFactor() {
       const setup = await api("/me/two-factor", { method: "POST" });
       $("#twofactor-setup").replaceChildren(setupView(setup));
       $("#twofactor-confirm-form").hidden = false;
+      $("#twofactor-start").hidden = true;
       $("#twofactor-code").focus();
     } catch (error) {
       if (!(error instanceof SessionEnded)) status(`Could not start: ${problemText(error)}`, "error");
@@ -152,6 +154,7 @@ export function initTwoFactor() {
     const { recovery_codes: codes } = await api("/me/two-factor/confirm", { method: "POST", body });
     $("#twofactor-confirm-form").reset();
     $("#twofactor-confirm-form").hidden = true;
+    $("#twofactor-start").hidden = false;
     $("#twofactor-setup").replaceChildren();
     showCodes(codes);
     status("Two-factor sign-in is on. Save your recovery codes now.", "good");
