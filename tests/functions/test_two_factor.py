@@ -312,3 +312,16 @@ def test_closing_the_organization_needs_the_code_when_two_factor_is_on(client, s
 def test_a_malformed_code_is_a_422_naming_the_field(client, org, body):
     response = client.post("/api/me/two-factor/confirm", token=org.token, json=body)
     assert fields_named(response) == {"code"}
+
+
+def test_a_wrong_password_answers_the_same_with_two_factor_on_or_off(client, org, make_org):
+    """Two-factor state is read only after the password is verified: a wrong password tells
+    nothing about it."""
+    plain = make_org("Plain Care")
+    enroll(client, org.token)
+
+    answers = [password_step(client, o, password="not the password here") for o in (org, plain)]
+
+    assert [a.status for a in answers] == [401, 401]
+    assert answers[0].json()["detail"] == answers[1].json()["detail"]
+    assert set(answers[0].json()) == set(answers[1].json())
