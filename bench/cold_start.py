@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 15                      # fresh interpreters each: the median of many
-HEAVY = ("stripe", "azure.identity", "argon2", "cryptography")
+HEAVY = ("stripe", "azure.identity", "argon2", "cryptography", "pyotp", "segno")
 
 BARE_APP = '''"""The floor: a FunctionApp with one empty route."""
 import azure.functions as func

@@ -5,6 +5,7 @@ from shared.endpoint import Context, endpoint
 from shared.models.auth import (LoginIn, MeOut, PasswordChangeIn, PasswordResetIn,
                                 PasswordResetRequestIn, SessionOut, SignupIn, SubdomainAvailability,
                                 SubdomainPath)
+from shared.models.two_factor import LoginOut
 from shared.models.users import Role
 from shared.services import auth, password_resets
 
@@ -28,9 +29,10 @@ def subdomain_availability(ctx: Context) -> SubdomainAvailability:
 
 
 @bp.route(route="auth/login", methods=["POST"])
-@endpoint(summary="Sign in with subdomain, e-mail and password", tag="auth", role=None,
-          body=LoginIn, response=SessionOut, errors=(401, 429))
-def login(ctx: Context) -> SessionOut:
+@endpoint(summary="Sign in with subdomain, e-mail and password: a session, or the second step "
+                  "to take (two-factor sign-in)", tag="auth", role=None,
+          body=LoginIn, response=LoginOut, errors=(401, 429))
+def login(ctx: Context) -> LoginOut:
     return auth.login(ctx.body, source_address=ctx.source_address, request_id=ctx.request_id,
                       user_agent=ctx.user_agent)
 

@@ -62,8 +62,9 @@ def get_branding_logo(ctx: Context) -> func.HttpResponse:
 
 
 @bp.route(route="organization/close", methods=["POST"])
-@endpoint(summary="Close the organization (your password again): read-only at once, its "
-                  "subscription canceled, all of its data deleted after 30 days unless reopened",
+@endpoint(summary="Close the organization (your password again, and a code with two-factor "
+                  "sign-in on): read-only at once, its subscription canceled, all of its data "
+                  "deleted after 30 days unless reopened",
           tag="organization", role=Role.owner, body=CloseIn, response=StandingPublic,
           errors=(503,))
 def close_organization(ctx: Context) -> StandingPublic:

@@ -3,10 +3,10 @@ import azure.functions as func
 
 from shared.endpoint import Context, endpoint
 from shared.models.auth import (InvitationAcceptIn, InvitationIn, InvitationList,
-                                InvitationPreview, InvitationPreviewIn, InvitationPublic,
-                                SessionOut)
+                                InvitationPreview, InvitationPreviewIn, InvitationPublic)
 from shared.models.common import IdPath, Page
 from shared.models.team import UserListQuery, UserUpdate
+from shared.models.two_factor import LoginOut
 from shared.models.users import Role, UserPublic
 from shared.services import invitations, users
 
@@ -52,9 +52,9 @@ def revoke_invitation(ctx: Context) -> None:
 
 @bp.route(route="invitations/accept", methods=["POST"])
 @endpoint(summary="Accept an invitation: choose a password and sign in", tag="users",
-          role=None, body=InvitationAcceptIn, response=SessionOut, status=201,
+          role=None, body=InvitationAcceptIn, response=LoginOut, status=201,
           errors=(401, 402, 409), idempotent=True)
-def accept_invitation(ctx: Context) -> SessionOut:
+def accept_invitation(ctx: Context) -> LoginOut:
     return invitations.accept(ctx.body, source_address=ctx.source_address,
                               request_id=ctx.request_id, user_agent=ctx.user_agent,
                               keep_answer=ctx.keep_answer)

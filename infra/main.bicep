@@ -80,6 +80,10 @@ param stripeSecretKey string = ''
 @description('Signing secret of the Stripe webhook endpoint (whsec_...); stored in Key Vault only.')
 param stripeWebhookSecret string = ''
 
+@secure()
+@description('Seals the two-factor (TOTP) secrets: 32 random bytes, URL-safe base64; stored in Key Vault only. Given once: later deployments without it keep the stored one.')
+param totpEncryptionKey string = ''
+
 @description('Stripe price id of the Starter plan.')
 param stripePriceStarter string = ''
 
@@ -143,6 +147,7 @@ module keyVault 'app/keyvault.bicep' = {
     privateDnsZoneId: isProd ? network.outputs.keyVaultDnsZoneId : ''
     stripeSecretKey: stripeSecretKey
     stripeWebhookSecret: stripeWebhookSecret
+    totpEncryptionKey: totpEncryptionKey
   }
 }
 

@@ -12,6 +12,7 @@ databases; otherwise an embedded PostgreSQL keeps its data under .local/. PORT o
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ import threading
 from local.database import LOCAL_DIR, embedded_server, provision
 
 DEMO_LOGIN = LOCAL_DIR / "demo-login.json"
+TOTP_KEY = LOCAL_DIR / "totp-encryption-key"
 log = logging.getLogger("snf.local")
 
 
@@ -39,12 +41,24 @@ def _database():
                        app_role="snf_app")
     os.environ.update(target.function_settings())
     os.environ.setdefault("EMAIL_FILE_DIR", str(LOCAL_DIR / "mail"))
+    if not os.environ.get("TOTP_ENCRYPTION_KEY"):
+        os.environ["TOTP_ENCRYPTION_KEY"] = _totp_key()
     # Links in e-mails lead to this host on the port it serves (PORT), unless set otherwise.
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '7071')}")
     # Importing function_app reads the settings (its start-up check): read them again.
     from shared.settings import get_settings
     get_settings.cache_clear()
     return server
+
+
+def _totp_key() -> str:
+    """The key that seals two-factor secrets, made once and kept in .local/ (the secrets
+    sealed under it are unreadable without it)."""
+    if not TOTP_KEY.exists():
+        TOTP_KEY.parent.mkdir(parents=True, exist_ok=True)
+        TOTP_KEY.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+        TOTP_KEY.chmod(0o600)
+    return TOTP_KEY.read_text().strip()
 
 
 def _demo_organization() -> dict:

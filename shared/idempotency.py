@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from datetime import timedelta
 
 import azure.functions as func
 
-from shared import db
+from shared import db, sealing
 from shared.errors import BadRequest, Conflict, Unprocessable
 from shared.repositories import idempotency as keys
 
@@ -114,17 +113,14 @@ def _replay(row: dict, key: Key) -> func.HttpResponse:
 
 
 def _seal(key: Key, response: func.HttpResponse) -> bytes:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only on a keyed create
     plain = json.dumps({
         "mimetype": response.mimetype,
         "headers": {name: value for name, value in response.headers.items()
                     if name.lower() in _KEPT_HEADERS},
         "body": (response.get_body() or b"").decode("utf-8"),
     }).encode()
-    nonce = os.urandom(12)
-    return nonce + AESGCM(key.cipher_key).encrypt(nonce, plain, key.key_hash)
+    return sealing.seal(key.cipher_key, plain, key.key_hash)
 
 
 def _open(key: Key, sealed: bytes) -> dict:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    return json.loads(AESGCM(key.cipher_key).decrypt(sealed[:12], sealed[12:], key.key_hash))
+    return json.loads(sealing.open_sealed(key.cipher_key, sealed, key.key_hash))

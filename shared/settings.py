@@ -5,15 +5,24 @@ them. `local.settings.example.json` documents each one.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 # How long past its statement_timeout the client still waits for the server's own answer (the
 # timeout error, or the result) before it counts the connection as dead.
 ANSWER_MARGIN_SECONDS = 1.0
+
+
+def _key_bytes(value: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4))
+    except (binascii.Error, ValueError):
+        return b""
 
 
 class Settings(BaseModel):
@@ -60,6 +69,21 @@ class Settings(BaseModel):
     # Where the Stripe API is: Stripe's own unless pointed at the local fake (local/stripe_fake.py).
     stripe_api_base: str | None = None
     stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    # Seals the TOTP secrets of two-factor sign-in (AES-256-GCM): 32 random bytes, URL-safe
+    # base64. A Key Vault secret in Azure; make run generates one into .local/. Without it,
+    # enrolling answers 503 (a secret is never kept unsealed).
+    totp_encryption_key: str | None = None
+
+    @field_validator("totp_encryption_key")
+    @classmethod
+    def _a_256_bit_key(cls, value: str | None) -> str | None:
+        if value is not None and len(_key_bytes(value)) != 32:
+            raise ValueError("must be 32 bytes in URL-safe base64")
+        return value
+
+    @property
+    def totp_key(self) -> bytes | None:
+        return _key_bytes(self.totp_encryption_key) if self.totp_encryption_key else None
 
     @property
     def db_deadline_seconds(self) -> float:

@@ -6,6 +6,7 @@ Which server: TEST_DATABASE_URL if set, else the machine's PostgreSQL on 127.0.0
 answers, else an embedded one. The run creates its own database and roles and drops them."""
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 
@@ -41,6 +42,8 @@ def use_database(target: Provisioned) -> None:
 def database(tmp_path_factory):
     """The run's database, migrated, with its owner and app roles."""
     os.environ["EMAIL_FILE_DIR"] = str(tmp_path_factory.mktemp("mail"))
+    # Seals two-factor secrets (a run's own key, as make run generates one into .local/).
+    os.environ.setdefault("TOTP_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     admin_url, server = _admin_url()
     run = secrets.token_hex(4)
     target = provision(admin_url, database=f"snf_test_{run}", owner_role=f"snf_test_owner_{run}",

@@ -71,6 +71,9 @@ class ApiClient:
     def patch(self, path, **kw):
         return self.request("PATCH", path, **kw)
 
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
@@ -425,3 +428,44 @@ def audit_rows(admin_sql, object_type: str, object_id=None, *, organization_id=N
 def count(admin_sql, table: str, organization_id) -> int:
     return admin_sql(f"SELECT count(*) AS n FROM {table} WHERE organization_id = %s",
                      (str(organization_id),))[0]["n"]
+
+
+# --- two-factor sign-in -------------------------------------------------------------------
+
+class Authenticator:
+    """A user's authenticator app: the code of each time step in the window, each step once
+    (the server accepts every step once), from the step before now onwards."""
+
+    def __init__(self, secret: str):
+        self.secret = secret
+        self.last_step = 0
+
+    def code_at(self, step: int) -> str:
+        import pyotp
+        return pyotp.TOTP(self.secret).generate_otp(step)
+
+    def code(self) -> str:
+        from shared.totp import WINDOW, current_step
+        step = max(self.last_step + 1, current_step() - WINDOW)
+        assert step <= current_step() + WINDOW, "every code of the window is used"
+        self.last_step = step
+        return self.code_at(step)
+
+
+def enroll(client: ApiClient, token: str) -> tuple[Authenticator, list[str]]:
+    """Turn on two-factor sign-in for the token's user; their authenticator and recovery codes."""
+    setup = ok(client.post("/api/me/two-factor", token=token))
+    app = Authenticator(setup["secret"])
+    codes = ok(client.post("/api/me/two-factor/confirm", token=token,
+                           json={"code": app.code()}))["recovery_codes"]
+    return app, codes
+
+
+def sign_in_two_steps(client: ApiClient, org: Org, app: Authenticator, *, email=None,
+                      address=None) -> str:
+    """Password, then a code: the session's token."""
+    headers = {"X-Forwarded-For": address or fresh_address()}
+    first = ok(client.post("/api/auth/login", headers=headers, json={
+        "subdomain": org.subdomain, "email": email or org.email, "password": PASSWORD}))
+    return ok(client.post("/api/auth/login/code", headers=headers, json={
+        "challenge": first["second_step"]["challenge"], "code": app.code()}))["token"]

@@ -163,6 +163,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/stripe-webhook-secret/)'
         }
         {
+          name: 'TOTP_ENCRYPTION_KEY'
+          value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/totp-encryption-key/)'
+        }
+        {
           name: 'STRIPE_PRICE_STARTER'
           value: stripePriceStarter
         }

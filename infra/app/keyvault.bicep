@@ -1,4 +1,4 @@
-// Key Vault: the Stripe secrets, read by the function app through Key Vault references. Access by
+// Key Vault: the Stripe secrets and the key that seals two-factor secrets, read by the function app through Key Vault references. Access by
 // Azure RBAC only (no access policies); deleted secrets are kept 90 days and cannot be purged.
 param name string
 param location string
@@ -14,6 +14,9 @@ param stripeSecretKey string
 
 @secure()
 param stripeWebhookSecret string
+
+@secure()
+param totpEncryptionKey string
 
 var isProd = environmentType == 'prod'
 
@@ -63,6 +66,20 @@ resource stripeWebhookSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01
   // checkov:skip=CKV_AZURE_114: contentType is set below; checkov reads a conditional resource's wrapper, not its body.
   properties: {
     value: stripeWebhookSecret
+    contentType: 'text/plain'
+    attributes: {
+      enabled: true
+    }
+  }
+}
+
+resource totpEncryptionKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(totpEncryptionKey)) {
+  parent: keyVault
+  name: 'totp-encryption-key'
+  // checkov:skip=CKV_AZURE_41: The key must not expire: an expiry date would disable the secret and stop every two-factor sign-in. Rotating it means re-sealing the stored secrets (SECURITY.md).
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov reads a conditional resource's wrapper, not its body.
+  properties: {
+    value: totpEncryptionKey
     contentType: 'text/plain'
     attributes: {
       enabled: true

@@ -13,6 +13,8 @@ Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f5f8b"])
 class OrganizationProfile(OrganizationPublic):
     primary_color: str | None
     logo_url: str | None = Field(description="Path of the public logo on this site, or null.")
+    require_two_factor: bool = Field(default=False, description="Every user signs in with a "
+                                                                "second factor (owners set it).")
 
 
 class OrganizationUpdate(Input):

@@ -5,7 +5,8 @@ import uuid
 from datetime import datetime
 
 COLUMNS = ("id, name, subdomain, tier, status, trial_ends_at, past_due_since, read_only_reason, "
-           "suspended_at, created_at, primary_color, logo_content_type, logo_updated_at")
+           "suspended_at, created_at, primary_color, logo_content_type, logo_updated_at, "
+           "require_two_factor")
 
 
 def insert(cur, *, organization_id: uuid.UUID, name: str, subdomain: str,
@@ -23,6 +24,11 @@ def get(cur, *, organization_id: uuid.UUID) -> dict | None:
     cur.execute(f"SELECT {COLUMNS} FROM organizations WHERE id = %(id)s",
                 {"id": organization_id})
     return cur.fetchone()
+
+
+def set_require_two_factor(cur, *, organization_id: uuid.UUID, required: bool) -> None:
+    cur.execute("UPDATE organizations SET require_two_factor = %(required)s WHERE id = %(id)s",
+                {"id": organization_id, "required": required})
 
 
 def find_id_by_subdomain(cur, *, subdomain: str) -> uuid.UUID | None:

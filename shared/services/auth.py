@@ -12,16 +12,20 @@ from shared.models.auth import (LoginIn, MeOut, PasswordChangeIn, SessionOut, Si
 from shared.models.organizations import OrganizationPublic
 from shared.models.users import Role, UserPublic
 from shared.problems import CONFLICTS
-from shared.repositories import organizations, plans, sessions, users
-from shared.security import (hash_password, needs_rehash, new_session_token, token_hash,
-                             verify_password)
-from shared.services import email, throttle
+from shared.models.two_factor import (ChallengeIn, CodeIn, EnrolledSessionOut, EnrollConfirmIn,
+                                      LoginOut, TwoFactorSetup)
+from shared.repositories import organizations, plans, sessions, sign_in_challenges, users
+from shared.security import (hash_password, needs_rehash, new_session_token,
+                             organization_of_token, token_hash, verify_password)
+from shared.services import email, throttle, two_factor
 from shared.services.organization import profile_of
 from shared.services.usage import standing_public
 from shared.settings import get_settings
 from shared.tenancy import Actor, Caller
 
 WRONG_CREDENTIALS = "The subdomain, e-mail or password is not right."
+WRONG_CODE = "The code is not right, or was used already."
+CHALLENGE_GONE = "This sign-in has expired or was completed. Sign in again."
 
 
 def open_session(cur, actor: Actor, organization: dict, user: dict) -> SessionOut:
@@ -77,12 +81,17 @@ def signup(data: SignupIn, *, source_address: str | None, request_id: str,
 
 
 def login(data: LoginIn, *, source_address: str | None, request_id: str,
-          user_agent: str | None = None) -> SessionOut:
+          user_agent: str | None = None) -> LoginOut:
     """Sign in with subdomain, e-mail and password. Every wrong combination gets the same
     answer after the same work (one argon2 verification, one throttle update), so nothing
     tells which part was wrong or whether an address exists (subdomains are public: the
     branding page names them). Too many failures for the account, or for the source address
-    when the account has not signed in from it lately: 429 until the window ends."""
+    when the account has not signed in from it lately: 429 until the window ends.
+
+    With two-factor sign-in on (or required by the organization and not yet enrolled), the
+    right password opens no session: the answer is the second step to take, with a
+    single-use challenge. The throttle is cleared only by the code step then, so a known
+    password does not reset the count of wrong codes."""
     keys = throttle.keys_for(data.subdomain, data.email, source_address)
     throttle.count_sign_in(keys)  # before verifying: parallel guesses count too
     with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
@@ -93,12 +102,10 @@ def login(data: LoginIn, *, source_address: str | None, request_id: str,
             user = users.find_for_sign_in(cur, organization_id=organization_id, email=data.email)
     if not verify_password(user["password_hash"] if user else None, data.password):
         raise Unauthorized(WRONG_CREDENTIALS)
-    throttle.record_success(keys)
     # A legacy (Werkzeug) hash is replaced now that the password is known; slow, so hashed
     # before the transaction opens.
     new_hash = hash_password(data.password) if needs_rehash(user["password_hash"]) else None
     with db.tenant_transaction(organization_id) as cur:
-        users.mark_signed_in(cur, organization_id=organization_id, user_id=user["id"])
         organization = organizations.get(cur, organization_id=organization_id)
         actor = Actor(organization_id, user["id"], source_address, request_id, user_agent)
         if new_hash and users.replace_password_hash(
@@ -108,7 +115,91 @@ def login(data: LoginIn, *, source_address: str | None, request_id: str,
                          object_id=user["id"], changes={
                              "from": werkzeug_hashes.format_name(user["password_hash"]),
                              "to": "argon2id"})
-        return open_session(cur, actor, organization, user)
+        answer = session_or_second_step(cur, actor, organization, user)
+    if answer.second_step is None or answer.second_step.next == "enroll":
+        throttle.record_success(keys)
+    return answer
+
+
+def session_or_second_step(cur, actor: Actor, organization: dict, user: dict) -> LoginOut:
+    """A session, unless the user has two-factor sign-in on (the code step comes next) or the
+    organization requires it and the user has none yet (enrolling comes next)."""
+    if two_factor.enabled(cur, actor.organization_id, user["id"]):
+        return LoginOut(second_step=two_factor.open_challenge(
+            cur, actor.organization_id, user["id"], "code"))
+    if organization["require_two_factor"]:
+        return LoginOut(second_step=two_factor.open_challenge(
+            cur, actor.organization_id, user["id"], "enroll"))
+    users.mark_signed_in(cur, organization_id=actor.organization_id, user_id=user["id"])
+    return LoginOut.of(open_session(cur, actor, organization, user))
+
+
+def _challenge(token: str, purpose: str, source_address: str | None) -> tuple[uuid.UUID, dict]:
+    """The live challenge a second step names, with its user; 401 when there is none such (an
+    unknown one counts against the source address, as a wrong password would)."""
+    organization_id = organization_of_token(token)
+    found = None
+    if organization_id is not None:
+        with db.tenant_transaction(organization_id) as cur:
+            found = sign_in_challenges.find_live(cur, organization_id=organization_id,
+                                                 token_hash=token_hash(token), purpose=purpose)
+    if found is None:
+        throttle.count_attempt([(throttle.address_key(source_address), throttle.ADDRESS_LIMIT)])
+        raise Unauthorized(CHALLENGE_GONE)
+    return organization_id, found
+
+
+def login_code(data: CodeIn, *, source_address: str | None, request_id: str,
+               user_agent: str | None = None) -> SessionOut:
+    """The second step: a TOTP code (each used once) or a recovery code (single use) opens the
+    session and spends the challenge. Wrong codes count in the sign-in throttle under the
+    account's keys, as wrong passwords do; the challenge stays usable until it expires."""
+    organization_id, found = _challenge(data.challenge, "code", source_address)
+    keys = throttle.keys_for(found["subdomain"], found["email"], source_address)
+    throttle.count_sign_in(keys)
+    with db.tenant_transaction(organization_id) as cur:
+        actor = Actor(organization_id, found["user_id"], source_address, request_id, user_agent)
+        if not two_factor.check(cur, actor, found["user_id"], data.code):
+            raise Unauthorized(WRONG_CODE)
+        if not sign_in_challenges.use(cur, organization_id=organization_id,
+                                      challenge_id=found["id"]):
+            raise Unauthorized(CHALLENGE_GONE)  # another request spent it first
+        users.mark_signed_in(cur, organization_id=organization_id, user_id=found["user_id"])
+        session = open_session(cur, actor, organizations.get(cur, organization_id=organization_id),
+                               users.get(cur, organization_id=organization_id,
+                                         user_id=found["user_id"]))
+    throttle.record_success(keys)
+    return session
+
+
+def enroll_start(data: ChallengeIn, *, source_address: str | None,
+                 request_id: str) -> TwoFactorSetup:
+    """Enrolling at sign-in, when the organization requires it: a new secret for the
+    challenge's user (nothing else is possible with an enrollment challenge)."""
+    organization_id, found = _challenge(data.challenge, "enroll", source_address)
+    with db.tenant_transaction(organization_id) as cur:
+        actor = Actor(organization_id, found["user_id"], source_address, request_id)
+        return two_factor.start(cur, actor, found["user_id"])
+
+
+def enroll_confirm(data: EnrollConfirmIn, *, source_address: str | None, request_id: str,
+                   user_agent: str | None = None) -> EnrolledSessionOut:
+    """The first code confirms the secret: two-factor sign-in is on, the challenge is spent,
+    and the session opens, with the recovery codes shown once."""
+    organization_id, found = _challenge(data.challenge, "enroll", source_address)
+    with db.tenant_transaction(organization_id) as cur:
+        if not sign_in_challenges.find_live(cur, organization_id=organization_id,
+                                            token_hash=token_hash(data.challenge),
+                                            purpose="enroll", lock=True):
+            raise Unauthorized(CHALLENGE_GONE)  # spent since
+        actor = Actor(organization_id, found["user_id"], source_address, request_id, user_agent)
+        codes = two_factor.confirm(cur, actor, found["user_id"], data.code)
+        sign_in_challenges.use(cur, organization_id=organization_id, challenge_id=found["id"])
+        users.mark_signed_in(cur, organization_id=organization_id, user_id=found["user_id"])
+        session = open_session(cur, actor, organizations.get(cur, organization_id=organization_id),
+                               users.get(cur, organization_id=organization_id,
+                                         user_id=found["user_id"]))
+        return EnrolledSessionOut(**dict(session), recovery_codes=codes)
 
 
 def logout(cur, actor: Actor, caller: Caller) -> None:

@@ -1,4 +1,5 @@
-"""Closing an organization: an owner closes it (password again); it is read-only at once for
+"""Closing an organization: an owner closes it (password again, and a code when their
+two-factor sign-in is on); it is read-only at once for
 everyone (shared.tenancy.require_open refuses every write), its Stripe subscription is canceled,
 and after the grace period a timer erases every row of it. An owner can reopen it until then.
 Closing and reopening go through shared.services.subscription.change, as every change of
@@ -15,7 +16,7 @@ from shared.models.billing import StandingPublic
 from shared.models.closing import CloseIn
 from shared.repositories import organizations, plans, users
 from shared.security import verify_password
-from shared.services import email, subscription
+from shared.services import email, subscription, two_factor
 from shared.services.usage import standing_public
 from shared.tenancy import Actor, Caller
 
@@ -43,8 +44,15 @@ def cancel_subscription(account: dict) -> bool:
 
 def close(cur, actor: Actor, caller: Caller, data: CloseIn) -> StandingPublic:
     user = users.lock(cur, organization_id=caller.organization_id, user_id=caller.user_id)
+    errors = {}
     if not verify_password(user["password_hash"], data.password):
-        raise Unprocessable.for_fields({"password": "is not right"})
+        errors["password"] = "is not right"
+    if two_factor.enabled(cur, caller.organization_id, caller.user_id) and not (
+            data.code and two_factor.check(cur, actor, caller.user_id, data.code)):
+        errors["code"] = two_factor.WRONG_CODE if data.code else "is required: two-factor " \
+                                                                  "sign-in is on"
+    if errors:
+        raise Unprocessable.for_fields(errors)
     account = plans.account(cur, organization_id=caller.organization_id, lock=True)
     if account["closed_at"] is not None:  # a request racing another close
         raise Conflict("This organization is already closed.")

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from shared import audit, db, passwords
 from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from shared.models.auth import (InvitationAcceptIn, InvitationIn, InvitationList,
-                                InvitationPreview, InvitationPreviewIn, InvitationPublic,
-                                SessionOut)
+                                InvitationPreview, InvitationPreviewIn, InvitationPublic)
 from shared.models.organization_profile import Branding
+from shared.models.two_factor import LoginOut
 from shared.repositories import invitations, organizations, users
 from shared.security import hash_password, new_session_token, organization_of_token, token_hash
 from shared.services import auth, email, limits
@@ -86,8 +86,9 @@ def preview(data: InvitationPreviewIn) -> InvitationPreview:
 
 
 def accept(data: InvitationAcceptIn, *, source_address: str | None, request_id: str,
-           user_agent: str | None = None, keep_answer=None) -> SessionOut:
-    """Create the invited user with the chosen password and sign them in. The token names its
+           user_agent: str | None = None, keep_answer=None) -> LoginOut:
+    """Create the invited user with the chosen password and sign them in (or, when the
+    organization requires two-factor sign-in, answer with the enrollment step). The token names its
     organization; the lookup of its hash in that organization's transaction proves it.
     keep_answer (an Idempotency-Key's, see shared.endpoint) stores the answer in the same
     transaction."""
@@ -115,7 +116,8 @@ def accept(data: InvitationAcceptIn, *, source_address: str | None, request_id: 
                      object_id=invitation["id"], changes={"role": invitation["role"]})
         audit.record(cur, actor, action="user.create", object_type="user", object_id=user["id"],
                      changes={"role": invitation["role"]})
-        session = auth.open_session(cur, actor, organization, user)
+        # An organization that requires two-factor sign-in has the new user enroll first.
+        session = auth.session_or_second_step(cur, actor, organization, user)
         if keep_answer:
             keep_answer(cur, organization_id, session)
         return session

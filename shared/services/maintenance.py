@@ -8,7 +8,7 @@ from typing import Callable
 
 from shared import db, idempotency
 from shared.repositories import (data_exports, email_outbox, organizations, sessions,
-                                 sign_in_throttle, usage)
+                                 sign_in_challenges, sign_in_throttle, usage)
 from shared.repositories import idempotency as idempotency_keys
 from shared.services import throttle
 
@@ -18,17 +18,19 @@ KEEP_FINISHED_EMAILS = timedelta(days=30)
 
 
 def purge_old_records() -> dict[str, int]:
-    """Forget sessions that ended over a week ago, e-mails sent or given up over 30 days ago,
+    """Forget sessions that ended over a week ago, expired sign-in challenges, e-mails sent or given up over 30 days ago,
     the content of expired data exports, idempotency keys over 24 hours old, and closed sign-in
     throttle windows; return how many of each."""
     now = datetime.now(timezone.utc)
     with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
         organization_ids = organizations.list_ids(cur)
-    counts = {"sessions": 0, "emails": 0, "exports": 0, "idempotency_keys": 0, "throttle": 0}
+    counts = {"sessions": 0, "sign_in_challenges": 0, "emails": 0, "exports": 0, "idempotency_keys": 0, "throttle": 0}
     for organization_id in organization_ids:
         with db.tenant_transaction(organization_id) as cur:
             counts["sessions"] += sessions.delete_ended(
                 cur, organization_id=organization_id, ended_before=now - KEEP_ENDED_SESSIONS)
+            counts["sign_in_challenges"] += sign_in_challenges.delete_ended(
+                cur, organization_id=organization_id, ended_before=now)
             counts["emails"] += email_outbox.delete_finished(
                 cur, organization_id=organization_id, before=now - KEEP_FINISHED_EMAILS)
             counts["exports"] += data_exports.expire(cur, organization_id=organization_id, now=now)

@@ -33,7 +33,9 @@ MAX_ATTEMPTS = 3  # a build the host stops at its time limit is not tried for ev
 EXPORTS_PATH = "/#settings"
 # Columns that are secrets, never exported (hashes of passwords and of single-use tokens).
 SECRET_COLUMNS = {"users": {"password_hash"}, "sessions": {"token_hash"},
-                  "invitations": {"token_hash"}, "password_resets": {"token_hash"}}
+                  "invitations": {"token_hash"}, "password_resets": {"token_hash"},
+                  "two_factor_credentials": {"secret_sealed"}, "recovery_codes": {"code_hash"},
+                  "sign_in_challenges": {"token_hash"}}
 # Columns in JSON only: an admission's evaluation is nested and can outgrow a spreadsheet's cell.
 JSON_ONLY_COLUMNS = {"admissions": {"evaluation"}}
 # Tenant tables that are not the organization's data, with why.

@@ -17,9 +17,10 @@ import pytest
 from function_app import app
 from shared.models.business_weights import DEFAULTS
 from shared.routing import http_functions
-from tests.factories import (PASSWORD, add_member, configured_facility, cost_model_body,
-                             created, facility, fresh_address, header, org_payers, payer,
-                             on_plan, payer_body, rate_body, referral, signup)
+from tests.factories import (PASSWORD, Authenticator, add_member, configured_facility,
+                             cost_model_body, created, enroll, facility, fresh_address, header,
+                             ok, org_payers, payer, on_plan, payer_body, rate_body, referral,
+                             signup)
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 NEW_PASSWORD = "a brand new and rather long passphrase"
@@ -120,6 +121,46 @@ def _stripe_event(client, org, admin_sql, fake):
     payload = jsonlib.dumps(event("customer.subscription.created", subscription)).encode()
     return client.post("/api/stripe/webhook", body=payload,
                        headers={"stripe-signature": sign(payload, fake.webhook_secret)})
+
+
+def _second_step(client, org, email=None) -> str:
+    return ok(client.post("/api/auth/login", headers={"X-Forwarded-For": fresh_address()},
+                          json={"subdomain": org.subdomain, "email": email or org.email,
+                                "password": PASSWORD}))["second_step"]["challenge"]
+
+
+def _code_step(client, org):
+    app, _ = enroll(client, org.token)
+    return client.post("/api/auth/login/code", json={"challenge": _second_step(client, org),
+                                                     "code": app.code()})
+
+
+def _enrollment_challenge(client, org) -> str:
+    """A member's sign-in where the owner requires two-factor sign-in: the enrollment step."""
+    enroll(client, org.token)
+    ok(client.put("/api/organization/two-factor", token=org.token, json={"required": True}))
+    return _second_step(client, org, add_member(org, "viewer").email)
+
+
+def _enrolled_at_sign_in(client, org):
+    challenge = _enrollment_challenge(client, org)
+    app = Authenticator(ok(client.post("/api/auth/login/enroll",
+                                       json={"challenge": challenge}))["secret"])
+    return client.post("/api/auth/login/enroll/confirm",
+                       json={"challenge": challenge, "code": app.code()})
+
+
+def _confirmed(client, org):
+    app = Authenticator(ok(client.post("/api/me/two-factor", token=org.token))["secret"])
+    return client.post("/api/me/two-factor/confirm", token=org.token, json={"code": app.code()})
+
+
+def _with_password_and_code(path: str):
+    def call(client, org, admin_sql):
+        app, _ = enroll(client, org.token)
+        return client.post(path, token=org.token, json={"password": PASSWORD,
+                                                        "code": app.code()})
+    return call
 
 
 # An action that records what happened elsewhere (at Stripe) writes only its audit row.
@@ -301,6 +342,41 @@ WRITES: dict[tuple[str, str], Write] = {
         lambda c, o, s: c.post(f"/api/admissions/{_admission(c, o)['id']}/decision",
                                token=o.token, json={"decision": "accepted"})),
 }
+
+# The two-factor actions name the user; the row they write is the user's credential.
+CREDENTIAL_ROW = ("SELECT xmin::text FROM two_factor_credentials WHERE user_id = %(object_id)s")
+WRITES.update({
+    ("POST", "auth/login/code"): Write(("session.create",), lambda c, o, s: _code_step(c, o)),
+    ("POST", "auth/login/enroll"): Write(
+        ("two_factor.enroll",),
+        lambda c, o, s: c.post("/api/auth/login/enroll",
+                               json={"challenge": _enrollment_challenge(c, o)}),
+        proof={"two_factor.enroll": CREDENTIAL_ROW}),
+    ("POST", "auth/login/enroll/confirm"): Write(
+        ("two_factor.confirm", "session.create"), lambda c, o, s: _enrolled_at_sign_in(c, o),
+        proof={"two_factor.confirm": CREDENTIAL_ROW}),
+    ("POST", "me/two-factor"): Write(
+        ("two_factor.enroll",), lambda c, o, s: c.post("/api/me/two-factor", token=o.token),
+        proof={"two_factor.enroll": CREDENTIAL_ROW}),
+    ("POST", "me/two-factor/confirm"): Write(
+        ("two_factor.confirm",), lambda c, o, s: _confirmed(c, o),
+        proof={"two_factor.confirm": CREDENTIAL_ROW}),
+    ("POST", "me/two-factor/recovery-codes"): Write(
+        ("two_factor.recovery_codes_regenerate",),
+        _with_password_and_code("/api/me/two-factor/recovery-codes"),
+        proof={"two_factor.recovery_codes_regenerate": "SELECT DISTINCT xmin::text FROM"
+               " recovery_codes WHERE user_id = %(object_id)s"}),
+    # The credential it deletes is gone: the audit row is what is left of the change.
+    ("POST", "me/two-factor/disable"): Write(
+        ("two_factor.disable",), _with_password_and_code("/api/me/two-factor/disable"),
+        status=204,
+        proof={"two_factor.disable": AUDIT_ROW_ITSELF.format(action="two_factor.disable")}),
+    ("PUT", "organization/two-factor"): Write(
+        ("organization.two_factor_requirement",),
+        lambda c, o, s: (enroll(c, o.token),
+                         c.put("/api/organization/two-factor", token=o.token,
+                               json={"required": True}))[1]),
+})
 
 # object_type of an audit row -> the table and key column of the row it names.
 OBJECT_ROWS = {

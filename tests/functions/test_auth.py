@@ -140,6 +140,8 @@ def test_login_returns_a_new_session_like_signup(client, make_org):
 
     assert response.status == 200, response.body
     body = response.json()
+    # no second step without two-factor sign-in (tests/functions/test_two_factor.py)
+    assert body.pop("second_step") is None
     assert_session_shape(body, subdomain=org.subdomain, email=org.email)
     assert body["organization"]["id"] == str(org.id)
     assert body["token"] != org.token

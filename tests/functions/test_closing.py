@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 from shared.models.business_weights import DEFAULTS
 from shared.services import closing, organization_export
-from tests.factories import (PASSWORD, add_member, configured_facility, created, fresh_address,
-                             ok, org_payers, referral)
+from tests.factories import (PASSWORD, add_member, configured_facility, created, enroll,
+                             fresh_address, ok, org_payers, referral)
 
 
 def close(client, org, password=PASSWORD):
@@ -131,7 +131,10 @@ def _everything(client, org, admin_sql) -> None:
         "subdomain": org.subdomain, "email": org.email}).status == 202
     assert client.post("/api/organization/exports", token=org.token).status == 202
     organization_export.build_due()
-    add_member(org, "viewer")
+    member = add_member(org, "viewer")
+    enroll(client, member.token)  # a two-factor secret and recovery codes
+    assert ok(client.post("/api/auth/login", json={  # a sign-in challenge
+        "subdomain": org.subdomain, "email": member.email, "password": PASSWORD}))["second_step"]
     ok(client.request("PUT", "/api/business-weights", token=org.token,
                       json=DEFAULTS.model_dump(mode="json")))
 

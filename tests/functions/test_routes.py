@@ -31,6 +31,16 @@ ROLES: dict[tuple[str, str], Role | None] = {
     ("GET", "me/sessions"): Role.viewer,
     ("DELETE", "me/sessions/{id:guid}"): Role.viewer,
     ("DELETE", "users/{id:guid}/sessions"): Role.admin,
+    # two-factor sign-in
+    ("POST", "auth/login/code"): PUBLIC,
+    ("POST", "auth/login/enroll"): PUBLIC,
+    ("POST", "auth/login/enroll/confirm"): PUBLIC,
+    ("GET", "me/two-factor"): Role.viewer,
+    ("POST", "me/two-factor"): Role.viewer,
+    ("POST", "me/two-factor/confirm"): Role.viewer,
+    ("POST", "me/two-factor/recovery-codes"): Role.viewer,
+    ("POST", "me/two-factor/disable"): Role.viewer,
+    ("PUT", "organization/two-factor"): Role.owner,
     # users and invitations
     ("GET", "users"): Role.admin,
     ("PATCH", "users/{id:guid}"): Role.admin,

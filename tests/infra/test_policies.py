@@ -15,6 +15,8 @@ from tests.infra.bicep import (INFRA, MAIN, UNKNOWN, Deployment, deployment, par
 
 STRIPE_SECRETS = {"STRIPE_SECRET_KEY": "stripe-secret-key",
                   "STRIPE_WEBHOOK_SECRET": "stripe-webhook-secret"}
+# Every setting that is a Key Vault reference -> the secret's name in the vault.
+VAULT_SECRETS = {**STRIPE_SECRETS, "TOTP_ENCRYPTION_KEY": "totp-encryption-key"}
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 
 
@@ -215,7 +217,7 @@ def test_host_storage_and_the_deployment_package_use_the_identity_not_a_key(each
 
 def test_secrets_are_key_vault_references_and_nothing_secret_is_inline(each):
     settings = _app_settings(each)
-    for name, secret in STRIPE_SECRETS.items():
+    for name, secret in VAULT_SECRETS.items():
         assert settings[name].startswith("@Microsoft.KeyVault(SecretUri=")
         assert settings[name].endswith(f"secrets/{secret}/)")
     assert not any(str(v).startswith(("sk_", "rk_", "whsec_")) for v in settings.values())
@@ -261,13 +263,14 @@ def test_prod_key_vault_is_reached_only_through_its_private_endpoint(prod):
     assert endpoint.body["properties"]["privateLinkServiceConnections"][0]["properties"]["groupIds"] == ["vault"]
 
 
-def test_the_stripe_secrets_are_stored_under_the_names_the_references_use():
-    with_secrets = _deploy("prod", stripeSecretKey="sk_live_x", stripeWebhookSecret="whsec_x")
+def test_the_secrets_are_stored_under_the_names_the_references_use():
+    with_secrets = _deploy("prod", stripeSecretKey="sk_live_x", stripeWebhookSecret="whsec_x",
+                           totpEncryptionKey="a" * 43)
     stored = {r.body["name"] for r in with_secrets.of_type("Microsoft.KeyVault/vaults/secrets")}
-    assert stored == set(STRIPE_SECRETS.values())
+    assert stored == set(VAULT_SECRETS.values())
 
 
-def test_a_deployment_without_the_stripe_secrets_keeps_the_stored_ones(prod):
+def test_a_deployment_without_the_secrets_keeps_the_stored_ones(prod):
     assert prod.of_type("Microsoft.KeyVault/vaults/secrets") == []
 
 

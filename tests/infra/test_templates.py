@@ -66,7 +66,7 @@ def test_each_parameter_file_gives_every_required_parameter_and_nothing_unknown(
 def test_no_parameter_file_holds_a_secret(path):
     secure = {name for name, spec in parse(MAIN)["parameters"].items()
               if any(d["type"] == "secure" for d in spec["decorators"])}
-    assert secure == {"stripeSecretKey", "stripeWebhookSecret"}
+    assert secure == {"stripeSecretKey", "stripeWebhookSecret", "totpEncryptionKey"}
     for name, value in parameter_file(path).items():
         if name in secure:
             assert re.fullmatch(r"\$\{[A-Z_]+=?\}", value), f"{name} must come from azd's environment"

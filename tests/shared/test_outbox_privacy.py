@@ -405,7 +405,8 @@ def test_the_purge_deletes_finished_emails_over_30_days_old_and_counts_them(aged
 
     counts = maintenance.purge_old_records()
 
-    assert set(counts) == {"sessions", "emails", "exports", "idempotency_keys", "throttle"}
+    assert set(counts) == {"sessions", "sign_in_challenges", "emails", "exports",
+                           "idempotency_keys", "throttle"}
     assert counts["emails"] == expected
     assert all(isinstance(n, int) and n >= 0 for n in counts.values())
     assert remaining(admin_sql, aged["deleted"]) == set()

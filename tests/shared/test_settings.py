@@ -51,3 +51,14 @@ def test_the_function_app_refuses_to_start_with_an_unresolved_reference():
                              capture_output=True, text=True)
     assert started.returncode != 0
     assert "unresolved Key Vault reference in STRIPE_SECRET_KEY" in started.stderr
+
+
+def test_the_totp_key_must_be_32_bytes_of_url_safe_base64():
+    import base64
+    from shared.settings import load_settings
+    key = base64.urlsafe_b64encode(bytes(range(32))).decode()
+    assert load_settings({"TOTP_ENCRYPTION_KEY": key}).totp_key == bytes(range(32))
+    assert load_settings({}).totp_key is None
+    for bad in ("short", base64.urlsafe_b64encode(bytes(16)).decode(), "not base64 at all!"):
+        with pytest.raises(RuntimeError, match="TOTP_ENCRYPTION_KEY"):
+            load_settings({"TOTP_ENCRYPTION_KEY": bad})

@@ -148,7 +148,10 @@ export function initAccount() {
   }));
 
   const closeForm = $("#close-form");
-  handleSubmit(closeForm, (form) => ({ password: text(form, "password") }), async (body) => {
+  handleSubmit(closeForm, (form) => {
+    const code = text(form, "code").trim();
+    return code ? { password: text(form, "password"), code } : { password: text(form, "password") };
+  }, async (body) => {
     const ok = await confirmDialog({ title: `Close ${state.me.organization.name}?`,
       text: "Everyone loses the ability to change anything at once, the subscription is canceled, and all data is deleted after 30 days unless an owner reopens it.",
       confirm: "Close the organization", cancel: "Keep it open" });

@@ -158,7 +158,12 @@ export async function downloadFile(path, filename, type) {
     throw new Problem({ status: response.status, title: data?.title ?? `HTTP ${response.status}`,
                         detail: data?.detail ?? "The export failed.", request_id: data?.request_id });
   }
-  const url = URL.createObjectURL(await response.blob());
+  saveBlob(await response.blob(), filename);
+}
+
+/** Offer a file made in the page (or fetched) as a download under `filename`. */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
   const link = Object.assign(document.createElement("a"), { href: url, download: filename });
   document.body.append(link);
   link.click();

@@ -4,12 +4,14 @@
 import { api, create, Problem, saveSession, session } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { announce, clearProblems, clientProblem, handleSubmit, text } from "./forms.js";
+import { recoveryCodesView, setupView } from "./twofactor.js";
 
 const SUBDOMAIN_KEY = "snf.lastSubdomain";  // localStorage: a convenience, not a secret
 const CHECK_DELAY_MS = 350;
 
-const PAGES = ["home", "forgot", "accept", "reset"];
+const PAGES = ["home", "forgot", "accept", "reset", "code", "enroll"];
 let linkToken = null;  // the token of the e-mailed link being shown
+let challenge = null;  // between the password and the second step of a sign-in (memory only)
 let hooks = { signedIn: async () => {}, signedOut: () => {}, leave: () => {} };
 
 export function lastSubdomain() {
@@ -21,9 +23,11 @@ function remember(result) {
   saveSession({ token: result.token, expires_at: result.expires_at });
 }
 
-/** Show one signed-out page: home (sign in, sign up), forgot, accept, reset. */
+/** Show one signed-out page: home (sign in, sign up), forgot, accept, reset, and the second step
+ *  of a sign-in: code, enroll. */
 export function showAuthPage(page, { token = null, notice = "", tone = "info", focus = true } = {}) {
   linkToken = token;
+  if (page !== "code" && page !== "enroll") challenge = null;
   for (const name of PAGES) $(`#auth-${name}`).hidden = name !== page;
   const target = $(`#auth-${page}`);
   for (const form of $$("form", target)) clearProblems(form);
@@ -49,6 +53,16 @@ export function showAuthPage(page, { token = null, notice = "", tone = "info", f
   } else if (page === "reset") {
     $("#reset-form").reset();
     document.title = "Choose a new password · SNF Admissions";
+  } else if (page === "code") {
+    $("#code-form").reset();
+    useRecoveryCode(false);
+    document.title = "Enter your code · SNF Admissions";
+  } else if (page === "enroll") {
+    $("#enroll-form").reset();
+    $("#enroll-form").hidden = false;
+    $("#enroll-done").hidden = true;
+    document.title = "Set up two-factor sign-in · SNF Admissions";
+    startEnrolling(target);
   }
   if (focus) $("h1", target)?.focus();
 }
@@ -96,6 +110,50 @@ function passwordsAgree(form, first, second) {
   if (text(form, first) !== text(form, second)) {
     throw clientProblem("The two passwords differ.", { [second]: "Enter the same password twice." });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two-factor sign-in: the password step answered with a second step instead of a session.
+
+/** A sign-in's answer: a session (signed in), or the second step to take. */
+async function signedInOrSecondStep(result, options) {
+  if (!result.second_step) {
+    remember(result);
+    await hooks.signedIn(result, options);
+    return;
+  }
+  challenge = result.second_step.challenge;
+  showAuthPage(result.second_step.next === "enroll" ? "enroll" : "code");
+}
+
+function useRecoveryCode(on) {
+  const input = $("#code-input");
+  $("#code-recovery").setAttribute("aria-pressed", String(on));
+  $("#code-recovery").textContent = on ? "Use the app's code" : "Use a recovery code";
+  $("#code-label").textContent = on ? "Recovery code" : "Code";
+  $("#code-intro").textContent = on
+    ? "Enter one of the recovery codes you saved when you set up two-factor sign-in. Each works once."
+    : "Open your authenticator app and enter the 6-digit code it shows.";
+  input.inputMode = on ? "text" : "numeric";
+  input.value = "";
+}
+
+async function startEnrolling(target) {
+  const mine = challenge;
+  $("#enroll-setup").replaceChildren();
+  try {
+    const setup = await api("/auth/login/enroll", { method: "POST", body: { challenge }, auth: false });
+    if (mine !== challenge) return;
+    $("#enroll-setup").replaceChildren(setupView(setup));
+  } catch (problem) {
+    const notice = $("[data-notice]", target);
+    if (problem instanceof Problem) announce(notice, `${problem.detail} `, "error");
+  }
+}
+
+function challengeOrThrow() {
+  if (!challenge) throw clientProblem("This sign-in has expired. Sign in again.");
+  return challenge;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,10 +207,39 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
     password: text(form, "password"),
   }), async (body) => {
     const result = await api("/auth/login", { method: "POST", body, auth: false });
-    remember(result);
     $("#login-form").elements.password.value = "";
     announce($("#signed-out-notice"), "");
-    await hooks.signedIn(result);
+    await signedInOrSecondStep(result);
+  });
+
+  handleSubmit($("#code-form"), (form) => ({ challenge: challengeOrThrow(), code: text(form, "code").trim() }),
+    async (body) => {
+      const result = await api("/auth/login/code", { method: "POST", body, auth: false });
+      challenge = null;
+      $("#code-form").reset();
+      await signedInOrSecondStep(result);
+    });
+  $("#code-recovery").addEventListener("click", (event) => {
+    useRecoveryCode(event.currentTarget.getAttribute("aria-pressed") !== "true");
+    $("#code-input").focus();
+  });
+
+  let enrolled = null;
+  handleSubmit($("#enroll-form"), (form) => ({ challenge: challengeOrThrow(), code: text(form, "code").trim() }),
+    async (body) => {
+      enrolled = await api("/auth/login/enroll/confirm", { method: "POST", body, auth: false });
+      challenge = null;
+      remember(enrolled);
+      $("#enroll-form").hidden = true;
+      $("#enroll-codes").replaceChildren(recoveryCodesView(enrolled.recovery_codes));
+      $("#enroll-done").hidden = false;
+      $("#enroll-done-title").focus();
+    });
+  $("#enroll-continue").addEventListener("click", async () => {
+    const result = enrolled;
+    enrolled = null;
+    $("#enroll-codes").replaceChildren();
+    if (result) await hooks.signedIn(result, { welcome: "Two-factor sign-in is on." });
   });
 
   handleSubmit($("#signup-form"), (form) => ({
@@ -191,10 +278,11 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
       fetch("/api/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${previous.token}` } })
         .catch(() => {});
     }
-    remember(result);
     leaveLink();
     $("#accept-form").reset();
-    await hooks.signedIn(result, { welcome: `Welcome to ${result.organization.name}. You joined as ${result.user.role}.` });
+    // An organization that requires two-factor sign-in has the newcomer set it up first.
+    await signedInOrSecondStep(result, result.second_step ? undefined
+      : { welcome: `Welcome to ${result.organization.name}. You joined as ${result.user.role}.` });
   });
 
   handleSubmit($("#reset-form"), (form) => {
@@ -212,6 +300,7 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
     link.addEventListener("click", (event) => {
       event.preventDefault();
       leaveLink();
+      challenge = null;
       hooks.leave();
     });
   }

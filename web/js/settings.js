@@ -3,6 +3,7 @@
 // the organization's color applied to the page's accent.
 
 import { initAccount, resetAccount, showAccount } from "./account.js";
+import { initTwoFactor, resetTwoFactor, showTwoFactor } from "./twofactor.js";
 import { api, SessionEnded } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, el } from "./dom.js";
@@ -155,7 +156,7 @@ export async function showSettings({ focus = false } = {}) {
       announce($("#settings-status"), `Could not load the organization: ${problemText(error)}`, "error");
     }
   }
-  await showAccount();
+  await Promise.all([showAccount(), showTwoFactor()]);
   if (focus) $("#settings-title").focus();
 }
 
@@ -166,10 +167,12 @@ export function resetSettings() {
   }
   announce($("#settings-status"), "");
   resetAccount();
+  resetTwoFactor();
 }
 
 export function initSettings() {
   initAccount();
+  initTwoFactor();
   const orgForm = $("#org-form");
   handleSubmit(orgForm, (form) => {
     const color = text(form, "primary_color").trim();

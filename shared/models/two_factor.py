@@ -1,0 +1,108 @@
+"""Two-factor sign-in (TOTP): enrolling, the second step of a sign-in, recovery codes, and an
+owner's requirement."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from shared.models.auth import Password, SessionOut, Token
+from shared.models.common import Input, Output
+from shared.models.organizations import OrganizationPublic
+from shared.models.users import UserPublic
+
+Code = Annotated[str, Field(min_length=6, max_length=20, pattern=r"^[0-9A-Za-z\- ]+$",
+                            description="The 6 digits the authenticator app shows, or a "
+                                        "recovery code (xxxx-xxxx-xxxx).",
+                            examples=["123456"])]
+TotpCode = Annotated[str, Field(pattern=r"^\s*[0-9]{6}\s*$", examples=["123456"],
+                                description="The 6 digits the authenticator app shows.")]
+
+
+class SecondStep(Output):
+    """The password was right; no session yet."""
+    next: Literal["code", "enroll"] = Field(
+        description="`code`: send a code to /auth/login/code; `enroll`: the organization "
+                    "requires two-factor sign-in and this user has none: enroll through "
+                    "/auth/login/enroll, then confirm with a first code.")
+    challenge: str = Field(description="Single-use; send it with the second step.")
+    expires_at: datetime
+
+
+class LoginOut(Output):
+    """A session, or (two-factor sign-in) the second step to take."""
+    token: str | None = Field(default=None, description="Send as `Authorization: Bearer <token>`.")
+    expires_at: datetime | None = None
+    organization: OrganizationPublic | None = None
+    user: UserPublic | None = None
+    second_step: SecondStep | None = Field(
+        default=None, description="Set instead of a session when a second step is needed.")
+
+    @classmethod
+    def of(cls, session: SessionOut) -> "LoginOut":
+        return cls(**dict(session))
+
+
+class ChallengeIn(Input):
+    challenge: Token
+
+
+class CodeIn(Input):
+    rules = {"code": "a current code of the user's authenticator, or an unused recovery code"}
+
+    challenge: Token
+    code: Code
+
+
+class TwoFactorSetup(Output):
+    """A new secret, not yet in force: confirm it with a first code."""
+    secret: str = Field(description="Base32, for typing into an authenticator app.")
+    otpauth_uri: str = Field(description="What the QR code holds.")
+    qr_svg: str = Field(description="The QR code as an SVG document.")
+
+
+class ConfirmIn(Input):
+    rules = {"code": "a current code for the secret being enrolled"}
+
+    code: TotpCode
+
+
+class EnrollConfirmIn(ConfirmIn):
+    challenge: Token
+
+
+class RecoveryCodes(Output):
+    recovery_codes: list[str] = Field(description="Shown once: each signs in once in place of "
+                                                  "a code. Only their hashes are kept.")
+
+
+class EnrolledSessionOut(SessionOut):
+    recovery_codes: list[str] = Field(description="Shown once; only their hashes are kept.")
+
+
+class PasswordAndCodeIn(Input):
+    rules = {"password": "must be the signed-in user's password",
+             "code": "a current code of the user's authenticator, or an unused recovery code"}
+
+    password: Password
+    code: Code
+
+
+class TwoFactorStatus(Output):
+    enabled: bool
+    confirmed_at: datetime | None
+    recovery_codes_left: int
+    required_by_organization: bool
+
+
+class RequirementIn(Input):
+    rules = {"required": "the owner turning it on must have two-factor sign-in on"}
+
+    required: bool
+
+
+class RequirementOut(Output):
+    required: bool
+    users_without: int = Field(description="Active users who have not enrolled yet: they will "
+                                           "be asked to at their next sign-in.")
