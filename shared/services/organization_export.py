@@ -31,7 +31,7 @@ from pydantic_core import to_jsonable_python
 
 from shared import audit, csv_export, db
 from shared.errors import Conflict, Gone, NotFound
-from shared.models.exports import DataExportList, DataExportPublic
+from shared.models.exports import DataExportList, DataExportProgress, DataExportPublic
 from shared.repositories import data_exports, users
 from shared.services import email
 from shared.tenancy import Actor, Caller
@@ -64,12 +64,23 @@ def request(cur, actor: Actor, caller: Caller) -> DataExportPublic:
                               requested_by=caller.user_id)
     audit.record(cur, actor, action="data_export.request", object_type="data_export",
                  object_id=row["id"])
-    return DataExportPublic.model_validate(row)
+    return _public(row)
+
+
+def _public(row: dict) -> DataExportPublic:
+    export = DataExportPublic.model_validate(row)
+    names = row["file_names"]
+    if row["status"] == "requested" and names is not None:
+        index = row["file_index"]
+        export.progress = DataExportProgress(
+            file=names[index] if index < len(names) else None, file_rows=row["file_rows"],
+            file_total=row["file_total"], files_done=index, files_total=len(names))
+    return export
 
 
 def list_recent(cur, caller: Caller) -> DataExportList:
     rows = data_exports.list_recent(cur, organization_id=caller.organization_id)
-    return DataExportList(items=[DataExportPublic.model_validate(row) for row in rows])
+    return DataExportList(items=[_public(row) for row in rows])
 
 
 def download(cur, actor: Actor, caller: Caller, export_id: uuid.UUID):
