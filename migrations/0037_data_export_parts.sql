@@ -23,7 +23,8 @@ CREATE TABLE data_export_parts (
     PRIMARY KEY (organization_id, export_id, seq)
     -- The key to data_exports comes in 0038 (after Citus distributes this table).
 );
--- Parts are read once, in order, and deleted: no point compressing them in TOAST.
+-- Parts are compressed by the builder (zlib), read once, in order, and deleted: TOAST need not
+-- compress them again.
 ALTER TABLE data_export_parts ALTER COLUMN content SET STORAGE EXTERNAL;
 
 ALTER TABLE data_export_parts ENABLE ROW LEVEL SECURITY;

@@ -15,7 +15,8 @@ import time
 import zipfile
 
 from shared.services import organization_export
-from shared.services.organization_export import CHUNK_ROWS, RUN_ROWS, Budget
+from shared.services.organization_export import Budget
+from shared.settings import get_settings
 from tests.factories import configured_facility, created, ok, org_payers, referral
 
 ADMISSIONS = 20_000
@@ -58,6 +59,8 @@ def assert_every_admission_once(archive: zipfile.ZipFile, count: int) -> None:
 
 def test_a_large_export_is_built_over_several_runs_each_within_its_budget(client, make_org,
                                                                           admin_sql):
+    settings = get_settings()
+    run_rows, chunk_rows = settings.data_export_run_rows, settings.data_export_chunk_rows
     org = make_org("Large")
     seed_admissions(client, org, admin_sql, ADMISSIONS)
     export = client.post("/api/organization/exports", token=org.token).json()
@@ -74,7 +77,7 @@ def test_a_large_export_is_built_over_several_runs_each_within_its_budget(client
         runs.append((counts, time.perf_counter() - started))
         largest = admin_sql("SELECT max(rows) AS n FROM data_export_parts"
                             " WHERE export_id = %s", (export["id"],))[0]["n"]
-        assert largest is None or largest <= CHUNK_ROWS
+        assert largest is None or largest <= chunk_rows
         listed = ok(client.get("/api/organization/exports", token=org.token))["items"][0]
         if listed["status"] != "requested":
             break
@@ -84,10 +87,10 @@ def test_a_large_export_is_built_over_several_runs_each_within_its_budget(client
     for number, (counts, seconds) in enumerate(runs, 1):
         print(f"run {number}: {counts['chunks']} chunks, {counts['rows']} rows, {seconds:.2f} s")
     assert listed["status"] == "ready"
-    assert all(counts["rows"] <= RUN_ROWS for counts, _ in runs)
-    # The admissions alone (as CSV and as JSON) take their rows / RUN_ROWS runs; the other
+    assert all(counts["rows"] <= run_rows for counts, _ in runs)
+    # The admissions alone (as CSV and as JSON) take their rows / run_rows runs; the other
     # tables' few rows and the zip fit within one more.
-    assert math.ceil(stored_rows / RUN_ROWS) <= len(runs) <= math.ceil(stored_rows / RUN_ROWS) + 1
+    assert math.ceil(stored_rows / run_rows) <= len(runs) <= math.ceil(stored_rows / run_rows) + 1
     # what Settings shows meanwhile: "admissions.csv: 9,999 of 20,000 rows"
     assert any(p["file"] == "admissions.csv" and 0 < p["file_rows"] < p["file_total"] == ADMISSIONS
                and p["files_done"] < p["files_total"] for p in progress), progress
@@ -97,6 +100,7 @@ def test_a_large_export_is_built_over_several_runs_each_within_its_budget(client
 
 def test_a_run_the_host_stops_in_the_middle_of_a_chunk_loses_that_chunk_only(client, make_org,
                                                                            admin_sql):
+    chunk_rows = get_settings().data_export_chunk_rows
     org = make_org("Stopped")
     seed_admissions(client, org, admin_sql, 5_000)
     export = client.post("/api/organization/exports", token=org.token).json()
@@ -131,7 +135,7 @@ def test_a_run_the_host_stops_in_the_middle_of_a_chunk_loses_that_chunk_only(cli
                   " DROP FUNCTION hang_second_chunk()")
     stopped_at = admin_sql("SELECT file_rows FROM data_exports WHERE id = %s",
                            (export["id"],))[0]
-    assert stopped_at == {"file_rows": CHUNK_ROWS}  # the first chunk kept, the second lost
+    assert stopped_at == {"file_rows": chunk_rows}  # the first chunk kept, the second lost
 
     organization_export.build_due()
 
