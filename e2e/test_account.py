@@ -160,6 +160,9 @@ def test_close_the_organization_then_reopen_it(page: Page, server: Server):
     banner = page.locator("#standing-banner")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("read-only")
+    # its way back is reopening, not a plan
+    expect(banner.get_by_role("link", name="Reopen in Settings")).to_be_visible()
+    expect(banner.get_by_role("link", name="Choose a plan")).to_have_count(0)
     expect(card.get_by_role("button", name="Reopen the organization")).to_be_visible()
     shots(page, "account-closed")
 
