@@ -23,9 +23,9 @@ CREATE TABLE data_export_parts (
     PRIMARY KEY (organization_id, export_id, seq)
     -- The key to data_exports comes in 0038 (after Citus distributes this table).
 );
--- Parts are compressed by the builder (zlib), read once, in order, and deleted: TOAST need not
--- compress them again.
-ALTER TABLE data_export_parts ALTER COLUMN content SET STORAGE EXTERNAL;
+-- Parts are compressed by the builder (zlib), read once, in order, and deleted. (No SET
+-- STORAGE EXTERNAL to spare TOAST a second try: Citus refuses it, and pglz gives up early on
+-- data that does not compress.)
 
 ALTER TABLE data_export_parts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE data_export_parts FORCE ROW LEVEL SECURITY;
