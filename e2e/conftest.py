@@ -50,7 +50,9 @@ def server():
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "PYTHONUNBUFFERED": "1",
            # Billing against local/stripe_fake.py on a free port: checkout and portal work.
-           "STRIPE_FAKE_PORT": "0"}
+           "STRIPE_FAKE_PORT": "0",
+           # Many tests sign up an organization of their own, all from 127.0.0.1.
+           "SIGNUP_LIMIT_PER_ADDRESS": "1000"}
     # Always the embedded PostgreSQL in the temporary directory: never a shared server's data.
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "local", "serve", "--stripe-fake"],

@@ -45,11 +45,17 @@ class Server:
     def owner_token(self) -> str:
         return self.api("POST", "/auth/login", self.login)["token"]
 
+    def run_timer(self, name: str, **settings: str) -> None:
+        """Run a timer function now, as its schedule would (`make timer NAME=...`), with these
+        settings on top of the server's."""
+        result = subprocess.run([sys.executable, "-m", "local", "timer", name], cwd=ROOT,
+                                env={**self.env, **settings}, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+
     def send_outbox(self) -> None:
         """Send the e-mail outbox now, as the per-minute timer would."""
-        result = subprocess.run([sys.executable, "-m", "local", "timer", "send_email_outbox"],
-                                cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stdout + result.stderr
+        self.run_timer("send_email_outbox")
 
     def link_in_mail(self, to: str, kind: str, timeout_s: float = 30) -> str:
         """The token of the newest `kind` link (accept-invitation, reset-password) e-mailed to `to`."""

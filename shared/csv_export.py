@@ -29,10 +29,12 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def render(header: list[str], rows) -> str:
+def render(header: list[str] | None, rows) -> str:
+    """The CSV text; without a header row when header is None (a file's later chunk)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    if header is not None:
+        writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(value) for value in row])
     return out.getvalue()

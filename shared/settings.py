@@ -53,6 +53,10 @@ class Settings(BaseModel):
     # Signups per source address in a 15-minute window (each creates an organization).
     signup_limit_per_address: int = Field(default=10, ge=1, le=10_000)
     trial_days: int = Field(default=14, ge=1)
+    # A data export's build per timer run: at most this many rows, in chunks of this many (each
+    # a transaction); 10,000 admissions' rows take about 2-4 s on a busy two-core machine.
+    data_export_run_rows: int = Field(default=10_000, ge=1)
+    data_export_chunk_rows: int = Field(default=2_000, ge=1)
     # Links in e-mails point here (the static web app in Azure).
     public_base_url: str = "http://127.0.0.1:7071"
     # "file" writes .eml files (local); "acs" sends through Azure Communication Services.

@@ -5,8 +5,13 @@ import uuid
 from datetime import datetime
 
 from psycopg2 import sql
+from psycopg2.extras import Json
 
-PUBLIC = ("id, requested_by, requested_at, status, ready_at, expires_at, size_bytes, sha256")
+PUBLIC = ("id, requested_by, requested_at, status, ready_at, expires_at, size_bytes, sha256,"
+          " file_index, file_rows, file_total,"
+          " (SELECT jsonb_agg(f ->> 'name') FROM jsonb_array_elements(files) f) AS file_names")
+# What a build needs of the export: who asked, and where the build stands.
+PROGRESS = "requested_by, requested_at, files, file_index, after_key, file_rows, file_total"
 
 
 def insert(cur, *, organization_id: uuid.UUID, requested_by: uuid.UUID) -> dict:
@@ -57,7 +62,7 @@ def list_requested(cur) -> list[dict]:
 def lock_requested(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
     """The export, still requested, locked for building; None when another run has it."""
     cur.execute(f"""
-        SELECT {PUBLIC} FROM data_exports
+        SELECT {PROGRESS} FROM data_exports
          WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'requested'
            FOR UPDATE SKIP LOCKED
     """, {"organization_id": organization_id, "id": id})
@@ -80,6 +85,58 @@ def begin_attempt(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> int | No
     return row["attempts"] if row else None
 
 
+def record_progress(cur, *, organization_id: uuid.UUID, id: uuid.UUID, files: list[dict],
+                    file_index: int, after_key: list[str] | None, file_rows: int,
+                    file_total: int | None) -> None:
+    """Where the build stands after a chunk (committed with the chunk's part); a chunk written
+    is progress, so the count of builds begun without any starts again."""
+    cur.execute("""
+        UPDATE data_exports
+           SET files = %(files)s, file_index = %(file_index)s, after_key = %(after_key)s,
+               file_rows = %(file_rows)s, file_total = %(file_total)s, attempts = 0
+         WHERE organization_id = %(organization_id)s AND id = %(id)s
+    """, {"organization_id": organization_id, "id": id, "files": Json(files),
+          "file_index": file_index, "after_key": None if after_key is None else Json(after_key),
+          "file_rows": file_rows, "file_total": file_total})
+
+
+def add_part(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID, file: str, rows: int,
+             content: bytes) -> None:
+    """One chunk of a file, after the export's parts so far."""
+    cur.execute("""
+        INSERT INTO data_export_parts (organization_id, export_id, seq, file, rows, content)
+        SELECT %(organization_id)s, %(export_id)s, coalesce(max(seq), 0) + 1, %(file)s, %(rows)s,
+               %(content)s
+          FROM data_export_parts
+         WHERE organization_id = %(organization_id)s AND export_id = %(export_id)s
+    """, {"organization_id": organization_id, "export_id": export_id, "file": file,
+          "rows": rows, "content": content})
+
+
+def parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID):
+    """The export's parts in order, {file, rows, content} each, through a server-side cursor:
+    the parts of a large export never sit in memory all at once."""
+    rows = cur.connection.cursor(name="export_parts")
+    try:
+        rows.itersize = 20
+        rows.execute("""
+            SELECT file, rows, content FROM data_export_parts
+             WHERE organization_id = %(organization_id)s AND export_id = %(export_id)s
+             ORDER BY seq
+        """, {"organization_id": organization_id, "export_id": export_id})
+        for file, count, content in rows:
+            yield {"file": file, "rows": count, "content": content}
+    finally:
+        rows.close()
+
+
+def delete_parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID) -> None:
+    cur.execute("""
+        DELETE FROM data_export_parts
+         WHERE organization_id = %(organization_id)s AND export_id = %(export_id)s
+    """, {"organization_id": organization_id, "export_id": export_id})
+
+
 def mark_ready(cur, *, organization_id: uuid.UUID, id: uuid.UUID, content: bytes, sha256: str,
                expires_at: datetime) -> None:
     cur.execute("""
@@ -92,6 +149,7 @@ def mark_ready(cur, *, organization_id: uuid.UUID, id: uuid.UUID, content: bytes
 
 
 def mark_failed(cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> None:
+    delete_parts(cur, organization_id=organization_id, export_id=id)
     cur.execute("""
         UPDATE data_exports SET status = 'failed'
          WHERE organization_id = %(organization_id)s AND id = %(id)s AND status = 'requested'
@@ -134,42 +192,57 @@ def columns_of(cur, table: str) -> list[str]:
     return [row["name"] for row in cur.fetchall()]
 
 
-def rows_as_json(cur, *, organization_id: uuid.UUID, table: str, columns: list[str],
-                 batch: int = 500):
-    """The organization's rows of a table, each as JSON text written by PostgreSQL (nested
-    documents are neither decoded nor encoded in Python), in the order of rows_of, fetched in
-    batches through a server-side cursor: a large organization's admissions never sit in memory
-    all at once."""
-    # DECLARE and FETCH by hand: the transaction's connection is in autocommit mode (shared.db
-    # begins it in its first round trip), where psycopg2 refuses its named cursors.
-    name = sql.Identifier(f"export_{table}")
-    cur.execute(sql.SQL("DECLARE {name} NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS row"
-                        " FROM (SELECT {columns} FROM {table}"
-                        " WHERE organization_id = %(organization_id)s ORDER BY {order}) t"
-                        ).format(
-        name=name, columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        table=sql.Identifier(table),
-        order=sql.SQL(", ").join(map(sql.Identifier, columns[:3]))),
-        {"organization_id": organization_id})
-    while True:
-        cur.execute(sql.SQL("FETCH %(batch)s FROM {name}").format(name=name), {"batch": batch})
-        fetched = cur.fetchall()
-        for found in fetched:
-            yield found["row"]
-        if len(fetched) < batch:
-            break
-    # Left unfinished (an error), the cursor ends with its transaction.
-    cur.execute(sql.SQL("CLOSE {name}").format(name=name))
+def primary_key(cur, table: str) -> list[str]:
+    """The table's primary key columns in their order."""
+    cur.execute("""
+        SELECT a.attname::text AS name FROM pg_index i
+          CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+         WHERE i.indrelid = %(table)s::regclass AND i.indisprimary
+         ORDER BY k.position
+    """, {"table": f"public.{table}"})
+    return [row["name"] for row in cur.fetchall()]
 
 
-def rows_of(cur, *, organization_id: uuid.UUID, table: str, columns: list[str],
-            key: str = "organization_id"):
-    """The organization's rows of a table, these columns only, in a stable order (the columns
-    after the key, as the primary keys lead with organization_id)."""
-    cur.execute(sql.SQL("SELECT {columns} FROM {table} WHERE {key} = %(organization_id)s"
-                        " ORDER BY {order}").format(
+def count_of(cur, *, organization_id: uuid.UUID, table: str) -> int:
+    cur.execute(sql.SQL("SELECT count(*) AS n FROM {table} WHERE organization_id = %(organization_id)s"
+                        ).format(table=sql.Identifier(table)),
+                {"organization_id": organization_id})
+    return cur.fetchone()["n"]
+
+
+def page_of(cur, *, organization_id: uuid.UUID, table: str, columns: list[str], key: list[str],
+            after: list[str] | None, limit: int, as_json: bool = False) -> list[dict]:
+    """A keyset page of the organization's rows of a table in key order: these columns (or,
+    as_json, each row as JSON text written by PostgreSQL in `json`, nested documents neither
+    decoded nor encoded in Python) and the key's values in `key_0`, `key_1`...; rows after the
+    key values `after` (text, cast by PostgreSQL to the key's types)."""
+    keys = sql.SQL(", ").join(map(sql.Identifier, key))
+    after_clause = sql.SQL("")
+    params = {"organization_id": organization_id, "limit": limit}
+    if after is not None:
+        after_clause = sql.SQL(" AND ({keys}) > ({values})").format(
+            keys=keys, values=sql.SQL(", ").join(sql.Placeholder(f"after_{i}")
+                                                 for i in range(len(after))))
+        params.update({f"after_{i}": value for i, value in enumerate(after)})
+    picked = (sql.SQL("row_to_json(t)::text AS json") if as_json
+              else sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in columns))
+    cur.execute(sql.SQL(
+        "SELECT {picked}, {key_values} FROM (SELECT {columns} FROM {table}"
+        " WHERE organization_id = %(organization_id)s{after} ORDER BY {keys} LIMIT %(limit)s) t"
+        " ORDER BY {outer_keys}").format(
+        picked=picked,
+        key_values=sql.SQL(", ").join(sql.SQL("t.{} AS {}").format(
+            sql.Identifier(k), sql.Identifier(f"key_{i}")) for i, k in enumerate(key)),
         columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        table=sql.Identifier(table), key=sql.Identifier(key),
-        order=sql.SQL(", ").join(map(sql.Identifier, columns[:3]))),
-        {"organization_id": organization_id})
+        table=sql.Identifier(table), after=after_clause, keys=keys,
+        outer_keys=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k)) for k in key)),
+        params)
     return cur.fetchall()
+
+
+def organization_row(cur, *, organization_id: uuid.UUID, columns: list[str]) -> dict:
+    cur.execute(sql.SQL("SELECT {columns} FROM organizations WHERE id = %(organization_id)s"
+                        ).format(columns=sql.SQL(", ").join(map(sql.Identifier, columns))),
+                {"organization_id": organization_id})
+    return cur.fetchone()

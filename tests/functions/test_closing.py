@@ -144,6 +144,9 @@ def test_the_timer_erases_every_row_of_it_in_every_table_and_nothing_else(client
     leaving, staying = make_org("Leaving"), make_org("Staying")
     for org in (leaving, staying):
         _everything(client, org, admin_sql)
+    for org in (leaving, staying):  # and an export being built: its first chunk written
+        assert client.post("/api/organization/exports", token=org.token).status == 202
+    organization_export.build_due(budget=organization_export.Budget(rows=2))
     ok(close(client, leaving))
     before = rows_per_table(admin_sql, leaving.id)
     staying_before = rows_per_table(admin_sql, staying.id)

@@ -68,9 +68,26 @@ async function loadSessions() {
 // ---------------------------------------------------------------------------------------------
 // The data export
 
+const EXPORT_POLL_MS = 5000;  // while one is being prepared, its progress is refreshed
+let exportPoll = null;
+const count = (n) => n.toLocaleString("en-US");
+
+// "Preparing admissions.csv: 8,000 of 20,000 rows (file 3 of 19)", or where it stands before
+// the first chunk and while the zip is put together.
+function progressText(progress) {
+  if (!progress) return "Waiting to start (within a minute)";
+  if (!progress.file) return "Putting the zip together";
+  const rows = progress.file_total == null ? `${count(progress.file_rows)} rows`
+    : `${count(progress.file_rows)} of ${count(progress.file_total)} rows`;
+  return `Preparing ${progress.file}: ${rows} (file ${progress.files_done + 1} of ${progress.files_total})`;
+}
+
 function exportItem(item) {
   const [label, tone] = EXPORT_STATES[item.status] ?? [item.status, "info"];
   const parts = [badge(label, tone), ` asked ${dateTime(item.requested_at)}`];
+  if (item.status === "requested") {
+    parts.push(el("span", { class: "export-progress muted", role: "status", text: ` · ${progressText(item.progress)}` }));
+  }
   if (item.status === "ready") {
     const download = el("button", { type: "button", class: "button small secondary", "data-busy-label": "Downloading…",
                                     "aria-label": `Download the export of ${dateTime(item.requested_at)}` }, "Download");
@@ -89,9 +106,15 @@ function exportItem(item) {
 }
 
 async function loadExports() {
+  clearTimeout(exportPoll);
   try {
     const { items } = await api("/organization/exports");
-    $("#export-list").replaceChildren(...items.map(exportItem));
+    $("#export-list").replaceChildren(...(items.length ? items.map(exportItem)
+      : [el("li", { class: "muted", text: "No exports yet." })]));
+    // Refreshed while one is being prepared and Settings is on screen.
+    if (items.some((item) => item.status === "requested") && !$("#export-card").closest("[hidden]")) {
+      exportPoll = setTimeout(loadExports, EXPORT_POLL_MS);
+    }
   } catch (error) {
     failed("Could not load the exports", error);
   }
@@ -130,6 +153,7 @@ export async function showAccount() {
 }
 
 export function resetAccount() {
+  clearTimeout(exportPoll);
   $("#close-form").reset();
   clearProblems($("#close-form"));
   $("#sessions-body").replaceChildren();

@@ -56,6 +56,10 @@ function fallbackMessage(standing) {
 
 function bannerAction(standing) {
   if (standing.reason === "suspended") return null;  // the message says to contact support
+  if (standing.reason === "closed") {  // a plan would not reopen it: Settings does
+    return isOwner() ? el("a", { href: "#settings", class: "button small primary" }, "Reopen in Settings")
+      : el("p", { class: "standing-ask" }, "Only an owner can reopen it.");
+  }
   if (isOwner()) {
     if (view.onBillingPage) return null;  // the page itself is the action
     const label = standing.state === "past_due" ? "Update billing" : "Choose a plan";
