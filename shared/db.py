@@ -277,6 +277,21 @@ def joined(cur, *statements: tuple[str, dict | tuple]) -> bytes:
     return b"; ".join(cur.mogrify(query, params) for query, params in statements)
 
 
+def batches(cur, name: str, query: str, params: dict, batch: int = 20) -> Iterator[dict]:
+    """The rows of a query through a server-side cursor, `batch` at a time: a large result never
+    sits in memory all at once. DECLARE and FETCH by hand: the pool's connections are in
+    autocommit mode (`_transaction` begins each transaction itself), where psycopg2 refuses its
+    named cursors. Left unfinished (an error), the cursor ends with its transaction."""
+    cur.execute(f"DECLARE {name} NO SCROLL CURSOR FOR " + query, params)
+    while True:
+        cur.execute(f"FETCH {int(batch)} FROM {name}")
+        fetched = cur.fetchall()
+        yield from fetched
+        if len(fetched) < batch:
+            break
+    cur.execute(f"CLOSE {name}")
+
+
 @contextmanager
 def _transaction(first_statement: str, params: tuple,
                  then: tuple[str, dict] | None = None) -> Iterator[psycopg2.extras.RealDictCursor]:

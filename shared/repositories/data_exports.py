@@ -7,6 +7,8 @@ from datetime import datetime
 from psycopg2 import sql
 from psycopg2.extras import Json
 
+from shared.db import batches
+
 PUBLIC = ("id, requested_by, requested_at, status, ready_at, expires_at, size_bytes, sha256,"
           " file_index, file_rows, file_total,"
           " (SELECT jsonb_agg(f ->> 'name') FROM jsonb_array_elements(files) f) AS file_names")
@@ -116,18 +118,13 @@ def add_part(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID, file: str
 def parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID):
     """The export's parts in order, {file, rows, content} each, through a server-side cursor:
     the parts of a large export never sit in memory all at once."""
-    rows = cur.connection.cursor(name="export_parts")
-    try:
-        rows.itersize = 20
-        rows.execute("""
-            SELECT file, rows, content FROM data_export_parts
-             WHERE organization_id = %(organization_id)s AND export_id = %(export_id)s
-             ORDER BY seq
-        """, {"organization_id": organization_id, "export_id": export_id})
-        for file, count, content in rows:
-            yield {"file": file, "rows": count, "content": content}
-    finally:
-        rows.close()
+    rows = batches(cur, "export_parts", """
+        SELECT file, rows, content FROM data_export_parts
+         WHERE organization_id = %(organization_id)s AND export_id = %(export_id)s
+         ORDER BY seq
+    """, {"organization_id": organization_id, "export_id": export_id})
+    for row in rows:
+        yield {"file": row["file"], "rows": row["rows"], "content": row["content"]}
 
 
 def delete_parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID) -> None:
