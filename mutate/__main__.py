@@ -189,36 +189,45 @@ STALLED = 10 * 60  # seconds without a mutant finishing: mutmut is stuck, stop i
 
 
 def _mutmut(module: str, workdirs: list[Path], *args: str) -> None:
-    """Run mutmut in each worker's copy at once, and wait for them all."""
+    """Run mutmut in each worker's copy at once, and wait for them all. A whole run that stops
+    early resumes where it was, at once, while the other workers go on."""
     tests = " ".join(MODULES[module])
-    running = {}
-    for workdir in workdirs:
+
+    def start(workdir: Path) -> subprocess.Popen:
         env = {**os.environ, "PROPERTY_EXAMPLES": "25",  # hypothesis examples per property test
                "MUTATE_SHARE": workdir.name.removeprefix("worker-").replace("of", "/")}
-        errors = workdir / ".mutmut-stderr"
-        with open(errors, "w") as stderr:
-            running[workdir] = subprocess.Popen(
+        with open(workdir / ".mutmut-stderr", "w") as stderr:
+            return subprocess.Popen(
                 [sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
                  "--tests-dir", "tests", "--runner",
                  f"{sys.executable} -m mutate.run_tests {tests}", "--no-progress"],
                 cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
                 start_new_session=True)
-    # mutmut 2 reads the source file while its worker has the next mutant applied, and on a
-    # busy machine it then fails to find a line in its cache and waits forever: stop it at
-    # once (the caller resumes), or after ten minutes without progress.
+
+    running = {workdir: start(workdir) for workdir in workdirs}
     last = {workdir: (None, time.monotonic()) for workdir in workdirs}
-    while any(process.poll() is None for process in running.values()):
+    restarts = 0
+    while running:
         time.sleep(5)
-        for workdir, process in running.items():
-            if process.poll() is not None:
-                continue
+        for workdir, process in list(running.items()):
+            # mutmut 2 reads the source file while its worker has the next mutant applied, and
+            # on a busy machine it then fails to find a line in its cache and waits forever:
+            # stop it at once, or after ten minutes without progress.
             done = _statuses(workdir) if (workdir / ".mutmut-cache").exists() else {}
             if done != last[workdir][0]:
                 last[workdir] = (done, time.monotonic())
-            if ("Traceback" in (workdir / ".mutmut-stderr").read_text()
+            if process.poll() is None and (
+                    "Traceback" in (workdir / ".mutmut-stderr").read_text()
                     or time.monotonic() - last[workdir][1] > STALLED):
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait()
+            if process.poll() is not None:
+                del running[workdir]
+                if not args and done.get("untested") and restarts < 30:
+                    restarts += 1
+                    _copy_back(workdir)  # the mutant a stopped run left on disk
+                    running[workdir] = start(workdir)
+                    last[workdir] = (None, time.monotonic())
 
 
 def run(module: str, resume: bool = False, workers: int = 1) -> None:
@@ -231,16 +240,12 @@ def run(module: str, resume: bool = False, workers: int = 1) -> None:
             workdir = _workdir(module) / f"worker-{worker}of{workers}"
             _copy(workdir)
             (workdir / "mutmut_config.py").write_text(SHARE)
-    workdirs = _workers(module)
     started = time.monotonic()
-    _mutmut(module, workdirs)
-    for _ in range(30):  # a run that stopped early resumes where it was
-        unfinished = [w for w in workdirs if _statuses(w).get("untested")]
-        if not unfinished:
-            break
-        for workdir in unfinished:
+    workdirs = _workers(module)
+    if resume:
+        for workdir in workdirs:
             _copy_back(workdir)
-        _mutmut(module, unfinished)
+    _mutmut(module, workdirs)
     (_workdir(module) / ".minutes").write_text(f"{(time.monotonic() - started) / 60:.1f}")
 
 
@@ -291,9 +296,12 @@ def summary(module: str) -> dict:
         "".join(survivors + equivalent))
     # "Suspicious" is mutmut's word for killed, but slowly; a timeout hung the tests: killed.
     killed = sum(counts.get(s, 0) for s in ("ok_killed", "ok_suspicious", "bad_timeout"))
+    # Every copy lists every mutant; one not run yet in one copy may be another's share.
+    with sqlite3.connect(_workers(module)[0] / ".mutmut-cache") as conn:
+        mutants = conn.execute("SELECT count(*) FROM Mutant").fetchone()[0]
     return {"module": module, "mutants": killed + len(survivors), "killed": killed,
             "survived": len(survivors), "equivalent": len(equivalent),
-            "untested": counts.get("untested", 0),
+            "untested": mutants - sum(n for s, n in counts.items() if s != "untested"),
             "minutes": (_workdir(module) / ".minutes").read_text()
             if (_workdir(module) / ".minutes").exists() else "-"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -130,6 +130,11 @@ def test_per_diem_method_end_to_end():
     assert result["revenue"]["total"] == D("5000.00")
     assert result["revenue"]["per_day_average"] == D("500.00")
     assert result["revenue"]["pdpm"] is None
+    # Each day dated from the day the referral was received; the payer pays it all.
+    assert [(d["day"], d["date"]) for d in result["revenue"]["days"]] == [
+        (n + 1, date(2026, 3, 2) + timedelta(days=n)) for n in range(10)]
+    assert {(d["payer_pays"], d["patient_pays"], d["net"]) for d in result["revenue"]["days"]} == {
+        (D("500.00"), D("0"), D("500.00"))}
     # Cost per day: fixed 150.00 + nursing 3 h x 40.00 = 120.00 + therapy 50.00 + services 0
     # + medication 20.00 = 340.00; x 10 = 3400.00.
     assert result["cost"]["per_day"] == D("340.00")
@@ -182,6 +187,13 @@ def test_pdpm_method_pays_the_daily_per_diems_of_the_classification():
     assert (detail["wage_index"], detail["vbp_multiplier"], detail["labor_related_share"]) == (
         D("1.1000"), D("1.0"), D("0.719"))
     assert (detail["covered_days"], detail["uncovered_days"]) == (30, 0)
+    # None of the optional facts given: no HIV/AIDS adjustment, not an interrupted stay, skilled
+    # all along, no then-payer, QRP met, Original Medicare.
+    assert {key: detail[key] for key in ("hiv_aids", "interrupted_stay", "skilled_days",
+                                         "then_payer", "qrp_reduced", "percent_of_pdpm")} == {
+        "hiv_aids": False, "interrupted_stay": None, "skilled_days": None, "then_payer": None,
+        "qrp_reduced": False, "percent_of_pdpm": None}
+    assert all(type(detail[key]) is bool for key in ("hiv_aids", "qrp_reduced"))
     assert result["assumptions"][:3] == [
         "The PDPM classification is an estimate until the 5-day assessment.",
         "Admission date not given: assumed the day the referral was received, 2026-03-02.",
@@ -269,7 +281,7 @@ def test_the_engines_inputs_cannot_be_changed_once_made():
     # Frozen: placement comparison hands one referral and one set of weights to every
     # facility's evaluation, and none of them may change it for the next.
     for made in (referral(), facility(), per_diem_rate(), pdpm_rate().pdpm, cost_model(),
-                 weights()):
+                 weights(), engine.ThenPayer("Ohio Medicaid", "medicaid", D("250.00"))):
         field = dataclasses.fields(made)[0].name
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(made, field, None)

@@ -30,10 +30,10 @@ YEARS = {2026: pdpm.FiscalYear(2026, "final", "FY2026 final rule", D("0.032")),
 
 
 def medicare(**changes) -> engine.Rate:
-    return engine.Rate(method="pdpm", pdpm=engine.PdpmTerms(
-        tables=URBAN_2026, wage_index=D("1.1000"), vbp_multiplier=D(1), coinsurance_per_day=None,
-        coinsurance_by_year={2026: D("217.00")},
-        tables_by_year={2026: URBAN_2026, 2027: URBAN_2027}, fiscal_years=YEARS, **changes))
+    terms = {"tables": URBAN_2026, "wage_index": D("1.1000"), "vbp_multiplier": D(1),
+             "coinsurance_per_day": None, "coinsurance_by_year": {2026: D("217.00")},
+             "tables_by_year": {2026: URBAN_2026, 2027: URBAN_2027}, "fiscal_years": YEARS}
+    return engine.Rate(method="pdpm", pdpm=engine.PdpmTerms(**{**terms, **changes}))
 
 
 # --- pricing each day by its fiscal year ------------------------------------------------------
@@ -80,6 +80,25 @@ def test_a_day_past_the_newest_loaded_year_is_priced_with_the_newest_and_says_so
     assert [d["amount"] for d in days] == [D("967.96")] * 3 + [D("769.27")] * 2
     assert ("No PDPM tables are loaded for FY2028: 3 day(s) in FY2028 are priced with "
             "FY2027's, the newest loaded." in result["assumptions"])
+
+
+def test_a_stay_past_the_only_loaded_year_is_priced_with_it():
+    # As the service loads them for a stay from 29 Sep 2027: FY2028 is not loaded, so FY2027's
+    # tables are the only ones given, and they price FY2028's days too.
+    rate = medicare(tables_by_year={2027: URBAN_2027})
+    result = run(ref=engine_referral(length_of_stay_days=5, classification=KBGE,
+                                     admission_date=date(2027, 9, 29)), rate=rate)
+    assert [(d["fiscal_year"], d["priced_with_fiscal_year"], d["amount"])
+            for d in result["revenue"]["days"]] == [
+        (2027, 2027, D("967.96"))] * 2 + [(2028, 2027, D("967.96"))] + [
+        (2028, 2027, D("769.27"))] * 2
+
+
+def test_of_three_loaded_years_a_later_day_is_priced_with_the_newest():
+    rate = medicare(tables_by_year={2025: tables_from_csv(2025, "urban"), 2026: URBAN_2026,
+                                    2027: URBAN_2027})
+    assert rate.pdpm.tables_for(2028) is URBAN_2027
+    assert rate.pdpm.tables_for(2024).fiscal_year == 2025
 
 
 def test_a_day_before_the_oldest_loaded_year_is_priced_with_the_oldest_and_says_so():
