@@ -110,6 +110,20 @@ EQUIVALENT["shared/engine/evaluation.py"] = {
     ("acuity_rates: dict[str, Decimal] = field(default_factory=dict)",
      "acuity_rates: dict[str, Decimal] = None"): _UNREAD_DEFAULT,
     ("pdpm: PdpmTerms | None = None", 'pdpm: PdpmTerms | None = ""'): _UNREAD_DEFAULT,
+    # Defaults whose every reader asks only whether they are empty (truthiness).
+    ("then_payer: ThenPayer | None = None", 'then_payer: ThenPayer | None = ""'):
+        "'' is as false as None: every reader asks `if referral.then_payer`",
+    ("coinsurance_by_year: dict[int, Decimal] = field(default_factory=dict)",
+     "coinsurance_by_year: dict[int, Decimal] = None"):
+        "None is as empty as {}: its one reader asks `not terms.coinsurance_by_year` first",
+    ("tables_by_year: dict[int, pdpm.Tables] = field(default_factory=dict)",
+     "tables_by_year: dict[int, pdpm.Tables] = None"):
+        "None is as empty as {}: its one reader asks `not self.tables_by_year` first",
+    ("return self.tables_by_year[loaded[-1] if fiscal_year > loaded[-1] else loaded[0]]",
+     "return self.tables_by_year[loaded[-1] if fiscal_year >= loaded[-1] else loaded[0]]"):
+        "the newest loaded year itself is returned by the line above, never reaches this one",
+    ("day.update(payer_pays=a - p, net=a)", "day.update(payer_pays=a + p, net=a)"):
+        "without PDPM the patient pays nothing: p is 0, and a + 0 = a - 0",
 }
 SKIP = {".git", ".venv", ".local", ".mutate", "__pycache__", ".pytest_cache", ".hypothesis",
         "node_modules", "e2e"}
