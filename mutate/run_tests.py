@@ -6,11 +6,15 @@ import os
 import sys
 
 import pytest
+from hypothesis import Phase, settings
 
 if __name__ == "__main__":
     # Only the hypothesis plugin: the others installed (schemathesis above all) cost seconds of
     # start-up per mutant, and no covering test uses them.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # Any failing example kills the mutant: shrinking it to the smallest one costs seconds.
+    settings.register_profile("mutate", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    settings.load_profile("mutate")
     status = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "hypothesispytest",
                           *sys.argv[1:]])
     sys.exit(0 if status == 0 else 1)

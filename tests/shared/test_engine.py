@@ -215,6 +215,11 @@ def test_medicare_coinsurance_from_day_21_is_what_the_patient_pays():
     assert detail["coinsurance_per_day"] == D("217.00")
     assert detail["coinsurance_days"] == 10
     assert detail["coinsurance_total"] == D("2170.00")
+    # One amount for every year: the year's own, so nothing is said of another year's.
+    assert detail["coinsurance_by_year"] == [{"calendar_year": 2026, "per_day": D("217.00"),
+                                              "amount_of_year": 2026, "days": 10,
+                                              "total": D("2170.00")}]
+    assert not any(a.startswith("No SNF coinsurance amount") for a in result["assumptions"])
 
 
 def test_a_coinsurance_under_a_dollar_still_counts_its_days():

@@ -184,6 +184,8 @@ SAID_FIRST = [
     "The PDPM classification is an estimate until the 5-day assessment.",
     "SNF days already used in the benefit period not given: assumed none (a new benefit "
     "period), so Medicare covers up to 100 days and coinsurance starts on day 21 of this stay."]
+SEQUESTRATION_LINE = ("sequestration",
+                      "Sequestration: 2% of the Medicare payment after coinsurance")
 SEQUESTRATION_SAID = (
     "Medicare's payment after coinsurance, and its bad debt reimbursement, are reduced 2% by "
     "sequestration (applied day by day here; CMS applies it per claim and on the cost report).")
@@ -216,7 +218,7 @@ def test_sequestration_and_bad_debt_with_60_percent_of_coinsurance_collected():
         D("-11.74"), D("56.42"), D("530.68") + D("130.20") + D("56.42") - D("11.74"))
     assert result["assumptions"] == SAID_FIRST + [SEQUESTRATION_SAID, collected_said(60)]
     assert [(a["code"], a["label"]) for a in revenue["adjustments"]] == [
-        ("sequestration", "Sequestration: 2% of the Medicare payment after coinsurance"),
+        SEQUESTRATION_LINE,
         ("uncollected_coinsurance", "Coinsurance not expected to be collected (business weights)"),
         ("bad_debt_reimbursement", "Medicare bad debt: 65% of the uncollected coinsurance")]
 
@@ -235,6 +237,10 @@ def test_qrp_reduced_rates_and_the_rules_method_for_the_unpublished_ncm():
     assert lines(result)["qrp_reduction"] == D("-18.37") * 3 + D("-14.60")
     assert [d["payer_pays"] for d in days] == [D("928.15")] * 3 + [D("737.63")]
     assert result["revenue"]["pdpm"]["qrp_by_rule_method"] == [2026]
+    # No coinsurance in 4 days: no line for its collection or bad debt.
+    assert [(a["code"], a["label"]) for a in result["revenue"]["adjustments"]] == [
+        ("qrp_reduction", "SNF QRP not met: the annual update less 2 percentage points"),
+        SEQUESTRATION_LINE]
     assert result["assumptions"] == SAID_FIRST + [
         SEQUESTRATION_SAID,
         "The facility did not meet the SNF Quality Reporting Program: its rates are the reduced "
@@ -271,7 +277,9 @@ def test_hiv_aids_pays_nursing_x_1_18_and_remaps_the_nta_group():
     day4 = result["revenue"]["days"][3]
     assert (day4["amount"], day4["hiv_aids_adjustment"], day4["payer_pays"]) == (
         D("752.23"), D("202.81"), D("955.04"))
-    assert "hiv_aids_adjustment" in lines(result)
+    assert [(a["code"], a["label"]) for a in result["revenue"]["adjustments"]] == [
+        ("hiv_aids_adjustment", "HIV/AIDS: nursing x 1.18 and the NTA remap (CMS SNF pricer)"),
+        SEQUESTRATION_LINE]
     assert any("NTA group NE as NB" in a for a in result["assumptions"])
 
 
