@@ -9,12 +9,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.engine import evaluation as engine
 from shared.engine import pdpm
-from tests.shared.test_engine import KBGE, URBAN_2026, referral, run, tables_from_csv, weights
+from tests.shared.test_engine import (KBGE, PROPERTY_SETTINGS, URBAN_2026, referral, run,
+                                     tables_from_csv, weights)
 
 D = Decimal
 # FY2026's net update, 3.2% (reference/pdpm S16), for the QRP method.
@@ -89,7 +90,7 @@ def test_days_used_unknown_is_assumed_zero_and_said():
                for a in result["assumptions"])
 
 
-@settings(max_examples=150, deadline=None)
+@PROPERTY_SETTINGS
 @given(used=st.integers(0, 100), days=st.integers(1, 130))
 def test_covered_days_never_exceed_100_minus_days_used(used, days):
     detail = run(ref=stay(days, benefit_days_used=used), rate=medicare())["revenue"]["pdpm"]
@@ -151,7 +152,7 @@ def test_coinsurance_never_exceeds_the_days_payment_in_either_year():
         D("186.92"), D("186.92"), D("0.00"))
 
 
-@settings(max_examples=150, deadline=None)
+@PROPERTY_SETTINGS
 @given(used=st.integers(0, 100), days=st.integers(1, 120),
        start=st.dates(date(2024, 1, 1), date(2026, 12, 31)),
        vbp=st.integers(1, 100_000).map(lambda n: D(n).scaleb(-5)))
@@ -294,7 +295,7 @@ def test_hiv_aids_says_which_nta_group_each_group_is_paid_as(nta, paid_as):
             "as the CMS pricer does for a B20 diagnosis on the claim." in result["assumptions"])
 
 
-@settings(max_examples=150, deadline=None)
+@PROPERTY_SETTINGS
 @given(used=st.integers(0, 100), days=st.integers(1, 110), qrp=st.booleans(),
        hiv=st.booleans(), collected=st.integers(0, 100).map(D),
        vbp=st.integers(1, 100_000).map(lambda n: D(n).scaleb(-5)))
