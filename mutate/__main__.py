@@ -247,20 +247,22 @@ def _mutmut(module: str, workdirs: list[Path], *args: str) -> None:
 def run(module: str, resume: bool = False, workers: int = 1) -> None:
     """Mutate one module in fresh copies of the project, one a worker (or go on with the last
     run, with its number of workers)."""
-    if not resume:
+    if not (resume and _workers(module)):
         if _workdir(module).exists():
             shutil.rmtree(_workdir(module))
         for worker in range(workers):
             workdir = _workdir(module) / f"worker-{worker}of{workers}"
             _copy(workdir)
             (workdir / "mutmut_config.py").write_text(SHARE)
+    minutes = _workdir(module) / ".minutes"
+    before = float(minutes.read_text()) if resume and minutes.exists() else 0.0
     started = time.monotonic()
     workdirs = _workers(module)
     if resume:
         for workdir in workdirs:
             _copy_back(workdir)
     _mutmut(module, workdirs)
-    (_workdir(module) / ".minutes").write_text(f"{(time.monotonic() - started) / 60:.1f}")
+    minutes.write_text(f"{before + (time.monotonic() - started) / 60:.1f}")
 
 
 def _copy_back(workdir: Path) -> None:
