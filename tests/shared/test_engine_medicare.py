@@ -123,6 +123,25 @@ def test_a_stay_across_new_year_pays_each_years_coinsurance():
     assert detail["coinsurance_per_day"] == D("209.50")
 
 
+@pytest.mark.parametrize("days, from_day", [(10, None), (20, None), (21, 21), (25, 21)])
+def test_coinsurance_is_owed_from_day_21_and_only_on_the_days_that_owe_it(days, from_day):
+    result = run(ref=stay(days), rate=medicare())
+    assert result["revenue"]["pdpm"]["coinsurance_from_day"] == from_day
+    assert [d["coinsurance_year"] for d in result["revenue"]["days"]] == (
+        [None] * min(days, 20) + [2026] * max(0, days - 20))
+
+
+def test_the_daily_coinsurance_shown_is_that_of_the_year_of_its_first_day():
+    # From 20 Dec 2025: day 1 is in 2025, but day 21, the first to owe coinsurance, is 9 Jan
+    # 2026: 217.00 a day, not 2025's 209.50.
+    result = run(ref=referral(length_of_stay_days=25, classification=KBGE,
+                              admission_date=date(2025, 12, 20)), rate=medicare())
+    detail = result["revenue"]["pdpm"]
+    assert result["revenue"]["days"][20]["date"] == date(2026, 1, 9)
+    assert (detail["coinsurance_per_day"], detail["coinsurance_from_day"]) == (D("217.00"), 21)
+    assert [(y["calendar_year"], y["days"]) for y in detail["coinsurance_by_year"]] == [(2026, 5)]
+
+
 def test_a_2024_day_carries_the_2024_coinsurance():
     # From 1 Dec 2024 (stay day 21 = 21 Dec 2024): days 21-31 (11 days) 204.00 = 2244.00.
     result = run(ref=referral(length_of_stay_days=31, classification=KBGE,
@@ -372,6 +391,20 @@ def test_days_after_skilled_need_ends_are_not_medicare_days():
         "The 5 day(s) Medicare does not cover are paid by Ohio Medicaid (medicaid) at 250.00 a "
         "day, its rate in force at the facility.",
         collected_said(100)]
+
+
+def test_skilled_need_ending_before_the_100th_day_and_days_past_it_are_said_apart():
+    # 90 days used, 12-day stay, skilled need for 5: stay days 6-10 (benefit days 96-100, the
+    # 100th included) are not skilled; days 11-12 (benefit days 101-102) are past the cap.
+    result = run(ref=stay(12, benefit_days_used=90, skilled_days=5), rate=medicare())
+    detail = result["revenue"]["pdpm"]
+    assert (detail["covered_days"], detail["not_skilled_days"], detail["uncovered_days"]) == (
+        5, 5, 7)
+    assert ("Skilled need is expected for 5 day(s): Medicare Part A does not cover the 5 day(s) "
+            "after it." in result["assumptions"])
+    assert result["assumptions"][-1] == (
+        "Medicare Part A covers at most 100 days a benefit period; with 90 already used, 2 "
+        "day(s) of this stay earn nothing under it.")
 
 
 def test_a_medicare_advantage_contract_pays_its_percentage_of_pdpm():

@@ -64,6 +64,7 @@ def test_a_stay_across_1_october_prices_each_day_with_its_fiscal_years_tables():
             for y in years] == [(2026, 2026, "final", None, 2),
                                 (2027, 2027, "proposed", "Labor share not found.", 3)]
     assert years[1]["component_rates"]["NURSING"] == D("237.58")
+    assert [y["labor_related_share"] for y in years] == [D("0.719"), D("0.719")]
     assert ("3 day(s) in FY2027 are priced on FY2027's proposed rates (CMS-1843-P), not final "
             "ones. Labor share not found." in result["assumptions"])
     assert any(a.startswith("The rate is set up for FY2026, but the stay has days in FY2027")
