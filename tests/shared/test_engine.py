@@ -317,7 +317,16 @@ def test_a_margin_under_the_floor_declines():
     assert result["margin_pct"] == D("-13.33")
     assert codes(result) == ["margin_below_floor"]
     assert result["recommendation"] == "decline"
-    assert "-13.33" in result["hard_stops"][0]["message"]
+    assert result["hard_stops"][0]["message"] == "margin -13.33% is under the floor of -5%"
+
+
+def test_weights_are_relative_fractions_summing_to_1_score_as_their_hundredfold():
+    # 0.35, 0.20, 0.15, 0.15, 0.15: a total weight of 1, under the scale of the defaults.
+    fractions = {name: weight / 100 for name, weight in weights().factor_weights.items()}
+    result = run(w=weights(factor_weights=fractions))
+    assert result["score"] == run()["score"] == D("92.8")
+    assert [f["contribution"] for f in result["factors"]] == [
+        f["contribution"] for f in run()["factors"]]
 
 
 def test_a_margin_exactly_at_the_floor_is_not_a_hard_stop():
