@@ -156,6 +156,14 @@ def _statuses(workdir: Path) -> dict[str, int]:
                                  " GROUP BY status"))
 
 
+def _decided(workdir: Path) -> int:
+    """How many mutants this copy has run or left to another worker."""
+    if not (workdir / ".mutmut-cache").exists():
+        return 0
+    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+        return conn.execute("SELECT count(*) FROM Mutant WHERE status != 'untested'").fetchone()[0]
+
+
 def _survivor_ids(workdir: Path) -> list[int]:
     with sqlite3.connect(workdir / ".mutmut-cache") as conn:
         return [row[0] for row in conn.execute(
@@ -220,7 +228,10 @@ def _mutmut(module: str, workdirs: list[Path], *args: str) -> None:
 
     running = {workdir: start(workdir) for workdir in workdirs}
     last = {workdir: (None, time.monotonic()) for workdir in workdirs}
-    restarts = 0
+    # mutmut's race strikes every few dozen mutants: a worker starts again as long as its last
+    # start tested some; three starts in a row without any, and it is left unfinished.
+    fruitless = {workdir: 0 for workdir in workdirs}
+    started_with = {workdir: _decided(workdir) for workdir in workdirs}
     while running:
         time.sleep(5)
         for workdir, process in list(running.items()):
@@ -237,11 +248,14 @@ def _mutmut(module: str, workdirs: list[Path], *args: str) -> None:
                 process.wait()
             if process.poll() is not None:
                 del running[workdir]
-                if not args and done.get("untested") and restarts < 30:
-                    restarts += 1
+                decided = _decided(workdir)
+                fruitless[workdir] = (0 if decided > started_with[workdir]
+                                      else fruitless[workdir] + 1)
+                if not args and done.get("untested") and fruitless[workdir] < 3:
                     _copy_back(workdir)  # the mutant a stopped run left on disk
                     running[workdir] = start(workdir)
                     last[workdir] = (None, time.monotonic())
+                    started_with[workdir] = decided
 
 
 def run(module: str, resume: bool = False, workers: int = 1) -> None:
