@@ -124,6 +124,9 @@ EQUIVALENT["shared/engine/evaluation.py"] = {
         "the newest loaded year itself is returned by the line above, never reaches this one",
     ("day.update(payer_pays=a - p, net=a)", "day.update(payer_pays=a + p, net=a)"):
         "without PDPM the patient pays nothing: p is 0, and a + 0 = a - 0",
+    ('f"{\'newest\' if year[\'priced_with\'] < year[\'fiscal_year\'] else \'oldest\'} "',
+     'f"{\'newest\' if year[\'priced_with\'] <= year[\'fiscal_year\'] else \'oldest\'} "'):
+        "said only of a year priced with another's (`if priced_with != fiscal_year`): never equal",
 }
 SKIP = {".git", ".venv", ".local", ".mutate", "__pycache__", ".pytest_cache", ".hypothesis",
         "node_modules", "e2e"}

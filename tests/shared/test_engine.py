@@ -342,6 +342,8 @@ def test_census_at_the_bed_count_is_no_bed(census, stopped):
     assert ("no_bed" in codes(result)) is stopped
     if stopped:
         assert result["recommendation"] == "decline"
+        assert result["hard_stops"] == [
+            {"code": "no_bed", "message": "the facility's census is at its bed count"}]
 
 
 # --- recommendation thresholds -----------------------------------------------------------------
@@ -482,6 +484,25 @@ def test_money_fields_have_2_places_when_no_coinsurance_is_known():
     assert result["revenue"]["pdpm"]["coinsurance_known"] is False
     assert ("No SNF coinsurance amount is loaded for 2026: the patient's share from day 21 is "
             "not shown." in result["assumptions"])
+
+
+@pytest.mark.parametrize("days, said", [(10, False), (20, False), (21, True)])
+def test_a_missing_coinsurance_amount_is_said_only_when_a_day_owes_coinsurance(days, said):
+    result = run(ref=referral(length_of_stay_days=days, classification=KBGE),
+                 rate=pdpm_rate(coinsurance=None))
+    assert any(a.startswith("No SNF coinsurance amount is loaded")
+               for a in result["assumptions"]) is said
+
+
+def test_a_coinsurance_total_under_a_dollar_is_still_collected_and_said():
+    # Day 21 alone at 0.50: the coinsurance's collection is said, and its lines shown.
+    result = run(ref=referral(length_of_stay_days=21, classification=KBGE),
+                 rate=pdpm_rate(coinsurance=D("0.50")))
+    assert result["revenue"]["pdpm"]["coinsurance_total"] == D("0.50")
+    assert any(a.startswith("100% of the coinsurance is expected to be collected")
+               for a in result["assumptions"])
+    assert [a["code"] for a in result["revenue"]["adjustments"]] == [
+        "sequestration", "uncollected_coinsurance", "bad_debt_reimbursement"]
 
 
 # --- properties --------------------------------------------------------------------------------

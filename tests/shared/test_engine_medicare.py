@@ -79,6 +79,14 @@ def test_a_patient_with_all_100_days_used_has_no_covered_day():
     assert (detail["covered_days"], detail["uncovered_days"]) == (0, 5)
     assert result["revenue"]["total"] == 0
     assert detail["coinsurance_from_day"] is None
+    assert ("100 SNF day(s) of the benefit period already used: Medicare covers at most 0 day(s) "
+            "of this stay." in result["assumptions"])
+
+
+def test_days_used_before_a_stay_without_coinsurance_are_said_without_it():
+    result = run(ref=stay(10, benefit_days_used=5), rate=medicare())
+    assert ("5 SNF day(s) of the benefit period already used: Medicare covers at most 95 day(s) "
+            "of this stay." in result["assumptions"])
 
 
 def test_days_used_unknown_is_assumed_zero_and_said():

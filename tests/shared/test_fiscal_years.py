@@ -81,6 +81,17 @@ def test_a_day_past_the_newest_loaded_year_is_priced_with_the_newest_and_says_so
     assert [d["amount"] for d in days] == [D("967.96")] * 3 + [D("769.27")] * 2
     assert ("No PDPM tables are loaded for FY2028: 3 day(s) in FY2028 are priced with "
             "FY2027's, the newest loaded." in result["assumptions"])
+    assert any(a.startswith("The rate is set up for FY2026, but the stay has days in FY2027, "
+                            "FY2028: ") for a in result["assumptions"])
+
+
+def test_proposed_rates_without_notes_are_said_without_them():
+    years = {**YEARS, 2027: pdpm.FiscalYear(2027, "proposed", "CMS-1843-P", D("0.024"))}
+    result = run(ref=engine_referral(length_of_stay_days=2, classification=KBGE,
+                                     admission_date=date(2026, 10, 5)),
+                 rate=medicare(fiscal_years=years))
+    assert ("2 day(s) in FY2027 are priced on FY2027's proposed rates (CMS-1843-P), not final "
+            "ones." in result["assumptions"])
 
 
 def test_a_stay_past_the_only_loaded_year_is_priced_with_it():
