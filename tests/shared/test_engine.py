@@ -404,6 +404,15 @@ def test_a_rate_of_cents_caps_the_margin_percentage():
     assert result["margin_pct"] == D("-99999.99")
 
 
+def test_weights_all_zero_score_0_rather_than_divide_by_zero():
+    # The business weights refuse this (one weight must be above zero); the engine must not fail
+    # on it all the same.
+    result = run(w=weights(factor_weights={name: D(0) for name in engine.FACTORS}))
+    assert result["score"] == D("0.0")
+    assert {f["contribution"] for f in result["factors"]} == {D("0.0")}
+    assert result["recommendation"] == "decline"
+
+
 def test_an_unknown_payer_type_preference_is_neutral():
     assert factor(run(payer="va"), "payer")["value"] == D("50.0")
 
