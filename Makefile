@@ -46,8 +46,10 @@ $(MUTATE_STAMP): $(STAMP) requirements-mutate.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-mutate.txt
 	touch $(MUTATE_STAMP)
 
-mutate: $(MUTATE_STAMP)  ## mutation testing, kill rate per module (MODULE=shared/phi.py for some); not part of `make test`
-	nice -n 10 $(PY) -m mutate $(MODULE)
+WORKERS ?= 1
+
+mutate: $(MUTATE_STAMP)  ## mutation testing, kill rate per module (MODULE=shared/phi.py for some, WORKERS=2 to share its mutants); not part of `make test`
+	nice -n 10 $(PY) -m mutate --workers $(WORKERS) $(MODULE)
 
 FUZZ_EXAMPLES ?= 40
 

@@ -5,9 +5,11 @@ sign-in, screens PHI and computes money; prints the kill rate per module.
     python -m mutate shared/phi.py shared/db.py # some of them (make mutate MODULE=...)
     python -m mutate --report                   # the figures of the last runs, even unfinished
     python -m mutate --survivors shared/phi.py  # only the last run's survivors, against new tests
+    python -m mutate --workers 2 shared/engine/evaluation.py  # its mutants shared by 2 copies
 
-Each module is mutated in its own throwaway copy of the project (never in this work tree), and
-each mutant runs only the test files that cover that module, stopping at the first failure.
+Each module is mutated in its own throwaway copy of the project (never in this work tree), one
+copy a worker, each worker testing its own share of the mutants; each mutant runs only the test
+files that cover that module, stopping at the first failure.
 Survivors are written with their diffs to .mutate/survivors/. A surviving mutant that cannot
 change behaviour is listed in EQUIVALENT below with the reason, and left out of the kill rate."""
 from __future__ import annotations
@@ -39,7 +41,9 @@ MODULES: dict[str, tuple[str, ...]] = {
     "shared/engine/money.py": ("tests/shared/test_engine.py", "tests/shared/test_pdpm.py"),
     # The engine's tests first: they need no database, so most mutants die before one is made.
     "shared/engine/pdpm.py": ("tests/shared/test_engine.py", "tests/shared/test_engine_medicare.py",
-                              "tests/shared/test_pdpm.py", "tests/shared/test_fiscal_years.py"),
+                              "tests/shared/test_pdpm.py", "tests/shared/test_fiscal_years.py",
+                              "tests/shared/test_fiscal_years_data.py"),
+    # Pure tests only (no database), so its 700 mutants take minutes, not hours.
     "shared/engine/evaluation.py": ("tests/shared/test_engine.py",
                                     "tests/shared/test_engine_medicare.py",
                                     "tests/shared/test_fiscal_years.py",
@@ -62,6 +66,16 @@ EQUIVALENT: dict[str, dict[tuple[str, str], str]] = {
         ('password_hash = None', 'password_hash = ""'):
             "an empty hash is verified against the random dummy, whose password is never known",
     },
+}
+EQUIVALENT["shared/phi.py"] = {
+    ("@lru_cache(maxsize=1)", "@lru_cache(maxsize=2)"):
+        "a function without arguments caches one value whatever the size",
+    # The shipped name file (shared/data/person-names.txt) opens with a [section] line.
+    ('current = None', 'current = ""'):
+        "a word before any section fails either way (neither None nor a str has .add)",
+    ('current = sections.setdefault(line.strip("[]"), set())',
+     'current = sections.setdefault(line.strip("XX[]XX"), set())'):
+        "no section name (honorific, first, last) begins or ends with an X",
 }
 EQUIVALENT["shared/tenancy.py"] = {
     ('scheme, _, token = (authorization or "").partition(" ")',
@@ -96,6 +110,23 @@ EQUIVALENT["shared/engine/evaluation.py"] = {
     ("acuity_rates: dict[str, Decimal] = field(default_factory=dict)",
      "acuity_rates: dict[str, Decimal] = None"): _UNREAD_DEFAULT,
     ("pdpm: PdpmTerms | None = None", 'pdpm: PdpmTerms | None = ""'): _UNREAD_DEFAULT,
+    # Defaults whose every reader asks only whether they are empty (truthiness).
+    ("then_payer: ThenPayer | None = None", 'then_payer: ThenPayer | None = ""'):
+        "'' is as false as None: every reader asks `if referral.then_payer`",
+    ("coinsurance_by_year: dict[int, Decimal] = field(default_factory=dict)",
+     "coinsurance_by_year: dict[int, Decimal] = None"):
+        "None is as empty as {}: its one reader asks `not terms.coinsurance_by_year` first",
+    ("tables_by_year: dict[int, pdpm.Tables] = field(default_factory=dict)",
+     "tables_by_year: dict[int, pdpm.Tables] = None"):
+        "None is as empty as {}: its one reader asks `not self.tables_by_year` first",
+    ("return self.tables_by_year[loaded[-1] if fiscal_year > loaded[-1] else loaded[0]]",
+     "return self.tables_by_year[loaded[-1] if fiscal_year >= loaded[-1] else loaded[0]]"):
+        "the newest loaded year itself is returned by the line above, never reaches this one",
+    ("day.update(payer_pays=a - p, net=a)", "day.update(payer_pays=a + p, net=a)"):
+        "without PDPM the patient pays nothing: p is 0, and a + 0 = a - 0",
+    ('f"{\'newest\' if year[\'priced_with\'] < year[\'fiscal_year\'] else \'oldest\'} "',
+     'f"{\'newest\' if year[\'priced_with\'] <= year[\'fiscal_year\'] else \'oldest\'} "'):
+        "said only of a year priced with another's (`if priced_with != fiscal_year`): never equal",
 }
 SKIP = {".git", ".venv", ".local", ".mutate", "__pycache__", ".pytest_cache", ".hypothesis",
         "node_modules", "e2e"}
@@ -107,18 +138,46 @@ def _copy(workdir: Path) -> None:
     shutil.copytree(ROOT, workdir, ignore=lambda _dir, names: [n for n in names if n in SKIP])
 
 
+# Each worker's copy tests only its share of the mutants (mutmut 2 runs them one at a time):
+# mutmut calls this hook before each mutant and records the others as skipped.
+SHARE = '''"""Written by python -m mutate: this copy tests only its share of the mutants."""
+import os
+import zlib
+
+
+def pre_mutation(context):
+    worker, workers = map(int, os.environ["MUTATE_SHARE"].split("/"))
+    m = context.mutation_id
+    context.skip = zlib.crc32(f"{m.line_number}:{m.index}:{m.line}".encode()) % workers != worker
+'''
+
+
 def _statuses(workdir: Path) -> dict[str, int]:
+    """The count of each status in one worker's copy; another worker's mutants left out."""
     with sqlite3.connect(workdir / ".mutmut-cache") as conn:
-        return dict(conn.execute("SELECT status, count(*) FROM Mutant GROUP BY status"))
+        return dict(conn.execute("SELECT status, count(*) FROM Mutant WHERE status != 'skipped'"
+                                 " GROUP BY status"))
+
+
+def _decided(workdir: Path) -> int:
+    """How many mutants this copy has run or left to another worker."""
+    if not (workdir / ".mutmut-cache").exists():
+        return 0
+    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+        return conn.execute("SELECT count(*) FROM Mutant WHERE status != 'untested'").fetchone()[0]
+
+
+def _ids(workdir: Path, status: str) -> list[int]:
+    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT id FROM Mutant WHERE status = ? ORDER BY id", (status,))]
 
 
 def _survivors(workdir: Path) -> list[str]:
     """The diff of every mutant the tests let pass."""
-    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
-        ids = [row[0] for row in conn.execute(
-            "SELECT id FROM Mutant WHERE status = 'bad_survived' ORDER BY id")]
     return [subprocess.run([sys.executable, "-m", "mutmut", "show", str(i)], cwd=workdir,
-                           capture_output=True, text=True).stdout for i in ids]
+                           capture_output=True, text=True).stdout
+            for i in _ids(workdir, "bad_survived")]
 
 
 def _changed_lines(diff: str) -> tuple[str, ...]:
@@ -147,48 +206,88 @@ def _workdir(module: str) -> Path:
     return OUT / module.replace("/", "_").removesuffix(".py")
 
 
+def _workers(module: str) -> list[Path]:
+    """The copies of a module's last run, one a worker."""
+    return sorted(_workdir(module).glob("worker-*/"))
+
+
 STALLED = 10 * 60  # seconds without a mutant finishing: mutmut is stuck, stop it
 
 
-def _mutmut(module: str, *args: str) -> None:
+def _mutmut(module: str, workdirs: list[Path], *args: str) -> None:
+    """Run mutmut in each worker's copy at once, and wait for them all. A whole run that stops
+    early resumes where it was, at once, while the other workers go on."""
     tests = " ".join(MODULES[module])
-    env = {**os.environ, "PROPERTY_EXAMPLES": "25"}  # hypothesis examples per property test
-    workdir = _workdir(module)
-    errors = workdir / ".mutmut-stderr"
-    with open(errors, "w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
-             "--tests-dir", "tests", "--runner",
-             f"{sys.executable} -m mutate.run_tests {tests}", "--no-progress"],
-            cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
-            start_new_session=True)
-        # mutmut 2 reads the source file while its worker has the next mutant applied, and on a
-        # busy machine it then fails to find a line in its cache and waits forever: stop it at
-        # once (the caller resumes), or after ten minutes without progress.
-        last, since = None, time.monotonic()
-        while process.poll() is None:
-            time.sleep(5)
+
+    def start(workdir: Path) -> subprocess.Popen:
+        env = {**os.environ, "PROPERTY_EXAMPLES": "25",  # hypothesis examples per property test
+               "MUTATE_SHARE": workdir.name.removeprefix("worker-").replace("of", "/")}
+        with open(workdir / ".mutmut-stderr", "w") as stderr:
+            return subprocess.Popen(
+                [sys.executable, "-m", "mutmut", "run", *args, "--paths-to-mutate", module,
+                 "--tests-dir", "tests", "--runner",
+                 f"{sys.executable} -m mutate.run_tests {tests}", "--no-progress"],
+                cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+                start_new_session=True)
+
+    running = {workdir: start(workdir) for workdir in workdirs}
+    last = {workdir: (None, time.monotonic()) for workdir in workdirs}
+    # mutmut's race strikes every few dozen mutants: a worker starts again as long as its last
+    # start tested some; three starts in a row without any, and it is left unfinished.
+    fruitless = {workdir: 0 for workdir in workdirs}
+    started_with = {workdir: _decided(workdir) for workdir in workdirs}
+    while running:
+        time.sleep(5)
+        for workdir, process in list(running.items()):
+            # mutmut 2 reads the source file while its worker has the next mutant applied, and
+            # on a busy machine it then fails to find a line in its cache and waits forever:
+            # stop it at once, or after ten minutes without progress.
             done = _statuses(workdir) if (workdir / ".mutmut-cache").exists() else {}
-            if done != last:
-                last, since = done, time.monotonic()
-            if "Traceback" in errors.read_text() or time.monotonic() - since > STALLED:
+            if done != last[workdir][0]:
+                last[workdir] = (done, time.monotonic())
+            if process.poll() is None and (
+                    "Traceback" in (workdir / ".mutmut-stderr").read_text()
+                    or time.monotonic() - last[workdir][1] > STALLED):
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait()
+            if process.poll() is not None:
+                del running[workdir]
+                decided = _decided(workdir)
+                fruitless[workdir] = (0 if decided > started_with[workdir]
+                                      else fruitless[workdir] + 1)
+                if not args and done.get("untested") and fruitless[workdir] < 3:
+                    _copy_back(workdir)  # the mutant a stopped run left on disk
+                    running[workdir] = start(workdir)
+                    last[workdir] = (None, time.monotonic())
+                    started_with[workdir] = decided
 
 
-def run(module: str, resume: bool = False) -> None:
-    """Mutate one module in a fresh copy of the project (or go on with the last run)."""
-    workdir = _workdir(module)
-    if not resume:
-        _copy(workdir)
+def run(module: str, resume: bool = False, workers: int = 1) -> None:
+    """Mutate one module in fresh copies of the project, one a worker (or go on with the last
+    run, with its number of workers)."""
+    if not (resume and _workers(module)):
+        if _workdir(module).exists():
+            shutil.rmtree(_workdir(module))
+        for worker in range(workers):
+            workdir = _workdir(module) / f"worker-{worker}of{workers}"
+            _copy(workdir)
+            (workdir / "mutmut_config.py").write_text(SHARE)
+    minutes = _workdir(module) / ".minutes"
+    before = float(minutes.read_text()) if resume and minutes.exists() else 0.0
     started = time.monotonic()
-    _mutmut(module)
-    for _ in range(30):  # a run that stopped early resumes where it was
-        if not _statuses(workdir).get("untested"):
-            break
+    workdirs = _workers(module)
+    if resume:
+        for workdir in workdirs:
+            _copy_back(workdir)
+    _mutmut(module, workdirs)
+    # mutmut's race can leave a mutant or two that a whole run never reaches again, yet a run of
+    # its own id tests (or skips, if it is another worker's).
+    for workdir in workdirs:
+        for mutant in _ids(workdir, "untested"):
+            _copy_back(workdir)
+            _mutmut(module, [workdir], str(mutant))
         _copy_back(workdir)
-        _mutmut(module)
-    (workdir / ".minutes").write_text(f"{(time.monotonic() - started) / 60:.1f}")
+    minutes.write_text(f"{before + (time.monotonic() - started) / 60:.1f}")
 
 
 def _copy_back(workdir: Path) -> None:
@@ -200,49 +299,52 @@ def _copy_back(workdir: Path) -> None:
 def retest(module: str) -> None:
     """Run the survivors of the last run again, against the tests as they are now; the known
     equivalent ones survive whatever the tests, so they are not run."""
-    workdir = _workdir(module)
-    for folder in ("tests", "mutate"):
-        shutil.rmtree(workdir / folder)
-        shutil.copytree(ROOT / folder, workdir / folder,
-                        ignore=lambda _dir, names: [n for n in names if n in SKIP])
-    with sqlite3.connect(workdir / ".mutmut-cache") as conn:
-        ids = [row[0] for row in conn.execute(
-            "SELECT id FROM Mutant WHERE status = 'bad_survived' ORDER BY id")]
-    for mutant in ids:
-        # A stopped run leaves its mutant on disk, and mutmut would then drop the mutants of
-        # every line it finds changed: put the original back first.
+    for workdir in _workers(module):
+        for folder in ("tests", "mutate"):
+            shutil.rmtree(workdir / folder)
+            shutil.copytree(ROOT / folder, workdir / folder,
+                            ignore=lambda _dir, names: [n for n in names if n in SKIP])
+        for mutant in _ids(workdir, "bad_survived"):
+            # A stopped run leaves its mutant on disk, and mutmut would then drop the mutants
+            # of every line it finds changed: put the original back first.
+            _copy_back(workdir)
+            diff = subprocess.run([sys.executable, "-m", "mutmut", "show", str(mutant)],
+                                  cwd=workdir, capture_output=True, text=True).stdout
+            if not _equivalent(module, diff):
+                # mutmut reruns a survivor only when the tests' files changed, not when the
+                # test command did (a test file added to MODULES): mark it not run.
+                with sqlite3.connect(workdir / ".mutmut-cache") as conn:
+                    conn.execute("UPDATE Mutant SET status = 'untested' WHERE id = ?", (mutant,))
+                _mutmut(module, [workdir], str(mutant))
         _copy_back(workdir)
-        diff = subprocess.run([sys.executable, "-m", "mutmut", "show", str(mutant)], cwd=workdir,
-                              capture_output=True, text=True).stdout
-        if not _equivalent(module, diff):
-            # mutmut reruns a survivor only when the tests' files changed, not when the test
-            # command did (a test file added to MODULES): mark it not run.
-            with sqlite3.connect(workdir / ".mutmut-cache") as conn:
-                conn.execute("UPDATE Mutant SET status = 'untested' WHERE id = ?", (mutant,))
-            _mutmut(module, str(mutant))
-    _copy_back(workdir)
 
 
 def summary(module: str) -> dict:
     """The counts of a module's last run (or of the part of it done so far)."""
-    workdir = _workdir(module)
-    counts = _statuses(workdir)
+    counts: dict[str, int] = {}
     survivors, equivalent = [], []
-    for diff in _survivors(workdir):
+    for workdir in _workers(module):
+        for status, count in _statuses(workdir).items():
+            counts[status] = counts.get(status, 0) + count
+    for diff in (diff for workdir in _workers(module) for diff in _survivors(workdir)):
         reason = _equivalent(module, diff)
         if reason:
             equivalent.append(f"{diff}equivalent: {reason}\n")
         else:
             survivors.append(diff)
     (OUT / "survivors").mkdir(parents=True, exist_ok=True)
-    (OUT / "survivors" / f"{workdir.name}.diff").write_text("".join(survivors + equivalent))
+    (OUT / "survivors" / f"{_workdir(module).name}.diff").write_text(
+        "".join(survivors + equivalent))
     # "Suspicious" is mutmut's word for killed, but slowly; a timeout hung the tests: killed.
     killed = sum(counts.get(s, 0) for s in ("ok_killed", "ok_suspicious", "bad_timeout"))
+    # Every copy lists every mutant; one not run yet in one copy may be another's share.
+    with sqlite3.connect(_workers(module)[0] / ".mutmut-cache") as conn:
+        mutants = conn.execute("SELECT count(*) FROM Mutant").fetchone()[0]
     return {"module": module, "mutants": killed + len(survivors), "killed": killed,
             "survived": len(survivors), "equivalent": len(equivalent),
-            "untested": counts.get("untested", 0),
-            "minutes": (workdir / ".minutes").read_text() if (workdir / ".minutes").exists()
-            else "-"}
+            "untested": mutants - sum(n for s, n in counts.items() if s != "untested"),
+            "minutes": (_workdir(module) / ".minutes").read_text()
+            if (_workdir(module) / ".minutes").exists() else "-"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only print the figures of the last runs, even unfinished ones")
     parser.add_argument("--resume", action="store_true",
                         help="go on with the last runs where they stopped")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="copies testing their share of the mutants at once (default 1)")
     parser.add_argument("--survivors", action="store_true",
                         help="run only the last runs' survivors again, against today's tests")
     args = parser.parse_args(argv)
@@ -262,11 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for module in args.modules or list(MODULES):
         if args.report:
-            if (_workdir(module) / ".mutmut-cache").exists():
+            if _workers(module):
                 results.append(summary(module))
             continue
         print(f"mutating {module} against {' '.join(MODULES[module])} ...", flush=True)
-        retest(module) if args.survivors else run(module, resume=args.resume)
+        retest(module) if args.survivors else run(module, args.resume, args.workers)
         results.append(summary(module))
         r = results[-1]
         print(f"  {r['killed']}/{r['mutants']} killed ({r['equivalent']} equivalent left out)"

@@ -35,18 +35,30 @@ class AcuityRates(Input):
     complex: Money
 
 
-def method_field_errors(method: str, present: set[str]) -> dict[str, str]:
-    """Each term the method needs but lacks, or gets but does not take."""
+def terms_errors(rate: dict) -> dict[str, str]:
+    """What is wrong with a rate's terms taken together: each term its method needs but lacks
+    or gets but does not take, the QRP reduction or a PDPM percentage on a rate that is not
+    pdpm, a period that ends before it starts. Of a new rate, or of a stored one with the
+    changes an update makes (its method stays, so only then can these be checked)."""
+    method = rate["method"]
+    present = {f for f in TERMS if rate.get(f) is not None}
     errors = {f: f"required for method {method}" for f in sorted(METHOD_FIELDS[method] - present)}
     errors.update({f: f"not used by method {method}"
-                   for f in sorted((present & TERMS) - METHOD_FIELDS[method])})
+                   for f in sorted(present - METHOD_FIELDS[method])})
+    if rate.get("qrp_reduced") and method != "pdpm":
+        errors["qrp_reduced"] = "only a pdpm rate carries the QRP reduction"
+    if rate.get("pdpm_percent") is not None and method != "pdpm":
+        errors["pdpm_percent"] = "only a pdpm rate is a percentage of PDPM"
+    if rate.get("effective_to") is not None and rate["effective_to"] < rate["effective_from"]:
+        errors["effective_to"] = "must not be before effective_from"
     return errors
 
 
-class RateCreate(Input):
-    rules = {
-        **{field: "given exactly when the method uses it (per_diem: per_diem; acuity: "
-                  "acuity_rates; pdpm: fiscal_year, locality, wage_index, vbp_multiplier)"
+def _rules(method_terms: str, facility_id: str, payer_id: str) -> dict[str, str]:
+    """The rules of a create or an update (x-rules): terms_errors' and the stored data's."""
+    return {
+        **{field: f"{method_terms} (per_diem: per_diem; acuity: acuity_rates; pdpm: "
+                  "fiscal_year, locality, wage_index, vbp_multiplier)"
            for field in ("per_diem", "acuity_rates", "fiscal_year", "locality", "wage_index",
                          "vbp_multiplier")},
         "qrp_reduced": "only a pdpm rate carries the QRP reduction",
@@ -55,9 +67,14 @@ class RateCreate(Input):
                         "must not overlap",
         "facility_mismatch_override": "needed when a pdpm rate's locality or wage index "
                                       "differs from its facility's",
+        "facility_id": facility_id, "payer_id": payer_id,
     }
-    rules = {**rules, "facility_id": "must name an active facility of the organization",
-             "payer_id": "must name an active payer of the organization"}
+
+
+class RateCreate(Input):
+    rules = _rules("given exactly when the method uses it",
+                   facility_id="must name an active facility of the organization",
+                   payer_id="must name an active payer of the organization")
 
     facility_id: uuid.UUID
     payer_id: uuid.UUID
@@ -79,14 +96,7 @@ class RateCreate(Input):
 
     @model_validator(mode="after")
     def _terms_fit_the_method(self):
-        errors = method_field_errors(self.method,
-                                     {f for f in TERMS if getattr(self, f) is not None})
-        if self.qrp_reduced and self.method != "pdpm":
-            errors["qrp_reduced"] = "only a pdpm rate carries the QRP reduction"
-        if self.pdpm_percent is not None and self.method != "pdpm":
-            errors["pdpm_percent"] = "only a pdpm rate is a percentage of PDPM"
-        if self.effective_to is not None and self.effective_to < self.effective_from:
-            errors["effective_to"] = "must not be before effective_from"
+        errors = terms_errors(dict(self))
         if errors:
             raise FieldErrors(errors)
         return self
@@ -94,21 +104,9 @@ class RateCreate(Input):
 
 class RateUpdate(Input):
     """The period and the amounts; the facility, payer and method of a rate stay."""
-    rules = {
-        **{field: "only what the rate's method uses (per_diem: per_diem; acuity: "
-                  "acuity_rates; pdpm: fiscal_year, locality, wage_index, vbp_multiplier)"
-           for field in ("per_diem", "acuity_rates", "fiscal_year", "locality", "wage_index",
-                         "vbp_multiplier")},
-        "qrp_reduced": "only a pdpm rate carries the QRP reduction",
-        "pdpm_percent": "only a pdpm rate is a percentage of PDPM",
-        "effective_to": "must not be before effective_from; periods of a facility and payer "
-                        "must not overlap",
-        "facility_mismatch_override": "needed when a pdpm rate's locality or wage index "
-                                      "differs from its facility's",
-    }
-
-    rules = {**rules, "facility_id": "the rate's facility must still be active",
-             "payer_id": "the rate's payer must still be active"}
+    rules = _rules("only what the rate's method uses",
+                   facility_id="the rate's facility must still be active",
+                   payer_id="the rate's payer must still be active")
 
     effective_from: date | None = None
     effective_to: date | None = None

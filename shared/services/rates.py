@@ -8,8 +8,8 @@ from decimal import Decimal
 from shared import paging
 from shared.errors import Conflict, Unprocessable
 from shared.models.common import Page
-from shared.models.rates import (TERMS, RateCreate, RateListQuery, RatePublic, RateUpdate,
-                                 method_field_errors)
+from shared.models.rates import (RateCreate, RateListQuery, RatePublic, RateUpdate,
+                                 terms_errors)
 from shared.repositories import facilities, payers, pdpm, rates
 from shared.services import lifecycle
 from shared.tenancy import Actor
@@ -87,14 +87,7 @@ def create_rate(cur, actor: Actor, data: RateCreate) -> RatePublic:
 def update_rate(cur, actor: Actor, rate_id: uuid.UUID, data: RateUpdate) -> RatePublic:
     def terms_fit(current: dict, changes: dict) -> None:
         merged = {**current, **changes}
-        errors = method_field_errors(merged["method"],
-                                     {f for f in TERMS if merged.get(f) is not None})
-        if merged["effective_to"] is not None and merged["effective_to"] < merged["effective_from"]:
-            errors["effective_to"] = "must not be before effective_from"
-        if merged.get("qrp_reduced") and merged["method"] != "pdpm":
-            errors["qrp_reduced"] = "only a pdpm rate carries the QRP reduction"
-        if merged.get("pdpm_percent") is not None and merged["method"] != "pdpm":
-            errors["pdpm_percent"] = "only a pdpm rate is a percentage of PDPM"
+        errors = terms_errors(merged)
         if errors:
             raise Unprocessable.for_fields(errors)
         if {"fiscal_year", "locality", "wage_index", "facility_mismatch_override"} & set(changes):

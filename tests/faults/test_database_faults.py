@@ -244,52 +244,48 @@ def test_after_a_restart_the_first_request_succeeds(stack):
     assert failed == 0
 
 
-def test_a_restart_under_write_load(stack):
-    warm_pool(stack)
-    with WriteLoad(stack) as load:
-        time.sleep(0.5)
-        stack.cluster.restart()
-        recovered_at = time.monotonic()
-        time.sleep(1.5)
-    check(stack, load, recovered_at)
+def restart(stack: Stack) -> None:
+    stack.cluster.restart()
 
 
-def test_stopped_for_ten_seconds_under_write_load(stack):
-    warm_pool(stack)
-    with WriteLoad(stack) as load:
-        time.sleep(0.5)
-        stack.cluster.stop()
-        time.sleep(10)
-        stack.cluster.start()
-        recovered_at = time.monotonic()
-        time.sleep(1.5)
-    failures = check(stack, load, recovered_at)
-    assert failures  # the writes of those 10 s were refused, not queued
+def stop_for_ten_seconds(stack: Stack) -> None:
+    stack.cluster.stop()
+    time.sleep(10)
+    stack.cluster.start()
 
 
-def test_a_backend_killed_under_write_load(stack):
-    warm_pool(stack)
-    with WriteLoad(stack) as load:
-        time.sleep(0.5)
-        backends = stack.app_backends()
-        stack.cluster.kill_backend(backends[0])
-        stack.cluster.wait_until_gone(backends)  # the postmaster ends every other backend
-        stack.cluster.wait_until_ready()
-        recovered_at = time.monotonic()
-        time.sleep(1.5)
-    check(stack, load, recovered_at)
+def kill_a_backend(stack: Stack) -> None:
+    backends = stack.app_backends()
+    stack.cluster.kill_backend(backends[0])
+    stack.cluster.wait_until_gone(backends)  # the postmaster ends every other backend
+    stack.cluster.wait_until_ready()
 
 
-def test_a_network_that_stops_answering_under_write_load(stack):
+def freeze_the_network(stack: Stack) -> None:
     # Nothing is refused: the proxy holds every byte, for longer than the deadline. Only the
     # pool's own limits end the wait (before them, requests hung for the whole freeze).
+    stack.proxy.freeze()
+    time.sleep(DEADLINE + MARGIN + 1)
+    stack.proxy.thaw()
+
+
+@pytest.mark.parametrize("fault, some_fail_after", [
+    (restart, None),
+    (kill_a_backend, None),
+    # The writes of those 10 s were refused, not queued.
+    (stop_for_ten_seconds, 0),
+    # They failed only once they had waited for an answer.
+    (freeze_the_network, 2),
+], ids=lambda value: getattr(value, "__name__", None))
+def test_under_write_load(stack, fault, some_fail_after):
+    """`some_fail_after`: the fault must fail some writes, the longest after waiting more than
+    this many seconds; None: it may fail none."""
     warm_pool(stack)
     with WriteLoad(stack) as load:
         time.sleep(0.5)
-        stack.proxy.freeze()
-        time.sleep(DEADLINE + MARGIN + 1)
-        stack.proxy.thaw()
+        fault(stack)
         recovered_at = time.monotonic()
         time.sleep(1.5)
     failures = check(stack, load, recovered_at)
-    assert failures and max(f.waited for f in failures) > 2  # they did wait for an answer
+    if some_fail_after is not None:
+        assert failures and max(f.waited for f in failures) > some_fail_after

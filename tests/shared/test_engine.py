@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -130,6 +130,11 @@ def test_per_diem_method_end_to_end():
     assert result["revenue"]["total"] == D("5000.00")
     assert result["revenue"]["per_day_average"] == D("500.00")
     assert result["revenue"]["pdpm"] is None
+    # Each day dated from the day the referral was received; the payer pays it all.
+    assert [(d["day"], d["date"]) for d in result["revenue"]["days"]] == [
+        (n + 1, date(2026, 3, 2) + timedelta(days=n)) for n in range(10)]
+    assert {(d["payer_pays"], d["patient_pays"], d["net"]) for d in result["revenue"]["days"]} == {
+        (D("500.00"), D("0"), D("500.00"))}
     # Cost per day: fixed 150.00 + nursing 3 h x 40.00 = 120.00 + therapy 50.00 + services 0
     # + medication 20.00 = 340.00; x 10 = 3400.00.
     assert result["cost"]["per_day"] == D("340.00")
@@ -182,6 +187,13 @@ def test_pdpm_method_pays_the_daily_per_diems_of_the_classification():
     assert (detail["wage_index"], detail["vbp_multiplier"], detail["labor_related_share"]) == (
         D("1.1000"), D("1.0"), D("0.719"))
     assert (detail["covered_days"], detail["uncovered_days"]) == (30, 0)
+    # None of the optional facts given: no HIV/AIDS adjustment, not an interrupted stay, skilled
+    # all along, no then-payer, QRP met, Original Medicare.
+    assert {key: detail[key] for key in ("hiv_aids", "interrupted_stay", "skilled_days",
+                                         "then_payer", "qrp_reduced", "percent_of_pdpm")} == {
+        "hiv_aids": False, "interrupted_stay": None, "skilled_days": None, "then_payer": None,
+        "qrp_reduced": False, "percent_of_pdpm": None}
+    assert all(type(detail[key]) is bool for key in ("hiv_aids", "qrp_reduced"))
     assert result["assumptions"][:3] == [
         "The PDPM classification is an estimate until the 5-day assessment.",
         "Admission date not given: assumed the day the referral was received, 2026-03-02.",
@@ -203,6 +215,11 @@ def test_medicare_coinsurance_from_day_21_is_what_the_patient_pays():
     assert detail["coinsurance_per_day"] == D("217.00")
     assert detail["coinsurance_days"] == 10
     assert detail["coinsurance_total"] == D("2170.00")
+    # One amount for every year: the year's own, so nothing is said of another year's.
+    assert detail["coinsurance_by_year"] == [{"calendar_year": 2026, "per_day": D("217.00"),
+                                              "amount_of_year": 2026, "days": 10,
+                                              "total": D("2170.00")}]
+    assert not any(a.startswith("No SNF coinsurance amount") for a in result["assumptions"])
 
 
 def test_a_coinsurance_under_a_dollar_still_counts_its_days():
@@ -269,7 +286,7 @@ def test_the_engines_inputs_cannot_be_changed_once_made():
     # Frozen: placement comparison hands one referral and one set of weights to every
     # facility's evaluation, and none of them may change it for the next.
     for made in (referral(), facility(), per_diem_rate(), pdpm_rate().pdpm, cost_model(),
-                 weights()):
+                 weights(), engine.ThenPayer("Ohio Medicaid", "medicaid", D("250.00"))):
         field = dataclasses.fields(made)[0].name
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(made, field, None)
@@ -300,7 +317,16 @@ def test_a_margin_under_the_floor_declines():
     assert result["margin_pct"] == D("-13.33")
     assert codes(result) == ["margin_below_floor"]
     assert result["recommendation"] == "decline"
-    assert "-13.33" in result["hard_stops"][0]["message"]
+    assert result["hard_stops"][0]["message"] == "margin -13.33% is under the floor of -5%"
+
+
+def test_weights_are_relative_fractions_summing_to_1_score_as_their_hundredfold():
+    # 0.35, 0.20, 0.15, 0.15, 0.15: a total weight of 1, under the scale of the defaults.
+    fractions = {name: weight / 100 for name, weight in weights().factor_weights.items()}
+    result = run(w=weights(factor_weights=fractions))
+    assert result["score"] == run()["score"] == D("92.8")
+    assert [f["contribution"] for f in result["factors"]] == [
+        f["contribution"] for f in run()["factors"]]
 
 
 def test_a_margin_exactly_at_the_floor_is_not_a_hard_stop():
@@ -316,6 +342,8 @@ def test_census_at_the_bed_count_is_no_bed(census, stopped):
     assert ("no_bed" in codes(result)) is stopped
     if stopped:
         assert result["recommendation"] == "decline"
+        assert result["hard_stops"] == [
+            {"code": "no_bed", "message": "the facility's census is at its bed count"}]
 
 
 # --- recommendation thresholds -----------------------------------------------------------------
@@ -374,6 +402,15 @@ def test_a_rate_of_cents_caps_the_margin_percentage():
     result = run(rate=per_diem_rate("0.05"))
 
     assert result["margin_pct"] == D("-99999.99")
+
+
+def test_weights_all_zero_score_0_rather_than_divide_by_zero():
+    # The business weights refuse this (one weight must be above zero); the engine must not fail
+    # on it all the same.
+    result = run(w=weights(factor_weights={name: D(0) for name in engine.FACTORS}))
+    assert result["score"] == D("0.0")
+    assert {f["contribution"] for f in result["factors"]} == {D("0.0")}
+    assert result["recommendation"] == "decline"
 
 
 def test_an_unknown_payer_type_preference_is_neutral():
@@ -456,6 +493,25 @@ def test_money_fields_have_2_places_when_no_coinsurance_is_known():
     assert result["revenue"]["pdpm"]["coinsurance_known"] is False
     assert ("No SNF coinsurance amount is loaded for 2026: the patient's share from day 21 is "
             "not shown." in result["assumptions"])
+
+
+@pytest.mark.parametrize("days, said", [(10, False), (20, False), (21, True)])
+def test_a_missing_coinsurance_amount_is_said_only_when_a_day_owes_coinsurance(days, said):
+    result = run(ref=referral(length_of_stay_days=days, classification=KBGE),
+                 rate=pdpm_rate(coinsurance=None))
+    assert any(a.startswith("No SNF coinsurance amount is loaded")
+               for a in result["assumptions"]) is said
+
+
+def test_a_coinsurance_total_under_a_dollar_is_still_collected_and_said():
+    # Day 21 alone at 0.50: the coinsurance's collection is said, and its lines shown.
+    result = run(ref=referral(length_of_stay_days=21, classification=KBGE),
+                 rate=pdpm_rate(coinsurance=D("0.50")))
+    assert result["revenue"]["pdpm"]["coinsurance_total"] == D("0.50")
+    assert any(a.startswith("100% of the coinsurance is expected to be collected")
+               for a in result["assumptions"])
+    assert [a["code"] for a in result["revenue"]["adjustments"]] == [
+        "sequestration", "uncollected_coinsurance", "bad_debt_reimbursement"]
 
 
 # --- properties --------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.engine import evaluation as engine
 from shared.engine import pdpm
-from tests.shared.test_engine import KBGE, URBAN_2026, referral, run, tables_from_csv, weights
+from tests.shared.test_engine import (KBGE, PROPERTY_SETTINGS, URBAN_2026, referral, run,
+                                     tables_from_csv, weights)
 
 D = Decimal
 # FY2026's net update, 3.2% (reference/pdpm S16), for the QRP method.
@@ -78,6 +79,14 @@ def test_a_patient_with_all_100_days_used_has_no_covered_day():
     assert (detail["covered_days"], detail["uncovered_days"]) == (0, 5)
     assert result["revenue"]["total"] == 0
     assert detail["coinsurance_from_day"] is None
+    assert ("100 SNF day(s) of the benefit period already used: Medicare covers at most 0 day(s) "
+            "of this stay." in result["assumptions"])
+
+
+def test_days_used_before_a_stay_without_coinsurance_are_said_without_it():
+    result = run(ref=stay(10, benefit_days_used=5), rate=medicare())
+    assert ("5 SNF day(s) of the benefit period already used: Medicare covers at most 95 day(s) "
+            "of this stay." in result["assumptions"])
 
 
 def test_days_used_unknown_is_assumed_zero_and_said():
@@ -89,7 +98,7 @@ def test_days_used_unknown_is_assumed_zero_and_said():
                for a in result["assumptions"])
 
 
-@settings(max_examples=150, deadline=None)
+@PROPERTY_SETTINGS
 @given(used=st.integers(0, 100), days=st.integers(1, 130))
 def test_covered_days_never_exceed_100_minus_days_used(used, days):
     detail = run(ref=stay(days, benefit_days_used=used), rate=medicare())["revenue"]["pdpm"]
@@ -122,6 +131,25 @@ def test_a_stay_across_new_year_pays_each_years_coinsurance():
     assert detail["coinsurance_per_day"] == D("209.50")
 
 
+@pytest.mark.parametrize("days, from_day", [(10, None), (20, None), (21, 21), (25, 21)])
+def test_coinsurance_is_owed_from_day_21_and_only_on_the_days_that_owe_it(days, from_day):
+    result = run(ref=stay(days), rate=medicare())
+    assert result["revenue"]["pdpm"]["coinsurance_from_day"] == from_day
+    assert [d["coinsurance_year"] for d in result["revenue"]["days"]] == (
+        [None] * min(days, 20) + [2026] * max(0, days - 20))
+
+
+def test_the_daily_coinsurance_shown_is_that_of_the_year_of_its_first_day():
+    # From 20 Dec 2025: day 1 is in 2025, but day 21, the first to owe coinsurance, is 9 Jan
+    # 2026: 217.00 a day, not 2025's 209.50.
+    result = run(ref=referral(length_of_stay_days=25, classification=KBGE,
+                              admission_date=date(2025, 12, 20)), rate=medicare())
+    detail = result["revenue"]["pdpm"]
+    assert result["revenue"]["days"][20]["date"] == date(2026, 1, 9)
+    assert (detail["coinsurance_per_day"], detail["coinsurance_from_day"]) == (D("217.00"), 21)
+    assert [(y["calendar_year"], y["days"]) for y in detail["coinsurance_by_year"]] == [(2026, 5)]
+
+
 def test_a_2024_day_carries_the_2024_coinsurance():
     # From 1 Dec 2024 (stay day 21 = 21 Dec 2024): days 21-31 (11 days) 204.00 = 2244.00.
     result = run(ref=referral(length_of_stay_days=31, classification=KBGE,
@@ -151,7 +179,7 @@ def test_coinsurance_never_exceeds_the_days_payment_in_either_year():
         D("186.92"), D("186.92"), D("0.00"))
 
 
-@settings(max_examples=150, deadline=None)
+@PROPERTY_SETTINGS
 @given(used=st.integers(0, 100), days=st.integers(1, 120),
        start=st.dates(date(2024, 1, 1), date(2026, 12, 31)),
        vbp=st.integers(1, 100_000).map(lambda n: D(n).scaleb(-5)))
@@ -184,6 +212,8 @@ SAID_FIRST = [
     "The PDPM classification is an estimate until the 5-day assessment.",
     "SNF days already used in the benefit period not given: assumed none (a new benefit "
     "period), so Medicare covers up to 100 days and coinsurance starts on day 21 of this stay."]
+SEQUESTRATION_LINE = ("sequestration",
+                      "Sequestration: 2% of the Medicare payment after coinsurance")
 SEQUESTRATION_SAID = (
     "Medicare's payment after coinsurance, and its bad debt reimbursement, are reduced 2% by "
     "sequestration (applied day by day here; CMS applies it per claim and on the cost report).")
@@ -216,7 +246,7 @@ def test_sequestration_and_bad_debt_with_60_percent_of_coinsurance_collected():
         D("-11.74"), D("56.42"), D("530.68") + D("130.20") + D("56.42") - D("11.74"))
     assert result["assumptions"] == SAID_FIRST + [SEQUESTRATION_SAID, collected_said(60)]
     assert [(a["code"], a["label"]) for a in revenue["adjustments"]] == [
-        ("sequestration", "Sequestration: 2% of the Medicare payment after coinsurance"),
+        SEQUESTRATION_LINE,
         ("uncollected_coinsurance", "Coinsurance not expected to be collected (business weights)"),
         ("bad_debt_reimbursement", "Medicare bad debt: 65% of the uncollected coinsurance")]
 
@@ -235,6 +265,10 @@ def test_qrp_reduced_rates_and_the_rules_method_for_the_unpublished_ncm():
     assert lines(result)["qrp_reduction"] == D("-18.37") * 3 + D("-14.60")
     assert [d["payer_pays"] for d in days] == [D("928.15")] * 3 + [D("737.63")]
     assert result["revenue"]["pdpm"]["qrp_by_rule_method"] == [2026]
+    # No coinsurance in 4 days: no line for its collection or bad debt.
+    assert [(a["code"], a["label"]) for a in result["revenue"]["adjustments"]] == [
+        ("qrp_reduction", "SNF QRP not met: the annual update less 2 percentage points"),
+        SEQUESTRATION_LINE]
     assert result["assumptions"] == SAID_FIRST + [
         SEQUESTRATION_SAID,
         "The facility did not meet the SNF Quality Reporting Program: its rates are the reduced "
@@ -271,7 +305,9 @@ def test_hiv_aids_pays_nursing_x_1_18_and_remaps_the_nta_group():
     day4 = result["revenue"]["days"][3]
     assert (day4["amount"], day4["hiv_aids_adjustment"], day4["payer_pays"]) == (
         D("752.23"), D("202.81"), D("955.04"))
-    assert "hiv_aids_adjustment" in lines(result)
+    assert [(a["code"], a["label"]) for a in result["revenue"]["adjustments"]] == [
+        ("hiv_aids_adjustment", "HIV/AIDS: nursing x 1.18 and the NTA remap (CMS SNF pricer)"),
+        SEQUESTRATION_LINE]
     assert any("NTA group NE as NB" in a for a in result["assumptions"])
 
 
@@ -286,7 +322,7 @@ def test_hiv_aids_says_which_nta_group_each_group_is_paid_as(nta, paid_as):
             "as the CMS pricer does for a B20 diagnosis on the claim." in result["assumptions"])
 
 
-@settings(max_examples=150, deadline=None)
+@PROPERTY_SETTINGS
 @given(used=st.integers(0, 100), days=st.integers(1, 110), qrp=st.booleans(),
        hiv=st.booleans(), collected=st.integers(0, 100).map(D),
        vbp=st.integers(1, 100_000).map(lambda n: D(n).scaleb(-5)))
@@ -363,6 +399,20 @@ def test_days_after_skilled_need_ends_are_not_medicare_days():
         "The 5 day(s) Medicare does not cover are paid by Ohio Medicaid (medicaid) at 250.00 a "
         "day, its rate in force at the facility.",
         collected_said(100)]
+
+
+def test_skilled_need_ending_before_the_100th_day_and_days_past_it_are_said_apart():
+    # 90 days used, 12-day stay, skilled need for 5: stay days 6-10 (benefit days 96-100, the
+    # 100th included) are not skilled; days 11-12 (benefit days 101-102) are past the cap.
+    result = run(ref=stay(12, benefit_days_used=90, skilled_days=5), rate=medicare())
+    detail = result["revenue"]["pdpm"]
+    assert (detail["covered_days"], detail["not_skilled_days"], detail["uncovered_days"]) == (
+        5, 5, 7)
+    assert ("Skilled need is expected for 5 day(s): Medicare Part A does not cover the 5 day(s) "
+            "after it." in result["assumptions"])
+    assert result["assumptions"][-1] == (
+        "Medicare Part A covers at most 100 days a benefit period; with 90 already used, 2 "
+        "day(s) of this stay earn nothing under it.")
 
 
 def test_a_medicare_advantage_contract_pays_its_percentage_of_pdpm():

@@ -1,5 +1,6 @@
-"""Fiscal years as data (issue 12, item 3): each year's status, FY2027 from the proposed rule,
-each day priced by the tables of its own fiscal year, and a stay past the newest loaded year.
+"""Fiscal years (issue 12, item 3): each day priced by the tables of its own fiscal year, FY2027
+from the proposed rule, and a stay past the newest loaded year. Pure: no database (the stored
+years are in test_fiscal_years_data.py), so the engine's mutation run can use it.
 
 FY2027 urban per diem of KBGE (TK, SB, HBC1, NE), wage index 1.1, derived by hand. The CMIs are
 FY2026's (assumed unchanged): PT TK 1.44, OT TK 1.46, SLP SB 1.72, nursing HBC1 1.76, NTA NE 0.91.
@@ -13,21 +14,13 @@ FY2026's (assumed unchanged): PT TK 1.44, OT TK 1.46, SLP SB 1.72, nursing HBC1 
 """
 from __future__ import annotations
 
-import csv
-import uuid
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
-from shared import db
 from shared.engine import evaluation as engine
 from shared.engine import pdpm
-from shared.repositories import pdpm as pdpm_repository
-from tests.factories import configured_facility, new_client, new_org, ok, org_payers, referral
 from tests.shared.test_engine import KBGE, URBAN_2026, run, tables_from_csv
 from tests.shared.test_engine import referral as engine_referral
-from tests.shared.test_pdpm import REFERENCE
 
 D = Decimal
 URBAN_2027 = tables_from_csv(2027, "urban")
@@ -36,49 +29,11 @@ YEARS = {2026: pdpm.FiscalYear(2026, "final", "FY2026 final rule", D("0.032")),
                                "Labor share not found.")}
 
 
-def fiscal_years_csv() -> list[dict]:
-    with open(REFERENCE / "fiscal_years.csv", newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def medicare(**changes) -> engine.Rate:
-    return engine.Rate(method="pdpm", pdpm=engine.PdpmTerms(
-        tables=URBAN_2026, wage_index=D("1.1000"), vbp_multiplier=D(1), coinsurance_per_day=None,
-        coinsurance_by_year={2026: D("217.00")},
-        tables_by_year={2026: URBAN_2026, 2027: URBAN_2027}, fiscal_years=YEARS, **changes))
-
-
-# --- the data ---------------------------------------------------------------------------------
-
-def test_fiscal_years_table_holds_fiscal_years_csv(admin_sql):
-    rows = admin_sql("SELECT * FROM pdpm_fiscal_years ORDER BY fiscal_year")
-    expected = sorted(fiscal_years_csv(), key=lambda r: int(r["fiscal_year"]))
-    assert [(r["fiscal_year"], r["status"], r["rule"], r["sources"]) for r in rows] == [
-        (int(r["fiscal_year"]), r["status"], r["rule"], r["sources"]) for r in expected]
-    assert {r["fiscal_year"]: r["status"] for r in rows} == {
-        **{y: "final" for y in range(2020, 2027)}, 2027: "proposed"}
-
-
-def test_every_fiscal_year_with_base_rates_has_a_status(admin_sql):
-    with_rates = {r["fiscal_year"] for r in admin_sql(
-        "SELECT DISTINCT fiscal_year FROM pdpm_base_rates")}
-    with_status = {r["fiscal_year"] for r in admin_sql("SELECT fiscal_year FROM pdpm_fiscal_years")}
-    assert with_rates == with_status
-
-
-def test_fy2027_holds_the_proposed_rules_base_rates(database):
-    """CMS-1843-P (Federal Register 2026-04-07) unadjusted per diems, as the issue gives them."""
-    with db.tenant_transaction(uuid.uuid4()) as cur:
-        urban = pdpm_repository.load_tables(cur, fiscal_year=2027, area="urban")
-        rural = pdpm_repository.load_tables(cur, fiscal_year=2027, area="rural")
-        info = pdpm_repository.fiscal_year_info(cur)[2027]
-    order = ("PT", "OT", "SLP", "NURSING", "NTA", "NON_CASE_MIX")
-    assert [urban.base_rates[c] for c in order] == [
-        D("77.45"), D("72.09"), D("28.92"), D("134.99"), D("101.85"), D("120.89")]
-    assert [rural.base_rates[c] for c in order] == [
-        D("88.29"), D("81.09"), D("36.44"), D("128.98"), D("97.31"), D("123.13")]
-    assert (info.status, info.net_update) == ("proposed", D("0.0240"))
-    assert "CMS-1843-P" in info.rule and "labor-related share" in info.notes
+    terms = {"tables": URBAN_2026, "wage_index": D("1.1000"), "vbp_multiplier": D(1),
+             "coinsurance_per_day": None, "coinsurance_by_year": {2026: D("217.00")},
+             "tables_by_year": {2026: URBAN_2026, 2027: URBAN_2027}, "fiscal_years": YEARS}
+    return engine.Rate(method="pdpm", pdpm=engine.PdpmTerms(**{**terms, **changes}))
 
 
 # --- pricing each day by its fiscal year ------------------------------------------------------
@@ -109,6 +64,7 @@ def test_a_stay_across_1_october_prices_each_day_with_its_fiscal_years_tables():
             for y in years] == [(2026, 2026, "final", None, 2),
                                 (2027, 2027, "proposed", "Labor share not found.", 3)]
     assert years[1]["component_rates"]["NURSING"] == D("237.58")
+    assert [y["labor_related_share"] for y in years] == [D("0.719"), D("0.719")]
     assert ("3 day(s) in FY2027 are priced on FY2027's proposed rates (CMS-1843-P), not final "
             "ones. Labor share not found." in result["assumptions"])
     assert any(a.startswith("The rate is set up for FY2026, but the stay has days in FY2027")
@@ -125,6 +81,36 @@ def test_a_day_past_the_newest_loaded_year_is_priced_with_the_newest_and_says_so
     assert [d["amount"] for d in days] == [D("967.96")] * 3 + [D("769.27")] * 2
     assert ("No PDPM tables are loaded for FY2028: 3 day(s) in FY2028 are priced with "
             "FY2027's, the newest loaded." in result["assumptions"])
+    assert any(a.startswith("The rate is set up for FY2026, but the stay has days in FY2027, "
+                            "FY2028: ") for a in result["assumptions"])
+
+
+def test_proposed_rates_without_notes_are_said_without_them():
+    years = {**YEARS, 2027: pdpm.FiscalYear(2027, "proposed", "CMS-1843-P", D("0.024"))}
+    result = run(ref=engine_referral(length_of_stay_days=2, classification=KBGE,
+                                     admission_date=date(2026, 10, 5)),
+                 rate=medicare(fiscal_years=years))
+    assert ("2 day(s) in FY2027 are priced on FY2027's proposed rates (CMS-1843-P), not final "
+            "ones." in result["assumptions"])
+
+
+def test_a_stay_past_the_only_loaded_year_is_priced_with_it():
+    # As the service loads them for a stay from 29 Sep 2027: FY2028 is not loaded, so FY2027's
+    # tables are the only ones given, and they price FY2028's days too.
+    rate = medicare(tables_by_year={2027: URBAN_2027})
+    result = run(ref=engine_referral(length_of_stay_days=5, classification=KBGE,
+                                     admission_date=date(2027, 9, 29)), rate=rate)
+    assert [(d["fiscal_year"], d["priced_with_fiscal_year"], d["amount"])
+            for d in result["revenue"]["days"]] == [
+        (2027, 2027, D("967.96"))] * 2 + [(2028, 2027, D("967.96"))] + [
+        (2028, 2027, D("769.27"))] * 2
+
+
+def test_of_three_loaded_years_a_later_day_is_priced_with_the_newest():
+    rate = medicare(tables_by_year={2025: tables_from_csv(2025, "urban"), 2026: URBAN_2026,
+                                    2027: URBAN_2027})
+    assert rate.pdpm.tables_for(2028) is URBAN_2027
+    assert rate.pdpm.tables_for(2024).fiscal_year == 2025
 
 
 def test_a_day_before_the_oldest_loaded_year_is_priced_with_the_oldest_and_says_so():
@@ -140,25 +126,3 @@ def test_a_day_before_the_oldest_loaded_year_is_priced_with_the_oldest_and_says_
     assert ("The rate is set up for FY2026, but the stay has days in FY2025: they are priced "
             "with their own year's tables at the rate's wage index and VBP multiplier, which CMS "
             "also updates each year." in result["assumptions"])
-
-
-# --- through the API --------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def site(database, app):
-    client = new_client(app)
-    org = new_org(client, "Fiscal years")
-    return client, org, configured_facility(client, org, org_payers(client, org))
-
-
-def test_an_fy2027_referral_says_it_is_priced_on_proposed_rates(site):
-    client, org, place = site
-    result = ok(client.post("/api/admissions/evaluate", json=referral(
-        place, "medicare_a", hipps_code="KBGE1", length_of_stay_days=4,
-        referral_received_at="2026-10-20T12:00:00Z", expected_admission_date="2026-10-21"),
-        token=org.token))
-    days = result["revenue"]["days"]
-    assert [d["amount"] for d in days] == ["967.96"] * 3 + ["769.27"]
-    assert {(d["fiscal_year"], d["rates_status"]) for d in days} == {(2027, "proposed")}
-    assert any("priced on FY2027's proposed rates (FY2027 proposed rule, CMS-1843-P" in a
-               for a in result["assumptions"])
