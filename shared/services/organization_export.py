@@ -57,7 +57,13 @@ LEFT_OUT = {
     "data_exports": "the exports themselves (an export inside the next one)",
     "data_export_parts": "the chunks of an export being built",
     "legacy_id_map": "the legacy move's internal id map; the functions have no access to it",
+    "idempotency_keys": "short-lived replay records of recent requests (kept a day), holding "
+                        "sealed copies of answers already given, not the organization's data",
 }
+# Key types whose text form (PostgreSQL's, kept as the build's position between chunks) casts
+# back to the same value in the same order; a table keyed otherwise is refused, not paged wrong.
+KEY_TYPES = {"uuid", "int2", "int4", "int8", "text", "varchar", "citext", "date", "timestamp",
+             "timestamptz", "numeric"}
 
 
 def request(cur, actor: Actor, caller: Caller) -> DataExportPublic:
@@ -195,7 +201,7 @@ def _step(cur, organization_id: uuid.UUID, export_id: uuid.UUID, limit: int,
                                   file=plan["name"], rows=rows,
                                   content=zlib.compress(
                                       _rows_part(plan, page, export["file_rows"]), 1))
-        after = [str(page[-1][f"key_{i}"]) for i in range(len(plan["key"]))] if page else None
+        after = _position_after(plan, page, export["after_key"])
     done = plan["kind"] == "organization" or rows < limit
     if done:  # on to the next file
         index += 1
@@ -207,6 +213,18 @@ def _step(cur, organization_id: uuid.UUID, export_id: uuid.UUID, limit: int,
     data_exports.record_progress(cur, organization_id=organization_id, id=export_id,
                                  files=files, file_index=index, **progress)
     return rows
+
+
+def _position_after(plan: dict, page: list[dict], before: list[str] | None) -> list[str] | None:
+    """Where the next chunk of the file starts: after the page's last key. A page that does not
+    move past the position it started from would be read again by every chunk, for ever: the
+    export fails instead."""
+    if not page:
+        return None
+    after = [page[-1][f"key_{i}"] for i in range(len(plan["key"]))]
+    if after == before:
+        raise RuntimeError(f"{plan['name']}: a chunk did not move past {before}")
+    return after
 
 
 def _plan(cur, organization_id: uuid.UUID) -> list[dict]:
@@ -221,9 +239,13 @@ def _plan(cur, organization_id: uuid.UUID) -> list[dict]:
         primary_key = data_exports.primary_key(cur, table)
         # organization_id is the same on every row read; a table of one row per organization
         # (its whole key) still pages by it.
-        key = [c for c in primary_key if c != "organization_id"] or primary_key
+        key = [c for c in primary_key if c != "organization_id"] or list(primary_key)
         if not key or not set(key) <= set(columns):
             raise RuntimeError(f"{table} has no primary key to page by")
+        odd = {c: primary_key[c] for c in key if primary_key[c] not in KEY_TYPES}
+        if odd:
+            raise RuntimeError(f"{table} is keyed by {odd}: not a type to page by (KEY_TYPES); "
+                               "name it in LEFT_OUT or page it by another key")
         flat = [c for c in columns if c not in JSON_ONLY_COLUMNS.get(table, set())]
         files.append({"name": f"{table}.csv", "kind": "csv", "table": table, "columns": flat,
                       "key": key})
