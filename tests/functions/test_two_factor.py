@@ -408,3 +408,27 @@ def test_lifting_the_requirement_needs_password_and_code(client, org, admin_sql)
                            json={"required": False, "password": PASSWORD, "code": app.code()}))
     assert lifted["required"] is False
     assert ok(client.get("/api/organization", token=org.token))["require_two_factor"] is False
+
+
+def test_a_wrong_or_rotated_totp_key_is_a_503_that_logs_no_secret(client, org, monkeypatch,
+                                                                   caplog):
+    app, _ = enroll(client, org.token)
+    challenge = challenge_of(password_step(client, org))
+    other_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    monkeypatch.setenv("TOTP_ENCRYPTION_KEY", other_key)
+    from shared.settings import get_settings
+    get_settings.cache_clear()
+    try:
+        code = app.code()
+        answer = code_step(client, challenge, code)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+    assert answer.status == 503, answer.body
+    assert answer.mimetype == "application/problem+json" and header(answer, "Retry-After")
+    assert "TOTP_ENCRYPTION_KEY" in answer.json()["detail"]
+    logged = caplog.text
+    assert "TOTP_ENCRYPTION_KEY" in logged
+    assert other_key not in logged and app.secret not in logged and code not in logged
+    assert ok(code_step(client, challenge, app.code_at(current_step() + 1)))["token"]  # key back
