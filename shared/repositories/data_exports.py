@@ -127,6 +127,15 @@ def parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID):
         yield {"file": row["file"], "rows": row["rows"], "content": row["content"]}
 
 
+def rows_in_parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID) -> int:
+    """The rows the export's parts hold, all files together: what the zip will be made of."""
+    cur.execute("""
+        SELECT coalesce(sum(rows), 0)::bigint AS n FROM data_export_parts
+         WHERE organization_id = %(organization_id)s AND export_id = %(export_id)s
+    """, {"organization_id": organization_id, "export_id": export_id})
+    return cur.fetchone()["n"]
+
+
 def delete_parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID) -> None:
     cur.execute("""
         DELETE FROM data_export_parts

@@ -7,6 +7,8 @@ import csv
 import hashlib
 import io
 import json
+import math
+import time
 import uuid
 import zipfile
 
@@ -203,3 +205,19 @@ def test_a_chunk_that_does_not_move_past_its_start_fails_instead_of_looping():
     assert organization_export._position_after(plan, [], ["x"]) is None
     with pytest.raises(RuntimeError, match="did not move past"):
         organization_export._position_after(plan, page, [page[0]["key_0"]])
+
+
+def test_the_zip_waits_for_the_next_run_when_it_would_not_fit_in_this_one(client, org,
+                                                                           admin_sql):
+    export = client.post("/api/organization/exports", token=org.token).json()
+    # a run already at the host's limit: its chunks go on (no time net), its zip may not start
+    late = organization_export.Budget(seconds=math.inf, started=time.monotonic()
+                                      - organization_export.HOST_SECONDS)
+
+    organization_export.build_due(budget=late)
+
+    stored = admin_sql("SELECT status, file_index, files FROM data_exports WHERE id = %s",
+                       (export["id"],))[0]
+    assert stored["status"] == "requested" and stored["file_index"] == len(stored["files"])
+    organization_export.build_due()  # the next run starts with the zip
+    assert download(client, org, export["id"]).status == 200
