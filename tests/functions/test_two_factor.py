@@ -432,3 +432,38 @@ def test_a_wrong_or_rotated_totp_key_is_a_503_that_logs_no_secret(client, org, m
     assert "TOTP_ENCRYPTION_KEY" in logged
     assert other_key not in logged and app.secret not in logged and code not in logged
     assert ok(code_step(client, challenge, app.code_at(current_step() + 1)))["token"]  # key back
+
+
+@pytest.mark.parametrize("change", ["disable", "requirement"])
+def test_turning_it_off_and_changing_the_requirement_wait_on_the_organizations_row(
+        client, org, database, change):
+    """Both lock the organization's row first: a requirement turned on while a user turns
+    theirs off is seen by one or the other, never missed by both."""
+    import threading
+
+    import psycopg2
+    from psycopg2.extensions import make_dsn
+    app, _ = enroll(client, org.token)
+    if change == "disable":
+        call = ("POST", "/api/me/two-factor/disable", {"password": PASSWORD, "code": app.code()})
+    else:
+        ok(client.put("/api/organization/two-factor", token=org.token, json={"required": True}))
+        call = ("PUT", "/api/organization/two-factor",
+                {"required": False, "password": PASSWORD, "code": app.code()})
+    holder = psycopg2.connect(make_dsn(database.admin_dsn, dbname=database.database))
+    answers = []
+    try:
+        # another transaction holds the row, in a mode that lets the audit rows' foreign key
+        # checks through: only an explicit lock of the row waits on it
+        with holder.cursor() as cur:
+            cur.execute("SELECT 1 FROM organizations WHERE id = %s FOR NO KEY UPDATE", (str(org.id),))
+            worker = threading.Thread(target=lambda: answers.append(client.request(
+                call[0], call[1], token=org.token, json=call[2])))
+            worker.start()
+            worker.join(1.0)
+            assert worker.is_alive() and answers == []  # waiting on the row
+        holder.commit()
+        worker.join(10)
+    finally:
+        holder.close()
+    assert answers[0].status in (200, 204), answers[0].body
