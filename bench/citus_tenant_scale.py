@@ -31,7 +31,7 @@ SHARDS = 32  # Citus's default: what a real cluster would get
 
 
 @dataclass
-class Result:
+class Result(tenant_scale.SideBySide):
     other_admissions: int
     other_organizations: int
     without: tenant_scale.Timing       # the empty cluster (only the organization)
@@ -41,14 +41,6 @@ class Result:
     admissions_size: str
     tasks: dict[str, list[str]] = field(default_factory=dict)  # query -> its "Task Count" lines
     version: str = ""
-
-    @property
-    def dashboard_ratio(self) -> float:
-        return self.with_others.dashboard_us / self.without.dashboard_us
-
-    @property
-    def history_ratio(self) -> float:
-        return self.with_others.history_us / self.without.history_us
 
     @property
     def single_shard(self) -> bool:

@@ -76,8 +76,23 @@ class Timing:
     sql_us: dict[str, float] = field(default_factory=dict)
 
 
+class SideBySide:
+    """The ratios of a result timed with the others' rows and without them, side by side
+    (`with_others` and `without`, each a Timing): here, and on Citus (citus_tenant_scale)."""
+    with_others: Timing
+    without: Timing
+
+    @property
+    def dashboard_ratio(self) -> float:
+        return self.with_others.dashboard_us / self.without.dashboard_us
+
+    @property
+    def history_ratio(self) -> float:
+        return self.with_others.history_us / self.without.history_us
+
+
 @dataclass
-class Result:
+class Result(SideBySide):
     other_admissions: int
     other_organizations: int
     own_admissions: int
@@ -89,14 +104,6 @@ class Result:
     analyze_seconds: float
     plan_summary: str = ""
     plan_notes: list[str] = field(default_factory=list)
-
-    @property
-    def dashboard_ratio(self) -> float:
-        return self.with_others.dashboard_us / self.without.dashboard_us
-
-    @property
-    def history_ratio(self) -> float:
-        return self.with_others.history_us / self.without.history_us
 
     @property
     def sequential_ratios(self) -> tuple[float, float]:

@@ -135,3 +135,21 @@ def test_an_owner_requires_it_and_a_new_member_sets_it_up_at_sign_in(page: Page,
     other.get_by_role("button", name="I have saved them: continue").click()
     expect(other.locator("#signed-in")).to_be_visible()
     expect(other.locator("#user-email")).to_have_text(member["email"])
+
+    # lifting the requirement asks the owner for the password and a code again
+    page.get_by_role("checkbox", name="Require two-factor sign-in").click()  # stays ticked
+    lift = page.locator("#require-lift-form")
+    expect(lift).to_be_visible()
+    expect(page.get_by_role("checkbox", name="Require two-factor sign-in")).to_be_checked()
+    lift.get_by_label("Your password").fill(login["password"])
+    now = int(time.time() // 30)
+    window = {owner_app.totp.generate_otp(s) for s in range(now - 1, now + 3)}
+    lift.get_by_label("Code").fill(next(c for c in ("000000", "111111", "222222")
+                                        if c not in window))
+    lift.get_by_role("button", name="Lift the requirement").click()
+    expect(lift).to_contain_text("The password or the code is wrong.")
+    lift.get_by_label("Code").fill(owner_app.code())
+    lift.get_by_role("button", name="Lift the requirement").click()
+    expect(page.locator("#require-note")).to_contain_text("No longer required.")
+    expect(lift).to_be_hidden()
+    expect(page.get_by_role("checkbox", name="Require two-factor sign-in")).not_to_be_checked()

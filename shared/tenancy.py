@@ -58,12 +58,6 @@ def caller_lookup(organization_id: uuid.UUID, token: str) -> tuple[str, dict]:
     return sessions.caller_statement(organization_id=organization_id, token_hash=token_hash(token))
 
 
-def authenticate(cur, *, organization_id: uuid.UUID, token: str) -> Caller:
-    """Load the session, its user and organization, in a statement of its own."""
-    row = sessions.find_caller(cur, organization_id=organization_id, token_hash=token_hash(token))
-    return caller_of(cur, organization_id=organization_id, row=row)
-
-
 def caller_of(cur, *, organization_id: uuid.UUID, row: dict | None) -> Caller:
     """The caller from the session lookup's row (None: no live session). Row-level security
     already limits the lookup to the claimed organization, so a token can only ever find its

@@ -97,9 +97,14 @@ class TwoFactorStatus(Output):
 
 
 class RequirementIn(Input):
-    rules = {"required": "the owner turning it on must have two-factor sign-in on"}
+    rules = {"required": "the owner turning it on must have two-factor sign-in on",
+             "password": "the owner's password: required to lift the requirement",
+             "code": "a current code or an unused recovery code: required to lift the "
+                     "requirement"}
 
     required: bool
+    password: Password | None = None
+    code: Code | None = None
 
 
 class RequirementOut(Output):

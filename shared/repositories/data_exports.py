@@ -127,6 +127,15 @@ def parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID):
         yield {"file": row["file"], "rows": row["rows"], "content": row["content"]}
 
 
+def rows_in_parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID) -> int:
+    """The rows the export's parts hold, all files together: what the zip will be made of."""
+    cur.execute("""
+        SELECT coalesce(sum(rows), 0)::bigint AS n FROM data_export_parts
+         WHERE organization_id = %(organization_id)s AND export_id = %(export_id)s
+    """, {"organization_id": organization_id, "export_id": export_id})
+    return cur.fetchone()["n"]
+
+
 def delete_parts(cur, *, organization_id: uuid.UUID, export_id: uuid.UUID) -> None:
     cur.execute("""
         DELETE FROM data_export_parts
@@ -189,16 +198,18 @@ def columns_of(cur, table: str) -> list[str]:
     return [row["name"] for row in cur.fetchall()]
 
 
-def primary_key(cur, table: str) -> list[str]:
-    """The table's primary key columns in their order."""
+def primary_key(cur, table: str) -> dict[str, str]:
+    """The table's primary key columns in their order, each with its type's name (pg_type's
+    typname: uuid, int8, timestamptz...)."""
     cur.execute("""
-        SELECT a.attname::text AS name FROM pg_index i
+        SELECT a.attname::text AS name, t.typname::text AS type FROM pg_index i
           CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+          JOIN pg_type t ON t.oid = a.atttypid
          WHERE i.indrelid = %(table)s::regclass AND i.indisprimary
          ORDER BY k.position
     """, {"table": f"public.{table}"})
-    return [row["name"] for row in cur.fetchall()]
+    return {row["name"]: row["type"] for row in cur.fetchall()}
 
 
 def count_of(cur, *, organization_id: uuid.UUID, table: str) -> int:
@@ -212,8 +223,8 @@ def page_of(cur, *, organization_id: uuid.UUID, table: str, columns: list[str], 
             after: list[str] | None, limit: int, as_json: bool = False) -> list[dict]:
     """A keyset page of the organization's rows of a table in key order: these columns (or,
     as_json, each row as JSON text written by PostgreSQL in `json`, nested documents neither
-    decoded nor encoded in Python) and the key's values in `key_0`, `key_1`...; rows after the
-    key values `after` (text, cast by PostgreSQL to the key's types)."""
+    decoded nor encoded in Python) and the key's values as PostgreSQL's text in `key_0`,
+    `key_1`...; rows after the key values `after` (that text, cast back to the key's types)."""
     keys = sql.SQL(", ").join(map(sql.Identifier, key))
     after_clause = sql.SQL("")
     params = {"organization_id": organization_id, "limit": limit}
@@ -229,7 +240,7 @@ def page_of(cur, *, organization_id: uuid.UUID, table: str, columns: list[str], 
         " WHERE organization_id = %(organization_id)s{after} ORDER BY {keys} LIMIT %(limit)s) t"
         " ORDER BY {outer_keys}").format(
         picked=picked,
-        key_values=sql.SQL(", ").join(sql.SQL("t.{} AS {}").format(
+        key_values=sql.SQL(", ").join(sql.SQL("t.{}::text AS {}").format(
             sql.Identifier(k), sql.Identifier(f"key_{i}")) for i, k in enumerate(key)),
         columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
         table=sql.Identifier(table), after=after_clause, keys=keys,

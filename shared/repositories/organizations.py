@@ -20,9 +20,9 @@ def insert(cur, *, organization_id: uuid.UUID, name: str, subdomain: str,
     return cur.fetchone()
 
 
-def get(cur, *, organization_id: uuid.UUID) -> dict | None:
-    cur.execute(f"SELECT {COLUMNS} FROM organizations WHERE id = %(id)s",
-                {"id": organization_id})
+def get(cur, *, organization_id: uuid.UUID, lock: bool = False) -> dict | None:
+    cur.execute(f"SELECT {COLUMNS} FROM organizations WHERE id = %(id)s"
+                f"{' FOR UPDATE' if lock else ''}", {"id": organization_id})
     return cur.fetchone()
 
 

@@ -24,14 +24,9 @@ CALLER = """
 
 
 def caller_statement(*, organization_id: uuid.UUID, token_hash: bytes) -> tuple[str, dict]:
-    """find_caller's statement and parameters, to be sent in the transaction's first round trip."""
+    """The lookup of the live session with its user and organization (a row, or none), as
+    statement and parameters: sent in the tenant transaction's first round trip."""
     return CALLER, {"organization_id": organization_id, "token_hash": token_hash}
-
-
-def find_caller(cur, *, organization_id: uuid.UUID, token_hash: bytes) -> dict | None:
-    """The live session with its user and organization, or None."""
-    cur.execute(*caller_statement(organization_id=organization_id, token_hash=token_hash))
-    return cur.fetchone()
 
 
 def insert(cur, *, organization_id: uuid.UUID, user_id: uuid.UUID, token_hash: bytes,

@@ -134,6 +134,15 @@ def session_or_second_step(cur, actor: Actor, organization: dict, user: dict) ->
     return LoginOut.of(open_session(cur, actor, organization, user))
 
 
+def _signed_in(cur, actor: Actor) -> SessionOut:
+    """The second step done (a code, or a first code confirming an enrollment): the actor's
+    user signed in, their session opened."""
+    users.mark_signed_in(cur, organization_id=actor.organization_id, user_id=actor.user_id)
+    return open_session(cur, actor, organizations.get(cur, organization_id=actor.organization_id),
+                        users.get(cur, organization_id=actor.organization_id,
+                                  user_id=actor.user_id))
+
+
 def _challenge(token: str, purpose: str, source_address: str | None) -> tuple[uuid.UUID, dict]:
     """The live challenge a second step names, with its user; 401 when there is none such (an
     unknown one counts against the source address, as a wrong password would)."""
@@ -164,10 +173,7 @@ def login_code(data: CodeIn, *, source_address: str | None, request_id: str,
         if not sign_in_challenges.use(cur, organization_id=organization_id,
                                       challenge_id=found["id"]):
             raise Unauthorized(CHALLENGE_GONE)  # another request spent it first
-        users.mark_signed_in(cur, organization_id=organization_id, user_id=found["user_id"])
-        session = open_session(cur, actor, organizations.get(cur, organization_id=organization_id),
-                               users.get(cur, organization_id=organization_id,
-                                         user_id=found["user_id"]))
+        session = _signed_in(cur, actor)
     throttle.record_success(keys)
     return session
 
@@ -195,10 +201,7 @@ def enroll_confirm(data: EnrollConfirmIn, *, source_address: str | None, request
         actor = Actor(organization_id, found["user_id"], source_address, request_id, user_agent)
         codes = two_factor.confirm(cur, actor, found["user_id"], data.code)
         sign_in_challenges.use(cur, organization_id=organization_id, challenge_id=found["id"])
-        users.mark_signed_in(cur, organization_id=organization_id, user_id=found["user_id"])
-        session = open_session(cur, actor, organizations.get(cur, organization_id=organization_id),
-                               users.get(cur, organization_id=organization_id,
-                                         user_id=found["user_id"]))
+        session = _signed_in(cur, actor)
         return EnrolledSessionOut(**dict(session), recovery_codes=codes)
 
 

@@ -11,11 +11,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from shared import db, stripe_api
-from shared.errors import Conflict, Unprocessable
+from shared.errors import Conflict
 from shared.models.billing import StandingPublic
 from shared.models.closing import CloseIn
-from shared.repositories import organizations, plans, users
-from shared.security import verify_password
+from shared.repositories import organizations, plans
 from shared.services import email, subscription, two_factor
 from shared.services.usage import standing_public
 from shared.tenancy import Actor, Caller
@@ -43,16 +42,7 @@ def cancel_subscription(account: dict) -> bool:
 
 
 def close(cur, actor: Actor, caller: Caller, data: CloseIn) -> StandingPublic:
-    user = users.lock(cur, organization_id=caller.organization_id, user_id=caller.user_id)
-    errors = {}
-    if not verify_password(user["password_hash"], data.password):
-        errors["password"] = "is not right"
-    if two_factor.enabled(cur, caller.organization_id, caller.user_id) and not (
-            data.code and two_factor.check(cur, actor, caller.user_id, data.code)):
-        errors["code"] = two_factor.WRONG_CODE if data.code else "is required: two-factor " \
-                                                                  "sign-in is on"
-    if errors:
-        raise Unprocessable.for_fields(errors)
+    user = two_factor.reauthenticate(cur, actor, caller, data.password, data.code)
     account = plans.account(cur, organization_id=caller.organization_id, lock=True)
     if account["closed_at"] is not None:  # a request racing another close
         raise Conflict("This organization is already closed.")

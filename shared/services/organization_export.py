@@ -44,6 +44,17 @@ MAX_ATTEMPTS = 3  # runs in a row that the host stopped before a chunk: the expo
 # A timer run starts no chunk after this (its rows, settings.data_export_run_rows, are meant to
 # take a fraction of it): well within host.json's functionTimeout of 30 s.
 RUN_SECONDS = 8.0
+# The zip is put together in one go after the last chunk (_finish), in one run: it starts only
+# when its estimate still fits in this run, before HOST_SECONDS (host.json's functionTimeout)
+# with a margin; else the next run starts with it. Measured: see ZIP_SECONDS_PER_ROW.
+HOST_SECONDS = 30.0
+ZIP_MARGIN = 2.0  # the estimate is a median: room for a slower run
+# Seconds of _finish per row in the parts (all files: an admission is a row of admissions.csv
+# and one of admissions.json, the bulk of the time): 40,029 rows (20,000 admissions) zipped in
+# 1.23 s, 31 us a row (tests/functions/test_data_export_large.py -s, log_cli), 3 s on a busier
+# machine; three times the measure, so a run has room for about 280,000 rows (about 140,000
+# admissions), the limit stated in SECURITY.md.
+ZIP_SECONDS_PER_ROW = 0.0001
 EXPORTS_PATH = "/#settings"
 # Columns that are secrets, never exported (hashes of passwords and of single-use tokens).
 SECRET_COLUMNS = {"users": {"password_hash"}, "sessions": {"token_hash"},
@@ -57,7 +68,13 @@ LEFT_OUT = {
     "data_exports": "the exports themselves (an export inside the next one)",
     "data_export_parts": "the chunks of an export being built",
     "legacy_id_map": "the legacy move's internal id map; the functions have no access to it",
+    "idempotency_keys": "short-lived replay records of recent requests (kept a day), holding "
+                        "sealed copies of answers already given, not the organization's data",
 }
+# Key types whose text form (PostgreSQL's, kept as the build's position between chunks) casts
+# back to the same value in the same order; a table keyed otherwise is refused, not paged wrong.
+KEY_TYPES = {"uuid", "int2", "int4", "int8", "text", "varchar", "citext", "date", "timestamp",
+             "timestamptz", "numeric"}
 
 
 def request(cur, actor: Actor, caller: Caller) -> DataExportPublic:
@@ -122,6 +139,17 @@ class Budget:
             return 0
         return max(0, min(self.chunk_rows, self.rows - written))
 
+    def zip_fits(self, rows: int, written: int) -> bool:
+        """Whether the zip of `rows` rows may start now: its estimate ends before the host's
+        limit, or this run has done nothing else yet (no later run would have more time)."""
+        estimate = rows * ZIP_SECONDS_PER_ROW
+        return written == 0 or \
+            time.monotonic() - self.started + estimate <= HOST_SECONDS - ZIP_MARGIN
+
+
+class ZipNextRun(Exception):
+    """The zip does not fit in what is left of this run: the next run starts with it."""
+
 
 def build_due(now: datetime | None = None, budget: Budget | None = None) -> dict[str, int]:
     """Build the requested exports a chunk at a time, oldest first, until this run's budget is
@@ -146,12 +174,16 @@ def build_due(now: datetime | None = None, budget: Budget | None = None) -> dict
                 raise RuntimeError(f"no progress in {MAX_ATTEMPTS} attempts")
             while limit := budget.chunk(counts["rows"]):
                 with db.tenant_transaction(item["organization_id"]) as cur:
-                    step = _step(cur, item["organization_id"], item["id"], limit, now)
+                    step = _step(cur, item["organization_id"], item["id"], limit, now,
+                                 lambda rows: budget.zip_fits(rows, counts["rows"]))
                 if step is None:
                     counts["built"] += 1
                     break
                 counts["chunks"] += 1
                 counts["rows"] += step
+        except ZipNextRun:
+            log.info("data export %s: the zip waits for the next run", item["id"])
+            break
         except Exception:  # noqa: BLE001 - recorded as failed; the owner can ask again
             log.exception("data export %s of organization %s failed", item["id"],
                           item["organization_id"])
@@ -165,10 +197,11 @@ def build_due(now: datetime | None = None, budget: Budget | None = None) -> dict
 
 
 def _step(cur, organization_id: uuid.UUID, export_id: uuid.UUID, limit: int,
-          now: datetime | None) -> int | None:
+          now: datetime | None, zip_fits=lambda rows: True) -> int | None:
     """One chunk of the export (up to `limit` rows of the file being written, stored as a part
-    with the progress after it), or, once every file is written, the zip: the rows written, or
-    None when the export is ready (or no longer this run's to build)."""
+    with the progress after it), or, once every file is written, the zip when `zip_fits` its
+    rows (else ZipNextRun): the rows written, or None when the export is ready (or no longer
+    this run's to build)."""
     export = data_exports.lock_requested(cur, organization_id=organization_id, id=export_id)
     if export is None:
         return None  # another run has it, or had it
@@ -179,7 +212,14 @@ def _step(cur, organization_id: uuid.UUID, export_id: uuid.UUID, limit: int,
                       file_total=_total(cur, organization_id, files[0]))
     index = export["file_index"]
     if index == len(files):
+        rows = data_exports.rows_in_parts(cur, organization_id=organization_id,
+                                          export_id=export_id)
+        if not zip_fits(rows):
+            raise ZipNextRun
+        started = time.monotonic()
         _finish(cur, organization_id, export_id, export, files, now)
+        log.info("data export %s: zip of %d rows in %.2f s", export_id, rows,
+                 time.monotonic() - started)
         return None
     plan = files[index]
     if plan["kind"] == "organization":
@@ -195,7 +235,7 @@ def _step(cur, organization_id: uuid.UUID, export_id: uuid.UUID, limit: int,
                                   file=plan["name"], rows=rows,
                                   content=zlib.compress(
                                       _rows_part(plan, page, export["file_rows"]), 1))
-        after = [str(page[-1][f"key_{i}"]) for i in range(len(plan["key"]))] if page else None
+        after = _position_after(plan, page, export["after_key"])
     done = plan["kind"] == "organization" or rows < limit
     if done:  # on to the next file
         index += 1
@@ -207,6 +247,18 @@ def _step(cur, organization_id: uuid.UUID, export_id: uuid.UUID, limit: int,
     data_exports.record_progress(cur, organization_id=organization_id, id=export_id,
                                  files=files, file_index=index, **progress)
     return rows
+
+
+def _position_after(plan: dict, page: list[dict], before: list[str] | None) -> list[str] | None:
+    """Where the next chunk of the file starts: after the page's last key. A page that does not
+    move past the position it started from would be read again by every chunk, for ever: the
+    export fails instead."""
+    if not page:
+        return None
+    after = [page[-1][f"key_{i}"] for i in range(len(plan["key"]))]
+    if after == before:
+        raise RuntimeError(f"{plan['name']}: a chunk did not move past {before}")
+    return after
 
 
 def _plan(cur, organization_id: uuid.UUID) -> list[dict]:
@@ -221,9 +273,13 @@ def _plan(cur, organization_id: uuid.UUID) -> list[dict]:
         primary_key = data_exports.primary_key(cur, table)
         # organization_id is the same on every row read; a table of one row per organization
         # (its whole key) still pages by it.
-        key = [c for c in primary_key if c != "organization_id"] or primary_key
+        key = [c for c in primary_key if c != "organization_id"] or list(primary_key)
         if not key or not set(key) <= set(columns):
             raise RuntimeError(f"{table} has no primary key to page by")
+        odd = {c: primary_key[c] for c in key if primary_key[c] not in KEY_TYPES}
+        if odd:
+            raise RuntimeError(f"{table} is keyed by {odd}: not a type to page by (KEY_TYPES); "
+                               "name it in LEFT_OUT or page it by another key")
         flat = [c for c in columns if c not in JSON_ONLY_COLUMNS.get(table, set())]
         files.append({"name": f"{table}.csv", "kind": "csv", "table": table, "columns": flat,
                       "key": key})

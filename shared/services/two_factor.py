@@ -12,12 +12,13 @@ from shared.models.two_factor import (PasswordAndCodeIn, RecoveryCodes, Requirem
                                       RequirementOut, SecondStep, TwoFactorSetup, TwoFactorStatus)
 from shared.repositories import organizations, sessions, sign_in_challenges, two_factor, users
 from shared.security import new_session_token, token_hash, verify_password
+from shared.services import throttle
 from shared.settings import get_settings
 from shared.tenancy import Actor, Caller
 
 # Long enough to type a code; an enrollment needs time to install an app.
 CHALLENGE_TTL = {"code": timedelta(minutes=5), "enroll": timedelta(minutes=15)}
-WRONG_CODE = "is not a current code or an unused recovery code"
+WRONG_AGAIN = "The password or the code is wrong."
 
 
 def _key() -> bytes:
@@ -123,23 +124,38 @@ def check(cur, actor: Actor, user_id: uuid.UUID, code: str) -> bool:
     return True
 
 
-def check_password_and_code(cur, actor: Actor, caller: Caller, data: PasswordAndCodeIn) -> None:
-    """Both again, for what would let a stolen session lock the owner out; 422 naming each
-    field that is wrong."""
-    user = users.lock(cur, organization_id=caller.organization_id, user_id=caller.user_id)
-    errors = {}
-    if not verify_password(user["password_hash"], data.password):
-        errors["password"] = "is not right"
-    if not check(cur, actor, caller.user_id, data.code):
-        errors["code"] = WRONG_CODE
-    if errors:
-        raise Unprocessable.for_fields(errors)
+def reauthenticate(cur, actor: Actor, caller: Caller, password: str | None,
+                   code: str | None) -> dict:
+    """The password again, and a code when the user's two-factor sign-in is on, before what a
+    stolen session must not do alone (turn it off, new recovery codes, lift the organization's
+    requirement, close the organization); the user's row, locked. Each try counts in the
+    account's sign-in throttle, as a sign-in does (429 past its limit, a success clears it);
+    the code is checked only once the password is right, and one answer says either was wrong,
+    so a guess learns nothing about the other factor."""
+    organization_id = caller.organization_id
+    user = users.lock(cur, organization_id=organization_id, user_id=caller.user_id)
+    needs_code = enabled(cur, organization_id, caller.user_id)
+    missing = {field: "is required to confirm it is you" for field, absent in
+               (("password", not password), ("code", needs_code and not code)) if absent}
+    if missing:
+        raise Unprocessable.for_fields(missing)
+    keys = throttle.keys_for(organizations.get(cur, organization_id=organization_id)["subdomain"],
+                             user["email"], actor.source_address)
+    throttle.count_sign_in(keys)  # before verifying: parallel guesses count too
+    if not (verify_password(user["password_hash"], password)
+            and (not needs_code or check(cur, actor, caller.user_id, code))):
+        fields = ("password", "code") if needs_code else ("password",)
+        raise Unprocessable(WRONG_AGAIN, errors=[
+            {"location": "body", "field": field, "message": WRONG_AGAIN, "type": "value_error"}
+            for field in fields])
+    throttle.record_success(keys)
+    return user
 
 
 def regenerate(cur, actor: Actor, caller: Caller, data: PasswordAndCodeIn) -> RecoveryCodes:
     if not enabled(cur, caller.organization_id, caller.user_id):
         raise Conflict("Two-factor sign-in is off: there are no recovery codes to replace.")
-    check_password_and_code(cur, actor, caller, data)
+    reauthenticate(cur, actor, caller, data.password, data.code)
     codes = _new_recovery_codes(cur, caller.organization_id, caller.user_id)
     audit.record(cur, actor, action="two_factor.recovery_codes_regenerate", object_type="user",
                  object_id=caller.user_id)
@@ -147,12 +163,15 @@ def regenerate(cur, actor: Actor, caller: Caller, data: PasswordAndCodeIn) -> Re
 
 
 def disable(cur, actor: Actor, caller: Caller, data: PasswordAndCodeIn) -> None:
+    # The organization's row locked first, as set_requirement locks it: a requirement turned
+    # on meanwhile is seen here (and refuses), never a user left with a session and no factor.
+    organization = organizations.get(cur, organization_id=caller.organization_id, lock=True)
     if not enabled(cur, caller.organization_id, caller.user_id):
         raise Conflict("Two-factor sign-in is already off.")
-    if organizations.get(cur, organization_id=caller.organization_id)["require_two_factor"]:
+    if organization["require_two_factor"]:
         raise Conflict("This organization requires two-factor sign-in; an owner can lift the "
                        "requirement.")
-    check_password_and_code(cur, actor, caller, data)
+    reauthenticate(cur, actor, caller, data.password, data.code)
     two_factor.delete(cur, organization_id=caller.organization_id, user_id=caller.user_id)
     audit.record(cur, actor, action="two_factor.disable", object_type="user",
                  object_id=caller.user_id)
@@ -160,8 +179,15 @@ def disable(cur, actor: Actor, caller: Caller, data: PasswordAndCodeIn) -> None:
 
 def set_requirement(cur, actor: Actor, caller: Caller, data: RequirementIn) -> RequirementOut:
     """An owner requires two-factor sign-in of everyone (or no longer does). Turned on, the
-    sessions of users without it end: their next sign-in asks them to enroll first."""
+    sessions of users without it end: their next sign-in asks them to enroll first. Lifting it
+    takes the password and a code (a stolen session must not weaken everyone's sign-in);
+    turning it on does not: it only asks more of every sign-in, and the owner must have it on.
+    The organization's row is locked first, as disable locks it: users who turn theirs off
+    meanwhile are counted and signed out here, or refused there."""
     organization_id = caller.organization_id
+    organization = organizations.get(cur, organization_id=organization_id, lock=True)
+    if not data.required and organization["require_two_factor"]:
+        reauthenticate(cur, actor, caller, data.password, data.code)
     if data.required and not enabled(cur, organization_id, caller.user_id):
         raise Conflict("Turn on two-factor sign-in for yourself first (Settings > Two-factor "
                        "sign-in): an owner who requires it must have it.")

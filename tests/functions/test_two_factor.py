@@ -4,6 +4,7 @@ throttle and other organizations. On real PostgreSQL, through the registered fun
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets
 
@@ -12,7 +13,7 @@ import pytest
 from shared.services import throttle
 from shared.totp import current_step
 from tests.factories import (PASSWORD, Authenticator, add_member, audit_rows, enroll,
-                             fields_named, fresh_address, ok, sign_in_two_steps)
+                             fields_named, fresh_address, header, ok, sign_in_two_steps)
 
 
 def password_step(client, org, *, email=None, address=None, password=PASSWORD):
@@ -167,7 +168,8 @@ def test_turning_it_off_needs_password_and_code_then_the_password_alone_signs_in
     app, codes = enroll(client, org.token)
 
     assert fields_named(client.post("/api/me/two-factor/disable", token=org.token,
-                                    json={"password": PASSWORD, "code": wrong_code(app)})) == {"code"}
+                                    json={"password": PASSWORD, "code": wrong_code(app)})) == {
+        "password", "code"}  # one answer: either may be wrong
     response = client.post("/api/me/two-factor/disable", token=org.token,
                            json={"password": PASSWORD, "code": app.code()})
 
@@ -268,8 +270,8 @@ def test_a_required_two_factor_makes_users_without_it_enroll_before_anything_els
     rows = [r for r in audit_rows(admin_sql, "organization", org.id)
             if r["action"] == "organization.two_factor_requirement"]
     assert rows[-1]["changes"] == {"required": True, "sessions_revoked": 1}
-    assert ok(client.put("/api/organization/two-factor", token=org.token,
-                         json={"required": False}))["required"] is False
+    assert ok(client.put("/api/organization/two-factor", token=org.token, json={
+        "required": False, "password": PASSWORD, "code": app.code()}))["required"] is False
     assert ok(password_step(client, org))["second_step"]["next"] == "code"  # the owner's own
 
 
@@ -300,7 +302,8 @@ def test_closing_the_organization_needs_the_code_when_two_factor_is_on(client, s
     assert fields_named(client.post("/api/organization/close", token=owner.token,
                                     json={"password": PASSWORD})) == {"code"}
     assert fields_named(client.post("/api/organization/close", token=owner.token,
-                                    json={"password": PASSWORD, "code": "000000x"})) == {"code"}
+                                    json={"password": PASSWORD, "code": "000000x"})) == {
+        "password", "code"}
     closed = client.post("/api/organization/close", token=owner.token,
                          json={"password": PASSWORD, "code": codes[0]})
 
@@ -325,3 +328,142 @@ def test_a_wrong_password_answers_the_same_with_two_factor_on_or_off(client, org
     assert [a.status for a in answers] == [401, 401]
     assert answers[0].json()["detail"] == answers[1].json()["detail"]
     assert set(answers[0].json()) == set(answers[1].json())
+
+
+# --- password and code again, after sign-in ---------------------------------------------------
+
+AGAIN = [("POST", "/api/me/two-factor/recovery-codes"), ("POST", "/api/me/two-factor/disable"),
+         ("POST", "/api/organization/close")]
+
+
+def again(client, org, route, password, code):
+    method, path = route
+    return client.request(method, path, token=org.token, json={"password": password, "code": code},
+                          headers={"X-Forwarded-For": fresh_address()})
+
+
+@pytest.mark.parametrize("route", AGAIN, ids=[p for _, p in AGAIN])
+def test_a_wrong_password_or_code_gets_one_answer_and_the_code_is_checked_only_after_it(
+        client, make_org, route):
+    org = make_org("Asked Again")
+    app, _ = enroll(client, org.token)
+    code = app.code()
+
+    answers = [again(client, org, route, "not the password", wrong_code(app)),
+               again(client, org, route, PASSWORD, wrong_code(app)),
+               again(client, org, route, "not the password", code)]
+
+    assert [fields_named(a) for a in answers] == [{"password", "code"}] * 3
+    # nothing tells which one was wrong
+    assert len({json.dumps({k: v for k, v in a.json().items() if k != "request_id"})
+                for a in answers}) == 1
+    assert answers[0].json()["detail"] == "The password or the code is wrong."
+    # the right code sent with a wrong password was not spent: it still works
+    assert again(client, org, route, PASSWORD, code).status in (200, 204)
+
+
+@pytest.mark.parametrize("route", AGAIN, ids=[p for _, p in AGAIN])
+def test_wrong_passwords_or_codes_after_sign_in_count_in_the_sign_in_throttle(
+        client, make_org, admin_sql, route):
+    org = make_org("Guessed At")
+    app, _ = enroll(client, org.token)
+
+    statuses = [again(client, org, route, PASSWORD, wrong_code(app)).status
+                for _ in range(throttle.ACCOUNT_LIMIT + 1)]
+    locked = again(client, org, route, PASSWORD, app.code())
+
+    assert statuses == [422] * throttle.ACCOUNT_LIMIT + [429]
+    assert locked.status == 429 and int(header(locked, "Retry-After")) > 0
+    assert password_step(client, org).status == 429  # the same account's lock
+    failures = admin_sql("SELECT failures FROM sign_in_throttle WHERE key_hash = %s",
+                         (throttle.account_key(org.subdomain, org.email),))[0]["failures"]
+    assert failures == throttle.ACCOUNT_LIMIT + 3
+
+
+def test_a_right_password_and_code_after_sign_in_clear_the_count(client, org, admin_sql):
+    app, _ = enroll(client, org.token)
+    again(client, org, AGAIN[0], "not the password", wrong_code(app))
+
+    ok(again(client, org, AGAIN[0], PASSWORD, app.code()))
+
+    rows = admin_sql("SELECT failures FROM sign_in_throttle WHERE key_hash = %s",
+                     (throttle.account_key(org.subdomain, org.email),))
+    assert rows == [] or rows[0]["failures"] == 0
+
+
+# --- lifting the organization's requirement ---------------------------------------------------
+
+def test_lifting_the_requirement_needs_password_and_code(client, org, admin_sql):
+    app, _ = enroll(client, org.token)
+    ok(client.put("/api/organization/two-factor", token=org.token, json={"required": True}))
+
+    bare = client.put("/api/organization/two-factor", token=org.token, json={"required": False})
+    wrong = client.put("/api/organization/two-factor", token=org.token,
+                       json={"required": False, "password": PASSWORD, "code": wrong_code(app)})
+
+    assert fields_named(bare) == {"password", "code"}
+    assert fields_named(wrong) == {"password", "code"}
+    assert ok(client.get("/api/organization", token=org.token))["require_two_factor"] is True
+    lifted = ok(client.put("/api/organization/two-factor", token=org.token,
+                           json={"required": False, "password": PASSWORD, "code": app.code()}))
+    assert lifted["required"] is False
+    assert ok(client.get("/api/organization", token=org.token))["require_two_factor"] is False
+
+
+def test_a_wrong_or_rotated_totp_key_is_a_503_that_logs_no_secret(client, org, monkeypatch,
+                                                                   caplog):
+    app, _ = enroll(client, org.token)
+    challenge = challenge_of(password_step(client, org))
+    other_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    monkeypatch.setenv("TOTP_ENCRYPTION_KEY", other_key)
+    from shared.settings import get_settings
+    get_settings.cache_clear()
+    try:
+        code = app.code()
+        answer = code_step(client, challenge, code)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+    assert answer.status == 503, answer.body
+    assert answer.mimetype == "application/problem+json" and header(answer, "Retry-After")
+    assert "TOTP_ENCRYPTION_KEY" in answer.json()["detail"]
+    logged = caplog.text
+    assert "TOTP_ENCRYPTION_KEY" in logged
+    assert other_key not in logged and app.secret not in logged and code not in logged
+    assert ok(code_step(client, challenge, app.code_at(current_step() + 1)))["token"]  # key back
+
+
+@pytest.mark.parametrize("change", ["disable", "requirement"])
+def test_turning_it_off_and_changing_the_requirement_wait_on_the_organizations_row(
+        client, org, database, change):
+    """Both lock the organization's row first: a requirement turned on while a user turns
+    theirs off is seen by one or the other, never missed by both."""
+    import threading
+
+    import psycopg2
+    from psycopg2.extensions import make_dsn
+    app, _ = enroll(client, org.token)
+    if change == "disable":
+        call = ("POST", "/api/me/two-factor/disable", {"password": PASSWORD, "code": app.code()})
+    else:
+        ok(client.put("/api/organization/two-factor", token=org.token, json={"required": True}))
+        call = ("PUT", "/api/organization/two-factor",
+                {"required": False, "password": PASSWORD, "code": app.code()})
+    holder = psycopg2.connect(make_dsn(database.admin_dsn, dbname=database.database))
+    answers = []
+    try:
+        # another transaction holds the row, in a mode that lets the audit rows' foreign key
+        # checks through: only an explicit lock of the row waits on it
+        with holder.cursor() as cur:
+            cur.execute("SELECT 1 FROM organizations WHERE id = %s FOR NO KEY UPDATE", (str(org.id),))
+            worker = threading.Thread(target=lambda: answers.append(client.request(
+                call[0], call[1], token=org.token, json=call[2])))
+            worker.start()
+            worker.join(1.0)
+            assert worker.is_alive() and answers == []  # waiting on the row
+        holder.commit()
+        worker.join(10)
+    finally:
+        holder.close()
+    assert answers[0].status in (200, 204), answers[0].body

@@ -11,7 +11,8 @@ import pytest
 from shared import db
 from shared.errors import Forbidden, Unauthorized
 from shared.models.users import Role
-from shared.tenancy import authenticate, bearer_token, claimed_organization, require_role
+from shared.tenancy import (bearer_token, caller_lookup, caller_of, claimed_organization,
+                            require_role)
 from tests.factories import add_member, new_org
 
 
@@ -45,8 +46,9 @@ def org(database):
 
 
 def _authenticate(organization_id, token):
-    with db.tenant_transaction(organization_id) as cur:
-        return authenticate(cur, organization_id=organization_id, token=token)
+    """As shared.endpoint finds the caller: the lookup sent with the transaction's settings."""
+    with db.tenant_transaction(organization_id, then=caller_lookup(organization_id, token)) as cur:
+        return caller_of(cur, organization_id=organization_id, row=cur.fetchone())
 
 
 def test_a_live_session_is_the_caller_with_its_user_role_and_organization(org):

@@ -92,22 +92,37 @@ async function renderRequirement() {
   $("#require-2fa").checked = Boolean(state.organization?.require_two_factor);
 }
 
+function showRequirement(answer) {
+  if (state.organization) state.organization.require_two_factor = answer.required;
+  $("#require-2fa").checked = answer.required;
+  announce($("#require-note"), answer.required
+    ? `Required. ${answer.users_without} ${answer.users_without === 1 ? "person has" : "people have"} yet to set it up, at their next sign-in.`
+    : "No longer required.", "good");
+}
+
+function hideLiftForm() {
+  $("#require-lift-form").reset();
+  clearProblems($("#require-lift-form"));
+  $("#require-lift-form").hidden = true;
+}
+
 async function changeRequirement(event) {
   const box = event.currentTarget;
   const required = box.checked;
-  if (required) {
-    const ok = await confirmDialog({ title: "Require two-factor sign-in?",
-      text: "Everyone signs in with a code from then on. People who have not set it up are signed out now and set it up at their next sign-in.",
-      confirm: "Require it", cancel: "Not now", danger: false });
-    if (!ok) { box.checked = false; return; }
+  if (!required) {
+    // Lifting it takes the password and a code: the box stays ticked until they are right.
+    box.checked = true;
+    $("#require-lift-form").hidden = false;
+    $("#lift-password").focus();
+    return;
   }
+  const ok = await confirmDialog({ title: "Require two-factor sign-in?",
+    text: "Everyone signs in with a code from then on. People who have not set it up are signed out now and set it up at their next sign-in.",
+    confirm: "Require it", cancel: "Not now", danger: false });
+  if (!ok) { box.checked = false; return; }
   box.disabled = true;
   try {
-    const answer = await api("/organization/two-factor", { method: "PUT", body: { required } });
-    if (state.organization) state.organization.require_two_factor = answer.required;
-    announce($("#require-note"), answer.required
-      ? `Required. ${answer.users_without} ${answer.users_without === 1 ? "person has" : "people have"} yet to set it up, at their next sign-in.`
-      : "No longer required.", "good");
+    showRequirement(await api("/organization/two-factor", { method: "PUT", body: { required } }));
     await loadStatus();
   } catch (error) {
     box.checked = !required;
@@ -135,6 +150,7 @@ export function resetTwoFactor() {
   $("#twofactor-codes").replaceChildren();
   $("#twofactor-codes").hidden = true;
   announce($("#require-note"), "");
+  hideLiftForm();
 }
 
 export function initTwoFactor() {
@@ -182,4 +198,13 @@ export function initTwoFactor() {
   });
 
   $("#require-2fa").addEventListener("change", changeRequirement);
+  $("#require-lift-cancel").addEventListener("click", hideLiftForm);
+  handleSubmit($("#require-lift-form"), (form) => ({
+    required: false, password: text(form, "password"), code: text(form, "code").trim(),
+  }), async (body) => {
+    const answer = await api("/organization/two-factor", { method: "PUT", body });
+    hideLiftForm();
+    showRequirement(answer);
+    await loadStatus();
+  });
 }
