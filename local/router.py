@@ -34,11 +34,12 @@ class Router:
         if method not in FUNCTION_METHODS:
             return self._unroutable(path)
         for pattern, registered in self.routes:
-            route_params = pattern.match(path)
-            if route_params is not None:  # the host decodes route values, as ASP.NET does
-                route_params = {k: unquote(v) for k, v in route_params.items()}
-            if route_params is None or method not in registered.methods:
+            if method not in registered.methods:  # the cheaper test first: most routes fail it
                 continue
+            route_params = pattern.match(path)
+            if route_params is None:
+                continue
+            route_params = {k: unquote(v) for k, v in route_params.items()}  # as ASP.NET does
             request = func.HttpRequest(
                 method=method, url=url if parts.scheme else "http://localhost" + url,
                 headers=headers or {}, params=dict(parse_qsl(parts.query, keep_blank_values=True)),

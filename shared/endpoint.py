@@ -223,8 +223,8 @@ def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResp
 
 
 def _idempotency_key(req, handler, spec: EndpointSpec, ctx: Context):
-    if not spec.idempotent:
-        return None
+    if not spec.idempotent or req.headers.get(idempotency.HEADER.lower()) is None:
+        return None  # without a key there is no request to fingerprint: the body is not dumped
     body = ctx.body.model_dump_json().encode() if ctx.body is not None else ctx.raw_body
     return idempotency.key_of(req, operation=handler.__name__, body=body,
                               anonymous=spec.role is None)

@@ -1,6 +1,5 @@
 """Admissions: a referral's inputs, its evaluation, and the decision. No field holds a patient
 identifier: a referral is known by its case number only."""
-from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta, timezone

@@ -1,5 +1,4 @@
 """The audit log as owners and admins read it: who did what, when, from where, filtered."""
-from __future__ import annotations
 
 import uuid
 from datetime import date, datetime

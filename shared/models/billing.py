@@ -1,6 +1,5 @@
 """Plans, usage and billing: what an organization may create, what it has used, and what it
 pays."""
-from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Literal

@@ -1,6 +1,5 @@
 """Closing an organization: the owner confirms with their password, and a code when their
 two-factor sign-in is on."""
-from __future__ import annotations
 
 from shared.models.auth import Password
 from shared.models.common import Input

@@ -1,5 +1,4 @@
 """What every resource's models share: input strictness, paging, empty path and query."""
-from __future__ import annotations
 
 import re
 import uuid

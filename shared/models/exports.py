@@ -1,5 +1,4 @@
 """An organization's data export, as its owners see it."""
-from __future__ import annotations
 
 import uuid
 from datetime import datetime

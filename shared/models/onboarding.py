@@ -1,6 +1,5 @@
 """Starting from sensible defaults: what a new organization's first facility needs to evaluate
 a Medicare Part A referral, made in one call and all editable afterwards."""
-from __future__ import annotations
 
 import uuid
 

@@ -1,5 +1,4 @@
 """A user's sessions, as they see them in Settings."""
-from __future__ import annotations
 
 import uuid
 from datetime import datetime

@@ -1,5 +1,4 @@
 """Users of an organization as its owners and admins manage them."""
-from __future__ import annotations
 
 from shared.models.common import Input, PageQuery, not_null
 from shared.models.users import Role

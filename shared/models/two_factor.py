@@ -1,6 +1,5 @@
 """Two-factor sign-in (TOTP): enrolling, the second step of a sign-in, recovery codes, and an
 owner's requirement."""
-from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal

@@ -11,8 +11,10 @@ from shared.db import joined
 SUMMARY = ("id, case_number, facility_id, payer_id, length_of_stay_days, acuity, "
            "referral_received_at, revenue_total, cost_total, margin, margin_pct, score, "
            "recommendation, status, decision_reason, decided_at, turnaround_minutes, created_at")
-DETAIL = (SUMMARY + ", rate_id, required_services, medication_cost_per_day, pdpm_groups, note, "
-          "decided_by, outcome_at, outcome_by, created_by, evaluation")
+# What an insert returns: all but the evaluation, which its caller has (`insert`).
+INSERT_RETURNS = (SUMMARY + ", rate_id, required_services, medication_cost_per_day, pdpm_groups, "
+                  "note, decided_by, outcome_at, outcome_by, created_by")
+DETAIL = INSERT_RETURNS + ", evaluation"
 # Qualified for the joins that add the facility's and payer's names.
 LISTED = ", ".join(f"a.{column}" for column in SUMMARY.split(", "))
 QUALIFIED_DETAIL = ", ".join(f"a.{column}" for column in DETAIL.split(", "))
@@ -38,13 +40,15 @@ NEXT_CASE_SEQUENCE = """
 def insert(cur, *, organization_id: uuid.UUID, values: dict,
            before: tuple[str, dict] | None = None) -> dict:
     """Insert the admission (`values` with its `id`, made by the caller so that its audit row
-    can name it beforehand); `before`, a statement sent first in the same round trip."""
-    bound = {**values, "evaluation": Json(values["evaluation"]),
+    can name it beforehand, and its `evaluation` as JSON text); `before`, a statement sent
+    first in the same round trip. The row comes back without the evaluation: the caller has
+    it, and reading its JSON back would only parse what was just written."""
+    bound = {**values,
              "pdpm_groups": Json(values["pdpm_groups"]) if values["pdpm_groups"] else None}
     statement = (f"""
         INSERT INTO admissions (organization_id, id, {", ".join(INSERTED)})
         VALUES (%(organization_id)s, %(id)s, {", ".join(f"%({c})s" for c in INSERTED)})
-        RETURNING {DETAIL}
+        RETURNING {INSERT_RETURNS}
     """, {"organization_id": organization_id, **bound})
     cur.execute(joined(cur, *([before] if before else []), statement))
     return cur.fetchone()

@@ -59,28 +59,48 @@ def groups(cur, *, fiscal_year: int) -> list[dict]:
     return cur.fetchall()
 
 
-def stay_reference(cur) -> tuple[list[int], dict[int, Decimal], dict[int, FiscalYear]]:
-    """fiscal_years, coinsurance_by_year and fiscal_year_info in one statement (one round trip
-    for an evaluation): a row per known fiscal year (one of NULLs when none is), the loaded
-    years and the coinsurance as arrays beside it, which keep their types."""
-    cur.execute("""
-        SELECT fy.fiscal_year, fy.status, fy.rule, fy.net_update, fy.notes,
-               (SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year)
+# What a PDPM stay needs besides its rate's tables, as one row: the loaded fiscal years, the
+# coinsurance by calendar year and what is known of each fiscal year, in arrays (which keep
+# their types). One row, so that `together.read` can send it with the configuration's reads.
+STAY_REFERENCE_COLUMNS = ("loaded_years, coinsurance_years, coinsurance_amounts, known_years, "
+                          "statuses, rules, net_updates, notes")
+
+
+def stay_reference_statement() -> tuple[str, dict]:
+    """stay_reference's (query, parameters), to read together with others."""
+    return ("""
+        SELECT (SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year)
                   FROM pdpm_base_rates) AS loaded_years,
                (SELECT array_agg(calendar_year ORDER BY calendar_year)
                   FROM snf_coinsurance) AS coinsurance_years,
                (SELECT array_agg(daily_amount ORDER BY calendar_year)
-                  FROM snf_coinsurance) AS coinsurance_amounts
-          FROM (SELECT 1) AS one LEFT JOIN pdpm_fiscal_years fy ON true
-    """)
-    rows = cur.fetchall()
-    first = rows[0]
-    coinsurance = dict(zip(first["coinsurance_years"] or [], first["coinsurance_amounts"] or []))
-    known = {row["fiscal_year"]: FiscalYear(
-        fiscal_year=row["fiscal_year"], status=row["status"], rule=row["rule"],
-        net_update=row["net_update"], notes=row["notes"])
-        for row in rows if row["fiscal_year"] is not None}
-    return first["loaded_years"] or [], coinsurance, known
+                  FROM snf_coinsurance) AS coinsurance_amounts,
+               fy.known_years, fy.statuses, fy.rules, fy.net_updates, fy.notes
+          FROM (SELECT array_agg(fiscal_year ORDER BY fiscal_year) AS known_years,
+                       array_agg(status ORDER BY fiscal_year) AS statuses,
+                       array_agg(rule ORDER BY fiscal_year) AS rules,
+                       array_agg(net_update ORDER BY fiscal_year) AS net_updates,
+                       array_agg(notes ORDER BY fiscal_year) AS notes
+                  FROM pdpm_fiscal_years) AS fy
+    """, {})
+
+
+def stay_reference_of(row: dict) -> tuple[list[int], dict[int, Decimal], dict[int, FiscalYear]]:
+    """(fiscal_years, coinsurance_by_year, fiscal_year_info) from stay_reference's row."""
+    coinsurance = dict(zip(row["coinsurance_years"] or [], row["coinsurance_amounts"] or []))
+    known = {year: FiscalYear(fiscal_year=year, status=status, rule=rule,
+                              net_update=net_update, notes=notes)
+             for year, status, rule, net_update, notes in zip(
+                 row["known_years"] or [], row["statuses"] or [], row["rules"] or [],
+                 row["net_updates"] or [], row["notes"] or [])}
+    return row["loaded_years"] or [], coinsurance, known
+
+
+def stay_reference(cur) -> tuple[list[int], dict[int, Decimal], dict[int, FiscalYear]]:
+    """fiscal_years, coinsurance_by_year and fiscal_year_info in one statement (one round trip
+    for an evaluation that `configuration` did not read it for)."""
+    cur.execute(*stay_reference_statement())
+    return stay_reference_of(cur.fetchone())
 
 
 def fiscal_year_info(cur) -> dict[int, FiscalYear]:

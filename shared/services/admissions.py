@@ -65,10 +65,11 @@ def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
         "revenue_total": evaluation.revenue.total, "cost_total": evaluation.cost.total,
         "margin": evaluation.margin, "margin_pct": evaluation.margin_pct,
         "score": evaluation.score, "recommendation": evaluation.recommendation,
-        "evaluation": evaluation.model_dump(mode="json"), "created_by": actor.user_id,
+        "evaluation": evaluation.model_dump_json(), "created_by": actor.user_id,
     })
     return AdmissionPublic.model_validate(
-        {**row, "facility_name": facility["name"], "payer_name": payer["name"]})
+        {**row, "evaluation": evaluation, "facility_name": facility["name"],
+         "payer_name": payer["name"]})
 
 
 def list_admissions(cur, organization_id: uuid.UUID,

@@ -156,11 +156,16 @@ def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn) -> dict
         model=(cost_models.COLUMNS, *cost_models.active_for_facility_statement(
             organization_id=organization_id, facility_id=referral.facility_id)),
         weights=(business_weights.COLUMNS, *business_weights.get_statement(
-            organization_id=organization_id)))
+            organization_id=organization_id)),
+        # Used by a PDPM rate only; a few rows of reference data, cheaper read here every time
+        # than in a round trip of its own when the rate turns out to be PDPM.
+        pdpm_reference=(pdpm_tables.STAY_REFERENCE_COLUMNS,
+                        *pdpm_tables.stay_reference_statement()))
     return {"facility": lifecycle.require_referenced_row(found["facility"], "facility_id"),
             "payer": lifecycle.require_referenced_row(found["payer"], "payer_id"),
             "rate": found["rate"], "model": found["model"],
-            "weights": weights_of(found["weights"])}
+            "weights": weights_of(found["weights"]),
+            "pdpm_reference": pdpm_tables.stay_reference_of(found["pdpm_reference"])}
 
 
 def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
@@ -168,7 +173,8 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
              ) -> tuple[Evaluation, dict]:
     """The evaluation of the referral at this facility, and the rate it used. `weights`:
     the organization's business weights when the caller has them already (comparison);
-    `read`: the rate, cost model and weights when `configuration` read them already."""
+    `read`: the rate, cost model, weights and PDPM reference when `configuration` read them
+    already."""
     referral = stamped(referral)
     when = referral.referral_received_at.astimezone(timezone.utc)
     if read is not None:
@@ -219,8 +225,10 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                               "admission: a new stay, whose variable per diem starts again.")
         tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
         classification = _classification(tables, referral)
-        # A few rows: read each time (one round trip), so a newly loaded year counts at once.
-        loaded, coinsurance, known = pdpm_tables.stay_reference(cur)
+        # A few rows: read each time (with the configuration when it was read), so a newly
+        # loaded year counts at once.
+        loaded, coinsurance, known = (read["pdpm_reference"] if read is not None
+                                      else pdpm_tables.stay_reference(cur))
         first_day = referral.expected_admission_date or when.date()
         pdpm_terms = engine.PdpmTerms(
             tables=tables, wage_index=rate["wage_index"], vbp_multiplier=rate["vbp_multiplier"],

@@ -230,6 +230,15 @@ def test_coinsurance_by_year_holds_every_loaded_calendar_year(database):
             2024: D("204.00"), 2025: D("209.50"), 2026: D("217.00")}
 
 
+def test_the_stay_reference_row_holds_what_the_readers_of_each_part_give(database):
+    """The one-row statement that rides with an evaluation's configuration read."""
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        loaded, coinsurance, known = pdpm_repository.stay_reference(cur)
+        assert loaded == pdpm_repository.fiscal_years(cur)
+        assert coinsurance == pdpm_repository.coinsurance_by_year(cur)
+        assert known == pdpm_repository.fiscal_year_info(cur)
+
+
 # --- published case-mix adjusted rates ---------------------------------------------------------
 
 def _classification_for(tables: pdpm.Tables, component: str, group: str) -> pdpm.Classification:
