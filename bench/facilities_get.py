@@ -333,7 +333,7 @@ def explain(target: Provisioned, statements: list, scenario: Scenario) -> dict[s
         with conn.cursor() as cur:
             cur.execute(*tenant_setting(scenario.organization_id))
             plans = {}
-            for name, (query, params) in (("session lookup (sessions.find_caller)", lookup),
+            for name, (query, params) in (("session lookup (tenancy.caller_lookup)", lookup),
                                           ("facility get (facilities.get)", get)):
                 cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params)
                 plans[name] = [row[0] for row in cur.fetchall()]

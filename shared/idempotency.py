@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -31,8 +32,10 @@ from datetime import timedelta
 import azure.functions as func
 
 from shared import db, sealing
-from shared.errors import BadRequest, Conflict, Unprocessable
+from shared.errors import BadRequest, Conflict, ServiceUnavailable, Unprocessable
 from shared.repositories import idempotency as keys
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"  # "true" on an answer that is a replay
@@ -123,4 +126,11 @@ def _seal(key: Key, response: func.HttpResponse) -> bytes:
 
 
 def _open(key: Key, sealed: bytes) -> dict:
-    return json.loads(sealing.open_sealed(key.cipher_key, sealed, key.key_hash))
+    """The stored answer. It opens only with the key the client sent, bound to its row: failing,
+    the row was changed behind the application's back, and the request is not replayed."""
+    try:
+        return json.loads(sealing.open_sealed(key.cipher_key, sealed, key.key_hash))
+    except sealing.DoesNotOpen:
+        log.error("a stored idempotent answer did not open: its row was changed")
+        raise ServiceUnavailable(f"The answer stored for this {HEADER} cannot be read. Send the "
+                                 "request again with a new key.", retry_after_seconds=1) from None

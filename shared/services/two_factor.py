@@ -3,6 +3,7 @@ off, and an owner's requirement for the whole organization. The arithmetic is in
 secrets are sealed (shared.sealing) under the TOTP_ENCRYPTION_KEY setting."""
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +20,7 @@ from shared.tenancy import Actor, Caller
 # Long enough to type a code; an enrollment needs time to install an app.
 CHALLENGE_TTL = {"code": timedelta(minutes=5), "enroll": timedelta(minutes=15)}
 WRONG_AGAIN = "The password or the code is wrong."
+log = logging.getLogger(__name__)
 
 
 def _key() -> bytes:
@@ -35,8 +37,17 @@ def _bound(organization_id: uuid.UUID, user_id: uuid.UUID) -> bytes:
 
 
 def _secret(credential: dict, organization_id: uuid.UUID) -> str:
-    return sealing.open_sealed(_key(), bytes(credential["secret_sealed"]),
-                               _bound(organization_id, credential["user_id"])).decode()
+    """503 when it does not open: the configured key is not the one it was sealed with (wrong,
+    or rotated without re-sealing), which the server's operator fixes, not the user."""
+    try:
+        return sealing.open_sealed(_key(), bytes(credential["secret_sealed"]),
+                                   _bound(organization_id, credential["user_id"])).decode()
+    except sealing.DoesNotOpen:
+        log.error("a sealed two-factor key did not open: TOTP_ENCRYPTION_KEY is not the key it "
+                  "was sealed with (wrong or rotated), or the value was copied from another row")
+        raise ServiceUnavailable("Two-factor sign-in is unavailable: this server's "
+                                 "TOTP_ENCRYPTION_KEY does not open the stored keys. Try again "
+                                 "later.", retry_after_seconds=3600) from None
 
 
 def enabled(cur, organization_id: uuid.UUID, user_id: uuid.UUID) -> bool:

@@ -411,6 +411,23 @@ def test_the_stored_row_holds_neither_the_key_nor_the_answer_in_the_clear(client
         assert secret.encode() not in stored
 
 
+def test_a_stored_answer_changed_behind_the_apps_back_is_a_503_not_a_replay(
+        client, org, admin_sql, caplog):
+    call = Call("/api/facilities", {"name": "Tampered", "bed_count": 5}, org.token)
+    key = str(uuid.uuid4())
+    created(_post(client, call, key))
+    admin_sql("UPDATE idempotency_keys SET response = set_byte(response, 20, get_byte(response,"
+              " 20) # 1) WHERE organization_id = %s", (str(org.id),))
+
+    again = _post(client, call, key)
+
+    assert again.status == 503, again.body
+    assert again.mimetype == "application/problem+json" and header(again, "Retry-After") == "1"
+    assert "new key" in again.json()["detail"]
+    assert "stored idempotent answer did not open" in caplog.text
+    assert key not in caplog.text
+
+
 def test_a_key_over_24_hours_old_is_forgotten(client, org, admin_sql):
     call = Call("/api/facilities", {"name": "Old key", "bed_count": 5}, org.token)
     key = str(uuid.uuid4())

@@ -1,6 +1,9 @@
 """The TOTP arithmetic (RFC 6238) and the recovery codes."""
 from __future__ import annotations
 
+import base64
+import re
+
 import pyotp
 import pytest
 
@@ -39,3 +42,73 @@ def test_recovery_codes_are_ten_distinct_and_match_however_typed():
     typed = codes[0].upper().replace("-", " ")
     assert totp.recovery_code_hash(typed) == totp.recovery_code_hash(codes[0])
     assert not totp.is_totp_code(codes[0])
+
+
+def test_recovery_codes_are_three_groups_of_four_from_the_unambiguous_alphabet():
+    for code in totp.new_recovery_codes():
+        groups = code.split("-")
+        assert [len(g) for g in groups] == [4, 4, 4]
+        assert set("".join(groups)) <= set(totp.RECOVERY_ALPHABET)
+
+
+def test_a_recovery_code_as_typed_is_its_letters_and_digits_in_lower_case():
+    assert totp.normalize_recovery_code(" AB2D-efgh jkMN\t") == "ab2defghjkmn"
+
+
+def test_a_new_secret_is_160_random_bits_in_base32():
+    secrets = {totp.new_secret() for _ in range(20)}
+    assert len(secrets) == 20
+    for secret in secrets:
+        assert len(secret) == 32 and "=" not in secret  # no padding: every app takes it
+        assert len(base64.b32decode(secret)) == 20
+
+
+def _drawn_modules(svg: str) -> tuple[int, set[tuple[int, int]]]:
+    """The SVG's size in modules and the dark modules its one path draws (segno writes each row
+    as horizontal strokes: M/m move, h draws), for comparing with the symbol itself."""
+    size = int(re.search(r'width="(\d+)"', svg).group(1))
+    scale = int(re.search(r'scale\((\d+)\)', svg).group(1))
+    path = re.search(r'class="qrline" stroke="([^"]+)" d="([^"]+)"', svg)
+    assert path.group(1) == "#000"  # dark modules on...
+    assert re.search(r'<path fill="#fff" d="M0 0h(\d+)v\1h-\1z"/>', svg)  # ...a light ground
+    dark, x, y = set(), 0.0, 0.0
+    for op, args in re.findall(r"([MmHh])([-\d. ]+)", path.group(2)):
+        numbers = [float(n) for n in args.split()]
+        if op == "M":
+            x, y = numbers
+        elif op == "m":
+            x, y = x + numbers[0], y + numbers[1]
+        else:
+            dark.update((int(x) + i, int(y)) for i in range(int(numbers[0])))
+            x += numbers[0]
+    return size // scale, dark
+
+
+def test_the_qr_code_is_the_uri_at_level_m_with_the_four_module_quiet_zone():
+    import segno
+    uri = totp.provisioning_uri(totp.new_secret(), account="ada@example.com")
+    svg = totp.qr_svg(uri)
+    assert svg.startswith("<svg ")  # no XML declaration: it is placed in the page as it is
+    symbol = segno.make(uri, error="m")
+    assert symbol.error == "M"
+    modules, dark = _drawn_modules(svg)
+    assert modules == len(symbol.matrix) + 2 * 4
+    assert dark == {(4 + x, 4 + y) for y, row in enumerate(symbol.matrix)
+                    for x, bit in enumerate(row) if bit}
+    assert int(re.search(r'width="(\d+)"', svg).group(1)) == 5 * modules  # 5 px a module
+
+
+def test_recovery_codes_avoid_the_look_alike_characters():
+    typed = "".join(totp.new_recovery_codes()).replace("-", "")
+    assert re.fullmatch(r"[a-z2-9]+", typed) and not set(typed) & set("01oil")
+
+
+def test_the_authenticator_app_names_the_product_and_the_account():
+    uri = totp.provisioning_uri(totp.new_secret(), account="ada@example.com")
+    assert uri.startswith("otpauth://totp/SNF%20Admissions:ada%40example.com?")
+    assert "issuer=SNF%20Admissions" in uri
+
+
+def test_six_digits_are_an_app_code_and_anything_else_is_not():
+    assert totp.is_totp_code("123456") and totp.is_totp_code(" 012345 ")
+    assert not any(map(totp.is_totp_code, ["12345", "1234567", "12a456", "abcd-efgh-jkmn"]))
