@@ -39,3 +39,10 @@ def test_recovery_codes_are_ten_distinct_and_match_however_typed():
     typed = codes[0].upper().replace("-", " ")
     assert totp.recovery_code_hash(typed) == totp.recovery_code_hash(codes[0])
     assert not totp.is_totp_code(codes[0])
+
+
+def test_a_code_is_taken_as_apps_show_it_and_recovery_codes_however_typed():
+    assert [totp.is_totp_code(c) for c in ("225108", "225 108", "225-108", " 225 108 ")] == [True] * 4
+    assert [totp.is_totp_code(c) for c in ("22510", "2251080", "22510a")] == [False] * 3
+    assert totp.compact(" 225 108 ") == "225108"
+    assert totp.is_recovery_code("ABCD EFGH-JK23") and not totp.is_recovery_code("225108")
