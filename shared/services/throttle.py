@@ -33,8 +33,8 @@ ORGANIZATION_ADDRESS_LIMIT = 30    # failures per source address against one org
 ADDRESS_LIMIT = 300                # failures per source address across organizations
 REMEMBERED_FOR = timedelta(days=30)
 # A completed reset lifts the account's lock (clear_account), so the advice holds.
-SIGN_IN_REFUSED = ("Too many failed sign-ins. Wait 15 minutes and try again, or reset the "
-                   "password (that lifts the lock).")
+SIGN_IN_REFUSED = ("Too many failed sign-ins. Try again in a few minutes (15 at most), or "
+                   "reset the password: that lifts the lock.")
 SIGNUP_REFUSED = "Too many signups from this network. Try again later."
 
 
