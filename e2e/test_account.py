@@ -7,6 +7,7 @@ organization of its own, so the demo organization is never closed; screenshots a
 from __future__ import annotations
 
 import json
+import re
 import uuid
 import zipfile
 
@@ -72,6 +73,12 @@ def test_sessions_are_listed_and_another_one_ended(new_page, server: Server):
     expect(rows.filter(has_text="(this one)")).to_have_count(1)
     expect(rows.filter(has_text="(this one)").get_by_role("button", name="Sign out")).to_be_visible()
     shots(here, "account-sessions")
+    here.set_viewport_size({"width": 390, "height": 844})  # one card a session, padded inside
+    padding = here.evaluate("""() => [...document.querySelectorAll('#sessions-body tr')].map((tr) => {
+        const row = tr.getBoundingClientRect(), cell = tr.querySelector('td').getBoundingClientRect();
+        return cell.left - row.left; })""")
+    assert min(padding) >= 8, padding
+    here.set_viewport_size({"width": 1280, "height": 900})
 
     for left in (2, 1):  # end every other session, the other browser's among them
         rows.filter(has_not_text="(this one)").first.get_by_role("button", name="End").click()
@@ -120,6 +127,10 @@ def test_export_prepared_with_its_progress_then_downloaded(page: Page, server: S
     server.run_timer("build_data_exports", DATA_EXPORT_RUN_ROWS="3", DATA_EXPORT_CHUNK_ROWS="2")
     expect(progress).to_contain_text("Preparing ")  # the list refreshes itself
     expect(progress).to_contain_text(" rows (file ")
+    files_total = int(re.search(r"file \d+ of (\d+)", progress.inner_text())[1])
+    gap = page.evaluate("""() => document.querySelector('#export-list').getBoundingClientRect().top
+        - document.querySelector('#export-request').getBoundingClientRect().bottom""")
+    assert gap >= 8, gap  # the first export row does not touch the button
     shots(page, "account-export-progress")
 
     server.run_timer("build_data_exports")  # the rest
@@ -140,6 +151,7 @@ def test_export_prepared_with_its_progress_then_downloaded(page: Page, server: S
             "admissions.json", "audit_logs.csv"} <= set(rows)
     assert rows["users.csv"] == 1 and rows["audit_logs.csv"] > 0
     assert set(archive.namelist()) == set(rows) | {"manifest.json"}
+    assert files_total == len(rows)  # "file 2 of 22": every data file in the zip counted
 
 
 def test_close_the_organization_then_reopen_it(page: Page, server: Server):
@@ -164,11 +176,20 @@ def test_close_the_organization_then_reopen_it(page: Page, server: Server):
     expect(banner.get_by_role("link", name="Reopen in Settings")).to_be_visible()
     expect(banner.get_by_role("link", name="Choose a plan")).to_have_count(0)
     expect(card.get_by_role("button", name="Reopen the organization")).to_be_visible()
+    # closed: the organization's settings look as read-only as they are; the password is personal
+    expect(page.locator("#settings-closed")).to_be_visible()
+    expect(page.locator("#org-form").get_by_label("Name")).to_be_disabled()
+    expect(page.locator("#org-form").get_by_role("button", name="Save")).to_be_hidden()
+    expect(page.locator("#logo-form").get_by_role("button", name="Upload logo")).to_be_hidden()
+    expect(page.locator("#password-form").get_by_role("button", name="Change password")).to_be_enabled()
+    expect(page.locator("#onboarding")).to_be_hidden()
     shots(page, "account-closed")
 
     card.get_by_role("button", name="Reopen the organization").click()
     expect(banner).not_to_contain_text("read-only")
     expect(banner).to_contain_text("Trial")  # the standing it had before
     expect(card.get_by_role("button", name="Close the organization")).to_be_visible()
+    expect(page.locator("#settings-closed")).to_be_hidden()
+    expect(page.locator("#org-form").get_by_label("Name")).to_be_enabled()
     shots(page, "account-reopened")
 

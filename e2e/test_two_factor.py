@@ -46,6 +46,38 @@ def password_step(page: Page, server: Server, login: dict) -> None:
     form.get_by_role("button", name="Sign in").click()
 
 
+def spaced(code: str) -> str:
+    """As authenticator apps show it."""
+    return f"{code[:3]} {code[3:]}"
+
+
+def enrolled_organization(server: Server) -> tuple[dict, App]:
+    login = new_organization(server)
+    token = server.api("POST", "/auth/login", login)["token"]
+    app = App(server.api("POST", "/me/two-factor", token=token)["secret"])
+    server.api("POST", "/me/two-factor/confirm", {"code": app.code()}, token=token)
+    return login, app
+
+
+def assert_codes_apart(page: Page) -> None:
+    """No recovery code's box overlaps another's, and each number is drawn inside its item,
+    before its code (drawn outside, "6." to "10." fell on the ends of codes 1-5)."""
+    boxes = page.evaluate("""() => [...document.querySelectorAll('[data-recovery-codes] li')]
+        .filter((li) => li.offsetParent).map((li) => {
+          const item = li.getBoundingClientRect(), code = li.querySelector('code').getBoundingClientRect();
+          return { item: [item.left, item.top, item.right, item.bottom],
+                   code: [code.left, code.top, code.right, code.bottom] }; })""")
+    assert len(boxes) == 10
+    for i, a in enumerate(boxes):
+        left, top, right, bottom = a["item"]
+        assert a["code"][0] >= left + 12, a  # room for "10." inside the item
+        assert a["code"][2] <= right + 0.5 and right <= page.viewport_size["width"], a
+        for b in boxes[i + 1:]:
+            apart = (b["item"][0] >= right or b["item"][2] <= left
+                     or b["item"][1] >= bottom or b["item"][3] <= top)
+            assert apart, (a, b)
+
+
 def sign_out(page: Page) -> None:
     page.locator("#sign-out").click()
     expect(page.locator("#login-form")).to_be_visible()
@@ -66,11 +98,16 @@ def test_set_up_in_settings_then_sign_in_with_a_code_and_with_a_recovery_code(pa
     assert qr.get_attribute("src").startswith("data:image/svg+xml;base64,")
     app = App(card.locator("[data-totp-secret]").inner_text())
     shot(page, "two-factor-setup")
-    card.get_by_label("Code from the app").fill(app.code())
+    card.get_by_label("Code from the app").fill(spaced(app.code()))  # as the app shows it
     card.get_by_role("button", name="Turn on").click()
 
     codes = card.locator("[data-recovery-codes] li")
     expect(codes).to_have_count(10)
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert_codes_apart(page)
+        shot(page, f"two-factor-recovery-codes-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
     recovery = codes.nth(0).inner_text().strip()
     expect(page.locator("#settings-status")).to_contain_text("Two-factor sign-in is on")
     expect(card).to_contain_text("10 of 10 recovery codes left")
@@ -153,3 +190,68 @@ def test_an_owner_requires_it_and_a_new_member_sets_it_up_at_sign_in(page: Page,
     expect(page.locator("#require-note")).to_contain_text("No longer required.")
     expect(lift).to_be_hidden()
     expect(page.get_by_role("checkbox", name="Require two-factor sign-in")).not_to_be_checked()
+
+
+def test_the_code_step_takes_spaced_codes_and_plain_messages_and_offers_sign_in_again(
+        page: Page, server: Server):
+    login, app = enrolled_organization(server)
+    page.clock.install()
+    password_step(page, server, login)
+    form = page.locator("#code-form")
+    form.get_by_label("Code").fill("12345")
+    form.get_by_role("button", name="Sign in").click()
+    expect(form).to_contain_text("Enter the 6-digit code from your authenticator app")
+    expect(form).not_to_contain_text("String should")
+
+    # the other kind of code: the app code's error goes
+    form.get_by_role("button", name="Use a recovery code").click()
+    expect(form.locator(".field-error").first).to_be_empty()
+    expect(form.locator("[data-problem]")).to_be_hidden()
+    form.get_by_role("button", name="Use the app's code").click()
+    form.get_by_label("Code").fill(spaced(app.code()))
+    form.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#signed-in")).to_be_visible()
+
+    # the challenge expires: "Sign in again" goes back to the password, the e-mail kept
+    sign_out(page)
+    password_step(page, server, login)
+    expect(form).to_be_visible()
+    page.clock.fast_forward("05:01")
+    expect(form).to_contain_text("expired")
+    expect(form.get_by_role("button", name="Sign in", exact=True)).to_be_hidden()
+    shot(page, "two-factor-code-expired")
+    form.get_by_role("button", name="Sign in again").click()
+    login_form = page.locator("#login-form")
+    expect(login_form).to_be_visible()
+    expect(login_form.get_by_label("E-mail")).to_have_value(login["email"])
+    expect(login_form.get_by_label("Password", exact=True)).to_be_focused()
+
+
+def test_a_link_or_back_during_a_required_enrollment_keeps_it(page: Page, server: Server):
+    login = new_organization(server)
+    token = server.api("POST", "/auth/login", login)["token"]
+    app = App(server.api("POST", "/me/two-factor", token=token)["secret"])
+    server.api("POST", "/me/two-factor/confirm", {"code": app.code()}, token=token)
+    server.api("PUT", "/organization/two-factor", {"required": True}, token=token)
+    member = {**login, "email": f"aide@{login['subdomain']}.example",
+              "password": "yet another long passphrase"}
+    server.api("POST", "/invitations", {"email": member["email"], "role": "coordinator"},
+               token=token)
+    server.api("POST", "/invitations/accept", {
+        "token": server.link_in_mail(member["email"], "accept-invitation"),
+        "password": member["password"]})
+
+    password_step(page, server, member)
+    enroll = page.locator("#enroll-form")
+    expect(enroll.locator("[data-totp-secret]")).to_be_visible()
+    secret = enroll.locator("[data-totp-secret]").inner_text()
+    page.evaluate("location.hash = '#forgot-password'")  # a link followed meanwhile
+    expect(enroll).to_be_visible()
+    expect(enroll).to_contain_text("Finish setting up two-factor sign-in to continue")
+    page.go_back()  # and Back
+    expect(enroll).to_be_visible()
+    # the same secret as scanned: the enrollment was not started over
+    assert enroll.locator("[data-totp-secret]").inner_text() == secret
+    enroll.get_by_label("Code from the app").fill(spaced(App(secret).code()))
+    enroll.get_by_role("button", name="Turn on and sign in").click()
+    expect(page.locator("#enroll-done [data-recovery-codes] li")).to_have_count(10)

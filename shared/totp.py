@@ -21,6 +21,7 @@ RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_LENGTH = 12
 ISSUER = "SNF Admissions"
 TOTP_CODE = re.compile(r"^[0-9]{6}$")
+RECOVERY_CODE = re.compile(rf"^[a-z0-9]{{{RECOVERY_LENGTH}}}$")  # any letters: the hash decides
 
 
 def new_secret() -> str:
@@ -36,7 +37,7 @@ def matching_step(secret: str, code: str, *, after: int, now: float | None = Non
     """The time step whose code this is, within the window and after `after`; else None.
     Every step of the window is computed and compared in constant time, match or not."""
     import pyotp  # only where a code is checked (cold starts)
-    code = code.strip()
+    code = compact(code)
     totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
     step = current_step(now)
     found = None
@@ -73,9 +74,15 @@ def new_recovery_codes() -> list[str]:
     return codes
 
 
+def compact(code: str) -> str:
+    """A code as typed, without the spaces and dashes: apps show "225 108", recovery codes are
+    printed "xxxx-xxxx-xxxx", and people copy either way."""
+    return re.sub(r"[\s-]", "", code)
+
+
 def normalize_recovery_code(code: str) -> str:
     """As typed: any case, with or without the dashes and spaces."""
-    return re.sub(r"[\s-]", "", code).lower()
+    return compact(code).lower()
 
 
 def recovery_code_hash(code: str) -> bytes:
@@ -85,4 +92,8 @@ def recovery_code_hash(code: str) -> bytes:
 
 
 def is_totp_code(code: str) -> bool:
-    return bool(TOTP_CODE.match(code.strip()))
+    return bool(TOTP_CODE.match(compact(code)))
+
+
+def is_recovery_code(code: str) -> bool:
+    return bool(RECOVERY_CODE.match(normalize_recovery_code(code)))

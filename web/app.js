@@ -10,7 +10,7 @@
 import { api, saveSession, session, SessionEnded, whenSessionEnds } from "./js/api.js";
 import { initAdmissions, resetAdmissions, showAdmissions } from "./js/admissions.js";
 import { initAudit, resetAudit, showAudit } from "./js/audit.js";
-import { initAuth, showAuthPage } from "./js/auth.js";
+import { initAuth, secondStepPending, showAuthPage, stayOnSecondStep } from "./js/auth.js";
 import { refreshStanding, renderBanner, resetBilling, showBilling } from "./js/billing.js";
 import { initDashboard, resetDashboard, showDashboard } from "./js/dashboard.js";
 import { $, $$, dateFormat, ORG_STATUS_LABELS, ROLE_LABELS, TIER_LABELS } from "./js/dom.js";
@@ -145,7 +145,9 @@ document.addEventListener("api:payment-required", () => {
   if (state.me) refreshStanding().catch(() => { /* the banner is a nicety */ });
 });
 document.addEventListener("standing:changed", () => {
-  if (state.me) renderAccount();
+  if (!state.me) return;
+  renderAccount();
+  refreshOnboarding();  // closed: the checklist goes; reopened: it may come back
 });
 
 document.addEventListener("lookups:changed", () => {
@@ -194,6 +196,10 @@ async function showTab(name, param, { focus, query = null }) {
 
 async function route({ focus = true } = {}) {
   const { link, token, tab, param, query } = parseHash();
+  if (!state.me && !session && secondStepPending()) {
+    stayOnSecondStep();
+    return;
+  }
   if (link) {
     showView("signed-out");
     showAuthPage(link === "accept-invitation" ? "accept" : "reset", { token, focus });

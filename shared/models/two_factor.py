@@ -4,19 +4,46 @@ owner's requirement."""
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from shared import totp
 from shared.models.auth import Password, SessionOut, Token
-from shared.models.common import Input, Output
+from shared.models.common import FieldErrors, Input, Output
 from shared.models.organizations import OrganizationPublic
 from shared.models.users import UserPublic
 
-Code = Annotated[str, Field(min_length=6, max_length=20, pattern=r"^[0-9A-Za-z\- ]+$",
-                            description="The 6 digits the authenticator app shows, or a "
-                                        "recovery code (xxxx-xxxx-xxxx).",
-                            examples=["123456"])]
-TotpCode = Annotated[str, Field(pattern=r"^\s*[0-9]{6}\s*$", examples=["123456"],
-                                description="The 6 digits the authenticator app shows.")]
+ENTER_CODE = "Enter the 6-digit code from your authenticator app"
+ENTER_CODE_OR_RECOVERY = ENTER_CODE + ", or one of your recovery codes (xxxx-xxxx-xxxx)"
+MAX_CODE_LENGTH = 40  # a recovery code with generous spacing
+
+
+def _totp_code(value: str) -> str:
+    """As the app shows it ("225 108") or with a dash: the 6 digits alone."""
+    if len(value) > MAX_CODE_LENGTH or not totp.is_totp_code(value):
+        raise FieldErrors({"": ENTER_CODE})
+    return totp.compact(value)
+
+
+def _code(value: str) -> str:
+    if len(value) <= MAX_CODE_LENGTH and totp.is_totp_code(value):
+        return totp.compact(value)
+    if len(value) > MAX_CODE_LENGTH or not totp.is_recovery_code(value):
+        raise FieldErrors({"": ENTER_CODE_OR_RECOVERY})
+    return value
+
+
+# The validators say what is wrong in plain words (a coordinator reads them, not a developer);
+# the patterns are for the document.
+Code = Annotated[str, AfterValidator(_code), Field(
+    description="The 6 digits the authenticator app shows (spaces and dashes ignored), or a "
+                "recovery code (xxxx-xxxx-xxxx, any case).",
+    examples=["123456"], json_schema_extra={
+        "maxLength": MAX_CODE_LENGTH,
+        "pattern": r"^[\s-]*(([0-9][\s-]*){6}|([0-9A-Za-z][\s-]*){12})$"})]
+TotpCode = Annotated[str, AfterValidator(_totp_code), Field(
+    examples=["123456"], description="The 6 digits the authenticator app shows (spaces and "
+                                     "dashes ignored).",
+    json_schema_extra={"maxLength": MAX_CODE_LENGTH, "pattern": r"^[\s-]*([0-9][\s-]*){6}$"})]
 
 
 class SecondStep(Output):

@@ -24,7 +24,8 @@ from shared.settings import get_settings
 from shared.tenancy import Actor, Caller
 
 WRONG_CREDENTIALS = "The subdomain, e-mail or password is not right."
-WRONG_CODE = "The code is not right, or was used already."
+WRONG_CODE = ("That code is not right, or was used already. Check the time on your phone and "
+              "enter the newest code.")
 CHALLENGE_GONE = "This sign-in has expired or was completed. Sign in again."
 
 
@@ -91,7 +92,8 @@ def login(data: LoginIn, *, source_address: str | None, request_id: str,
     With two-factor sign-in on (or required by the organization and not yet enrolled), the
     right password opens no session: the answer is the second step to take, with a
     single-use challenge. The throttle is cleared only by the code step then, so a known
-    password does not reset the count of wrong codes."""
+    password does not reset the count of wrong codes; but the right password takes its own
+    attempt back, so signing in and abandoning the code step never locks anyone out."""
     keys = throttle.keys_for(data.subdomain, data.email, source_address)
     throttle.count_sign_in(keys)  # before verifying: parallel guesses count too
     with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
@@ -118,6 +120,8 @@ def login(data: LoginIn, *, source_address: str | None, request_id: str,
         answer = session_or_second_step(cur, actor, organization, user)
     if answer.second_step is None or answer.second_step.next == "enroll":
         throttle.record_success(keys)
+    else:
+        throttle.take_back(keys)
     return answer
 
 

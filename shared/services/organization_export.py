@@ -223,7 +223,7 @@ def _step(cur, organization_id: uuid.UUID, export_id: uuid.UUID, limit: int,
         return None
     plan = files[index]
     if plan["kind"] == "organization":
-        rows, after = _write_organization(cur, organization_id, export_id), None
+        rows, after = _write_organization(cur, organization_id, export_id, plan["name"]), None
     else:
         page = data_exports.page_of(
             cur, organization_id=organization_id, table=plan["table"], columns=plan["columns"],
@@ -264,7 +264,9 @@ def _position_after(plan: dict, page: list[dict], before: list[str] | None) -> l
 def _plan(cur, organization_id: uuid.UUID) -> list[dict]:
     """The files of the export in order: the organization, then a CSV per table (and JSON for
     the tables with nested documents), each with its columns and its keyset key."""
-    files: list[dict] = [{"name": "organization", "kind": "organization"}]
+    # Each file a step of its own, so the progress counts the files the zip holds.
+    files: list[dict] = [{"name": name, "kind": "organization"}
+                         for name in _organization_files(cur, organization_id)]
     for table in data_exports.tenant_tables(cur):
         if table in LEFT_OUT:
             continue
@@ -295,19 +297,28 @@ def _total(cur, organization_id: uuid.UUID, plan: dict) -> int:
     return data_exports.count_of(cur, organization_id=organization_id, table=plan["table"])
 
 
-def _write_organization(cur, organization_id: uuid.UUID, export_id: uuid.UUID) -> int:
-    """The organization as JSON and CSV, and its logo as a file of its own: one part each."""
+def _organization_files(cur, organization_id: uuid.UUID) -> dict[str, bytes]:
+    """The organization as JSON and CSV, and its logo as a file of its own."""
     organization = _organization(cur, organization_id)
     logo = organization.pop("logo", None)
-    parts = [("organization.json", _json(organization, indent=1)),
-             ("organization.csv", _csv(list(organization), [organization]))]
+    files = {"organization.json": _json(organization, indent=1),
+             "organization.csv": _csv(list(organization), [organization])}
     if logo is not None:
         extension = (organization.get("logo_content_type") or "").split("/")[-1].split("+")[0]
-        parts.append((f"logo.{extension or 'bin'}", bytes(logo)))
-    for name, content in parts:
+        files[f"logo.{extension or 'bin'}"] = bytes(logo)
+    return files
+
+
+def _write_organization(cur, organization_id: uuid.UUID, export_id: uuid.UUID,
+                        name: str) -> int:
+    """One of the organization's files, one part. A plan made before each file was a step of
+    its own names the step "organization": every file then."""
+    files = _organization_files(cur, organization_id)
+    wanted = {name: files[name]} if name in files else {} if name != "organization" else files
+    for file, content in wanted.items():
         data_exports.add_part(cur, organization_id=organization_id, export_id=export_id,
-                              file=name, rows=1, content=zlib.compress(content, 1))
-    return 1
+                              file=file, rows=1, content=zlib.compress(content, 1))
+    return len(wanted)
 
 
 def _rows_part(plan: dict, page: list[dict], written: int) -> bytes:

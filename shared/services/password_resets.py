@@ -1,5 +1,6 @@
 """Password reset by e-mail: the same answer whether the address exists or not; a single-use
-link that expires; the new password signs out every session."""
+link that expires; the new password signs out every session and lifts the account's sign-in
+lock (the reset proved the mailbox; the lock's message offers it)."""
 from __future__ import annotations
 
 import time
@@ -10,7 +11,7 @@ from shared.errors import Unauthorized, Unprocessable
 from shared.models.auth import PasswordResetIn, PasswordResetRequestIn
 from shared.repositories import organizations, password_resets, sessions, users
 from shared.security import hash_password, new_session_token, organization_of_token, token_hash
-from shared.services import email
+from shared.services import email, throttle
 from shared.tenancy import Actor
 
 VALID_FOR = timedelta(hours=1)
@@ -80,3 +81,5 @@ def reset(data: PasswordResetIn, *, source_address: str | None, request_id: str)
         audit.record(cur, Actor(organization_id, user["id"], source_address, request_id),
                      action="user.password_reset", object_type="user", object_id=user["id"],
                      changes={"sessions_revoked": revoked})
+    # After the commit: the lock lifts only for a reset that happened.
+    throttle.clear_account(organization["subdomain"], user["email"])

@@ -32,7 +32,9 @@ ACCOUNT_LIMIT = 5                  # failures per account in a window
 ORGANIZATION_ADDRESS_LIMIT = 30    # failures per source address against one organization
 ADDRESS_LIMIT = 300                # failures per source address across organizations
 REMEMBERED_FOR = timedelta(days=30)
-SIGN_IN_REFUSED = "Too many failed sign-ins. Try again later, or reset the password."
+# A completed reset lifts the account's lock (clear_account), so the advice holds.
+SIGN_IN_REFUSED = ("Too many failed sign-ins. Try again in a few minutes (15 at most), or "
+                   "reset the password: that lifts the lock.")
 SIGNUP_REFUSED = "Too many signups from this network. Try again later."
 
 
@@ -118,6 +120,21 @@ def record_success(keys: SignInKeys) -> None:
         sign_in_throttle.uncount(cur, key_hash=keys.organization_address)
         sign_in_throttle.uncount(cur, key_hash=keys.address)
         sign_in_throttle.remember(cur, key_hash=keys.known)
+
+
+def take_back(keys: SignInKeys) -> None:
+    """A right password before the code step: not a failure, so its attempt is taken back from
+    every count, without clearing the wrong codes counted before it."""
+    with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
+        for key_hash in (keys.account, keys.organization_address, keys.address):
+            sign_in_throttle.uncount(cur, key_hash=key_hash)
+
+
+def clear_account(subdomain: str, email: str) -> None:
+    """A completed password reset proves the mailbox: the account's lock is lifted (the
+    addresses' counts stay, against spraying)."""
+    with db.dangerously_cross_tenant_transaction(db.SIGN_IN_THROTTLE) as cur:
+        sign_in_throttle.clear(cur, key_hash=account_key(subdomain, email))
 
 
 def count_signup(source_address: str | None) -> None:

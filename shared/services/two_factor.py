@@ -20,6 +20,8 @@ from shared.tenancy import Actor, Caller
 # Long enough to type a code; an enrollment needs time to install an app.
 CHALLENGE_TTL = {"code": timedelta(minutes=5), "enroll": timedelta(minutes=15)}
 WRONG_AGAIN = "The password or the code is wrong."
+NOT_RIGHT = ("That code is not right. Check that the time on your phone is set automatically, "
+             "and enter the newest code.")
 log = logging.getLogger(__name__)
 
 
@@ -97,8 +99,8 @@ def confirm(cur, actor: Actor, user_id: uuid.UUID, code: str) -> list[str]:
         raise Conflict("Two-factor sign-in is already on.")
     step = totp.matching_step(_secret(credential, organization_id), code, after=0)
     if step is None:
-        raise Unprocessable.for_fields({"code": "is not the current code of this secret; check "
-                                                "the device's clock"})
+        raise Unprocessable(NOT_RIGHT, errors=[{"location": "body", "field": "code",
+                                                "message": NOT_RIGHT, "type": "value_error"}])
     two_factor.confirm(cur, organization_id=organization_id, user_id=user_id, step=step)
     audit.record(cur, actor, action="two_factor.confirm", object_type="user", object_id=user_id)
     return _new_recovery_codes(cur, organization_id, user_id)

@@ -221,3 +221,25 @@ def test_the_zip_waits_for_the_next_run_when_it_would_not_fit_in_this_one(client
     assert stored["status"] == "requested" and stored["file_index"] == len(stored["files"])
     organization_export.build_due()  # the next run starts with the zip
     assert download(client, org, export["id"]).status == 200
+
+
+def test_the_progress_counts_the_files_the_zip_holds(client, org, admin_sql):
+    logo = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    admin_sql("UPDATE organizations SET logo = %s, logo_content_type = 'image/png' WHERE id = %s",
+              (logo, str(org.id)))
+    export = client.post("/api/organization/exports", token=org.token).json()
+    progress = []
+    while True:  # a row a run: the files with rows show on their own
+        organization_export.build_due(budget=organization_export.Budget(rows=1, chunk_rows=1))
+        listed = ok(client.get("/api/organization/exports", token=org.token))["items"][0]
+        if listed["status"] != "requested":
+            break
+        progress.append(listed["progress"])
+        assert len(progress) < 200
+
+    archive = zipfile.ZipFile(io.BytesIO(download(client, org, export["id"]).body))
+    data_files = set(archive.namelist()) - {"manifest.json"}
+    assert {p["files_total"] for p in progress} == {len(data_files)}
+    assert {"organization.json", "organization.csv", "logo.png"} <= data_files
+    # files of no rows pass within a run; those seen are the zip's
+    assert {p["file"] for p in progress if p["file"]} <= data_files

@@ -11,6 +11,7 @@ import time
 
 import psycopg2
 
+from shared.services import throttle
 from tests.factories import PASSWORD, add_member, fresh_address, header, unique_subdomain
 
 NEW_PASSWORD = "a brand new passphrase of mine"
@@ -125,6 +126,20 @@ def test_a_reset_sets_the_password_and_signs_out_every_session(client, org, admi
                          AND action = 'user.password_reset' AND object_id = %s""",
                      (str(org.id), user_id))
     assert rows == [{"changes": {"sessions_revoked": 2}}]
+
+
+def test_a_completed_reset_lifts_the_accounts_sign_in_lock(client, org, admin_sql):
+    for i in range(throttle.ACCOUNT_LIMIT):
+        assert login(client, org, f"wrong password {i}").status == 401
+    locked = login(client, org, PASSWORD)
+    assert locked.status == 429
+    assert "reset the password" in locked.json()["detail"]
+    token = requested_token(client, admin_sql, org)
+    assert login(client, org, NEW_PASSWORD).status == 429  # asking alone lifts nothing
+
+    assert confirm(client, token).status == 204
+
+    assert login(client, org, NEW_PASSWORD).status == 200
 
 
 def test_a_reset_link_works_once(client, org, admin_sql):

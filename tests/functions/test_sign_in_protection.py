@@ -57,8 +57,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client, org)
 
     assert statuses == [401] * 5
     assert 0 < retry_after(locked) <= 900
-    assert locked.json()["detail"] == ("Too many failed sign-ins. Try again later, "
-                                       "or reset the password.")
+    assert locked.json()["detail"] == throttle.SIGN_IN_REFUSED
     assert "token" not in locked.json()
 
 

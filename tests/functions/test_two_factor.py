@@ -98,7 +98,7 @@ def test_with_two_factor_the_password_opens_no_session_and_the_code_does(client,
     assert admin_sql("SELECT count(*) AS n FROM sessions WHERE organization_id = %s",
                      (str(org.id),))[0]["n"] == sessions_before
     assert client.get("/api/me", token=challenge).status == 401  # a challenge is no session
-    assert code_step(client, challenge, "12345a").status == 401
+    assert code_step(client, challenge, app.code_at(current_step() - 5)).status == 401
     session = ok(code_step(client, challenge, app.code()))
     assert ok(client.get("/api/me", token=session["token"]))["user"]["email"] == org.email
     # the challenge was spent
@@ -188,16 +188,89 @@ def test_wrong_codes_count_in_the_sign_in_throttle(client, org, admin_sql):
     challenge = challenge_of(password_step(client, org, address=address))
 
     statuses = [code_step(client, challenge, wrong_code(app), address=address).status
-                for _ in range(throttle.ACCOUNT_LIMIT)]
+                for _ in range(throttle.ACCOUNT_LIMIT + 1)]
 
-    # the password step counted one attempt; the fifth wrong code is past the limit
-    assert statuses == [401] * (throttle.ACCOUNT_LIMIT - 1) + [429]
+    # the right password took its attempt back; the sixth wrong code is past the limit
+    assert statuses == [401] * throttle.ACCOUNT_LIMIT + [429]
     assert code_step(client, challenge, app.code(), address=address).status == 429
     assert password_step(client, org, address=address).status == 429
     failures = admin_sql("SELECT failures FROM sign_in_throttle WHERE key_hash = %s",
                          (throttle.account_key(org.subdomain, org.email),))[0]["failures"]
-    # every attempt counted: the password step, five wrong codes, the right one, the password
-    assert failures == 1 + throttle.ACCOUNT_LIMIT + 1 + 1
+    # every attempt after the password step counted: six wrong codes, the right one, the password
+    assert failures == throttle.ACCOUNT_LIMIT + 1 + 1 + 1
+
+
+def test_a_right_password_without_a_code_is_no_failure(client, org, admin_sql):
+    app, _ = enroll(client, org.token)
+    address = fresh_address()
+    for _ in range(throttle.ACCOUNT_LIMIT + 2):  # signing in, then abandoning the code step
+        challenge_of(password_step(client, org, address=address))
+
+    assert ok(code_step(client, challenge_of(password_step(client, org, address=address)),
+                        app.code(), address=address))["token"]
+
+
+def test_a_right_password_does_not_reset_the_count_of_wrong_codes(client, org):
+    app, _ = enroll(client, org.token)
+    for _ in range(throttle.ACCOUNT_LIMIT):
+        challenge = challenge_of(password_step(client, org))
+        assert code_step(client, challenge, wrong_code(app)).status == 401
+
+    # the right password counted, and took its attempt back, without clearing the wrong codes
+    assert password_step(client, org).status == 429
+
+
+@pytest.mark.parametrize("typed", ["{} {}", "{}-{}", " {}  {} "])
+def test_a_code_typed_as_apps_show_it_is_accepted_everywhere(client, org, typed):
+    setup = ok(client.post("/api/me/two-factor", token=org.token))
+    app = Authenticator(setup["secret"])
+    as_shown = lambda code: typed.format(code[:3], code[3:])  # noqa: E731
+
+    assert ok(client.post("/api/me/two-factor/confirm", token=org.token,
+                          json={"code": as_shown(app.code())}))["recovery_codes"]
+    challenge = challenge_of(password_step(client, org))
+    assert ok(code_step(client, challenge, as_shown(app.code())))["token"]
+    assert ok(client.post("/api/me/two-factor/recovery-codes", token=org.token,
+                          json={"password": PASSWORD, "code": as_shown(app.code())}))
+
+
+def test_a_recovery_code_is_still_taken_in_any_case_with_or_without_dashes(client, org):
+    app, codes = enroll(client, org.token)
+    typed = codes[0].replace("-", " ").upper()
+    assert ok(code_step(client, challenge_of(password_step(client, org)), typed))["token"]
+    assert ok(code_step(client, challenge_of(password_step(client, org)),
+                        codes[1].replace("-", "")))["token"]
+
+
+@pytest.mark.parametrize("code", ["12345", "1234567", "12345a", "abc"])
+def test_a_code_of_the_wrong_shape_is_explained_plainly_and_not_counted(client, org, admin_sql,
+                                                                       code):
+    app, _ = enroll(client, org.token)
+    challenge = challenge_of(password_step(client, org))
+
+    refused = code_step(client, challenge, code)
+    confirm = client.post("/api/me/two-factor/confirm", token=org.token, json={"code": code})
+
+    assert fields_named(refused) == {"code"}
+    assert refused.json()["errors"][0]["message"].startswith(
+        "Enter the 6-digit code from your authenticator app")
+    assert fields_named(confirm) == {"code"}
+    assert confirm.json()["errors"][0]["message"] == (
+        "Enter the 6-digit code from your authenticator app")
+    assert admin_sql("SELECT failures FROM sign_in_throttle WHERE key_hash = %s",
+                     (throttle.account_key(org.subdomain, org.email),)) in ([], [{"failures": 0}])
+
+
+def test_a_wrong_first_code_says_so_plainly(client, org):
+    setup = ok(client.post("/api/me/two-factor", token=org.token))
+    app = Authenticator(setup["secret"])
+
+    refused = client.post("/api/me/two-factor/confirm", token=org.token,
+                          json={"code": app.code_at(current_step() - 5)})
+
+    assert refused.status == 422
+    assert refused.json()["detail"].startswith("That code is not right.")
+    assert fields_named(refused) == {"code"}
 
 
 def test_a_right_code_clears_the_count_the_password_step_left(client, org, admin_sql):
@@ -302,7 +375,7 @@ def test_closing_the_organization_needs_the_code_when_two_factor_is_on(client, s
     assert fields_named(client.post("/api/organization/close", token=owner.token,
                                     json={"password": PASSWORD})) == {"code"}
     assert fields_named(client.post("/api/organization/close", token=owner.token,
-                                    json={"password": PASSWORD, "code": "000000x"})) == {
+                                    json={"password": PASSWORD, "code": "2222-3333-4444"})) == {
         "password", "code"}
     closed = client.post("/api/organization/close", token=owner.token,
                          json={"password": PASSWORD, "code": codes[0]})

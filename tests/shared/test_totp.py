@@ -112,3 +112,10 @@ def test_the_authenticator_app_names_the_product_and_the_account():
 def test_six_digits_are_an_app_code_and_anything_else_is_not():
     assert totp.is_totp_code("123456") and totp.is_totp_code(" 012345 ")
     assert not any(map(totp.is_totp_code, ["12345", "1234567", "12a456", "abcd-efgh-jkmn"]))
+
+
+def test_a_code_is_taken_as_apps_show_it_and_recovery_codes_however_typed():
+    assert [totp.is_totp_code(c) for c in ("225108", "225 108", "225-108", " 225 108 ")] == [True] * 4
+    assert [totp.is_totp_code(c) for c in ("22510", "2251080", "22510a")] == [False] * 3
+    assert totp.compact(" 225 108 ") == "225108"
+    assert totp.is_recovery_code("ABCD EFGH-JK23") and not totp.is_recovery_code("225108")

@@ -12,6 +12,8 @@ const CHECK_DELAY_MS = 350;
 const PAGES = ["home", "forgot", "accept", "reset", "code", "enroll"];
 let linkToken = null;  // the token of the e-mailed link being shown
 let challenge = null;  // between the password and the second step of a sign-in (memory only)
+let challengeTimer = null;  // shows "Sign in again" when the challenge expires
+const EXPIRED = "This sign-in has expired. Sign in again.";
 let hooks = { signedIn: async () => {}, signedOut: () => {}, leave: () => {} };
 
 export function lastSubdomain() {
@@ -27,7 +29,8 @@ function remember(result) {
  *  of a sign-in: code, enroll. */
 export function showAuthPage(page, { token = null, notice = "", tone = "info", focus = true } = {}) {
   linkToken = token;
-  if (page !== "code" && page !== "enroll") challenge = null;
+  if (page !== "code" && page !== "enroll") forgetChallenge();
+  offerSignInAgain(false);
   for (const name of PAGES) $(`#auth-${name}`).hidden = name !== page;
   const target = $(`#auth-${page}`);
   for (const form of $$("form", target)) clearProblems(form);
@@ -124,6 +127,49 @@ async function signedInOrSecondStep(result, options) {
   }
   challenge = result.second_step.challenge;
   showAuthPage(result.second_step.next === "enroll" ? "enroll" : "code");
+  const left = Date.parse(result.second_step.expires_at) - Date.now();
+  challengeTimer = setTimeout(expired, Math.max(left, 0));
+}
+
+function forgetChallenge() {
+  challenge = null;
+  clearTimeout(challengeTimer);
+}
+
+/** The second step's page on show ("code" or "enroll"), or null. */
+function secondStepPage() {
+  return ["code", "enroll"].find((name) => !$(`#auth-${name}`).hidden) ?? null;
+}
+
+/** Where the challenge is gone: the form's own buttons give way to "Sign in again". */
+function offerSignInAgain(on) {
+  for (const name of ["code", "enroll"]) {
+    const form = $(`#${name}-form`);
+    $("[data-sign-in-again]", form).hidden = !on;
+    $("button[type=submit]", form).hidden = on;
+  }
+  $("#code-recovery").hidden = on;
+}
+
+function expired() {
+  forgetChallenge();
+  const page = secondStepPage();
+  if (!page) return;
+  offerSignInAgain(true);
+  announce($("[data-notice]", $(`#auth-${page}`)), EXPIRED, "error");
+}
+
+/** A second step is under way: a Back or a link while it is shown leaves it in place (after an
+ *  invitation, the enrollment is the only way in; losing it lost the way). */
+export function secondStepPending() {
+  return Boolean(challenge) && secondStepPage() !== null;
+}
+
+export function stayOnSecondStep() {
+  const page = secondStepPage();
+  announce($("[data-notice]", $(`#auth-${page}`)), page === "enroll"
+    ? "Finish setting up two-factor sign-in to continue, or choose Cancel to leave."
+    : "Enter your code to continue, or choose Cancel to leave.", "info");
 }
 
 function useRecoveryCode(on) {
@@ -136,6 +182,7 @@ function useRecoveryCode(on) {
     : "Open your authenticator app and enter the 6-digit code it shows.";
   input.inputMode = on ? "text" : "numeric";
   input.value = "";
+  clearProblems($("#code-form"));  // the other kind of code's error no longer applies
 }
 
 async function startEnrolling(target) {
@@ -152,8 +199,25 @@ async function startEnrolling(target) {
 }
 
 function challengeOrThrow() {
-  if (!challenge) throw clientProblem("This sign-in has expired. Sign in again.");
+  if (!challenge) {
+    offerSignInAgain(true);
+    throw clientProblem(EXPIRED);
+  }
   return challenge;
+}
+
+/** A second step's request; a 401 once the challenge is gone offers "Sign in again". */
+async function secondStep(path, body) {
+  try {
+    return await api(path, { method: "POST", body, auth: false });
+  } catch (problem) {
+    if (problem instanceof Problem && problem.status === 401
+        && problem.detail?.startsWith("This sign-in has expired")) {
+      forgetChallenge();
+      offerSignInAgain(true);
+    }
+    throw problem;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,8 +278,8 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
 
   handleSubmit($("#code-form"), (form) => ({ challenge: challengeOrThrow(), code: text(form, "code").trim() }),
     async (body) => {
-      const result = await api("/auth/login/code", { method: "POST", body, auth: false });
-      challenge = null;
+      const result = await secondStep("/auth/login/code", body);
+      forgetChallenge();
       $("#code-form").reset();
       await signedInOrSecondStep(result);
     });
@@ -227,8 +291,8 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
   let enrolled = null;
   handleSubmit($("#enroll-form"), (form) => ({ challenge: challengeOrThrow(), code: text(form, "code").trim() }),
     async (body) => {
-      enrolled = await api("/auth/login/enroll/confirm", { method: "POST", body, auth: false });
-      challenge = null;
+      enrolled = await secondStep("/auth/login/enroll/confirm", body);
+      forgetChallenge();
       remember(enrolled);
       $("#enroll-form").hidden = true;
       $("#enroll-codes").replaceChildren(recoveryCodesView(enrolled.recovery_codes));
@@ -279,6 +343,8 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
         .catch(() => {});
     }
     leaveLink();
+    // "Sign in again" after an abandoned enrollment finds the e-mail filled in.
+    if (result.second_step) $("#login-form").elements.email.value = $("#accept-form").elements.username.value;
     $("#accept-form").reset();
     // An organization that requires two-factor sign-in has the newcomer set it up first.
     await signedInOrSecondStep(result, result.second_step ? undefined
@@ -300,8 +366,16 @@ export function initAuth({ onSignedIn, onSignedOut, onLeave }) {
     link.addEventListener("click", (event) => {
       event.preventDefault();
       leaveLink();
-      challenge = null;
+      forgetChallenge();
       hooks.leave();
+    });
+  }
+  // Back to the password step, the subdomain and e-mail kept (only the password was cleared).
+  for (const button of $$("[data-sign-in-again]")) {
+    button.addEventListener("click", () => {
+      forgetChallenge();
+      showAuthPage("home", { focus: false });
+      $("#login-form").elements.password.focus();
     });
   }
 }

@@ -6,7 +6,7 @@
 import { api, create, SessionEnded } from "./api.js";
 import { $, el } from "./dom.js";
 import { announce, busy, problemText } from "./forms.js";
-import { canAdminister, invalidateLookups } from "./state.js";
+import { canAdminister, invalidateLookups, isClosed } from "./state.js";
 
 const STEPS = [
   ["facility", "Add your facility, with its census", "#facilities"],
@@ -85,7 +85,8 @@ async function startFromDefaults(event) {
 /** Show the checklist while something is left to do; once all is done it stays away. */
 export async function refreshOnboarding() {
   const box = $("#onboarding");
-  if (view.done) { box.hidden = true; return; }
+  // Closed: read-only, nothing to set up (the steps would answer 409).
+  if (view.done || isClosed()) { box.hidden = true; return; }
   try {
     const done = await progress();
     view.done = Object.values(done).every(Boolean);

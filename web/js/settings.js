@@ -9,7 +9,7 @@ import { confirmDialog } from "./dialog.js";
 import { $, el } from "./dom.js";
 import { announce, busy, clearProblems, clientProblem, handleSubmit, problemText, runForm,
          showProblem, text } from "./forms.js";
-import { canAdminister, state } from "./state.js";
+import { canAdminister, isClosed, state } from "./state.js";
 
 const DEFAULT_ACCENT = "#1f5d8c";
 const LOGO_TYPES = ["image/png", "image/jpeg", "image/svg+xml"];
@@ -140,14 +140,21 @@ function profileChanged(profile) {
 
 // ---------------------------------------------------------------------------------------------
 
-export async function showSettings({ focus = false } = {}) {
+/** What the role and the organization's standing let this user change. */
+function renderEditable() {
   const admin = canAdminister();
-  $("#org-fieldset").disabled = !admin;
-  $("#logo-fieldset").disabled = !admin;
+  const editable = admin && !isClosed();  // a closed organization's changes answer 409
+  $("#org-fieldset").disabled = !editable;
+  $("#logo-fieldset").disabled = !editable;
   $("#logo-fieldset").hidden = !admin;
-  $("#org-actions").hidden = !admin;
-  $("#logo-actions").hidden = !admin;
+  $("#org-actions").hidden = !editable;
+  $("#logo-actions").hidden = !editable;
   $("#settings-read-only").hidden = admin;
+  $("#settings-closed").hidden = !isClosed();
+}
+
+export async function showSettings({ focus = false } = {}) {
+  renderEditable();
   try {
     state.organization = await api("/organization");
     fillOrganization(state.organization);
@@ -173,6 +180,7 @@ export function resetSettings() {
 export function initSettings() {
   initAccount();
   initTwoFactor();
+  document.addEventListener("standing:changed", () => { if (state.me) renderEditable(); });
   const orgForm = $("#org-form");
   handleSubmit(orgForm, (form) => {
     const color = text(form, "primary_color").trim();

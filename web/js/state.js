@@ -20,6 +20,8 @@ export function roleAtLeast(role) {
 
 /** Owners and admins: configuration, team, organization settings. */
 export const canAdminister = () => roleAtLeast("admin");
+/** A closed organization is read-only until it is reopened (writes answer 409). */
+export const isClosed = () => state.me?.standing?.reason === "closed";
 /** Coordinators and above: evaluate, save and decide referrals. */
 export const canDecide = () => roleAtLeast("coordinator");
 

@@ -7,7 +7,7 @@ import { api, SessionEnded, saveBlob } from "./api.js";
 import { confirmDialog } from "./dialog.js";
 import { $, dateTime, el } from "./dom.js";
 import { announce, busy, clearProblems, handleSubmit, problemText, text } from "./forms.js";
-import { state } from "./state.js";
+import { isClosed, state } from "./state.js";
 
 const isOwner = () => state.me?.user?.role === "owner";
 let status2fa = null;  // GET /me/two-factor
@@ -66,6 +66,9 @@ function render() {
   $("#twofactor-off").hidden = Boolean(on);
   $("#twofactor-on").hidden = !on;
   $("#twofactor-disable-form").hidden = Boolean(status2fa?.required_by_organization);
+  // Closed: turning it on or off waits for a reopening (409); new recovery codes do not.
+  $("#twofactor-start").disabled = isClosed();
+  for (const control of $("#twofactor-disable-form").elements) control.disabled = isClosed();
   $("#twofactor-required-note").hidden = !status2fa?.required_by_organization;
 }
 
@@ -90,6 +93,7 @@ async function renderRequirement() {
   $("#require-card").hidden = !isOwner();
   if (!isOwner()) return;
   $("#require-2fa").checked = Boolean(state.organization?.require_two_factor);
+  $("#require-2fa").disabled = isClosed();
 }
 
 function showRequirement(answer) {
