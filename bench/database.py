@@ -15,6 +15,7 @@ from psycopg2.extensions import make_dsn
 
 from local.database import (LOCAL_DIR, MACHINE_SERVER, Provisioned, drop, provision,
                             server_answers)
+from local.environment import settings_environment
 
 
 def use_database(target: Provisioned) -> None:
@@ -41,24 +42,17 @@ def throwaway_database() -> Iterator[tuple[Provisioned, str]]:
     # Named before provisioning, so a provisioning that fails half-way is cleaned up too.
     target = Provisioned(admin_url, f"snf_bench_{run}", f"snf_bench_owner_{run}",
                          f"snf_bench_app_{run}")
-    saved = {name: os.environ.get(name) for name in target.function_settings()}
-    try:
-        provision(admin_url, database=target.database, owner_role=target.owner_role,
-                  app_role=target.app_role)
-        use_database(target)
-        yield target, where
-    finally:
-        from shared import db
-        from shared.settings import get_settings
-        db.close_pool()
-        drop(target)
-        # The caller's settings again (a test process goes on with its own database).
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
+    # The caller's settings again afterwards (a test process goes on with its own database).
+    with settings_environment(restoring=target.function_settings()):
+        try:
+            provision(admin_url, database=target.database, owner_role=target.owner_role,
+                      app_role=target.app_role)
+            use_database(target)
+            yield target, where
+        finally:
+            from shared import db
+            db.close_pool()
+            drop(target)
         del server  # the embedded server, if any, stops with its last reference
 
 

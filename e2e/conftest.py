@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from local.processes import stop_process
 from support import ROOT, Server
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -79,12 +80,7 @@ def server():
         yield Server(base_url=f"http://127.0.0.1:{port}", local_dir=local_dir, env=env,
                      login=login, output=output)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop_process(process, signal.SIGINT, grace_seconds=60)
         shutil.rmtree(local_dir, ignore_errors=True)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -21,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from local.processes import stop_process
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -134,11 +134,7 @@ def run(seconds: float, users: int) -> tuple[Result, str]:
             sampler.join()
             peak_memory = _memory_mib(host.pid, "VmHWM")
         finally:
-            host.send_signal(signal.SIGTERM)
-            try:
-                host.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                host.kill()
+            stop_process(host)
         everything = [s for samples in tally.latencies.values() for s in samples]
         result = Result(
             seconds=elapsed, users=users, requests=len(everything),

@@ -141,22 +141,15 @@ def stripe_fake(live_host):
 @pytest.fixture
 def one_slot():
     """One hashing slot and a short wait, for this test only (shared.hashing)."""
+    from local.environment import settings_environment
     from shared import hashing
-    from shared.settings import get_settings
-    saved = {name: os.environ.get(name)
-             for name in ("PASSWORD_HASH_CONCURRENCY", "PASSWORD_HASH_WAIT_SECONDS")}
 
     def reset():
-        get_settings.cache_clear()
         hashing.slot_count.cache_clear()
         hashing._slots.cache_clear()
 
-    os.environ.update(PASSWORD_HASH_CONCURRENCY="1", PASSWORD_HASH_WAIT_SECONDS="0.2")
-    reset()
-    yield hashing
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with settings_environment({"PASSWORD_HASH_CONCURRENCY": "1",
+                               "PASSWORD_HASH_WAIT_SECONDS": "0.2"}):
+        reset()
+        yield hashing
     reset()

@@ -2,7 +2,6 @@
 Stripe (its local fake, with the settings pointed at it)."""
 from __future__ import annotations
 
-import os
 import time
 from contextlib import contextmanager
 
@@ -39,23 +38,15 @@ class FakeCredential:
 def faked_stripe(webhook_url: str):
     """The local fake of Stripe, started, with the billing settings pointed at it (its webhooks
     to webhook_url, signed with the settings' secret); settings restored afterwards."""
+    from local.environment import settings_environment
     from local.stripe_fake import FakeStripe
-    from shared.settings import get_settings
     fake = FakeStripe(webhook_url=webhook_url).start()
     values = {"STRIPE_API_BASE": fake.url, "STRIPE_SECRET_KEY": "sk_test_fake",
               "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
               "STRIPE_PRICE_STARTER": "price_starter",
               "STRIPE_PRICE_PROFESSIONAL": "price_professional"}
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    get_settings.cache_clear()
     try:
-        yield fake
+        with settings_environment(values):
+            yield fake
     finally:
         fake.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()

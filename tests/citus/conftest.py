@@ -47,22 +47,16 @@ def new_target(cluster: Coordinator, distribute: bool = True):
 def database(citus_cluster, tmp_path_factory):
     """The package's database on the cluster, migrated and distributed; the functions' settings
     point at it for the package and go back afterwards."""
+    from local.environment import settings_environment
     from shared import db
-    from shared.settings import get_settings
     from tests.conftest import use_database
 
-    saved = {name: os.environ.get(name) for name in DB_SETTINGS + ("EMAIL_FILE_DIR",)}
-    os.environ["EMAIL_FILE_DIR"] = str(tmp_path_factory.mktemp("citus-mail"))
-    target = new_target(citus_cluster)
-    use_database(target)
-    try:
-        yield target
-    finally:
-        db.close_pool()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
-        citus_cluster.drop(target)
+    mail = {"EMAIL_FILE_DIR": str(tmp_path_factory.mktemp("citus-mail"))}
+    with settings_environment(mail, restoring=DB_SETTINGS):
+        target = new_target(citus_cluster)
+        use_database(target)
+        try:
+            yield target
+        finally:
+            db.close_pool()
+            citus_cluster.drop(target)

@@ -22,6 +22,7 @@ import pytest
 from psycopg2.extensions import make_dsn
 
 from local.database import drop, provision
+from local.processes import stop_process
 from shared.settings import load_settings
 from tests.faults.cluster import Cluster
 from tests.faults.proxy import FreezableProxy
@@ -139,12 +140,7 @@ def stack(tmp_path_factory):
         assert host.poll() is None and host.pid == stack.host.pid  # served every test, alive
     finally:
         if host is not None:
-            host.terminate()
-            try:
-                host.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                host.kill()
-                host.wait()
+            stop_process(host)
         if proxy is not None:
             proxy.stop()
         if target is not None:

@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 
+from local.environment import settings_environment
 from shared import db
 from shared.problems import problem_response
 from shared.settings import get_settings
@@ -110,34 +111,27 @@ def _closed_port() -> int:
 
 def test_a_database_that_does_not_answer_gives_a_quick_503(client, org, database):
     token = org.token
-    saved = {name: os.environ.get(name) for name in ("DB_HOST", "DB_PORT")}
+    closed = {"DB_HOST": "127.0.0.1", "DB_PORT": str(_closed_port())}
     try:
-        os.environ["DB_HOST"] = "127.0.0.1"
-        os.environ["DB_PORT"] = str(_closed_port())
-        get_settings.cache_clear()
-        db.close_pool()
-        limit = get_settings().db_connect_timeout_seconds + 2
+        with settings_environment(closed):
+            db.close_pool()
+            limit = get_settings().db_connect_timeout_seconds + 2
 
-        for call in (lambda: client.get("/api/health"),
-                     lambda: client.get("/api/me", token=token),
-                     lambda: client.get("/api/facilities", token=token),
-                     lambda: client.post("/api/auth/login", json={
-                         "subdomain": org.subdomain, "email": org.email,
-                         "password": org.password})):
-            started = time.monotonic()
-            response = call()
-            assert time.monotonic() - started < limit
-            body = assert_problem(response, 503)
-            assert body["type"].endswith("/unavailable")
-            assert header(response, "Retry-After") == "1"
-            shown = json.dumps({k: v for k, v in body.items() if k != "request_id"})
-            assert "127.0.0.1" not in shown and os.environ["DB_PORT"] not in shown
+            for call in (lambda: client.get("/api/health"),
+                         lambda: client.get("/api/me", token=token),
+                         lambda: client.get("/api/facilities", token=token),
+                         lambda: client.post("/api/auth/login", json={
+                             "subdomain": org.subdomain, "email": org.email,
+                             "password": org.password})):
+                started = time.monotonic()
+                response = call()
+                assert time.monotonic() - started < limit
+                body = assert_problem(response, 503)
+                assert body["type"].endswith("/unavailable")
+                assert header(response, "Retry-After") == "1"
+                shown = json.dumps({k: v for k, v in body.items() if k != "request_id"})
+                assert "127.0.0.1" not in shown and os.environ["DB_PORT"] not in shown
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         use_database(database)
 
     assert client.get("/api/health").status == 200

@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from local.processes import stop_process
 from shared.hashing import MEMORY_COST_BYTES
 from tests.factories import PASSWORD, fresh_address, unique_subdomain
 
@@ -58,12 +59,7 @@ def host(database):
         port = int(process.stdout.readline())
         yield process.pid, port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @pytest.fixture

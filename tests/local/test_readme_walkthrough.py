@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from local.processes import stop_process
 from tests.local.test_make_run import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,12 +105,7 @@ def local_host(local_dir):
     try:
         yield env, port
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop_process(process, signal.SIGINT, grace_seconds=60)
 
 
 def test_the_readme_walkthrough_runs_as_written_in_order(local_host):
