@@ -53,7 +53,10 @@ def server():
            # Billing against local/stripe_fake.py on a free port: checkout and portal work.
            "STRIPE_FAKE_PORT": "0",
            # Many tests sign up an organization of their own, all from 127.0.0.1.
-           "SIGNUP_LIMIT_PER_ADDRESS": "1000"}
+           "SIGNUP_LIMIT_PER_ADDRESS": "1000",
+           # The tests run each timer themselves: a scheduled run between two of a test's own
+           # (the export builder at second 30) would do the work the test steps through.
+           "LOCAL_TIMERS": "manual"}
     # Always the embedded PostgreSQL in the temporary directory: never a shared server's data.
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "local", "serve", "--stripe-fake"],

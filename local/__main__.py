@@ -120,7 +120,12 @@ def serve(stripe_fake: bool = False) -> int:
     print(f"\nServing http://127.0.0.1:{port}  (API under /api, OpenAPI at /api/openapi.json)")
     print(f"Demo organization: subdomain {login['subdomain']}, e-mail {login['email']}, "
           f"password {login['password']}  (also in {DEMO_LOGIN})")
-    print(f"Timers run on their schedules; e-mails are written to {os.environ['EMAIL_FILE_DIR']}")
+    # LOCAL_TIMERS=manual: timers run only when asked (`make timer NAME=...`), for tests that
+    # must see a timer's work one run at a time without the schedule running it in between.
+    scheduled = os.environ.get("LOCAL_TIMERS", "scheduled") != "manual"
+    print(("Timers run on their schedules" if scheduled else
+           "Timers run only when asked (LOCAL_TIMERS=manual: make timer NAME=...)")
+          + f"; e-mails are written to {os.environ['EMAIL_FILE_DIR']}")
     print("Ctrl-C stops everything.\n", flush=True)
     stop = threading.Event()
     # Ctrl-C (and a plain kill) stop the server, the timers and the embedded database, even
@@ -131,7 +136,7 @@ def serve(stripe_fake: bool = False) -> int:
     thread.start()
     from local.scheduler import Scheduler
     from shared.routing import timer_functions
-    timers = Scheduler(timer_functions(app))
+    timers = Scheduler(timer_functions(app) if scheduled else [])
     timers.start()
     while not stop.wait(0.5):
         pass
