@@ -31,6 +31,12 @@ class FreezableProxy:
     def stop(self) -> None:
         self._stopped.set()
         self._flowing.set()
+        # close() alone leaves the accepting thread blocked in accept() (Linux), and join() then
+        # waited its whole timeout; shutdown() wakes it.
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already shut
         self._listener.close()
         for thread in self._threads:
             thread.join(timeout=2)

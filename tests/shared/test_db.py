@@ -14,11 +14,15 @@ from shared import db
 from shared.entra import REFRESH_MARGIN_SECONDS
 from shared.errors import ServiceUnavailable
 from shared.settings import ANSWER_MARGIN_SECONDS, get_settings
+from local.environment import settings_environment
 from tests.conftest import use_database
 from tests.faults.proxy import FreezableProxy
 from tests.doubles import FakeClock, FakeCredential
 
 UNAVAILABLE = "The database is unavailable. Try again in a moment."
+# The shortest limits the settings accept (Settings' bounds): the fastest faults to wait for.
+SHORTEST_STATEMENT_MS = 100
+SHORTEST_CONNECT_SECONDS = 2
 
 
 def test_tenant_transaction_sets_the_organization_for_that_transaction_only(database):
@@ -180,19 +184,26 @@ def test_each_connection_has_keepalives_and_timeouts(database):
 
 
 @pytest.fixture
-def frozen_network(database):
-    """The functions reach the database through a proxy the test can freeze, with short
-    timeouts (a 1 s statement timeout: each answer is awaited 2 s)."""
-    proxy = FreezableProxy(get_settings().db_port).start()
-    os.environ.update(DB_PORT=str(proxy.port), DB_STATEMENT_TIMEOUT_MS="1000",
-                      DB_CONNECT_TIMEOUT_SECONDS="2")
-    get_settings.cache_clear()
+def shortest_limits(database):
+    """The shortest limits the settings accept, in a pool of their own: a 100 ms statement
+    timeout (each answer awaited 1.1 s) and 2 s to connect."""
+    with settings_environment({"DB_STATEMENT_TIMEOUT_MS": str(SHORTEST_STATEMENT_MS),
+                               "DB_CONNECT_TIMEOUT_SECONDS": str(SHORTEST_CONNECT_SECONDS)}):
+        db.close_pool()
+        yield
     db.close_pool()
-    yield proxy
+
+
+@pytest.fixture
+def frozen_network(shortest_limits):
+    """The functions reach the database through a proxy the test can freeze, with the shortest
+    limits, so a fault's wait is as short as a deployment's can be."""
+    proxy = FreezableProxy(get_settings().db_port).start()
+    with settings_environment({"DB_PORT": str(proxy.port)}):
+        db.close_pool()
+        yield proxy
+    db.close_pool()
     proxy.stop()
-    for name in ("DB_STATEMENT_TIMEOUT_MS", "DB_CONNECT_TIMEOUT_SECONDS"):
-        del os.environ[name]
-    use_database(database)
 
 
 def _timed(call) -> tuple[float, BaseException | None]:
@@ -229,6 +240,37 @@ def test_a_database_that_stops_answering_is_a_503_within_the_deadline(frozen_net
     frozen_network.thaw()
     waited, error = _timed(_one_transaction)
     assert error is None and waited < 2
+
+
+def test_the_shortest_limits_are_the_shortest_the_settings_accept():
+    from shared.settings import load_settings
+    load_settings({"DB_STATEMENT_TIMEOUT_MS": str(SHORTEST_STATEMENT_MS),
+                   "DB_CONNECT_TIMEOUT_SECONDS": str(SHORTEST_CONNECT_SECONDS)})
+    with pytest.raises(RuntimeError, match="DB_STATEMENT_TIMEOUT_MS"):
+        load_settings({"DB_STATEMENT_TIMEOUT_MS": str(SHORTEST_STATEMENT_MS - 1)})
+    with pytest.raises(RuntimeError, match="DB_CONNECT_TIMEOUT_SECONDS"):
+        load_settings({"DB_CONNECT_TIMEOUT_SECONDS": str(SHORTEST_CONNECT_SECONDS - 1)})
+
+
+def test_no_statement_needs_to_wake_the_watchdog_even_at_the_shortest_timeout(
+        shortest_limits):
+    """The watchdog never plans its next look further ahead than the shortest answer limit, so
+    the deadline of a statement begun at any moment falls after that look: no statement wakes
+    its thread (a wake per statement cost 0.2 ms of each on two cores). Load cannot fail it:
+    the thread plans when it wakes, the test reads later still, so a delay only shortens the
+    distance read."""
+    with db.tenant_transaction(uuid.uuid4()) as cur:  # starts the watchdog's thread
+        shortest = cur.connection.answer_seconds
+    watchdog = db._watchdog
+    with watchdog._changed:
+        planned = watchdog._wakes_at
+    waited_until = time.monotonic() + 2 * shortest
+    while watchdog._wakes_at == planned and time.monotonic() < waited_until:
+        time.sleep(0.005)
+    # Its next look, taken with nothing due, planned the one after: how far ahead?
+    read_at = time.monotonic()
+    assert watchdog._wakes_at != planned, "the watchdog did not look within the answer limit"
+    assert watchdog._wakes_at - read_at <= shortest
 
 
 def test_an_error_inside_a_transaction_rolls_back_and_keeps_the_connection(database, org,
