@@ -55,15 +55,6 @@ MODULES: dict[str, tuple[str, ...]] = {
 # Surviving mutants that cannot change behaviour: (line removed, line added or "") -> why.
 # They are left out of the kill rate; any other survivor needs a test.
 EQUIVALENT: dict[str, dict[tuple[str, str], str]] = {
-    "shared/db.py": {
-        ('self._due: dict[object, tuple[float, int, "_PooledConnection"]] = {}',
-         'self._due: dict[object, tuple[float, int, "XX_PooledConnectionXX"]] = {}'):
-            "an attribute's annotation inside a method is never evaluated",
-        ("self._wakes_at = 0.0  # when it looks next (under _changed)",
-         "self._wakes_at = 1.0  # when it looks next (under _changed)"):
-            "the monotonic clock is past 1 s on a running machine: no deadline falls before "
-            "either value, and the thread's first look sets it",
-    },
     "shared/totp.py": {
         ("return int((time.time() if now is None else now) // STEP_SECONDS)",
          "return int((time.time() if now is None else now) / STEP_SECONDS)"):
@@ -102,6 +93,13 @@ EQUIVALENT["shared/tenancy.py"] = {
 EQUIVALENT["shared/db.py"] = {
     ('_pool: "Pool | None" = None', '_pool: "XXPool | NoneXX" = None'):
         "an annotation, never evaluated",
+    ('self._due: dict[object, tuple[float, int, "_PooledConnection"]] = {}',
+     'self._due: dict[object, tuple[float, int, "XX_PooledConnectionXX"]] = {}'):
+        "an attribute's annotation inside a method is never evaluated",
+    ("self._wakes_at = 0.0  # when it looks next (under _changed)",
+     "self._wakes_at = 1.0  # when it looks next (under _changed)"):
+        "the monotonic clock is past 1 s on a running machine: no deadline falls before "
+        "either value, and the thread's first look sets it",
     # Both places the transaction's first statement failed: a lost connection is one psycopg2
     # has marked closed, and any other failure leaves the transaction in error; release()
     # keeps only an open connection with no transaction, so it drops the connection either way.
