@@ -287,6 +287,29 @@ def test_no_statement_needs_to_wake_the_watchdog_even_at_the_shortest_timeout(
     assert watchdog._wakes_at - read_at <= shortest
 
 
+def test_the_watchdog_never_keeps_a_process_from_ending(database):
+    """A process that used the database ends when its work does (`make timer`, a Functions
+    worker told to stop): the watchdog's thread is a daemon, named for whoever reads a dump
+    of the threads."""
+    import subprocess
+    import sys
+    from local.processes import stop_process
+    code = ("import threading, uuid\n"
+            "from shared import db\n"
+            "with db.tenant_transaction(uuid.uuid4()) as cur:\n"
+            "    cur.execute('SELECT 1')\n"
+            "print(*sorted(t.name for t in threading.enumerate() if t.daemon), flush=True)\n")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                               cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                                   os.path.abspath(__file__)))))
+    try:
+        assert "db-watchdog" in process.stdout.readline().split()
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            stop_process(process)
+
+
 def test_an_error_inside_a_transaction_rolls_back_and_keeps_the_connection(database, org,
                                                                            admin_sql):
     # A 404 or 422 raised mid-transaction is routine: the connection is rolled back and reused,
