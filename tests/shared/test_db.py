@@ -142,7 +142,8 @@ def test_when_every_idle_connection_died_the_first_request_succeeds(database, ad
     assert len(db.get_pool()._idle) == 1
 
 
-def test_a_connection_lost_inside_a_transaction_takes_the_idle_ones_with_it(database, admin_sql):
+def test_a_connection_lost_inside_a_transaction_takes_the_idle_ones_with_it(database, admin_sql,
+                                                                           caplog):
     db.close_pool()
     idle = _idle_connections(3)
     with pytest.raises(ServiceUnavailable):
@@ -150,6 +151,8 @@ def test_a_connection_lost_inside_a_transaction_takes_the_idle_ones_with_it(data
             _terminate(admin_sql, idle | {_backend_pid(cur)})
             cur.execute("SELECT 1")
     assert db.get_pool()._idle == []
+    # The three less the one the request took.
+    assert "database connection lost: closing 2 idle connections" in caplog.messages
     with db.tenant_transaction(uuid.uuid4()) as cur:
         assert _backend_pid(cur) not in idle
 
@@ -183,6 +186,17 @@ def test_each_connection_has_keepalives_and_timeouts(database):
     assert idle == str(settings.db_idle_in_transaction_timeout_ms)
 
 
+def test_keepalive_probes_fill_the_half_of_the_network_timeout_after_the_idle_half():
+    from shared.settings import load_settings
+    for network in (12, 60, 300):
+        parameters = db.connection_parameters(
+            load_settings({"DB_NETWORK_TIMEOUT_SECONDS": str(network)}), None)
+        assert parameters["keepalives_idle"] == network / 2
+        assert parameters["keepalives_idle"] + (
+            parameters["keepalives_count"] * parameters["keepalives_interval"]) == network
+        assert parameters["tcp_user_timeout"] == network * 1000
+
+
 @pytest.fixture
 def shortest_limits(database):
     """The shortest limits the settings accept, in a pool of their own: a 100 ms statement
@@ -206,26 +220,41 @@ def frozen_network(shortest_limits):
     proxy.stop()
 
 
-def _timed(call, within: float) -> tuple[float, BaseException | None]:
-    """How long `call` took and what it raised. A call still waiting after `within` seconds
-    fails the test then, not never: on a frozen network only the watchdog ends the wait."""
-    outcome: list[tuple[float, BaseException | None]] = []
+def _timed(*calls, within: float) -> list[tuple[float, BaseException | None]]:
+    """The calls run at once, each in a thread: how long each took and what it raised. Calls
+    still waiting after `within` seconds fail the test then, not never: on a frozen network
+    only the watchdog ends the wait."""
+    outcomes: dict[int, tuple[float, BaseException | None]] = {}
 
-    def run():
+    def run(index, call):
         started = time.monotonic()
         try:
             call()
         except BaseException as exc:  # what the call raised, for the test to judge
-            outcome.append((time.monotonic() - started, exc))
+            outcomes[index] = (time.monotonic() - started, exc)
         else:
-            outcome.append((time.monotonic() - started, None))
+            outcomes[index] = (time.monotonic() - started, None)
 
-    # A daemon: left waiting, it ends when the fixture stops the proxy (its socket closes).
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(within)
-    assert outcome, f"no answer within {within} s"
-    return outcome[0]
+    # Daemons: one left waiting ends when the fixture stops the proxy (its socket closes).
+    threads = [threading.Thread(target=run, args=item, daemon=True) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    until = time.monotonic() + within
+    for thread in threads:
+        thread.join(max(0.0, until - time.monotonic()))
+    assert len(outcomes) == len(calls), f"no answer within {within} s"
+    return [outcomes[index] for index in range(len(calls))]
+
+
+def _just_after_a_look() -> None:
+    """Return when the watchdog has just looked at its deadlines (its next look moved)."""
+    watchdog = db._watchdog
+    with watchdog._changed:
+        planned = watchdog._wakes_at
+    until = time.monotonic() + 5
+    while watchdog._wakes_at == planned and time.monotonic() < until:
+        time.sleep(0.002)
+    assert watchdog._wakes_at != planned, "the watchdog did not look for 5 s"
 
 
 def _one_transaction():
@@ -236,22 +265,25 @@ def _one_transaction():
 def test_a_database_that_stops_answering_is_a_503_within_the_deadline(frozen_network):
     settings = get_settings()
     answer = settings.db_statement_timeout_ms / 1000 + ANSWER_MARGIN_SECONDS
-    _idle_connections(2)
+    _idle_connections(3)
     frozen_network.freeze()
 
-    # An idle connection: its first statement is awaited for the answer limit, then given up,
-    # with the other idle one; a new connection is awaited for the connect timeout.
-    waited, error = _timed(_one_transaction, within=answer + 1.5)
-    assert isinstance(error, ServiceUnavailable) and error.detail == UNAVAILABLE
-    assert answer - 0.1 < waited
+    # Two requests at once on idle connections: each first statement is awaited for the answer
+    # limit, then given up, and the idle one left is closed; a new connection is awaited for
+    # the connect timeout. Begun just after the watchdog looked, each is cut at its deadline,
+    # not at a later look: half a second is far more than waking a thread takes under load.
+    _just_after_a_look()
+    for waited, error in _timed(_one_transaction, _one_transaction, within=answer + 0.5):
+        assert isinstance(error, ServiceUnavailable) and error.detail == UNAVAILABLE
+        assert answer - 0.1 < waited
     assert db.get_pool()._idle == []
     connect = settings.db_connect_timeout_seconds
-    waited, error = _timed(_one_transaction, within=connect + 1.5)
+    [(waited, error)] = _timed(_one_transaction, within=connect + 1.5)
     assert isinstance(error, ServiceUnavailable)
     assert connect - 0.1 < waited < settings.db_deadline_seconds
 
     frozen_network.thaw()
-    waited, error = _timed(_one_transaction, within=2)
+    [(waited, error)] = _timed(_one_transaction, within=2)
     assert error is None
 
 
@@ -276,14 +308,15 @@ def test_no_statement_needs_to_wake_the_watchdog_even_at_the_shortest_timeout(
         shortest = cur.connection.answer_seconds
     assert shortest == SHORTEST_STATEMENT_MS / 1000 + ANSWER_MARGIN_SECONDS
     watchdog = db._watchdog
-    with watchdog._changed:
-        planned = watchdog._wakes_at
+    with watchdog._changed:  # the thread looks under this lock: its next look comes after now
+        planned, planned_at = watchdog._wakes_at, time.monotonic()
     waited_until = time.monotonic() + 2 * shortest
     while watchdog._wakes_at == planned and time.monotonic() < waited_until:
         time.sleep(0.005)
     # Its next look, taken with nothing due, planned the one after: how far ahead?
     read_at = time.monotonic()
     assert watchdog._wakes_at != planned, "the watchdog did not look within the answer limit"
+    assert planned_at < watchdog._wakes_at  # ahead of that look, not behind it
     assert watchdog._wakes_at - read_at <= shortest
 
 
@@ -531,13 +564,36 @@ def test_importing_the_function_app_loads_no_heavy_sdk():
 def test_the_query_sent_with_the_settings_is_answered_in_their_round_trip(database, org):
     """BEGIN, the settings and `then` are one message: the cursor holds the query's row, the
     query saw the organization set, and the transaction is the one that goes on."""
-    with db.tenant_transaction(org.id, then=(
-            "SELECT current_setting('app.organization_id', true) AS org,"
-            " txid_current() AS txid", {})) as cur:
+    with db.tenant_transaction(org.id, then=SEEN_WITH_THE_SETTINGS) as cur:
         first = cur.fetchone()
         cur.execute("SELECT txid_current() AS txid")
         assert cur.fetchone()["txid"] == first["txid"]
     assert first["org"] == str(org.id)
+    assert first["one_message"]
+
+
+# The organization the query saw, its transaction, and whether it came in the message that
+# began the transaction (a later message is received, and timestamped, later).
+SEEN_WITH_THE_SETTINGS = ("SELECT current_setting('app.organization_id', true) AS org,"
+                          " txid_current() AS txid,"
+                          " statement_timestamp() = transaction_timestamp() AS one_message", {})
+
+
+def test_where_citus_runs_the_query_sent_with_the_settings_is_a_round_trip_of_its_own(
+        database, org):
+    # Citus refused a query in the message of the SET LOCALs it must carry to its workers. The
+    # pool asks each new connection whether the server runs Citus; this one is told it does
+    # (the statements run as well on plain PostgreSQL, where the settings are placeholders).
+    db.close_pool()
+    pool = db.get_pool()
+    conn = pool.acquire()
+    conn.citus = True
+    pool.release(conn)
+    with db.tenant_transaction(org.id, then=SEEN_WITH_THE_SETTINGS) as cur:
+        assert cur.connection is conn
+        seen = cur.fetchone()
+    assert seen["org"] == str(org.id)
+    assert not seen["one_message"]
 
 
 def test_reads_together_come_back_as_each_alone_would(database, org, make_facility):
@@ -553,3 +609,25 @@ def test_reads_together_come_back_as_each_alone_would(database, org, make_facili
                 organization_id=org.id, id=uuid.uuid4())))
     assert found == {"facility": dict(alone), "payer": None}
     assert type(found["facility"]["wage_index"]) is type(alone["wage_index"])
+
+
+def _count(last: int) -> tuple[str, dict]:
+    return "SELECT n FROM generate_series(1, %(last)s) AS n", {"last": last}
+
+
+def test_batches_bring_every_row_a_batch_at_a_time_and_close_their_cursor(database):
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        rows = db.batches(cur, "numbers", *_count(45))
+        first = next(rows)
+        assert cur.rowcount == 20  # one batch fetched so far, never the whole result
+        rest = []
+        [(_, error)] = _timed(lambda: rest.extend(rows), within=5)  # not a FETCH loop forever
+        assert error is None
+        assert [row["n"] for row in (first, *rest)] == list(range(1, 46))
+        # A result of whole batches, the last FETCH empty; and one that fits in one batch.
+        assert [row["n"] for row in db.batches(cur, "whole", *_count(30), batch=10)] == \
+            list(range(1, 31))
+        assert [row["n"] for row in db.batches(cur, "few", *_count(3))] == [1, 2, 3]
+        cur.execute("SELECT count(*) AS open FROM pg_cursors")
+        assert cur.fetchone()["open"] == 0
+
