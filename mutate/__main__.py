@@ -100,6 +100,9 @@ EQUIVALENT["shared/db.py"] = {
      "self._wakes_at = 1.0  # when it looks next (under _changed)"):
         "the monotonic clock is past 1 s on a running machine: no deadline falls before "
         "either value, and the thread's first look sets it",
+    ("if entry[0] < self._wakes_at:", "if entry[0] <= self._wakes_at:"):
+        "a deadline that ties the planned look needs no wake (the thread looks then anyway): "
+        "<= only adds one in a tie, two statements begun in the same clock tick",
     # Both places the transaction's first statement failed: a lost connection is one psycopg2
     # has marked closed, and any other failure leaves the transaction in error; release()
     # keeps only an open connection with no transaction, so it drops the connection either way.
@@ -201,7 +204,8 @@ def _changed_lines(diff: str) -> tuple[str, ...]:
                  and line[1:].strip())
 
 
-ANNOTATION = re.compile(r"^\w+: [^=]+$|^\w+: [^=]+ = |^def ")  # a field, or a signature
+# A field, an attribute set in a method (self.x: T = ...), or a signature.
+ANNOTATION = re.compile(r"^\w+: [^=]+$|^(self\.)?\w+: [^=]+ = |^def ")
 
 
 def _equivalent(module: str, diff: str) -> str | None:
