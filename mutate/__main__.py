@@ -103,6 +103,9 @@ EQUIVALENT["shared/db.py"] = {
     ("if entry[0] < self._wakes_at:", "if entry[0] <= self._wakes_at:"):
         "a deadline that ties the planned look needs no wake (the thread looks then anyway): "
         "<= only adds one in a tie, two statements begun in the same clock tick",
+    ("if deadline <= now:", "if deadline < now:"):
+        "a look at the very tick of a deadline plans the next look for that tick (a wait of "
+        "0), which cuts: the cut comes one clock tick later",
     # Both places the transaction's first statement failed: a lost connection is one psycopg2
     # has marked closed, and any other failure leaves the transaction in error; release()
     # keeps only an open connection with no transaction, so it drops the connection either way.
