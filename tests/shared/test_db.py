@@ -101,6 +101,18 @@ def _backend_pid(cur) -> int:
     return cur.fetchone()["pid"]
 
 
+def test_a_transaction_whose_every_connection_dies_is_tried_twice_then_a_503(database):
+    # Each first message ends its own backend, as a server that drops every connection would:
+    # a second connection is tried, not a third, and the body never runs on a dead one.
+    entered = []
+    with pytest.raises(ServiceUnavailable) as lost:
+        with db.tenant_transaction(uuid.uuid4(), then=(
+                "SELECT pg_terminate_backend(pg_backend_pid())", {})):
+            entered.append(True)
+    assert lost.value.detail == UNAVAILABLE
+    assert entered == []
+
+
 def test_a_connection_lost_inside_a_transaction_is_a_503(database, admin_sql):
     with pytest.raises(ServiceUnavailable) as lost:
         with db.tenant_transaction(uuid.uuid4()) as cur:
