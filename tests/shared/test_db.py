@@ -101,7 +101,7 @@ def _backend_pid(cur) -> int:
     return cur.fetchone()["pid"]
 
 
-def test_a_transaction_whose_every_connection_dies_is_tried_twice_then_a_503(database):
+def test_a_transaction_whose_every_connection_dies_is_tried_twice_then_a_503(database, caplog):
     # Each first message ends its own backend, as a server that drops every connection would:
     # a second connection is tried, not a third, and the body never runs on a dead one.
     entered = []
@@ -111,6 +111,7 @@ def test_a_transaction_whose_every_connection_dies_is_tried_twice_then_a_503(dat
             entered.append(True)
     assert lost.value.detail == UNAVAILABLE
     assert entered == []
+    assert "database unavailable: OperationalError" in caplog.messages
 
 
 def test_a_connection_lost_inside_a_transaction_is_a_503(database, admin_sql):
