@@ -113,6 +113,8 @@ EQUIVALENT["shared/db.py"] = {
         "after a failed first statement release() drops the connection whatever `broken` says",
     ("broken = False", "broken = None"):
         "None is as false as False: release() reads only `not broken`",
+    ("self.timed_out = False", "self.timed_out = None"):
+        "None is as false as False: `_transaction` reads it only as a condition",
 }
 # The repository and the tests' CSV loader build every Tables with its VPD schedule and its
 # QRP-reduced rates, so these two defaults are never read.
