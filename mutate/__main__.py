@@ -115,6 +115,20 @@ EQUIVALENT["shared/db.py"] = {
         "None is as false as False: release() reads only `not broken`",
     ("self.timed_out = False", "self.timed_out = None"):
         "None is as false as False: `_transaction` reads it only as a condition",
+    # Pool._connect asks the server right after it opens the connection, before any use.
+    ("self.citus = False  # the server runs Citus (Pool._connect asks once)",
+     "self.citus = True  # the server runs Citus (Pool._connect asks once)"):
+        "Pool._connect sets it from the server before anything reads it",
+    ("self.citus = False  # the server runs Citus (Pool._connect asks once)",
+     "self.citus = None  # the server runs Citus (Pool._connect asks once)"):
+        "Pool._connect sets it from the server before anything reads it",
+    # A generation is only ever compared for equality with the pool's current one.
+    ("self._generation = 0", "self._generation = 1"):
+        "generations are only compared for equality: any first number does",
+    ("self._generation += 1", "self._generation -= 1"):
+        "each loss still makes a generation never used before (they only go down)",
+    ("self._generation += 1", "self._generation += 2"):
+        "each loss still makes a generation never used before",
 }
 # The repository and the tests' CSV loader build every Tables with its VPD schedule and its
 # QRP-reduced rates, so these two defaults are never read.

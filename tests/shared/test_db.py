@@ -442,6 +442,19 @@ def test_a_released_connection_is_kept_for_reuse_unless_it_is_broken(database):
     assert dropped not in pool._idle and dropped.closed
 
 
+def test_connections_in_use_when_one_is_found_dead_are_closed_when_they_come_back(database,
+                                                                                 admin_sql):
+    # Whatever killed it killed them: at every loss, not only the first of the process.
+    db.close_pool()
+    for _ in range(2):
+        with db.tenant_transaction(uuid.uuid4()) as in_use:
+            with pytest.raises(ServiceUnavailable):
+                with db.tenant_transaction(uuid.uuid4()) as cur:
+                    _terminate(admin_sql, {_backend_pid(cur)})
+                    cur.execute("SELECT 1")
+        assert in_use.connection.closed and in_use.connection not in db.get_pool()._idle
+
+
 def test_the_pool_never_opens_more_than_its_maximum(database):
     pool = db.get_pool()
     maximum = get_settings().db_pool_max
@@ -608,6 +621,7 @@ def test_where_citus_runs_the_query_sent_with_the_settings_is_a_round_trip_of_it
     db.close_pool()
     pool = db.get_pool()
     conn = pool.acquire()
+    assert conn.citus is False  # the pool asked this server, which runs no Citus
     conn.citus = True
     pool.release(conn)
     with db.tenant_transaction(org.id, then=SEEN_WITH_THE_SETTINGS) as cur:
