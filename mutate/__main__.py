@@ -129,6 +129,10 @@ EQUIVALENT["shared/db.py"] = {
         "each loss still makes a generation never used before (they only go down)",
     ("self._generation += 1", "self._generation += 2"):
         "each loss still makes a generation never used before",
+    ('if then is not None and getattr(conn, "citus", False):',
+     'if then is not None and getattr(conn, "citus", True):'):
+        "every connection of the pool has `citus` (set in __init__, then by Pool._connect): "
+        "the default is never used",
 }
 # The repository and the tests' CSV loader build every Tables with its VPD schedule and its
 # QRP-reduced rates, so these two defaults are never read.

@@ -114,6 +114,24 @@ def test_a_transaction_whose_every_connection_dies_is_tried_twice_then_a_503(dat
     assert "database unavailable: OperationalError" in caplog.messages
 
 
+def test_a_statement_timeout_in_the_first_message_is_a_503_without_a_second_try(
+        shortest_limits, database, admin_sql):
+    # The server answered, in time, that the statement ran too long: the connection is alive,
+    # and a second try would wait the statement timeout again. A sequence counts the tries (a
+    # nextval outlives the rollback).
+    tries = f"tries_{uuid.uuid4().hex}"
+    admin_sql(f"CREATE SEQUENCE {tries}; GRANT USAGE ON SEQUENCE {tries} TO {database.app_role}")
+    try:
+        with pytest.raises(ServiceUnavailable):
+            with db.tenant_transaction(uuid.uuid4(), then=(
+                    "SELECT nextval(%(tries)s), pg_sleep(1)", {"tries": tries})):
+                pass
+        assert admin_sql(f"SELECT last_value, is_called FROM {tries}") == [
+            {"last_value": 1, "is_called": True}]
+    finally:
+        admin_sql(f"DROP SEQUENCE {tries}")
+
+
 def test_a_connection_lost_inside_a_transaction_is_a_503(database, admin_sql):
     with pytest.raises(ServiceUnavailable) as lost:
         with db.tenant_transaction(uuid.uuid4()) as cur:
