@@ -10,11 +10,11 @@ from contextlib import ExitStack
 
 import pytest
 
+from local.environment import settings_environment
 from shared import db
 from shared.entra import REFRESH_MARGIN_SECONDS
 from shared.errors import ServiceUnavailable
 from shared.settings import ANSWER_MARGIN_SECONDS, get_settings
-from local.environment import settings_environment
 from tests.conftest import use_database
 from tests.faults.proxy import FreezableProxy
 from tests.doubles import FakeClock, FakeCredential
@@ -613,6 +613,13 @@ def test_importing_the_function_app_loads_no_heavy_sdk():
 
 
 
+# The organization the query saw, its transaction, and whether it came in the message that
+# began the transaction (a later message is received, and timestamped, later).
+SEEN_WITH_THE_SETTINGS = ("SELECT current_setting('app.organization_id', true) AS org,"
+                          " txid_current() AS txid,"
+                          " statement_timestamp() = transaction_timestamp() AS one_message", {})
+
+
 def test_the_query_sent_with_the_settings_is_answered_in_their_round_trip(database, org):
     """BEGIN, the settings and `then` are one message: the cursor holds the query's row, the
     query saw the organization set, and the transaction is the one that goes on."""
@@ -622,13 +629,6 @@ def test_the_query_sent_with_the_settings_is_answered_in_their_round_trip(databa
         assert cur.fetchone()["txid"] == first["txid"]
     assert first["org"] == str(org.id)
     assert first["one_message"]
-
-
-# The organization the query saw, its transaction, and whether it came in the message that
-# began the transaction (a later message is received, and timestamped, later).
-SEEN_WITH_THE_SETTINGS = ("SELECT current_setting('app.organization_id', true) AS org,"
-                          " txid_current() AS txid,"
-                          " statement_timestamp() = transaction_timestamp() AS one_message", {})
 
 
 def test_where_citus_runs_the_query_sent_with_the_settings_is_a_round_trip_of_its_own(
@@ -642,9 +642,12 @@ def test_where_citus_runs_the_query_sent_with_the_settings_is_a_round_trip_of_it
     assert conn.citus is False  # the pool asked this server, which runs no Citus
     conn.citus = True
     pool.release(conn)
-    with db.tenant_transaction(org.id, then=SEEN_WITH_THE_SETTINGS) as cur:
-        assert cur.connection is conn
-        seen = cur.fetchone()
+    try:
+        with db.tenant_transaction(org.id, then=SEEN_WITH_THE_SETTINGS) as cur:
+            assert cur.connection is conn
+            seen = cur.fetchone()
+    finally:
+        db.close_pool()  # no later test gets the connection told so
     assert seen["org"] == str(org.id)
     assert not seen["one_message"]
 
