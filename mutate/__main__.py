@@ -34,7 +34,9 @@ MODULES: dict[str, tuple[str, ...]] = {
     # Legacy (Werkzeug) hashes: verified, refused with a log line, replaced at sign-in.
     "shared/security.py": ("tests/shared/test_security.py",
                            "tests/shared/test_werkzeug_hashes.py", "tests/legacy/test_logins.py"),
-    "shared/tenancy.py": ("tests/shared/test_tenancy.py", "tests/functions/test_routes.py"),
+    # A session's last use (sessions) and a closed organization's read-only answer (closing).
+    "shared/tenancy.py": ("tests/shared/test_tenancy.py", "tests/functions/test_routes.py",
+                          "tests/functions/test_sessions.py", "tests/functions/test_closing.py"),
     "shared/services/throttle.py": ("tests/functions/test_sign_in_protection.py",),
     "shared/repositories/sign_in_throttle.py": ("tests/functions/test_sign_in_protection.py",),
     "shared/db.py": ("tests/shared/test_db.py", "tests/test_cross_tenant_scopes.py"),
