@@ -37,7 +37,9 @@ MODULES: dict[str, tuple[str, ...]] = {
     # A session's last use (sessions) and a closed organization's read-only answer (closing).
     "shared/tenancy.py": ("tests/shared/test_tenancy.py", "tests/functions/test_routes.py",
                           "tests/functions/test_sessions.py", "tests/functions/test_closing.py"),
-    "shared/services/throttle.py": ("tests/functions/test_sign_in_protection.py",),
+    # Signups per address (signup rules) are counted by the throttle too.
+    "shared/services/throttle.py": ("tests/functions/test_sign_in_protection.py",
+                                    "tests/functions/test_signup_rules.py"),
     "shared/repositories/sign_in_throttle.py": ("tests/functions/test_sign_in_protection.py",),
     "shared/db.py": ("tests/shared/test_db.py", "tests/test_cross_tenant_scopes.py"),
     # Two-factor sign-in: the codes (RFC 6238) and the key sealed at rest.
