@@ -39,11 +39,15 @@ export const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "m
 export const pctFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 export const intFormat = new Intl.NumberFormat();
 const moneyFormat = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" });
+const signedMoneyFormat = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD",
+                                                             signDisplay: "exceptZero" });
 const monthFormat = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
 const longMonthFormat = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
 
 export const num = (value) => (value === null || value === undefined || value === "" ? NaN : Number(value));
 export const money = (value) => (Number.isFinite(num(value)) ? moneyFormat.format(num(value)) : "—");
+/** An amount added or taken away, with its sign: "+$6,417.32", "-$506.36". */
+export const signedMoney = (value) => (Number.isFinite(num(value)) ? signedMoneyFormat.format(num(value)) : "—");
 export const pct = (value) => (Number.isFinite(num(value)) ? `${pctFormat.format(num(value))}%` : "—");
 export const date = (value) => (value ? dateFormat.format(new Date(value)) : "—");
 export const dateTime = (value) => (value ? dateTimeFormat.format(new Date(value)) : "—");
