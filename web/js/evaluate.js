@@ -194,6 +194,14 @@ function markStale() {
   $("#ev-stale")?.removeAttribute("hidden");
 }
 
+/** Open "Details that change the numbers" and put the focus on its first field. */
+function openDetails() {
+  const details = $("#ev-details");
+  details.open = true;
+  details.scrollIntoView({ block: "start" });
+  $("#ev-admission").focus();
+}
+
 function showEvaluation(evaluation, body) {
   view.evaluated = { evaluation, body };
   view.stale = false;
@@ -207,7 +215,7 @@ function showEvaluation(evaluation, body) {
       el("button", { type: "button", id: "ev-save", class: "button primary", "data-busy-label": "Saving…",
                      onclick: (event) => save(event.currentTarget) }, "Save as admission")));
   output().replaceChildren(bar, el("div", { id: "ev-saved", role: "status", "aria-live": "polite", tabindex: "-1" }),
-                           renderEvaluation(evaluation));
+                           renderEvaluation(evaluation, { correct: openDetails }));
   $("#ev-result-title").focus();
 }
 

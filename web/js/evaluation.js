@@ -128,11 +128,14 @@ function hardStops(stops) {
     el("ul", {}, stops.map((s) => el("li", { text: hardStopSentence(s), dataset: { code: s.code } }))));
 }
 
-function assumptions(list) {
+function assumptions(list, correct) {
   if (!list.length) return null;
   return el("div", { class: "callout info" },
     el("h3", { text: "Assumptions" }),
-    el("ul", {}, list.map((a) => el("li", { text: a }))));
+    el("ul", {}, list.map((a) => el("li", { text: a }))),
+    correct ? el("p", { class: "callout-action" },
+      el("button", { type: "button", class: "link-button", onclick: correct }, "Correct the details that change the numbers"))
+      : null);
 }
 
 function factors(evaluation) {
@@ -275,12 +278,14 @@ function cost(evaluation) {
       ] }));
 }
 
-export function renderEvaluation(evaluation) {
+/** `correct`: where the referral's form is at hand, what opens its details to correct the
+ *  assumptions. */
+export function renderEvaluation(evaluation, { correct = null } = {}) {
   return el("div", { class: "evaluation" },
     context(evaluation),
     verdict(evaluation),
     hardStops(evaluation.hard_stops),
-    assumptions(evaluation.assumptions),
+    assumptions(evaluation.assumptions, correct),
     el("div", { class: "eval-columns" }, factors(evaluation), cost(evaluation)),
     revenue(evaluation));
 }
