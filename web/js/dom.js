@@ -50,6 +50,9 @@ export const money = (value) => (Number.isFinite(num(value)) ? moneyFormat.forma
 export const signedMoney = (value) => (Number.isFinite(num(value)) ? signedMoneyFormat.format(num(value)) : "—");
 export const pct = (value) => (Number.isFinite(num(value)) ? `${pctFormat.format(num(value))}%` : "—");
 export const date = (value) => (value ? dateFormat.format(new Date(value)) : "—");
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
+/** A calendar day ("2026-12-01") as that day wherever the browser is: read and shown in UTC. */
+export const day = (value) => (value ? dayFormat.format(new Date(`${String(value).slice(0, 10)}T00:00:00Z`)) : "—");
 export const dateTime = (value) => (value ? dateTimeFormat.format(new Date(value)) : "—");
 
 /** "2026-11" as "Nov 2026" (or "November 2026" with long). */

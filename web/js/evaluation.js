@@ -2,7 +2,7 @@
 // coordinator reads it: the verdict first, then why, then the arithmetic.
 
 import { el, FACTOR_LABELS, money, num, pct, pctFormat, RATE_METHODS, recommendationBadge,
-         date, intFormat, signedMoney } from "./dom.js";
+         day, intFormat, signedMoney } from "./dom.js";
 import { payerTypeLabel, serviceLabel, state } from "./state.js";
 import { hardStopSentence } from "./words.js";
 
@@ -111,8 +111,8 @@ function readable(detail) {
 
 function context(evaluation) {
   const { facility, payer, rate } = evaluation;
-  const span = rate.effective_to ? `${date(rate.effective_from)} to ${date(rate.effective_to)}`
-                                 : `from ${date(rate.effective_from)}`;
+  const span = rate.effective_to ? `${day(rate.effective_from)} to ${day(rate.effective_to)}`
+                                 : `from ${day(rate.effective_from)}`;
   return el("p", { class: "eval-context" },
     el("strong", { text: facility.name }), " · ",
     payerWithType(payer), " · ",
@@ -208,7 +208,7 @@ function revenue(evaluation) {
       fact("Fiscal year", `FY${p.fiscal_year}, ${p.area}`),
       fact("Wage index", `${p.wage_index} (labor share ${pct(num(p.labor_related_share) * 100)})`),
       fact("VBP multiplier", String(p.vbp_multiplier)),
-      p.admission_date ? fact("Admission", date(p.admission_date)) : null,
+      p.admission_date ? fact("Admission", day(p.admission_date)) : null,
       p.benefit_days_used_known !== undefined
         ? fact("Benefit days used before", `${p.benefit_days_used}${p.benefit_days_used_known ? "" : " (assumed)"}`) : null,
       fact("Covered days", `${p.covered_days} of ${p.covered_days + p.uncovered_days}`
