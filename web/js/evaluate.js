@@ -299,6 +299,8 @@ function placementRow(placement, weights) {
                    onclick: () => {
                      const form = $("#evaluate-form");
                      form.elements.namedItem("facility_id").value = placement.facility.id;
+                     fillThenPayers();  // as a chosen facility does: its payers, its fields
+                     syncPdpm();
                      form.requestSubmit();
                    } }, "Evaluate here"));
 }
