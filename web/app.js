@@ -14,7 +14,7 @@ import { initAuth, secondStepPending, showAuthPage, stayOnSecondStep } from "./j
 import { refreshStanding, renderBanner, resetBilling, showBilling } from "./js/billing.js";
 import { initDashboard, resetDashboard, showDashboard } from "./js/dashboard.js";
 import { $, $$, dateFormat, ORG_STATUS_LABELS, ROLE_LABELS, TIER_LABELS } from "./js/dom.js";
-import { initEvaluate, resetEvaluate, showEvaluate } from "./js/evaluate.js";
+import { adoptDraft, dropDraft, initEvaluate, keepDraft, resetEvaluate, showEvaluate } from "./js/evaluate.js";
 import { initFacilities, resetFacilities, showFacilities } from "./js/facilities.js";
 import { announce, busy, problemText } from "./js/forms.js";
 import { applyAccent, applyBranding, initSettings, resetSettings, showSettings } from "./js/settings.js";
@@ -84,11 +84,20 @@ function resetAll() {
   announce($("#app-notice"), "");
 }
 
-function endSession(notice, tone = "info") {
+/** Whose referral a kept Evaluate form is: only they get it back. */
+const draftOwner = () => (state.me ? `${state.me.organization.id}/${state.me.user.id}` : null);
+
+/** Back to sign-in. `keep`: the session ended under the user (expired, revoked), so what they
+ *  were typing on Evaluate waits for them to sign in again; signing out forgets it. */
+function endSession(notice, tone = "info", { keep = false } = {}) {
+  const kept = keep && keepDraft(draftOwner());
+  if (!keep) dropDraft();
   saveSession(null);
   resetAll();
   showView("signed-out");
-  showAuthPage("home", { notice: notice || "Your session ended. Sign in again.", tone, focus: false });
+  const said = notice || "Your session ended. Sign in again.";
+  showAuthPage("home", { notice: kept ? `${said} The referral you were typing is kept until you do.` : said,
+                         tone, focus: false });
   $("#signed-out-notice").focus();
 }
 
@@ -131,6 +140,7 @@ async function enterApp({ welcome = "", focus = true } = {}) {
   })]);
   state.me = me;
   state.organization = organization;
+  adoptDraft(draftOwner());
   current = { tab: null, param: null };
   showView("signed-in");
   renderAccount();
@@ -229,7 +239,7 @@ async function route({ focus = true } = {}) {
 // ---------------------------------------------------------------------------------------------
 
 function wire() {
-  whenSessionEnds(endSession);
+  whenSessionEnds((notice) => endSession(notice, "info", { keep: true }));
   initAuth({
     onSignedIn: async (_result, { welcome = "" } = {}) => {
       resetAll();

@@ -39,13 +39,20 @@ export const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "m
 export const pctFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 export const intFormat = new Intl.NumberFormat();
 const moneyFormat = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD" });
+const signedMoneyFormat = new Intl.NumberFormat(undefined, { style: "currency", currency: "USD",
+                                                             signDisplay: "exceptZero" });
 const monthFormat = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
 const longMonthFormat = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
 
 export const num = (value) => (value === null || value === undefined || value === "" ? NaN : Number(value));
 export const money = (value) => (Number.isFinite(num(value)) ? moneyFormat.format(num(value)) : "—");
+/** An amount added or taken away, with its sign: "+$6,417.32", "-$506.36". */
+export const signedMoney = (value) => (Number.isFinite(num(value)) ? signedMoneyFormat.format(num(value)) : "—");
 export const pct = (value) => (Number.isFinite(num(value)) ? `${pctFormat.format(num(value))}%` : "—");
 export const date = (value) => (value ? dateFormat.format(new Date(value)) : "—");
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
+/** A calendar day ("2026-12-01") as that day wherever the browser is: read and shown in UTC. */
+export const day = (value) => (value ? dayFormat.format(new Date(`${String(value).slice(0, 10)}T00:00:00Z`)) : "—");
 export const dateTime = (value) => (value ? dateTimeFormat.format(new Date(value)) : "—");
 
 /** "2026-11" as "Nov 2026" (or "November 2026" with long). */

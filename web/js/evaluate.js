@@ -1,16 +1,19 @@
 // Evaluate a referral: the form, the evaluation (nothing saved), saving it as an admission, and
 // comparing every facility for the same referral.
 
-import { api, create } from "./api.js";
-import { $, $$, el, intFormat, localInputValue, money, pct, pctFormat, recommendationBadge,
-         num } from "./dom.js";
+import { allPages, api, create } from "./api.js";
+import { $, $$, el, FACTOR_LABELS, intFormat, localInputValue, money, pct, pctFormat,
+         recommendationBadge, num } from "./dom.js";
 import { renderEvaluation } from "./evaluation.js";
 import { announce, clearProblems, intOrRaw, problemText, runForm, text } from "./forms.js";
 import { loadLookups, loadReference, payerOf, payerTypeLabel, state } from "./state.js";
 import { hardStopSentence } from "./words.js";
 
 const NOTE_MAX = 280;
-const view = { built: false, lookups: null, evaluated: null, stale: false };
+// Where the form waits, between a session that ended and signing in again (sessionStorage:
+// this tab only, gone with it; never localStorage).
+const DRAFT_KEY = "snf.evaluate-draft";
+const view = { built: false, lookups: null, rates: null, evaluated: null, stale: false, draft: null };
 
 // ---------------------------------------------------------------------------------------------
 // Building the form from the reference data and the organization's facilities and payers
@@ -21,14 +24,37 @@ function fillSelect(select, options, placeholder) {
   if (options.some(([value]) => value === keep)) select.value = keep;
 }
 
+function payerLabel(payer) {
+  const type = payerTypeLabel(payer.payer_type);
+  return payer.name.toLowerCase().includes(type.toLowerCase()) ? payer.name : `${payer.name} — ${type}`;
+}
+
 function buildChoices() {
   const { facilities, payers } = view.lookups;
-  fillSelect($("#ev-facility"), facilities.filter((f) => f.is_active).map((f) => [f.id, f.name]),
-             "Choose a facility");
-  fillSelect($("#ev-payer"), payers.filter((p) => p.is_active).map((p) => {
-    const type = payerTypeLabel(p.payer_type);
-    return [p.id, p.name.toLowerCase().includes(type.toLowerCase()) ? p.name : `${p.name} — ${type}`];
-  }), "Choose a payer");
+  const active = facilities.filter((f) => f.is_active);
+  const facility = $("#ev-facility");
+  fillSelect(facility, active.map((f) => [f.id, f.name]), "Choose a facility");
+  // One facility: nothing to choose (as the Setup forms do).
+  if (active.length === 1 && !facility.value) facility.value = active[0].id;
+  fillSelect($("#ev-payer"), payers.filter((p) => p.is_active).map((p) => [p.id, payerLabel(p)]),
+             "Choose a payer");
+  fillThenPayers();
+}
+
+/** The rates that say how a payer pays at a facility (any facility when none is chosen). */
+function ratesOf(payerId, facilityId) {
+  return (view.rates ?? []).filter((r) => r.payer_id === payerId && (!facilityId || r.facility_id === facilityId));
+}
+
+/** Who may pay after Medicare: the payers with a per diem or acuity rate there. */
+function fillThenPayers() {
+  if (!view.lookups) return;
+  const facilityId = $("#ev-facility").value;
+  const payerId = $("#ev-payer").value;
+  const choices = view.lookups.payers.filter((p) => p.is_active && p.id !== payerId
+    && (view.rates ? ratesOf(p.id, facilityId).some((r) => r.method !== "pdpm")
+                   : p.payer_type !== "medicare_a"));
+  fillSelect($("#ev-then-payer"), choices.map((p) => [p.id, payerLabel(p)]), "Nobody (not known)");
 }
 
 function buildReference() {
@@ -60,16 +86,39 @@ function buildReference() {
   $("#ev-pdpm-year").textContent = ref.pdpm_fiscal_year ? `FY${ref.pdpm_fiscal_year} groups` : "";
 }
 
-function isMedicareA() {
-  return payerOf($("#ev-payer").value)?.payer_type === "medicare_a";
+/** Priced by PDPM: the payer's rates (at the chosen facility, else anywhere) say so; without
+ *  them, a Medicare Part A payer is. The PDPM groups and the Medicare details matter then only. */
+function pricedByPdpm() {
+  const payerId = $("#ev-payer").value;
+  if (!payerId) return false;
+  const rates = ratesOf(payerId, $("#ev-facility").value);
+  if (view.rates && rates.length) return rates.some((r) => r.method === "pdpm");
+  return payerOf(payerId)?.payer_type === "medicare_a";
 }
 
 function syncPdpm() {
-  const show = isMedicareA();
+  const show = pricedByPdpm();
   $("#ev-pdpm").hidden = !show;
   const mode = $("#evaluate-form").elements.namedItem("pdpm_mode").value;
   $("#ev-pdpm-hipps").hidden = mode !== "hipps";
   $("#ev-pdpm-groups").hidden = mode !== "groups";
+  $("#ev-medicare-details").hidden = !show;
+  $("#ev-medicare-details-note").hidden = show;
+  syncDetailsCount();
+}
+
+const DETAIL_FIELDS = ["expected_admission_date", "benefit_days_used", "skilled_days", "then_payer_id",
+                       "prior_case_number", "hiv_aids"];
+
+/** The closed disclosure says how many of its details are given (and would be sent). */
+function syncDetailsCount() {
+  const form = $("#evaluate-form");
+  const given = DETAIL_FIELDS.filter((name) => {
+    const control = form.elements.namedItem(name);
+    if (control.closest("[hidden]")) return false;
+    return control.type === "checkbox" ? control.checked : control.value.trim() !== "";
+  }).length;
+  $("#ev-details-count").textContent = given ? `· ${given} given` : "";
 }
 
 function syncNoteCount() {
@@ -93,7 +142,7 @@ function referralBody(form, { facility = true } = {}) {
   body.required_services = $$('input[name="required_services"]:checked', form).map((i) => i.value);
   const medication = text(form, "medication_cost_per_day").trim().replace(/^\$/, "").replace(/,/g, "");
   if (medication) body.medication_cost_per_day = medication;
-  if (isMedicareA()) {
+  if (pricedByPdpm()) {
     const mode = form.elements.namedItem("pdpm_mode").value;
     if (mode === "hipps") body.hipps_code = text(form, "hipps_code").trim().toUpperCase();
     if (mode === "groups") {
@@ -109,6 +158,18 @@ function referralBody(form, { facility = true } = {}) {
   if (received) {
     const when = new Date(received);
     body.referral_received_at = Number.isNaN(when.getTime()) ? received : when.toISOString();
+  }
+  const admission = text(form, "expected_admission_date").trim();
+  if (admission) body.expected_admission_date = admission;
+  if (pricedByPdpm()) {
+    for (const name of ["benefit_days_used", "skilled_days"]) {
+      const days = text(form, name).trim();
+      if (days) body[name] = intOrRaw(days);
+    }
+    if (text(form, "then_payer_id")) body.then_payer_id = text(form, "then_payer_id");
+    const prior = text(form, "prior_case_number").trim().toUpperCase();
+    if (prior) body.prior_case_number = prior;
+    if (form.elements.namedItem("hiv_aids").checked) body.hiv_aids = true;
   }
   const note = text(form, "note").trim();
   if (note) body.note = note;
@@ -133,6 +194,14 @@ function markStale() {
   $("#ev-stale")?.removeAttribute("hidden");
 }
 
+/** Open "Details that change the numbers" and put the focus on its first field. */
+function openDetails() {
+  const details = $("#ev-details");
+  details.open = true;
+  details.scrollIntoView({ block: "start" });
+  $("#ev-admission").focus();
+}
+
 function showEvaluation(evaluation, body) {
   view.evaluated = { evaluation, body };
   view.stale = false;
@@ -146,7 +215,7 @@ function showEvaluation(evaluation, body) {
       el("button", { type: "button", id: "ev-save", class: "button primary", "data-busy-label": "Saving…",
                      onclick: (event) => save(event.currentTarget) }, "Save as admission")));
   output().replaceChildren(bar, el("div", { id: "ev-saved", role: "status", "aria-live": "polite", tabindex: "-1" }),
-                           renderEvaluation(evaluation));
+                           renderEvaluation(evaluation, { correct: openDetails }));
   $("#ev-result-title").focus();
 }
 
@@ -166,7 +235,44 @@ async function save(button) {
   });
 }
 
-function placementRow(placement) {
+/** Gross and net revenue, cost and margin over the stay, so that net − cost = margin. */
+function placementFigures(e) {
+  const figure = (term, value, extra = "") => el("div", {}, el("dt", { text: term }),
+    el("dd", {}, money(value), extra ? el("span", { class: "muted", text: ` ${extra}` }) : null));
+  return el("dl", { class: "placement-figures" },
+    figure("Revenue at the payer's rate", e.revenue.total),
+    figure("Net revenue", e.revenue.net_total),
+    figure("Cost", e.cost.total),
+    figure("Margin", e.margin, `(${pct(e.margin_pct)})`));
+}
+
+const SETUP_LINK = () => el("a", { href: "#setup" }, "Setup");
+
+/** What would turn this placement's decline around, naming the setting that decides it. */
+function declineHint(e, weights) {
+  if (e.recommendation !== "decline") return null;
+  const codes = new Set(e.hard_stops.map((s) => s.code));
+  const hints = [];
+  if (codes.has("service_not_provided")) hints.push(["the services of its cost model (", SETUP_LINK(), ")"]);
+  if (codes.has("margin_below_floor")) {
+    hints.push(["the margin floor", weights ? `, ${pct(weights.margin_floor_pct)}` : "", " (", SETUP_LINK(),
+                "), or a better rate or a lower cost"]);
+  }
+  if (codes.has("no_bed")) hints.push(["a free bed (", el("a", { href: "#facilities" }, "Facilities"), ")"]);
+  if (!e.hard_stops.length) {
+    // Points a factor could have given (its share of the weights) less what it gave.
+    const weightTotal = e.factors.reduce((t, f) => t + num(f.weight), 0) || 1;
+    const lostOn = (f) => (num(f.weight) / weightTotal) * 100 - num(f.contribution);
+    const lost = [...e.factors].sort((a, b) => lostOn(b) - lostOn(a))[0];
+    hints.push(["the review threshold", weights ? `, ${pctFormat.format(num(weights.review_threshold))}` : "",
+                " (", SETUP_LINK(), ")",
+                lost ? `; most points were lost on ${(FACTOR_LABELS[lost.name] ?? lost.name).toLowerCase()}: ${lost.detail}` : ""]);
+  }
+  return el("p", { class: "placement-hint" }, el("strong", { text: "Would change with: " }),
+    hints.map((hint, i) => [i ? "; " : "", ...hint]), ".");
+}
+
+function placementRow(placement, weights) {
   const e = placement.evaluation;
   if (!e) {
     return el("li", { class: "placement unavailable" },
@@ -182,21 +288,52 @@ function placementRow(placement) {
       el("p", { class: "placement-name" }, el("strong", { text: placement.facility.name }), " ",
          recommendationBadge(e.recommendation), " ",
          el("span", { class: "muted", text: `score ${pctFormat.format(num(e.score))}` })),
-      el("p", { class: "placement-figures" },
-        `Margin ${money(e.margin)} (${pct(e.margin_pct)}) · revenue ${money(e.revenue.per_day_average)} a day · cost ${money(e.cost.per_day)} a day`),
+      // Why it is declined first, then the figures.
       e.hard_stops.length
         ? el("ul", { class: "placement-stops" }, e.hard_stops.map((s) => el("li", { text: hardStopSentence(s) })))
-        : null),
+        : null,
+      placementFigures(e),
+      declineHint(e, weights)),
     el("button", { type: "button", class: "button secondary small",
                    "aria-label": `Evaluate at ${placement.facility.name}`,
                    onclick: () => {
                      const form = $("#evaluate-form");
                      form.elements.namedItem("facility_id").value = placement.facility.id;
+                     fillThenPayers();  // as a chosen facility does: its payers, its fields
+                     syncPdpm();
                      form.requestSubmit();
                    } }, "Evaluate here"));
 }
 
-function showComparison(comparison, body) {
+/** Every placement declines: what decides it across them, and where it is set. */
+function allDeclined(placements, weights) {
+  const evaluated = placements.filter((p) => p.evaluation);
+  if (!evaluated.length || evaluated.some((p) => p.evaluation.recommendation !== "decline")) return null;
+  const count = (code) => evaluated.filter((p) => p.evaluation.hard_stops.some((s) => s.code === code)).length;
+  const of = (n) => (n === evaluated.length ? (n === 1 ? "The facility" : `All ${n}`) : `${n} of ${evaluated.length}`);
+  const best = (key) => Math.max(...evaluated.map((p) => num(p.evaluation[key])));
+  const items = [];
+  const floor = count("margin_below_floor");
+  if (floor) {
+    items.push([`${of(floor)} under the margin floor`, weights ? ` of ${pct(weights.margin_floor_pct)}` : "",
+                ` (the best margin is ${pct(best("margin_pct"))}): the floor is set in `, SETUP_LINK(), ", Scoring."]);
+  }
+  const service = count("service_not_provided");
+  if (service) items.push([`${of(service)} without a required service: services are set per facility in `, SETUP_LINK(), ", Cost models."]);
+  const bed = count("no_bed");
+  if (bed) items.push([`${of(bed)} without a free bed (`, el("a", { href: "#facilities" }, "Facilities"), ")."]);
+  const scored = evaluated.filter((p) => !p.evaluation.hard_stops.length).length;
+  if (scored) {
+    items.push([`${of(scored)} scored under the review threshold`,
+                weights ? ` of ${pctFormat.format(num(weights.review_threshold))}` : "",
+                ` (the best score is ${pctFormat.format(best("score"))}): thresholds and weights are in `, SETUP_LINK(), ", Scoring."]);
+  }
+  return el("div", { class: "callout warn", "data-testid": "all-declined" },
+    el("h3", { text: "Every facility declines this referral" }),
+    el("ul", {}, items.map((item) => el("li", {}, ...item))));
+}
+
+function showComparison(comparison, body, weights) {
   view.evaluated = null;
   const ranked = comparison.placements.filter((p) => p.evaluation);
   const payer = payerOf(body.payer_id);
@@ -206,8 +343,9 @@ function showComparison(comparison, body) {
         el("h3", { id: "ev-result-title", tabindex: "-1", text: "Placements, best first" }),
         el("p", { class: "muted", text: `${payer?.name ?? "Payer"} · ${intFormat.format(body.length_of_stay_days)} days · `
                   + `${ranked.length} of ${comparison.placements.length} facilities could evaluate it.` }))),
+    allDeclined(comparison.placements, weights),
     comparison.placements.length
-      ? el("ol", { class: "placements" }, comparison.placements.map((p) => placementRow(p)))
+      ? el("ol", { class: "placements" }, comparison.placements.map((p) => placementRow(p, weights)))
       : el("p", { class: "empty", text: "There are no active facilities to compare." }));
   $("#ev-result-title").focus();
 }
@@ -226,7 +364,10 @@ export async function showEvaluate() {
   const status = $("#evaluate-status");
   try {
     await loadReference();
-    const lookups = await loadLookups();
+    // The rates say which payers are priced by PDPM (and who may pay after Medicare): read
+    // each time the screen is shown, as Setup may have changed them.
+    const [lookups, rates] = await Promise.all([loadLookups(), allPages("/rates")]);
+    view.rates = rates;
     if (!view.built) {
       buildReference();
       view.built = true;
@@ -236,20 +377,88 @@ export async function showEvaluate() {
       view.lookups = lookups;
       buildChoices();
     }
+    fillThenPayers();
     const received = $("#ev-received");
     if (!received.value) received.value = localInputValue();
     syncPdpm();
     announce(status, "");
+    if (view.draft) {
+      restoreDraft(view.draft);
+      view.draft = null;
+      announce(status, "Your session had ended: the referral you were typing is back. Evaluate it again when ready.");
+    }
   } catch (error) {
     announce(status, `Could not load the form's choices: ${problemText(error)}`, "error");
   }
 }
 
 export function resetEvaluate() {
-  Object.assign(view, { built: false, lookups: null, evaluated: null, stale: false });
+  Object.assign(view, { built: false, lookups: null, rates: null, evaluated: null, stale: false });
   $("#evaluate-form").reset();
+  $("#ev-details").open = false;
   clearProblems($("#evaluate-form"));
   output().replaceChildren();
+}
+
+// ---------------------------------------------------------------------------------------------
+// A session that ends mid-referral: the form waits in sessionStorage for the same person to
+// sign in again, then in memory until the screen shows it; never longer.
+
+function formValues(form) {
+  const values = {};
+  for (const control of form.elements) {
+    if (!control.id || !control.name) continue;
+    if (control.type === "checkbox" || control.type === "radio") values[control.id] = control.checked;
+    else values[control.id] = control.value;
+  }
+  return values;
+}
+
+/** Anything typed or chosen (the received time and the PDPM mode fill themselves). */
+function somethingTyped(form) {
+  return [...form.elements].some((control) => {
+    if (!control.name || ["referral_received_at", "pdpm_mode"].includes(control.name)) return false;
+    return control.type === "checkbox" || control.type === "radio" ? control.checked : control.value !== "";
+  });
+}
+
+/** Keep the form for `owner` (organization/user) while the sign-in page shows. */
+export function keepDraft(owner) {
+  const form = $("#evaluate-form");
+  if (!owner || !somethingTyped(form)) return false;
+  sessionStorage.setItem(DRAFT_KEY, JSON.stringify({ owner, open: $("#ev-details").open, values: formValues(form) }));
+  return true;
+}
+
+/** Forget a kept form (signing out on purpose). */
+export function dropDraft() {
+  sessionStorage.removeItem(DRAFT_KEY);
+  view.draft = null;
+}
+
+/** After signing in: the kept form, if it is this person's, waits in memory for the screen;
+ *  anyone else's is dropped. Either way it leaves sessionStorage. */
+export function adoptDraft(owner) {
+  let draft = null;
+  try { draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? "null"); } catch { /* dropped */ }
+  sessionStorage.removeItem(DRAFT_KEY);
+  view.draft = draft && draft.owner === owner ? draft : null;
+}
+
+function restoreDraft({ values, open }) {
+  const form = $("#evaluate-form");
+  // The choices first: which fields show (and which then-payers are offered) depends on them.
+  for (const id of ["ev-facility", "ev-payer"]) if (id in values) $(`#${id}`).value = values[id];
+  fillThenPayers();
+  for (const [id, value] of Object.entries(values)) {
+    const control = form.querySelector(`#${CSS.escape(id)}`);
+    if (!control) continue;
+    if (control.type === "checkbox" || control.type === "radio") control.checked = Boolean(value);
+    else control.value = value;
+  }
+  $("#ev-details").open = Boolean(open);
+  syncPdpm();
+  syncNoteCount();
 }
 
 export function initEvaluate() {
@@ -263,14 +472,22 @@ export function initEvaluate() {
   });
   $("#ev-compare").addEventListener("click", (event) => {
     runForm(form, event.currentTarget, (f) => referralBody(f, { facility: false }), async (body) => {
-      const comparison = await api("/admissions/compare", { method: "POST", body });
-      showComparison(comparison, body);
+      // The thresholds name the setting behind a decline; the comparison stands without them.
+      const [comparison, weights] = await Promise.all([
+        api("/admissions/compare", { method: "POST", body }),
+        api("/business-weights").catch(() => null)]);
+      showComparison(comparison, body, weights);
     });
   });
-  form.addEventListener("input", markStale);
+  form.addEventListener("input", () => {
+    markStale();
+    syncDetailsCount();
+  });
   form.addEventListener("change", (event) => {
     markStale();
-    if (event.target.name === "payer_id" || event.target.name === "pdpm_mode") syncPdpm();
+    if (event.target.name === "payer_id" || event.target.name === "facility_id") fillThenPayers();
+    if (["payer_id", "facility_id", "pdpm_mode"].includes(event.target.name)) syncPdpm();
+    else syncDetailsCount();
   });
   form.addEventListener("reset", () => {
     clearProblems(form);

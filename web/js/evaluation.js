@@ -2,7 +2,7 @@
 // coordinator reads it: the verdict first, then why, then the arithmetic.
 
 import { el, FACTOR_LABELS, money, num, pct, pctFormat, RATE_METHODS, recommendationBadge,
-         date, intFormat } from "./dom.js";
+         day, intFormat, signedMoney } from "./dom.js";
 import { payerTypeLabel, serviceLabel, state } from "./state.js";
 import { hardStopSentence } from "./words.js";
 
@@ -38,22 +38,64 @@ export function scoreMeter(score, recommendation) {
       el("span", { class: "score-fill", dataset: { tone: recommendation }, style: { width: `${value}%` } })));
 }
 
+// Medicare's payment adjustments, as a line of arithmetic names them; the API's label, which
+// says how each is reckoned, goes beneath.
+const ADJUSTMENT_NAMES = {
+  hiv_aids_adjustment: "HIV/AIDS adjustment",
+  qrp_reduction: "Quality reporting (QRP) not met",
+  sequestration: "Sequestration",
+  uncollected_coinsurance: "Coinsurance not collected",
+  bad_debt_reimbursement: "Bad debt reimbursed",
+};
+
+const adjusted = (revenue) => (revenue.adjustments ?? []).length > 0;
+
 function verdict(evaluation) {
   const { revenue, cost } = evaluation;
   const negative = num(evaluation.margin) < 0;
+  // The margin is on the revenue after Medicare's adjustments: the figures say which revenue.
+  const base = adjusted(revenue) ? "Net revenue" : "Revenue";
   return el("div", { class: "eval-summary card" },
     el("div", { class: "eval-verdict" },
       el("p", { class: "eyebrow", text: "Recommendation" }),
       recommendationBadge(evaluation.recommendation, { large: true }),
       el("p", { class: "eyebrow score-label", text: "Score" }),
       scoreMeter(evaluation.score, evaluation.recommendation)),
-    el("dl", { class: "eval-figures" },
-      fact("Revenue", el("span", { class: "figure", text: money(revenue.total) }),
-           el("span", { class: "figure-sub", "data-testid": "revenue-per-day" }, `${money(revenue.per_day_average)} per day`)),
-      fact("Cost", el("span", { class: "figure", text: money(cost.total) }),
-           el("span", { class: "figure-sub" }, `${money(cost.per_day)} per day`)),
-      fact("Margin", el("span", { class: `figure${negative ? " negative" : ""}`, text: money(evaluation.margin) }),
-           el("span", { class: "figure-sub" }, `${pct(evaluation.margin_pct)} of revenue`))));
+    el("div", { class: "eval-money" },
+      el("dl", { class: "eval-figures" },
+        fact(base, el("span", { class: "figure", "data-testid": "net-revenue", text: money(revenue.net_total ?? revenue.total) }),
+             el("span", { class: "figure-sub", "data-testid": "revenue-per-day" },
+                `${money(adjusted(revenue) ? num(revenue.net_total) / evaluation.length_of_stay_days : revenue.per_day_average)} per day`)),
+        fact("Cost", el("span", { class: "figure", text: money(cost.total) }),
+             el("span", { class: "figure-sub" }, `${money(cost.per_day)} per day`)),
+        fact("Margin", el("span", { class: `figure${negative ? " negative" : ""}`, text: money(evaluation.margin) }),
+             el("span", { class: "figure-sub" }, `${pct(evaluation.margin_pct)} of ${base.toLowerCase()}`))),
+      ledger(evaluation)));
+}
+
+/** From the payer's rate to the margin, line by line, every amount on screen: it adds up. */
+function ledger(evaluation) {
+  const { revenue, cost } = evaluation;
+  const days = `${intFormat.format(evaluation.length_of_stay_days)} days`;
+  const line = (cls, label, amount, { detail = null, code = null } = {}) => el("tr", { class: cls, dataset: code ? { code } : {} },
+    el("th", { scope: "row" }, label, detail ? el("span", { class: "ledger-detail", text: detail }) : null),
+    el("td", { class: "num", text: amount }));
+  const rows = [line("ledger-gross", `Revenue at the payer's rate (${days})`, money(revenue.total))];
+  if (adjusted(revenue)) {
+    for (const a of revenue.adjustments) {
+      // "Sequestration: 2% of ..." beneath "Sequestration": how, without the name again.
+      const how = String(a.label ?? "").replace(/^[^:]{1,40}:\s*/, "");
+      rows.push(line("ledger-adjustment", ADJUSTMENT_NAMES[a.code] ?? a.label, signedMoney(a.amount),
+                     { detail: ADJUSTMENT_NAMES[a.code] ? how.charAt(0).toUpperCase() + how.slice(1) : null,
+                       code: a.code }));
+    }
+    rows.push(line("ledger-net", "Net revenue", money(revenue.net_total)));
+  }
+  rows.push(line("ledger-cost", `Cost (${days})`, signedMoney(-num(cost.total))));
+  rows.push(line("ledger-margin", `Margin (${adjusted(revenue) ? "net revenue" : "revenue"} − cost)`, money(evaluation.margin)));
+  return el("table", { class: "ledger", "data-testid": "ledger" },
+    el("caption", { class: "visually-hidden", text: "From the payer's rate to the margin" }),
+    el("tbody", {}, rows));
 }
 
 function payerWithType(payer) {
@@ -69,8 +111,8 @@ function readable(detail) {
 
 function context(evaluation) {
   const { facility, payer, rate } = evaluation;
-  const span = rate.effective_to ? `${date(rate.effective_from)} to ${date(rate.effective_to)}`
-                                 : `from ${date(rate.effective_from)}`;
+  const span = rate.effective_to ? `${day(rate.effective_from)} to ${day(rate.effective_to)}`
+                                 : `from ${day(rate.effective_from)}`;
   return el("p", { class: "eval-context" },
     el("strong", { text: facility.name }), " · ",
     payerWithType(payer), " · ",
@@ -86,11 +128,14 @@ function hardStops(stops) {
     el("ul", {}, stops.map((s) => el("li", { text: hardStopSentence(s), dataset: { code: s.code } }))));
 }
 
-function assumptions(list) {
+function assumptions(list, correct) {
   if (!list.length) return null;
   return el("div", { class: "callout info" },
     el("h3", { text: "Assumptions" }),
-    el("ul", {}, list.map((a) => el("li", { text: a }))));
+    el("ul", {}, list.map((a) => el("li", { text: a }))),
+    correct ? el("p", { class: "callout-action" },
+      el("button", { type: "button", class: "link-button", onclick: correct }, "Correct the details that change the numbers"))
+      : null);
 }
 
 function factors(evaluation) {
@@ -119,14 +164,15 @@ function factors(evaluation) {
           { foot, className: "factors-table" }));
 }
 
-/** Consecutive days with the same amounts, as one row. */
+/** Consecutive days with the same amounts and the same payer, as one row. */
 function dayRuns(days) {
   const runs = [];
   for (const d of days) {
     const last = runs.at(-1);
-    if (last && last.amount === d.amount && last.payer_pays === d.payer_pays
-        && last.patient_pays === d.patient_pays && last.to === d.day - 1) last.to = d.day;
-    else runs.push({ from: d.day, to: d.day, amount: d.amount, payer_pays: d.payer_pays, patient_pays: d.patient_pays });
+    const paidBy = d.paid_by === undefined ? "payer" : d.paid_by;
+    if (last && last.amount === d.amount && last.patient_pays === d.patient_pays
+        && last.paid_by === paidBy && last.to === d.day - 1) last.to = d.day;
+    else runs.push({ from: d.day, to: d.day, amount: d.amount, patient_pays: d.patient_pays, paid_by: paidBy });
   }
   return runs;
 }
@@ -134,16 +180,20 @@ function dayRuns(days) {
 function revenue(evaluation) {
   const { revenue: r } = evaluation;
   const sum = (key) => r.days.reduce((total, d) => total + num(d[key]), 0);
-  const payerTotal = sum("payer_pays");
   const patientTotal = sum("patient_pays");
   const split = patientTotal > 0;
   const parts = [];
+  const thenPayer = r.pdpm?.then_payer?.name;
+  // Who pays a run of days of a Medicare stay: Medicare, the then-payer, or nobody.
+  const payerOfRun = (run) => (!r.pdpm ? null : run.paid_by === "then_payer" ? thenPayer ?? "Then-payer"
+    : run.paid_by === null ? "nobody" : null);
 
   parts.push(el("dl", { class: "facts-grid" },
     fact("Method", RATE_METHODS[r.method] ?? r.method),
-    fact("Total", money(r.total)),
+    fact("At the payer's rate", money(r.total)),
+    adjusted(r) ? fact("Net, after adjustments", money(r.net_total)) : null,
     fact("Average per day", el("strong", { text: money(r.per_day_average) })),
-    split ? fact("Payer pays", money(payerTotal)) : null,
+    split ? fact("Payer's share", money(num(r.total) - patientTotal)) : null,
     split ? fact("Patient or secondary payer", money(patientTotal)) : null));
 
   const p = r.pdpm;
@@ -158,8 +208,12 @@ function revenue(evaluation) {
       fact("Fiscal year", `FY${p.fiscal_year}, ${p.area}`),
       fact("Wage index", `${p.wage_index} (labor share ${pct(num(p.labor_related_share) * 100)})`),
       fact("VBP multiplier", String(p.vbp_multiplier)),
+      p.admission_date ? fact("Admission", day(p.admission_date)) : null,
+      p.benefit_days_used_known !== undefined
+        ? fact("Benefit days used before", `${p.benefit_days_used}${p.benefit_days_used_known ? "" : " (assumed)"}`) : null,
       fact("Covered days", `${p.covered_days} of ${p.covered_days + p.uncovered_days}`
-                           + (p.uncovered_days ? ` (${p.uncovered_days} beyond Medicare's 100)` : "")),
+                           + (p.uncovered_days ? ` (${p.uncovered_days} not covered by Medicare)` : "")),
+      thenPayer ? fact("Then paid by", `${thenPayer}, ${money(p.then_payer.per_day)} a day × ${p.then_payer.days} days`) : null,
       fact("Coinsurance from day 21",
            p.coinsurance_known
              ? (p.coinsurance_days
@@ -176,20 +230,25 @@ function revenue(evaluation) {
                   el("td", { class: "num", text: money(dayOne) })) }));
   }
 
+  // At the payer's rate: each run's days add up to the total above; the adjustments are the
+  // lines under the figures.
   const runs = dayRuns(r.days);
   const head = [["Days"], ["Per day", "num"]];
-  if (split) head.push(["Payer pays", "num"], ["Patient pays", "num"]);
+  if (split) head.push(["Payer's share", "num"], ["Patient's share", "num"]);
   head.push(["Subtotal", "num"]);
-  parts.push(el("h4", { text: "Day by day" }));
+  parts.push(el("h4", { text: "Day by day, at the payer's rate" }));
   parts.push(table("Revenue by day", head, runs.map((run) => {
     const n = run.to - run.from + 1;
+    const who = payerOfRun(run);
     return el("tr", {},
-      el("th", { scope: "row", text: n === 1 ? `Day ${run.from}` : `Days ${run.from}–${run.to}` }),
+      el("th", { scope: "row" }, n === 1 ? `Day ${run.from}` : `Days ${run.from}–${run.to}`,
+         who ? el("span", { class: "cell-sub", text: ` ${who === "nobody" ? "not paid" : who}` }) : null),
       el("td", { class: "num", text: money(run.amount) }),
-      split ? el("td", { class: "num", text: money(run.payer_pays) }) : null,
+      split ? el("td", { class: "num", text: money(num(run.amount) - num(run.patient_pays)) }) : null,
       split ? el("td", { class: "num", text: money(run.patient_pays) }) : null,
       el("td", { class: "num", text: money(num(run.amount) * n) }));
-  })));
+  }), { foot: el("tr", {}, el("th", { scope: "row", text: "Total" }),
+                 el("td", { class: "num", colspan: split ? 4 : 2, text: money(r.total) })) }));
   return section("Revenue", ...parts);
 }
 
@@ -219,12 +278,14 @@ function cost(evaluation) {
       ] }));
 }
 
-export function renderEvaluation(evaluation) {
+/** `correct`: where the referral's form is at hand, what opens its details to correct the
+ *  assumptions. */
+export function renderEvaluation(evaluation, { correct = null } = {}) {
   return el("div", { class: "evaluation" },
     context(evaluation),
     verdict(evaluation),
     hardStops(evaluation.hard_stops),
-    assumptions(evaluation.assumptions),
+    assumptions(evaluation.assumptions, correct),
     el("div", { class: "eval-columns" }, factors(evaluation), cost(evaluation)),
     revenue(evaluation));
 }

@@ -35,12 +35,38 @@ export function friendlyMessage(error, form = null) {
       if (orEqual) return side === "less" ? `Enter at most ${value}.` : `Enter at least ${value}.`;
       return side === "less" ? `Enter less than ${value}.` : `Enter more than ${value}.`;
     }
-    case "string_too_short":
+    case "string_too_short": {
       if (/at least 1 character/.test(error.message ?? "")) return "This field is required.";
+      const least = /at least (\d+)/.exec(error.message ?? "");
+      if (least) return `Use at least ${least[1]} characters.`;
       break;
+    }
+    case "string_too_long": {
+      const most = /at most (\d+)/.exec(error.message ?? "");
+      if (most) return `Use at most ${most[1]} characters.`;
+      break;
+    }
+    case "too_long": {
+      const most = /at most (\d+)/.exec(error.message ?? "");
+      if (most) return `Choose at most ${most[1]}.`;
+      break;
+    }
+    case "literal_error": case "enum": {
+      if (choice) return "Choose one.";
+      const options = /should be (.+)$/.exec(error.message ?? "");
+      if (options) return `Use one of ${options[1].replace(/'/g, "")}.`;
+      break;
+    }
+    case "bool_type": case "bool_parsing": return "Choose yes or no.";
     default: break;
   }
-  let message = String(error.message ?? "Invalid value.").replace(/^Value error,\s*/i, "").trim();
+  // Validators' wording ("Value error, ...") and regular expressions are not for people.
+  let message = String(error.message ?? "Invalid value.").replace(/^(Value|Assertion) error,\s*/i, "").trim();
+  if (/\bpattern\b\s*['"`^]/.test(message) || error.type === "string_pattern_mismatch") {
+    const control = controls[0];
+    return control?.placeholder ? `Not in the expected form: enter it like ${control.placeholder}.`
+                                : "Not in the expected form.";
+  }
   // The service's own messages are predicates ("is in the future"): give them their subject.
   if (form && /^(is|are|must|may|looks|needs|cannot|has|should|not)\b/.test(message)) {
     const slot = $(`[data-error-for="${CSS.escape(field)}"]`, form);
@@ -72,6 +98,14 @@ function withLabels(form, message) {
   });
 }
 
+/** A field as people read it: its label on the form, else its name in words
+ *  ("pdpm_groups.pt_ot" -> "pdpm groups pt ot"). */
+function fieldName(form, field) {
+  const slot = $(`[data-error-for="${CSS.escape(field)}"]`, form);
+  const label = slot?.closest(".field")?.querySelector("label, legend")?.textContent.trim();
+  return label || field.replace(/[._]+/g, " ").trim();
+}
+
 /** The slot for an error's field: "required_services.2" falls back to "required_services". */
 function slotFor(form, field) {
   let name = field;
@@ -97,6 +131,9 @@ export function showProblem(form, problem, { focus = true } = {}) {
     const { slot, name } = slotFor(form, field);
     if (!slot || slot.closest("[hidden]")) { unplaced.push(error); continue; }
     const message = withLabels(form, friendlyMessage({ ...error, field: name }, form));
+    // A field in a closed disclosure ("Details that change the numbers"): open it to show it.
+    const disclosure = slot.closest("details");
+    if (disclosure) disclosure.open = true;
     if (!slot.textContent.includes(message)) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
     }
@@ -123,8 +160,8 @@ export function showProblem(form, problem, { focus = true } = {}) {
     const list = document.createElement("ul");
     for (const error of unplaced) {
       const li = document.createElement("li");
-      const field = String(error.field ?? "").replace(/^body\./, "");
-      li.textContent = `${field ? `${field}: ` : ""}${friendlyMessage(error, form)}`;
+      const field = String(error.field ?? "").replace(/^body\.?/, "");
+      li.textContent = `${field ? `${fieldName(form, field)}: ` : ""}${withLabels(form, friendlyMessage(error, form))}`;
       list.append(li);
     }
     box.append(list);

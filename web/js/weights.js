@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { $, $$, el, pctFormat } from "./dom.js";
 import { announce, handleSubmit } from "./forms.js";
-import { canAdminister } from "./state.js";
+import { canAdminister, state } from "./state.js";
 
 const FIELDS = [
   ["factor_weights.margin", "Margin weight", "How much the margin counts: a margin at the target or above scores 100."],
@@ -22,6 +22,20 @@ const FIELDS = [
 const SAMPLE = { margin_pct: 12, occupancy_pct: 85, payer_type: "medicare_a", medication_share: 0.04 };
 
 const view = { weights: null };
+
+/** The facility the sample is at (its target occupancy is the one the census factor uses),
+ *  or null when there is none. */
+function sampleFacility() {
+  const id = $("#weights-sample-facility").value;
+  return (state.facilities ?? []).find((f) => f.id === id) ?? null;
+}
+
+/** The target the census factor scores against: the facility's own. The organization's only
+ *  seeds new facilities. */
+function targetInUse() {
+  const facility = sampleFacility();
+  return Number(facility ? facility.target_occupancy_pct : view.weights.target_occupancy_pct);
+}
 const clamp = (n) => Math.max(0, Math.min(100, n));
 
 function read(form) {
@@ -30,10 +44,10 @@ function read(form) {
 }
 
 /** The sample's score and recommendation under the weights on the form. */
-export function sampleScore(values, weights) {
+export function sampleScore(values, weights, targetOccupancyPct) {
   const factors = {
     margin: clamp((SAMPLE.margin_pct / values.target_margin_pct) * 100),
-    census: clamp(50 + 5 * (weights.target_occupancy_pct - SAMPLE.occupancy_pct)),
+    census: clamp(50 + 5 * (targetOccupancyPct - SAMPLE.occupancy_pct)),
     payer: clamp(Number(weights.payer_preferences?.[SAMPLE.payer_type] ?? 50)),
     clinical: 100,
     risk: clamp(100 - 200 * SAMPLE.medication_share),
@@ -59,7 +73,10 @@ function updateSample() {
     $("#weights-sample-verdict").textContent = "Enter a number in every field to see the score.";
     return;
   }
-  const { score, verdict } = sampleScore(values, view.weights);
+  const target = targetInUse();
+  $("#weights-sample-target").textContent = sampleFacility()
+    ? `its target of ${pctFormat.format(target)}%` : `a target of ${pctFormat.format(target)}%`;
+  const { score, verdict } = sampleScore(values, view.weights, target);
   $("#weights-sample-score").textContent = pctFormat.format(score);
   $("#weights-sample-verdict").textContent = `Recommendation: ${verdict}.`;
 }
@@ -100,15 +117,35 @@ function body(form) {
            accept_threshold: raw("accept_threshold"), review_threshold: raw("review_threshold") };
 }
 
+/** Each active facility's target occupancy, and what the organization's does (seeds new ones). */
+function showTargets() {
+  const facilities = (state.facilities ?? []).filter((f) => f.is_active);
+  const select = $("#weights-sample-facility");
+  const keep = select.value;
+  select.replaceChildren(...facilities.map((f) => new Option(f.name, f.id)));
+  if (facilities.some((f) => f.id === keep)) select.value = keep;
+  select.closest(".field").hidden = facilities.length === 0;
+  $("#weights-targets-list").replaceChildren(...facilities.map((f) => el("li", {},
+    el("span", { text: f.name }), el("strong", { text: `${pctFormat.format(Number(f.target_occupancy_pct))}%` }))));
+  const seed = `${pctFormat.format(Number(view.weights.target_occupancy_pct))}%`;
+  $("#weights-targets-hint").replaceChildren(
+    "The census factor scores a referral against its facility's own target, set on ",
+    el("a", { href: "#facilities" }, "Facilities"),
+    `. A new facility saved without one starts at ${seed}.`);
+}
+
 export async function showWeights() {
   build();
   view.weights = await api("/business-weights");
+  showTargets();
   fill(view.weights);
 }
 
 export function initWeights() {
+  $("#weights-sample-facility").addEventListener("change", updateSample);
   handleSubmit($("#weights-form"), body, async (sent) => {
     view.weights = await api("/business-weights", { method: "PUT", body: sent });
+    showTargets();
     fill(view.weights);
     announce($("#setup-status"), "The scoring was saved: evaluations from now on use it.", "good");
   });
