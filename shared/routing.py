@@ -132,7 +132,8 @@ def allowed_methods(app: func.FunctionApp, path: str) -> list[str]:
 _real: dict[tuple[str, str], Callable] = {}
 # One blueprint import at a time: two first requests in two of the worker's threads would
 # otherwise import overlapping modules at once, and one could see the other's half-done.
-_importing = threading.Lock()
+# (Re-entrant: a module that looked up another function while imported would not deadlock.)
+_importing = threading.RLock()
 
 
 def real_function(module: str, name: str) -> Callable:

@@ -40,3 +40,24 @@ print(json.dumps({"status": answer.status_code,
                   "blueprints": sorted(m for m in sys.modules if m.startswith("functions."))}))
 """)
     assert loaded == {"status": 404, "blueprints": ["functions.index", "functions.meta"]}
+
+
+def test_first_calls_in_several_threads_at_once_each_get_their_answer():
+    """The worker runs functions in a thread pool: first requests at once import their modules
+    one after the other (the OpenAPI document imports every blueprint), and none fails."""
+    answers = _run("""
+import json
+from concurrent.futures import ThreadPoolExecutor
+import azure.functions as func
+import function_app
+from shared.routing import registered
+functions = {f.name: f.function for f in registered(function_app.app)}
+def call(name):
+    path = "nothing" if name == "not_found" else "openapi.json"
+    return functions[name](func.HttpRequest(method="GET", url="http://localhost/api/" + path,
+                                            headers={}, route_params={"path": path}, body=b""))
+with ThreadPoolExecutor(8) as pool:
+    answers = list(pool.map(call, ["openapi", "not_found"] * 4))
+print(json.dumps(sorted(a.status_code for a in answers)))
+""")
+    assert answers == [200] * 4 + [404] * 4
