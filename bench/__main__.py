@@ -28,7 +28,7 @@ def _load() -> str:
 
 TITLES = {
     "facilities_get": "Facility GET against its SQL",
-    "cold_start": "Cold start: importing the function app",
+    "cold_start": "Cold start: importing the function app, then its first request",
     "admissions_create": "Saving an admission (POST /api/admissions) against its SQL and engine",
     "limit_check": "The plan limit check on an admission create",
     "tenant_scale": "Noisy neighbours: dashboard and history with other organizations' admissions",
