@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-citus e2e bench load mutate migrate timer ops fuzz clean
+.PHONY: run test test-citus e2e bench load mutate migrate timer index ops fuzz clean
 
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
@@ -67,6 +67,9 @@ migrate: $(STAMP)  ## provision the local database and apply the migrations
 
 timer: $(STAMP)  ## run a timer function now: make timer NAME=purge_old_records
 	$(PY) -m local timer $(NAME)
+
+index: $(STAMP)  ## write functions/index.py (the functions function_app registers) from the blueprints of functions/
+	$(PY) -m local index
 
 ops: $(STAMP)  ## the operator's commands: make ops ARGS="list" (python -m ops --help)
 	$(PY) -m ops $(ARGS)

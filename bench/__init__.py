@@ -9,8 +9,11 @@ numbers vary by machine, the ratio says how much the product adds.
 - `bench.facilities_get`: GET /api/facilities/{id} through the real decorator and data layer,
   against the same SQL statements run through psycopg2 alone on one open connection; and the
   EXPLAIN (ANALYZE, BUFFERS) plans of those statements on a database with many organizations.
-- `bench.cold_start`: the import time of `function_app` against a FunctionApp with one empty
-  route, each in fresh interpreters; and the cold start rule (no heavy SDK imported).
+- `bench.cold_start`: in fresh interpreters, the import time of `function_app` against a bare
+  FunctionApp's, then import + indexing + the first GET /api/facilities/{id} against the bare
+  app's reading one row through psycopg2; the same for every blueprint imported at start-up
+  (as before functions/index.py) and without the project's .pyc files; and the cold start rule
+  (no heavy SDK imported).
 
 The run provisions its own database and roles (`bench.database`) and drops them at the end.
 """

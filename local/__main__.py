@@ -3,6 +3,7 @@
     python -m local serve            # database, migrations, demo organization, http://127.0.0.1:7071
     python -m local serve --stripe-fake   # the same, with billing against a local fake of Stripe
     python -m local timer NAME       # run one timer function now, by its function name
+    python -m local index            # write functions/index.py from the blueprints (make index)
     python -m local migrate          # only provision the database and apply the migrations
     python -m local load-pdpm-year … # load a Medicare fiscal year from CMS pricer files
 
@@ -45,7 +46,7 @@ def _database():
         os.environ["TOTP_ENCRYPTION_KEY"] = _totp_key()
     # Links in e-mails lead to this host on the port it serves (PORT), unless set otherwise.
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '7071')}")
-    # Importing function_app reads the settings (its start-up check): read them again.
+    # Settings read before now (an import, a check) lacked these values: read them again.
     from shared.settings import get_settings
     get_settings.cache_clear()
     return server
@@ -174,6 +175,23 @@ def run_timer(name: str) -> int:
     return 0
 
 
+def write_index() -> int:
+    """Write functions/index.py, the functions function_app registers, from the blueprints."""
+    from pathlib import Path
+
+    from function_app import app
+    from shared.routing import INDEX_PATH, index_source
+
+    path = Path(__file__).resolve().parent.parent / INDEX_PATH
+    source = index_source(app.auth_level)
+    if path.read_text() == source:
+        print(f"{INDEX_PATH} is up to date")
+    else:
+        path.write_text(source)
+        print(f"wrote {INDEX_PATH}: commit it with the blueprints that changed it")
+    return 0
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["load-pdpm-year"]:
@@ -190,11 +208,14 @@ def main(argv=None) -> int:
     commands.add_parser("load-pdpm-year", help="see local/pdpm_year.py")
     timer = commands.add_parser("timer")
     timer.add_argument("name")
+    commands.add_parser("index", help="write functions/index.py from the blueprints")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(stripe_fake=args.stripe_fake)
     if args.command == "timer":
         return run_timer(args.name)
+    if args.command == "index":
+        return write_index()
     _database()
     print("database ready")
     return 0

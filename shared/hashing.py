@@ -48,7 +48,7 @@ _return_large_blocks_to_the_system()
 
 class _Hasher:
     """argon2's PasswordHasher with the parameters above, made on first use: importing argon2
-    is no cost for a cold start to pay (tests/test_cold_start.py)."""
+    is no cost for a cold start to pay (tests/shared/test_db.py)."""
 
     @cached_property
     def _hasher(self):

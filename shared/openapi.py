@@ -135,7 +135,7 @@ def build(app) -> dict:
 
 def _operation(registered, spec, refs: dict) -> dict:
     if spec is None:  # the catch-all and other functions without a declared contract
-        return {"operationId": registered.name, "summary": registered.function.__doc__ or "",
+        return {"operationId": registered.name, "summary": registered.handler.__doc__ or "",
                 "responses": {"404": _problem(404)}}
     operation = {
         "operationId": registered.name,

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from shared.key_vault import require_resolved
+
 
 # How long past its statement_timeout the client still waits for the server's own answer (the
 # timeout error, or the result) before it counts the connection as dead.
@@ -111,25 +113,13 @@ class Settings(BaseModel):
 
 
 ENVIRONMENT_NAMES = {name: name.upper() for name in Settings.model_fields}
-KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
-
-
-def unresolved_key_vault_references(environ=os.environ) -> list[str]:
-    """The variables that still hold a Key Vault reference: in Azure, one that fails to resolve
-    (missing secret, missing role, network) is left as its literal text."""
-    return sorted(name for name, value in environ.items()
-                  if value.lstrip().startswith(KEY_VAULT_REFERENCE))
 
 
 def load_settings(environ=os.environ) -> Settings:
     """Build the settings from environment variables (upper-case field names). Any variable,
     read here or elsewhere (the Stripe keys), that is an unresolved Key Vault reference is an
     error naming it."""
-    unresolved = unresolved_key_vault_references(environ)
-    if unresolved:
-        raise RuntimeError(
-            f"unresolved Key Vault reference in {', '.join(unresolved)}: check that the secret "
-            "exists and that the function app's identity has Key Vault Secrets User")
+    require_resolved(environ)
     values = {field: environ[env] for field, env in ENVIRONMENT_NAMES.items() if environ.get(env)}
     try:
         return Settings(**values)

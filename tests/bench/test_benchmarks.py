@@ -64,5 +64,6 @@ def test_legacy_move_runs_and_verifies():
 
 
 def test_cold_start_runs_and_keeps_the_rule(small):
-    result = cold_start.run()
-    assert result.app_ms > 0 and result.heavy_loaded == []
+    result = _on_database(cold_start.run)
+    assert result.app.import_ms > 0 and result.heavy_loaded == []
+    assert result.app.request_ms > 0 and result.bare.request_ms > 0

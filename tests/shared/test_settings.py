@@ -37,11 +37,11 @@ def test_an_unresolved_key_vault_reference_fails_loudly_with_the_settings_name()
 
 
 def test_every_unresolved_reference_is_named_at_once():
-    from shared.settings import unresolved_key_vault_references
+    from shared.key_vault import unresolved_references
     environ = {"DB_PASSWORD": "@Microsoft.KeyVault(VaultName=kv;SecretName=db)",
                "STRIPE_WEBHOOK_SECRET": "@Microsoft.KeyVault(SecretUri=https://kv/secrets/w/)",
                "PUBLIC_BASE_URL": "https://app.example.com"}
-    assert unresolved_key_vault_references(environ) == ["DB_PASSWORD", "STRIPE_WEBHOOK_SECRET"]
+    assert unresolved_references(environ) == ["DB_PASSWORD", "STRIPE_WEBHOOK_SECRET"]
 
 
 def test_the_function_app_refuses_to_start_with_an_unresolved_reference():
