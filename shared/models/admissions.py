@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, AwareDatetime, Field, field_validator, model_serializer,
-                      model_validator)
+from pydantic import (AfterValidator, AwareDatetime, BeforeValidator, Field, field_validator,
+                      model_serializer, model_validator)
 
 from shared import catalog
 from shared.catalog import Acuity, PayerType, Service
@@ -35,12 +35,25 @@ def _no_identifiers(note: str | None) -> str | None:
 Note = Annotated[str, Field(max_length=280), AfterValidator(_no_identifiers)]
 
 
+def _upper_case(value):
+    return value.upper() if isinstance(value, str) else value
+
+
+def code(pattern: str, either_case: str, example: str):
+    """A code printed in capitals (HIPPS, PDPM group, case number): typed in either case, kept
+    in capitals. `pattern` is checked on the capitals; the document gives `either_case`, the
+    same pattern in both cases, since it describes what a client may send."""
+    return Annotated[str, BeforeValidator(_upper_case),
+                     Field(pattern=pattern, examples=[example],
+                           json_schema_extra={"pattern": either_case})]
+
+
 class PdpmGroupsIn(Input):
     """The PDPM classification; PT and OT share one group."""
-    pt_ot: Annotated[str, Field(pattern=r"^T[A-P]$", examples=["TK"])]
-    slp: Annotated[str, Field(pattern=r"^S[A-L]$", examples=["SB"])]
-    nursing: Annotated[str, Field(pattern=r"^[A-Z]{2,3}[0-9]?$", examples=["HBC1"])]
-    nta: Annotated[str, Field(pattern=r"^N[A-F]$", examples=["NE"])]
+    pt_ot: code(r"^T[A-P]$", r"^[Tt][A-Pa-p]$", "TK")
+    slp: code(r"^S[A-L]$", r"^[Ss][A-La-l]$", "SB")
+    nursing: code(r"^[A-Z]{2,3}[0-9]?$", r"^[A-Za-z]{2,3}[0-9]?$", "HBC1")
+    nta: code(r"^N[A-F]$", r"^[Nn][A-Fa-f]$", "NE")
 
 
 class ReferralIn(Input):
@@ -66,8 +79,8 @@ class ReferralIn(Input):
         default=None, description="Expected daily medication cost; the cost model's default "
                                   "when omitted.")
     pdpm_groups: PdpmGroupsIn | None = None
-    hipps_code: Annotated[str, Field(pattern=r"^[A-P][A-L][A-Y][A-F][01]?$",
-                                     examples=["KBGE1"])] | None = Field(
+    hipps_code: code(r"^[A-P][A-L][A-Y][A-F][01]?$", r"^[A-Pa-p][A-La-l][A-Ya-y][A-Fa-f][01]?$",
+                     "KBGE1") | None = Field(
         default=None, description="The PDPM classification as a HIPPS code, instead of "
                                   "pdpm_groups.")
     referral_received_at: AwareDatetime | None = Field(
@@ -79,8 +92,8 @@ class ReferralIn(Input):
         default=None, description="Medicare Part A: SNF days of the current benefit period "
                                   "already used before this stay (0-100); assumed 0 when "
                                   "omitted, and said so.")
-    prior_case_number: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{2,60}$",
-                                            examples=["DEMO-2026-000123"])] | None = Field(
+    prior_case_number: code(r"^[A-Z0-9][A-Z0-9-]{2,60}$", r"^[A-Za-z0-9][A-Za-z0-9-]{2,60}$",
+                            "DEMO-2026-000123") | None = Field(
         default=None, description="Medicare Part A: the case number of this patient's prior "
                                   "stay at the same facility; a readmission within the 3-day "
                                   "interruption window continues its variable per diem "

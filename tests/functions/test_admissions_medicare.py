@@ -85,6 +85,22 @@ def test_bad_stay_inputs_are_a_clear_422(site, fields, bad):
     assert fields_named(response) == {bad}
 
 
+def test_codes_typed_in_lower_case_are_taken_in_upper_case(site, admin_sql):
+    """Tester 8c: the engine reads HIPPS codes in either case; the API refused lower case."""
+    client, org, place = site
+    upper = ok(client.post(EVALUATE, json=medicare(place), token=org.token))
+    lower = ok(client.post(EVALUATE, json=referral(place, "medicare_a", hipps_code="kbge1"),
+                           token=org.token))
+    assert lower["revenue"] == upper["revenue"]
+    assert lower["revenue"]["pdpm"]["hipps"] == "KBGE"
+    groups = {"pt_ot": "tk", "slp": "sb", "nursing": "hbc1", "nta": "ne"}
+    saved = client.post(ADMISSIONS, json=referral(place, "medicare_a", pdpm_groups=groups),
+                        token=org.token)
+    assert saved.status == 201, saved.body
+    assert saved.json()["pdpm_groups"] == {k: v.upper() for k, v in groups.items()}
+    assert saved.json()["evaluation"]["revenue"] == upper["revenue"]
+
+
 # --- 4. payment adjustments ------------------------------------------------------------------
 
 def test_a_rate_flagged_for_qrp_prices_with_the_reduced_rates(site, admin_sql):
