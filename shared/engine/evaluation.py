@@ -376,12 +376,14 @@ DAILY_LINES = {"labs": "labs_per_day", "imaging": "imaging_per_day",
 
 
 def therapy_cmis(referral: Referral, rate: Rate) -> dict[str, Decimal] | None:
-    """The PT, OT and SLP case-mix indexes of the referral's own PDPM groups (a HIPPS code or
-    groups given) in the rate's tables; None without them (groups assumed, or no PDPM rate)."""
-    if referral.classification is None or rate.pdpm is None:
+    """The PT, OT and SLP case-mix indexes of the PDPM groups revenue is priced with (the
+    referral's, else those assumed for its acuity) in the rate's tables; None without a PDPM
+    rate."""
+    if rate.pdpm is None:
         return None
     tables = rate.pdpm.tables
-    return {c: tables.cmis[c][referral.classification.group_of(c)] for c in THERAPY_DISCIPLINES}
+    classification = referral.classification or DEFAULT_CLASSIFICATION[referral.acuity]
+    return {c: tables.cmis[c][classification.group_of(c)] for c in THERAPY_DISCIPLINES}
 
 
 def cost(referral: Referral, model: CostModel, cmis: dict[str, Decimal] | None = None) -> dict:
@@ -405,8 +407,13 @@ def cost(referral: Referral, model: CostModel, cmis: dict[str, Decimal] | None =
             by_discipline = {c.lower(): cents((at_cmi_1[c] or ZERO) * cmis[c])
                              for c in THERAPY_DISCIPLINES}
             therapy = sum(by_discipline.values(), ZERO)
+            # Assumed groups are said, as revenue says them: the cost follows the same guess.
+            groups = ("PDPM groups (their CMIs" if referral.classification is not None else
+                      f"PDPM groups revenue assumed for {referral.acuity} acuity (PT/OT "
+                      f"{DEFAULT_CLASSIFICATION[referral.acuity].pt_ot}, SLP "
+                      f"{DEFAULT_CLASSIFICATION[referral.acuity].slp}; their CMIs")
             stated.append(
-                "Therapy cost from the PDPM groups (their CMIs were derived from therapy costs "
+                f"Therapy cost from the {groups} were derived from therapy costs "
                 "a day, 83 FR 39162): "
                 + "; ".join(f"{c} {at_cmi_1[c] or ZERO} at CMI 1.0 x {cmis[c]} = "
                             f"{by_discipline[c.lower()]}" for c in THERAPY_DISCIPLINES)

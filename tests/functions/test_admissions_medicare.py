@@ -101,6 +101,24 @@ def test_codes_typed_in_lower_case_are_taken_in_upper_case(site, admin_sql):
     assert saved.json()["evaluation"]["revenue"] == upper["revenue"]
 
 
+def test_without_a_hipps_code_therapy_costs_what_the_assumed_groups_cost(site):
+    """Tester defect 4: no HIPPS code priced revenue with the assumed groups (KAPE1 for
+    moderate acuity) but cost therapy at the flat rate, inflating the margin."""
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Dogwood Manor",
+                               cost_model_fields={"pt_cost_per_day_at_cmi_1": "40.20",
+                                                  "ot_cost_per_day_at_cmi_1": "40.20",
+                                                  "slp_cost_per_day_at_cmi_1": "22.55"})
+    body = referral(made, "medicare_a", length_of_stay_days=20)
+    assumed = ok(client.post(EVALUATE, json=body, token=org.token))
+    given = ok(client.post(EVALUATE, json={**body, "hipps_code": "KAPE1"}, token=org.token))
+    assert assumed["revenue"]["pdpm"]["hipps"] == "KAPE"
+    assert assumed["revenue"]["net_total"] == given["revenue"]["net_total"]
+    assert assumed["cost"] == given["cost"]
+    assert D(assumed["cost"]["breakdown"]["therapy"]) == D("131.01")   # 57.89 + 58.69 + 14.43
+    assert (assumed["margin"], assumed["margin_pct"]) == (given["margin"], given["margin_pct"])
+
+
 # --- 4. payment adjustments ------------------------------------------------------------------
 
 def test_a_rate_flagged_for_qrp_prices_with_the_reduced_rates(site, admin_sql):
