@@ -63,12 +63,17 @@ def _stay_tables(cur, area: str, first_day: date, days: int, loaded: list[int],
 
 
 INTERRUPTION_WINDOW_DAYS = 3   # 42 CFR 413.343: the discharge day and the next two
+# 42 CFR 409.60(b)(1): "A benefit period ends when a beneficiary has, for at least 60
+# consecutive days not been an inpatient" of a hospital, a CAH or a SNF. The discharge day is
+# not an inpatient day (a day of discharge is not counted: SSA POMS HI 00601.270).
+BENEFIT_PERIOD_ENDS_AFTER_DAYS = 60
 
 
 def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral: ReferralIn,
-                      first_day: date) -> tuple[dict | None, int | None]:
-    """The prior stay an interrupted stay continues, and the benefit days it used; (None, None)
-    when the readmission falls after the interruption window (a new stay)."""
+                      first_day: date) -> tuple[dict | None, int, int]:
+    """The prior stay an interrupted stay continues (None when the readmission falls after
+    the interruption window: a new stay), the benefit days used by the prior stay (0 when
+    60 days or more lie between: a new benefit period), and the days between."""
     field = "prior_case_number"
     prior = admissions_repository.get_by_case_number(
         cur, organization_id=organization_id, case_number=referral.prior_case_number)
@@ -90,11 +95,12 @@ def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral:
     if gap < 0:
         raise Unprocessable.for_fields({field: f"that stay runs to {discharged}: this one "
                                                "would start inside it"})
-    used = prior_pdpm.get("benefit_days_used", 0) + prior_pdpm["covered_days"]
+    used = (0 if gap >= BENEFIT_PERIOD_ENDS_AFTER_DAYS
+            else prior_pdpm.get("benefit_days_used", 0) + prior_pdpm["covered_days"])
     if gap >= INTERRUPTION_WINDOW_DAYS:
-        return None, used
+        return None, used, gap
     return {"prior_case_number": prior["case_number"],
-            "prior_days": prior["length_of_stay_days"], "gap_days": gap}, used
+            "prior_days": prior["length_of_stay_days"], "gap_days": gap}, used, gap
 
 
 def _then_payer(cur, organization_id: uuid.UUID, facility: dict, referral: ReferralIn,
@@ -211,18 +217,29 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                    rate["facility_mismatch_override"] else
                    ": the facility changed after the rate was saved; the rate's was used."))
         if referral.prior_case_number:
-            interrupted, prior_used = _interrupted_stay(
+            interrupted, prior_used, gap = _interrupted_stay(
                 cur, organization_id, facility, referral,
                 referral.expected_admission_date or when.date())
+            prior = referral.prior_case_number
             # The prior stay's days count in the benefit period unless the referral says.
-            if benefit_days_used is None:
+            if benefit_days_used is None and gap >= BENEFIT_PERIOD_ENDS_AFTER_DAYS:
+                benefit_days_used = 0
+                stated.append(
+                    f"{prior} ended {gap} days before this admission: 60 or more days in a row "
+                    "out of hospital and SNF care end a benefit period (42 CFR 409.60(b)(1)), so "
+                    "this stay starts a new benefit period with no days used. That assumes no "
+                    "hospital or SNF stay in the first 60 of those days; after one (the hospital "
+                    "stay this referral comes from included) the benefit period goes on: then "
+                    "give the days used.")
+            elif benefit_days_used is None:
                 benefit_days_used = min(100, prior_used)
-                stated.append(f"Benefit-period days already used taken from "
-                              f"{referral.prior_case_number}: {benefit_days_used} (its covered "
-                              "days and the days used before it).")
-            if interrupted is None:
-                stated.append(f"{referral.prior_case_number} ended 3 or more days before this "
-                              "admission: a new stay, whose variable per diem starts again.")
+                stated.append(f"Benefit-period days already used taken from {prior}: "
+                              f"{benefit_days_used} (its covered days and the days used before "
+                              f"it); it ended {gap} days before this admission, fewer than 60, "
+                              "so the benefit period goes on (42 CFR 409.60(b)(1)).")
+            if interrupted is None and gap < BENEFIT_PERIOD_ENDS_AFTER_DAYS:
+                stated.append(f"{prior} ended 3 or more days before this admission: a new "
+                              "stay, whose variable per diem starts again.")
         tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
         classification = _classification(tables, referral)
         # A few rows: read each time (with the configuration when it was read), so a newly

@@ -4,6 +4,7 @@ The facility's Medicare rate is PDPM FY2026 urban, wage index 1.1, VBP 1 (tests/
 KBGE per diems: days 1-3 946.52, 4-20 752.23 (test_pdpm.py)."""
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -204,6 +205,39 @@ def test_a_readmission_within_the_window_continues_the_schedule(site):
     assert [d["amount"] for d in later["revenue"]["days"]] == ["946.52"] * 3 + ["752.23"]
     assert later["revenue"]["pdpm"]["interrupted_stay"] is None
     assert any("a new stay" in a for a in later["assumptions"])
+
+
+@pytest.mark.parametrize("admission, gap, used", [
+    ("2026-05-29", 59, 30),     # 59 days out: the benefit period goes on
+    ("2026-05-30", 60, 0),      # 60 days out: it ended (42 CFR 409.60(b)(1))
+    ("2026-07-01", 92, 0),      # the tester's case
+])
+def test_sixty_days_out_of_care_start_a_new_benefit_period(site, admission, gap, used):
+    """Tester defect 2: the prior stay's days counted however long the patient was out."""
+    client, org, place = site
+    # 30 days from 1 March: days 1-30 March, discharged (the first day not in it) 31 March.
+    prior = admitted_stay(client, org, place, length_of_stay_days=30,
+                          expected_admission_date="2026-03-01",
+                          referral_received_at="2026-02-27T10:00:00Z")
+    received = (date.fromisoformat(admission) - timedelta(days=2)).isoformat() + "T10:00:00Z"
+    body = medicare(place, length_of_stay_days=30, expected_admission_date=admission,
+                    referral_received_at=received)
+    without = ok(client.post(EVALUATE, json=body, token=org.token))
+    result = ok(client.post(EVALUATE, json={**body, "prior_case_number": prior["case_number"]},
+                            token=org.token))
+
+    detail = result["revenue"]["pdpm"]
+    assert (detail["benefit_days_used"], detail["benefit_days_used_known"]) == (used, True)
+    assert detail["coinsurance_from_day"] == max(1, 21 - used)
+    if used:
+        assert any(f"{gap} days before" in a and "fewer than 60" in a
+                   for a in result["assumptions"])
+    else:
+        assert result["revenue"]["net_total"] == without["revenue"]["net_total"]
+        assert D(detail["coinsurance_total"]) == D("217.00") * 10
+        assert any(f"ended {gap} days before this admission" in a and "409.60" in a
+                   and "new benefit period" in a for a in result["assumptions"])
+        assert not any("covers at most 70" in a for a in result["assumptions"])
 
 
 def test_an_interrupted_stay_needs_an_admitted_stay_of_the_same_facility(site):
