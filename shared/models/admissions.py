@@ -20,7 +20,16 @@ Status = Literal["pending", "accepted", "declined", "admitted", "not_admitted"]
 DECLINE_REASONS = tuple(catalog.DECLINE_REASONS)
 NOT_ADMITTED_REASONS = tuple(catalog.NOT_ADMITTED_REASONS)
 EARLIEST_REFERRAL = datetime(2015, 1, 1, tzinfo=timezone.utc)  # before PDPM, before any data
-LATEST_ADMISSION_AHEAD = timedelta(days=366)  # a referral plans a stay, not a year's census
+CLOCK_SKEW = timedelta(minutes=5)
+# The stay's first day against the day the referral was received (UTC): the received day is
+# UTC while the admission date is the facility's, and a coordinator may log a referral the
+# morning after the patient came in, so two days earlier are allowed; a hospital refers for a
+# discharge days or weeks ahead, so 90 days later covers a planned admission and refuses a
+# mistyped year.
+ADMISSION_BEFORE_RECEIVED_DAYS = 2
+ADMISSION_AFTER_RECEIVED_DAYS = 90
+ADMISSION_WINDOW = (f"from {ADMISSION_BEFORE_RECEIVED_DAYS} days before the day the referral "
+                    f"was received (UTC) to {ADMISSION_AFTER_RECEIVED_DAYS} days after it")
 
 
 def _no_identifiers(note: str | None) -> str | None:
@@ -64,8 +73,8 @@ class ReferralIn(Input):
                          "facility, after a Medicare Part A payer",
         "hipps_code": "give pdpm_groups or hipps_code, not both",
         "note": "must not look like it identifies the patient (names, long numbers, dates)",
-        "referral_received_at": "not in the future, nor before 2000",
-        "expected_admission_date": "from 2000 to a year from today",
+        "referral_received_at": f"not in the future, nor before {EARLIEST_REFERRAL:%Y-%m-%d}",
+        "expected_admission_date": ADMISSION_WINDOW,
         "prior_case_number": "must be an admitted Medicare Part A stay of the organization at "
                              "the facility, ending within 3 days of this one",
         "": "the facility needs a rate of the payer in force and an active cost model, and "
@@ -84,10 +93,17 @@ class ReferralIn(Input):
         default=None, description="The PDPM classification as a HIPPS code, instead of "
                                   "pdpm_groups.")
     referral_received_at: AwareDatetime | None = Field(
-        default=None, description="When the hospital's referral arrived; now when omitted.")
+        default=None, description="When the hospital's referral arrived; now when omitted. "
+                                  "Not in the future (5 minutes' grace for clocks); a referral "
+                                  "logged late keeps the time it arrived.")
     expected_admission_date: date | None = Field(
         default=None, description="The stay's first day; the day the referral was received "
-                                  "(UTC) when omitted. Each day is priced by its date.")
+                                  "(UTC) when omitted. Each day is priced by its date and by "
+                                  f"the rate in force on it. Allowed {ADMISSION_WINDOW}: the "
+                                  "received day is UTC and the admission day the facility's, "
+                                  "and a referral may be logged the morning after the patient "
+                                  "came in; a hospital refers for a discharge days or weeks "
+                                  "ahead, so a later date is a typing slip (a wrong year).")
     benefit_days_used: Annotated[int, Field(ge=0, le=100)] | None = Field(
         default=None, description="Medicare Part A: SNF days of the current benefit period "
                                   "already used before this stay (0-100); assumed 0 when "
@@ -120,16 +136,26 @@ class ReferralIn(Input):
         errors = {}
         if self.pdpm_groups is not None and self.hipps_code is not None:
             errors["hipps_code"] = "give pdpm_groups or hipps_code, not both"
+        now = datetime.now(timezone.utc)
         received = self.referral_received_at
-        if received is not None and received > datetime.now(timezone.utc) + timedelta(minutes=5):
+        if received is not None and received > now + CLOCK_SKEW:
             errors["referral_received_at"] = "is in the future"
         if received is not None and received < EARLIEST_REFERRAL:
             errors["referral_received_at"] = f"is before {EARLIEST_REFERRAL:%Y-%m-%d}"
         admitted = self.expected_admission_date
-        if admitted is not None and not (EARLIEST_REFERRAL.date() <= admitted
-                                         <= date.today() + LATEST_ADMISSION_AHEAD):
-            errors["expected_admission_date"] = (
-                f"must be between {EARLIEST_REFERRAL:%Y-%m-%d} and a year from today")
+        # Only of a received time in range: year 1 at +05:00 is not a UTC date at all.
+        if admitted is not None and "referral_received_at" not in errors:
+            received_day = (received or now).astimezone(timezone.utc).date()
+            if admitted < received_day - timedelta(days=ADMISSION_BEFORE_RECEIVED_DAYS):
+                errors["expected_admission_date"] = (
+                    f"is before the referral was received ({received_day}): a stay starts "
+                    f"after its referral, or at most {ADMISSION_BEFORE_RECEIVED_DAYS} days "
+                    "before it (time zones, a referral logged late)")
+            elif admitted > received_day + timedelta(days=ADMISSION_AFTER_RECEIVED_DAYS):
+                errors["expected_admission_date"] = (
+                    f"is more than {ADMISSION_AFTER_RECEIVED_DAYS} days after the referral was "
+                    f"received ({received_day}): check the year, or evaluate the referral "
+                    "nearer the admission")
         if errors:
             raise FieldErrors(errors)
         return self

@@ -4,7 +4,7 @@ The facility's Medicare rate is PDPM FY2026 urban, wage index 1.1, VBP 1 (tests/
 KBGE per diems: days 1-3 946.52, 4-20 752.23 (test_pdpm.py)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
@@ -25,6 +25,10 @@ def site(database, app):
 
 
 def medicare(place, **fields) -> dict:
+    """A KBGE1 referral; one with an admission date was received the day before it."""
+    if "expected_admission_date" in fields and "referral_received_at" not in fields:
+        admission = date.fromisoformat(fields["expected_admission_date"])
+        fields["referral_received_at"] = f"{admission - timedelta(days=1)}T10:00:00Z"
     return referral(place, "medicare_a", hipps_code="KBGE1", **fields)
 
 
@@ -77,10 +81,17 @@ def test_the_inputs_are_stored_with_the_saved_evaluation(site, admin_sql):
     ({"expected_admission_date": "2014-12-31"}, "expected_admission_date"),
     ({"expected_admission_date": "2099-01-01"}, "expected_admission_date"),
     ({"expected_admission_date": "June 1"}, "expected_admission_date"),
+    # Tester 8b: received 2026-06-01 (UTC); the stay from 2 days before to 90 days after.
+    ({"expected_admission_date": "2020-01-01"}, "expected_admission_date"),
+    ({"expected_admission_date": "2026-05-29"}, "expected_admission_date"),
+    ({"expected_admission_date": "2026-08-31"}, "expected_admission_date"),
+    ({"expected_admission_date": "2027-06-01"}, "expected_admission_date"),
+    ({"referral_received_at": "2099-01-01T00:00:00Z"}, "referral_received_at"),
 ])
 def test_bad_stay_inputs_are_a_clear_422(site, fields, bad):
     client, org, place = site
-    response = client.post(EVALUATE, json=medicare(place, **fields), token=org.token)
+    response = client.post(EVALUATE, json=referral(place, "medicare_a", hipps_code="KBGE1",
+                                                   **fields), token=org.token)
     assert response.status in (400, 422), response.body
     assert response.mimetype == "application/problem+json"
     assert fields_named(response) == {bad}
@@ -118,6 +129,32 @@ def test_without_a_hipps_code_therapy_costs_what_the_assumed_groups_cost(site):
     assert assumed["cost"] == given["cost"]
     assert D(assumed["cost"]["breakdown"]["therapy"]) == D("131.01")   # 57.89 + 58.69 + 14.43
     assert (assumed["margin"], assumed["margin_pct"]) == (given["margin"], given["margin_pct"])
+
+
+@pytest.mark.parametrize("received, admission", [
+    ("2026-06-01T10:00:00Z", "2026-05-30"),        # 2 days before: a time zone, a late entry
+    ("2026-06-01T23:30:00-05:00", "2026-05-31"),   # 2 June UTC, 31 May in Chicago
+    ("2026-06-01T10:00:00Z", "2026-08-30"),        # 90 days after: a planned admission
+])
+def test_admission_dates_at_the_edges_of_the_window_are_taken(site, received, admission):
+    client, org, place = site
+    ok(client.post(EVALUATE, json=medicare(place, referral_received_at=received,
+                                           expected_admission_date=admission),
+                   token=org.token))
+
+
+def test_a_referral_logged_a_day_late_is_taken_and_a_stay_far_off_is_refused_plainly(site):
+    client, org, place = site
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    body = medicare(place, referral_received_at=yesterday.isoformat(),
+                    expected_admission_date=yesterday.date().isoformat())
+    assert client.post(ADMISSIONS, json=body, token=org.token).status == 201
+    far = (yesterday.date() + timedelta(days=120)).isoformat()
+    response = client.post(EVALUATE, json={**body, "expected_admission_date": far},
+                           token=org.token)
+    assert fields_named(response) == {"expected_admission_date"}
+    message = response.json()["errors"][0]["message"]
+    assert "90 days after the referral was received" in message, message
 
 
 # --- 4. payment adjustments ------------------------------------------------------------------
