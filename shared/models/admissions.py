@@ -217,6 +217,10 @@ class FiscalYearPricing(Output):
     days: int
     component_rates: dict[str, Decimal]
     labor_related_share: Decimal
+    rate_fiscal_year: int | None = Field(
+        default=None, description="The fiscal year the rate in force on these days is set up "
+                                  "for (its first day's rate); null on evaluations saved "
+                                  "before it was recorded.")
 
 
 class ThenPayerDetail(Output):
@@ -369,10 +373,23 @@ class RateRef(Output):
     effective_to: date | None
 
 
+class RateInStay(RateRef):
+    payer_id: uuid.UUID = Field(description="The payer's, or the then-payer's.")
+    first_day: int = Field(description="The first day of the stay it is in force on (1 is the "
+                                       "admission day).")
+    last_day: int
+    first_date: date
+    last_date: date
+
+
 class Evaluation(Output):
     facility: Named
     payer: PayerRef
-    rate: RateRef
+    rate: RateRef = Field(description="The payer's rate in force on the stay's first day.")
+    rates: list[RateInStay] = Field(
+        default_factory=list, description="Every rate that priced the stay, the payer's then "
+        "the then-payer's, each with the days of the stay it is in force on: each day is priced "
+        "by the rate in force on it. Empty on evaluations saved before it was recorded.")
     length_of_stay_days: int
     revenue: Revenue
     cost: Cost

@@ -10,7 +10,7 @@ from decimal import Decimal as D
 import pytest
 
 from tests.factories import (configured_facility, fields_named, new_client, new_org, ok,
-                             org_payers, referral)
+                             org_payers, rate, referral)
 
 EVALUATE = "/api/admissions/evaluate"
 ADMISSIONS = "/api/admissions"
@@ -426,3 +426,107 @@ def test_a_stay_with_days_used_across_1_october_and_1_january_with_a_then_payer(
     assert "priced on FY2027's proposed rates" in assumptions
     assert "No SNF coinsurance amount is loaded for 2027" in assumptions
     assert "5 SNF day(s) of the benefit period already used" in assumptions
+
+
+# --- 7. the rate in force on each day of the stay (tester defect 1) --------------------------
+
+def end_rate(client, org, rate_id: str, last_day: str) -> None:
+    ended = client.request("PATCH", f"/api/rates/{rate_id}", json={"effective_to": last_day},
+                           token=org.token)
+    assert ended.status == 200, ended.body
+
+
+@pytest.fixture(scope="module")
+def fy2027(site):
+    """A facility whose FY2026 Medicare rate (wage index 1.1) ended on 30 September 2026 and
+    whose FY2027 rate (0.9700, VBP 1) runs from 1 October, as the tester set it up; its
+    Medicaid per diem 400.00 ended then too, 420.00 from 1 October."""
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Elm Reach")
+    end_rate(client, org, made.rates["medicare_a"]["id"], "2026-09-30")
+    made.rates["medicare_a_2027"] = rate(
+        client, org.token, made.id, made.payer_id("medicare_a"), "pdpm",
+        effective_from="2026-10-01", fiscal_year=2027, locality="urban", wage_index="0.9700",
+        vbp_multiplier="1.00000", facility_mismatch_override=True)
+    end_rate(client, org, made.rates["medicaid"]["id"], "2026-09-30")
+    made.rates["medicaid_2027"] = rate(client, org.token, made.id, made.payer_id("medicaid"),
+                                       effective_from="2026-10-01", per_diem=420)
+    return client, org, made
+
+
+def test_a_stay_is_priced_with_the_rate_in_force_on_its_days_not_on_the_received_day(fy2027):
+    client, org, place = fy2027
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=10, acuity="high", referral_received_at="2026-09-28T10:00:00Z",
+        expected_admission_date="2026-10-02"), token=org.token))
+    # FY2027 proposed urban KBGE: PT 77.45 x 1.44 = 111.53, OT 72.09 x 1.46 = 105.25, SLP
+    # 28.92 x 1.72 = 49.74, nursing 134.99 x 1.76 = 237.58, NTA 101.85 x 0.91 = 92.68 (x 3 on
+    # days 1-3: 278.04), non-case-mix 120.89. Day 1: 903.03; labor 903.03 x 0.719 = 649.28
+    # x 0.97 = 629.80, non-labor 903.03 x 0.281 = 253.75: 883.55 (the tester's 871.35 took
+    # the old wage index, 0.9512, for the labor part). Days 4+: 717.67 -> 516.00 x 0.97 =
+    # 500.52 + 201.67 = 702.19. Stay: 3 x 883.55 + 7 x 702.19 = 7565.98.
+    amounts = [d["amount"] for d in result["revenue"]["days"]]
+    assert amounts == ["883.55"] * 3 + ["702.19"] * 7
+    assert D(result["revenue"]["total"]) == D("7565.98")
+    assert result["rate"]["id"] == place.rates["medicare_a_2027"]["id"]
+    assert [(r["id"], r["first_day"], r["last_day"]) for r in result["rates"]] == [
+        (place.rates["medicare_a_2027"]["id"], 1, 10)]
+    assert not any("set up for FY" in a for a in result["assumptions"])
+
+
+def test_a_stay_crossing_a_rate_change_is_priced_day_by_day_and_says_so(fy2027):
+    client, org, place = fy2027
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=10, acuity="high", expected_admission_date="2026-09-29"),
+        token=org.token))
+    # 29-30 September: the FY2026 rate, 946.52 (wage index 1.1, FY2026 tables); 1 October on:
+    # the FY2027 rate, day 3 883.55 (NTA x 3), days 4-10 702.19.
+    amounts = [d["amount"] for d in result["revenue"]["days"]]
+    assert amounts == ["946.52"] * 2 + ["883.55"] + ["702.19"] * 7
+    assert D(result["revenue"]["total"]) == D("7691.92")
+    old, new = place.rates["medicare_a"]["id"], place.rates["medicare_a_2027"]["id"]
+    assert result["rate"]["id"] == old
+    assert [(r["id"], r["first_day"], r["last_day"], r["first_date"], r["last_date"])
+            for r in result["rates"]] == [(old, 1, 2, "2026-09-29", "2026-09-30"),
+                                          (new, 3, 10, "2026-10-01", "2026-10-08")]
+    said = next(a for a in result["assumptions"] if "rate changes during the stay" in a)
+    assert "days 1-2 (2026-09-29 to 2026-09-30)" in said and "wage index 1.1000" in said
+    assert "days 3-10 (2026-10-01 to 2026-10-08)" in said and "wage index 0.9700" in said
+    assert not any("set up for FY" in a for a in result["assumptions"])
+
+
+def test_the_then_payer_is_paid_at_its_rate_in_force_on_the_days_it_pays(fy2027):
+    client, org, place = fy2027
+    # 95 days used: Medicare covers days 1-5 (28 September - 2 October), Medicaid days 6-10
+    # (3-7 October) at its rate from 1 October, 420.00, not the 400.00 of the received day.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=10, benefit_days_used=95,
+        expected_admission_date="2026-09-28", then_payer_id=place.payer_id("medicaid")),
+        token=org.token))
+    days = result["revenue"]["days"]
+    assert [d["amount"] for d in days[5:]] == ["420.00"] * 5
+    assert result["revenue"]["pdpm"]["then_payer"]["total"] == "2100.00"
+    medicaid = [(r["id"], r["first_day"], r["last_day"]) for r in result["rates"]
+                if r["payer_id"] == place.payer_id("medicaid")]
+    assert medicaid == [(place.rates["medicaid"]["id"], 1, 3),
+                        (place.rates["medicaid_2027"]["id"], 4, 10)]
+
+
+def test_days_no_rate_covers_are_refused_as_a_stay_without_a_rate_is(site):
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Fir Landing")
+    end_rate(client, org, made.rates["medicare_a"]["id"], "2026-09-30")
+    response = client.post(EVALUATE, json=medicare(
+        made, length_of_stay_days=10, expected_admission_date="2026-09-29"), token=org.token)
+    assert response.status == 422, response.body
+    detail = response.json()["detail"]
+    assert "No rate of Medicare Part A at Fir Landing is in force" in detail
+    assert "2026-10-01 to 2026-10-08 (days 3-10 of the stay)" in detail
+    assert "Add one under Rates" in detail
+
+    end_rate(client, org, made.rates["medicaid"]["id"], "2026-09-29")
+    response = client.post(EVALUATE, json=medicare(
+        made, length_of_stay_days=2, expected_admission_date="2026-09-29",
+        then_payer_id=made.payer_id("medicaid")), token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"then_payer_id"}
