@@ -11,7 +11,7 @@ from pydantic import (AfterValidator, AwareDatetime, BeforeValidator, Field, fie
 
 from shared import catalog
 from shared.catalog import Acuity, PayerType, Service
-from shared.models.common import FieldErrors, Input, Output, PageQuery, Query
+from shared.models.common import FieldErrors, Input, Output, PageQuery, Query, pattern
 from shared.models.rates import Money
 from shared.phi import identifier_kinds
 
@@ -48,21 +48,22 @@ def _upper_case(value):
     return value.upper() if isinstance(value, str) else value
 
 
-def code(pattern: str, either_case: str, example: str):
+def code(regex: str, either_case: str, example: str, rule: str):
     """A code printed in capitals (HIPPS, PDPM group, case number): typed in either case, kept
-    in capitals. `pattern` is checked on the capitals; the document gives `either_case`, the
-    same pattern in both cases, since it describes what a client may send."""
+    in capitals. `regex` is checked on the capitals (a 422 says `rule`); the document gives
+    `either_case`, the same pattern in both cases, since it describes what a client may send."""
     return Annotated[str, BeforeValidator(_upper_case),
-                     Field(pattern=pattern, examples=[example],
+                     Field(pattern=pattern(regex, rule), examples=[example],
                            json_schema_extra={"pattern": either_case})]
 
 
 class PdpmGroupsIn(Input):
     """The PDPM classification; PT and OT share one group."""
-    pt_ot: code(r"^T[A-P]$", r"^[Tt][A-Pa-p]$", "TK")
-    slp: code(r"^S[A-L]$", r"^[Ss][A-La-l]$", "SB")
-    nursing: code(r"^[A-Z]{2,3}[0-9]?$", r"^[A-Za-z]{2,3}[0-9]?$", "HBC1")
-    nta: code(r"^N[A-F]$", r"^[Nn][A-Fa-f]$", "NE")
+    pt_ot: code(r"^T[A-P]$", r"^[Tt][A-Pa-p]$", "TK", "must be a PT/OT group, TA to TP")
+    slp: code(r"^S[A-L]$", r"^[Ss][A-La-l]$", "SB", "must be an SLP group, SA to SL")
+    nursing: code(r"^[A-Z]{2,3}[0-9]?$", r"^[A-Za-z]{2,3}[0-9]?$", "HBC1",
+                  "must be a nursing group such as HBC1")
+    nta: code(r"^N[A-F]$", r"^[Nn][A-Fa-f]$", "NE", "must be an NTA group, NA to NF")
 
 
 class ReferralIn(Input):
@@ -89,7 +90,8 @@ class ReferralIn(Input):
                                   "when omitted.")
     pdpm_groups: PdpmGroupsIn | None = None
     hipps_code: code(r"^[A-P][A-L][A-Y][A-F][01]?$", r"^[A-Pa-p][A-La-l][A-Ya-y][A-Fa-f][01]?$",
-                     "KBGE1") | None = Field(
+                     "KBGE1", "must be a HIPPS code: 4 letters and an optional 0 or 1, such "
+                              "as KBGE1") | None = Field(
         default=None, description="The PDPM classification as a HIPPS code, instead of "
                                   "pdpm_groups.")
     referral_received_at: AwareDatetime | None = Field(
@@ -109,7 +111,8 @@ class ReferralIn(Input):
                                   "already used before this stay (0-100); assumed 0 when "
                                   "omitted, and said so.")
     prior_case_number: code(r"^[A-Z0-9][A-Z0-9-]{2,60}$", r"^[A-Za-z0-9][A-Za-z0-9-]{2,60}$",
-                            "DEMO-2026-000123") | None = Field(
+                            "DEMO-2026-000123",
+                            "must be a case number such as DEMO-2026-000123") | None = Field(
         default=None, description="Medicare Part A: the case number of this patient's prior "
                                   "stay at the same facility; a readmission within the 3-day "
                                   "interruption window continues its variable per diem "

@@ -6,14 +6,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from shared.models.common import Input, Name, Output, PageQuery, not_null
+from shared.models.common import Input, Name, Output, PageQuery, not_null, pattern
 
 US_STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
     "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP".split())
 
 BedCount = Annotated[int, Field(ge=1, le=2000)]
-State = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="US state or territory code.",
+State = Annotated[str, Field(pattern=pattern(r"^[A-Z]{2}$", "must be a two-letter state or "
+                                             "territory code in capitals, such as OH"),
+                             description="US state or territory code.",
                              json_schema_extra={"enum": sorted(US_STATES)})]
 Locality = Literal["urban", "rural"]
 WageIndex = Annotated[Decimal, Field(gt=0, lt=5, max_digits=6, decimal_places=4,
