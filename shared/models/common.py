@@ -185,6 +185,12 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True, defer_build=True)  # as _Text
 
 
+class FieldWarning(Output):
+    """Something saved that works but is likely wrong, for the form to show at the field."""
+    field: str
+    message: str
+
+
 class Page(Output, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(
