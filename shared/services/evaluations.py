@@ -107,6 +107,7 @@ def _unpriced(rates_in_force: list[dict], first_day: date, last_day: date) -> st
     """The days of the stay no rate covers, in words ("from 2026-10-01 to 2026-10-08 (days 3-10
     of the stay)"); None when every day has one."""
     spans, start = [], None
+    # One day past the stay counts as covered, so a span running to its end is closed.
     for n in range((last_day - first_day).days + 2):
         day = first_day + timedelta(days=n)
         covered = day > last_day or any(
@@ -146,7 +147,8 @@ def _rates_over_stay(cur, organization_id: uuid.UUID, facility: dict, payer: dic
         raise Unprocessable(f"No rate of {payer['name']} at {facility['name']} is in force "
                             f"{unpriced}. Add one under Rates.")
     if len({r["method"] == "pdpm" for r in in_force}) > 1:
-        change = next(r for r in in_force[1:] if (r["method"] == "pdpm") != (rate["method"] == "pdpm"))
+        change = next(r for r in in_force[1:]
+                      if (r["method"] == "pdpm") != (rate["method"] == "pdpm"))
         raise Unprocessable(f"The rates of {payer['name']} at {facility['name']} change from "
                             f"{rate['method']} to {change['method']} on "
                             f"{change['effective_from']}, during the stay: a stay is priced by "
@@ -229,7 +231,8 @@ def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classific
 def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn) -> dict:
     """What evaluating a (stamped) referral reads of the organization's configuration, in one
     round trip: its facility and payer (each active, or the 422 naming the field), the rate in
-    force on the stay's first day and the cost model (checked by `evaluate`), the business weights."""
+    force on the stay's first day and the cost model (checked by `evaluate`), the business
+    weights."""
     # The rate in force on the stay's first day; evaluate reads any that follow it.
     on = (referral.expected_admission_date
           or referral.referral_received_at.astimezone(timezone.utc).date())

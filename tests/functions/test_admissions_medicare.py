@@ -530,3 +530,20 @@ def test_days_no_rate_covers_are_refused_as_a_stay_without_a_rate_is(site):
         then_payer_id=made.payer_id("medicaid")), token=org.token)
     assert response.status == 422, response.body
     assert fields_named(response) == {"then_payer_id"}
+
+
+def test_a_stay_whose_rates_change_between_pdpm_and_a_per_diem_is_refused_plainly(site):
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Gale Point")
+    end_rate(client, org, made.rates["medicare_a"]["id"], "2026-09-30")
+    rate(client, org.token, made.id, made.payer_id("medicare_a"), effective_from="2026-10-01",
+         per_diem=500)
+    response = client.post(EVALUATE, json=medicare(
+        made, length_of_stay_days=5, expected_admission_date="2026-09-29"), token=org.token)
+    assert response.status == 422, response.body
+    assert ("change from pdpm to per_diem on 2026-10-01, during the stay"
+            in response.json()["detail"])
+    # A stay on one side of the change is priced as before.
+    ok(client.post(EVALUATE, json=medicare(made, length_of_stay_days=2,
+                                           expected_admission_date="2026-09-29"),
+                   token=org.token))
