@@ -197,6 +197,9 @@ def test_a_qrp_reduced_later_rate_reduces_its_own_days_only():
     assert result["revenue"]["pdpm"]["qrp_reduced"] is True
     lines = {a["code"]: a["amount"] for a in result["revenue"]["adjustments"]}
     assert lines["qrp_reduction"] == sum(d["qrp_reduction"] for d in days)
+    # Its days are reduced as that rate alone reduces them, by FY2027's own reduced rates.
+    alone = run_with([], across_1_october(4), rate=reduced)["revenue"]["days"]
+    assert [d["qrp_reduction"] for d in days[2:]] == [d["qrp_reduction"] for d in alone[2:]]
     # The unreduced first rate and the reduced later one in one year: each its own rates.
     same_year = dataclasses.replace(reduced, effective_from=date(2026, 10, 3))
     split = run_with([FY2027_RATE, same_year], across_1_october(6))
