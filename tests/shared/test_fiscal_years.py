@@ -219,17 +219,19 @@ def test_a_medicare_advantage_rate_then_original_medicare_sequesters_only_the_la
 
 def test_the_then_payer_pays_each_day_at_its_rate_in_force_and_says_so():
     medicaid = engine.ThenPayer("Ohio Medicaid", "medicaid", D("250.00"),
-                                later=((date(2026, 10, 5), D("262.50")),))
+                                later=((date(2026, 10, 5), D("262.50")),
+                                       (date(2026, 10, 7), D("270.00"))))
     # 96 days used: Medicare pays days 1-4 (29 September - 2 October), Medicaid days 5-10:
-    # 3 and 4 October at 250.00, 5-8 October at 262.50.
+    # 3-4 October at 250.00, 5-6 October at 262.50, 7-8 October at 270.00.
     result = run_with([FY2027_RATE], across_1_october(), then_payer=medicaid,
                       benefit_days_used=96)
     days = result["revenue"]["days"]
-    assert [d["amount"] for d in days[4:]] == [D("250.00")] * 2 + [D("262.50")] * 4
-    assert result["revenue"]["pdpm"]["then_payer"]["total"] == D("1550.00")
+    assert [d["amount"] for d in days[4:]] == (
+        [D("250.00")] * 2 + [D("262.50")] * 2 + [D("270.00")] * 2)
+    assert result["revenue"]["pdpm"]["then_payer"]["total"] == D("1565.00")
     assert ("The 6 day(s) Medicare does not cover are paid by Ohio Medicaid (medicaid) at "
-            "250.00 a day, 262.50 from 2026-10-05, its rates in force at the facility on those "
-            "days." in result["assumptions"])
+            "250.00 a day, 262.50 from 2026-10-05, 270.00 from 2026-10-07, its rates in force "
+            "at the facility on those days." in result["assumptions"])
     assert medicaid.per_day_on(date(2026, 10, 4)) == D("250.00")
     assert medicaid.per_day_on(date(2026, 10, 5)) == D("262.50")
 
