@@ -8,7 +8,9 @@
     python -m local load-pdpm-year … # load a Medicare fiscal year from CMS pricer files
 
 DATABASE_URL, when set, names the PostgreSQL server to use, as a role that may create roles and
-databases; otherwise an embedded PostgreSQL keeps its data under .local/. PORT overrides 7071.
+databases, and the database to keep the data in (created when missing; snf_local when the URL
+names the server's maintenance database, postgres); otherwise an embedded PostgreSQL keeps its
+data under .local/, in snf_local. PORT overrides 7071.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import signal
 import sys
 import threading
 
-from local.database import LOCAL_DIR, embedded_server, provision
+from local.database import LOCAL_DATABASE, LOCAL_DIR, embedded_server, provision, run_database
 
 DEMO_LOGIN = LOCAL_DIR / "demo-login.json"
 TOTP_KEY = LOCAL_DIR / "totp-encryption-key"
@@ -33,14 +35,18 @@ def _database():
     """Provision the local database and point the functions' settings at it. Returns the
     embedded server (kept referenced: it stops when this process ends) or None."""
     server = None
-    admin_url = os.environ.get("DATABASE_URL")
-    if not admin_url:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        database, admin_url = run_database(url)
+    else:
         server = embedded_server()
-        admin_url = server.get_uri()
+        database, admin_url = LOCAL_DATABASE, server.get_uri()
         print(f"embedded PostgreSQL: data in {LOCAL_DIR / 'pgdata'}")
-    target = provision(admin_url, database="snf_local", owner_role="snf_owner",
+    target = provision(admin_url, database=database, owner_role="snf_owner",
                        app_role="snf_app")
-    os.environ.update(target.function_settings())
+    settings = target.function_settings()
+    print(f"database {database} on {settings['DB_HOST']}:{settings['DB_PORT']}")
+    os.environ.update(settings)
     os.environ.setdefault("EMAIL_FILE_DIR", str(LOCAL_DIR / "mail"))
     if not os.environ.get("TOTP_ENCRYPTION_KEY"):
         os.environ["TOTP_ENCRYPTION_KEY"] = _totp_key()
@@ -63,15 +69,22 @@ def _totp_key() -> str:
 
 
 def _demo_organization() -> dict:
-    """Create the demo organization once; its owner's sign-in is kept in .local/."""
+    """Create the demo organization once in the database; its owner's sign-in is kept in
+    .local/, and is the demo owner's in any database make run is pointed at (DATABASE_URL)."""
+    from shared import db
     from shared.errors import Conflict
     from shared.models.auth import SignupIn
+    from shared.repositories import organizations
     from shared.services import auth
 
     if DEMO_LOGIN.exists():
-        return json.loads(DEMO_LOGIN.read_text())
-    login = {"subdomain": "demo", "email": "owner@demo.example",
-             "password": os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)}
+        login = json.loads(DEMO_LOGIN.read_text())
+        with db.dangerously_cross_tenant_transaction(db.ORGANIZATION_LOOKUP) as cur:
+            if organizations.find_id_by_subdomain(cur, subdomain=login["subdomain"]):
+                return login
+    else:
+        login = {"subdomain": "demo", "email": "owner@demo.example",
+                 "password": os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)}
     try:
         auth.signup(SignupIn(organization_name="Demo Senior Care", subdomain=login["subdomain"],
                              email=login["email"], password=login["password"]),

@@ -23,6 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Everything `make run` keeps between runs; SNF_LOCAL_DIR moves it (the tests of `make run`).
 LOCAL_DIR = Path(os.environ.get("SNF_LOCAL_DIR") or ROOT / ".local")
 MACHINE_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_DATABASE = "snf_local"
+# A server's own databases: a URL naming one names the server and the role, not a place for
+# the product's tables.
+MAINTENANCE_DATABASES = ("postgres", "template0", "template1")
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +59,16 @@ class Provisioned:
             "DB_USER": self.app_role,
             "DB_SSLMODE": parts.get("sslmode", "prefer"),
         }
+
+
+def run_database(url: str) -> tuple[str, str]:
+    """The database `make run` keeps its data in on DATABASE_URL's server, and the URL to
+    create it through. The URL's own database, unless it names none or a maintenance database
+    (then snf_local, as on the embedded server); created through the maintenance database
+    `postgres`, since the URL's may not exist yet."""
+    named = parse_dsn(url).get("dbname")
+    database = named if named and named not in MAINTENANCE_DATABASES else LOCAL_DATABASE
+    return database, make_dsn(url, dbname="postgres")
 
 
 def server_answers(dsn: str) -> bool:

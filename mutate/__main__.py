@@ -169,6 +169,10 @@ EQUIVALENT["shared/engine/evaluation.py"] = {
         "the newest loaded year itself is returned by the line above, never reaches this one",
     ("day.update(payer_pays=a - p, net=a)", "day.update(payer_pays=a + p, net=a)"):
         "without PDPM the patient pays nothing: p is 0, and a + 0 = a - 0",
+    ("qrp_reduced: bool = False", "qrp_reduced: bool = None"):
+        "None is as false as False: every reader is a truth test or any()",
+    ("effective_from: date | None = None", 'effective_from: date | None = ""'):
+        "read only of later rates, each built with its first day; the first rate's is unread",
     ('f"{\'newest\' if year[\'priced_with\'] < year[\'fiscal_year\'] else \'oldest\'} "',
      'f"{\'newest\' if year[\'priced_with\'] <= year[\'fiscal_year\'] else \'oldest\'} "'):
         "said only of a year priced with another's (`if priced_with != fiscal_year`): never equal",

@@ -11,6 +11,12 @@ PERSON_NAMES = Path(__file__).resolve().parent / "data" / "person-names.txt"
 # Whole month names or their abbreviations only, so "Janumet 50/1000" is a drug, not a date.
 _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
            r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])\.?")
+# The Medicare Beneficiary Identifier, by CMS's format ("Understanding the Medicare Beneficiary
+# Identifier (MBI) format"): 11 characters, the 1st a digit 1-9, the 2nd, 5th, 8th and 9th
+# letters, the 3rd and 6th a letter or a digit, the others digits; never S, L, O, I, B or Z;
+# printed with a dash after the 4th and the 7th. Upper or lower case, dashes, spaces or none.
+_MBI_LETTER = "[AC-HJKMNP-RT-Y]"
+_MBI_EITHER = "[0-9AC-HJKMNP-RT-Y]"
 PATTERNS: dict[str, re.Pattern] = {
     "an e-mail address": re.compile(r"[^\s@]+@[^\s@]+\.[a-z]{2,}", re.I),
     "a Social Security number": re.compile(r"\b\d{3}[-\s.]\d{2}[-\s.]\d{4}\b"),
@@ -21,9 +27,13 @@ PATTERNS: dict[str, re.Pattern] = {
         rf"|\b{_MONTHS}[\s/.-]*\d{{1,2}}(?:st|nd|rd|th)?,?[\s/.-]*\d{{4}}\b"
         rf"|\b\d{{1,2}}(?:st|nd|rd|th)?[\s/.-]*(?:of\s+)?{_MONTHS}[\s/.,-]*\d{{4}}\b", re.I),
     "a long number (record or account number)": re.compile(r"\d(?:[\s-]?\d){5,}"),
-    "an identifier label (name, DOB, MRN, SSN, address)": re.compile(
-        r"\b(?:dob|d\.o\.b|mrn|ssn|medical record|date of birth|born|patient name|name:|"
-        r"address|zip)\b", re.I),
+    "a Medicare Beneficiary Identifier (MBI)": re.compile(
+        rf"\b[1-9]{_MBI_LETTER}{_MBI_EITHER}\d[\s-]?{_MBI_LETTER}{_MBI_EITHER}\d[\s-]?"
+        rf"{_MBI_LETTER}{{2}}\d{{2}}\b", re.I),
+    # HICN: the Health Insurance Claim Number the MBI replaced, still on old cards.
+    "an identifier label (name, DOB, MRN, SSN, MBI, address)": re.compile(
+        r"\b(?:dob|d\.o\.b|mrn|ssn|mbi|hicn|medical record|date of birth|born|patient name|"
+        r"name:|address|zip)\b|\bmedicare\s*(?:#|(?:number|no|id)\b)", re.I),
 }
 
 

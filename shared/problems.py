@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import azure.functions as func
 import psycopg2
@@ -10,7 +11,7 @@ import psycopg2.errors
 from pydantic import ValidationError
 
 from shared.errors import Conflict, ProblemError, ServiceUnavailable, Unprocessable
-from shared.models.common import FieldErrors
+from shared.models.common import PATTERN_RULES, FieldErrors
 
 log = logging.getLogger("snf.request")
 PROBLEM_TYPE_BASE = "https://snf-admissions.example/problems/"
@@ -23,6 +24,67 @@ CONFLICTS = {
     "cost_models_organization_facility_active_key":
         "This facility already has an active cost model. Change it, or deactivate it first.",
 }
+
+
+# pydantic's error types in words a user can act on; ctx's values fill the braces.
+PLAIN = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of this request",
+    "string_type": "must be text",
+    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+    "float_type": "must be a number", "float_parsing": "must be a number",
+    "decimal_type": "must be a number", "decimal_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "greater_than": "must be more than {gt}", "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}", "less_than_equal": "must be at most {le}",
+    "multiple_of": "must be a multiple of {multiple_of}",
+    "decimal_max_digits": "must have at most {max_digits} digits",
+    "decimal_max_places": "must have at most {decimal_places} decimal places",
+    "decimal_whole_digits": "must have at most {whole_digits} digits before the decimal point",
+    "string_too_short": "must be at least {min_length} character(s)",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_short": "must have at least {min_length} item(s)",
+    "too_long": "must have at most {max_length} item(s)",
+    "list_type": "must be a list", "set_type": "must be a list",
+    "dict_type": "must be an object", "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "uuid_type": "must be an id (a UUID)", "uuid_parsing": "must be an id (a UUID)",
+    "uuid_version": "must be an id (a UUID)",
+    "date_type": "must be a date written YYYY-MM-DD",
+    "date_parsing": "must be a date written YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date written YYYY-MM-DD",
+    "date_from_datetime_inexact": "must be a date written YYYY-MM-DD",
+    "datetime_type": "must be a date and time such as 2026-06-01T10:00:00Z",
+    "datetime_parsing": "must be a date and time such as 2026-06-01T10:00:00Z",
+    "datetime_from_date_parsing": "must be a date and time such as 2026-06-01T10:00:00Z",
+    "datetime_object_invalid": "must be a date and time such as 2026-06-01T10:00:00Z",
+    "timezone_aware": "must say its time zone, such as 2026-06-01T10:00:00Z or "
+                      "2026-06-01T10:00:00-05:00",
+    "json_invalid": "is not valid JSON",
+    "string_pattern_mismatch": "is not in the expected form",
+    "is_instance_of": "is not of the expected type",
+}
+
+
+def plain_message(error: dict) -> str:
+    """What pydantic reports, as a user can act on it: our validators' own words without
+    pydantic's "Value error, " prefix, a pattern's registered rule instead of its regular
+    expression, each other kind by PLAIN."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_RULES:
+        return PATTERN_RULES[ctx["pattern"]]
+    if kind in ("literal_error", "enum"):
+        choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        return "must be one of: " + (", ".join(choices) or ctx.get("expected", ""))
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind in PLAIN:
+        return PLAIN[kind].format(**ctx)
+    return error["msg"]
 
 
 def validation_errors(exc: ValidationError, location: str) -> list[dict]:
@@ -38,7 +100,7 @@ def validation_errors(exc: ValidationError, location: str) -> list[dict]:
                           for field, messages in cause.errors.items() for message in messages)
             continue
         errors.append({"location": location, "field": ".".join(path) or location,
-                       "message": error["msg"], "type": error["type"]})
+                       "message": plain_message(error), "type": error["type"]})
     return errors
 
 

@@ -34,6 +34,13 @@ class ThenPayer:
     name: str
     payer_type: str
     per_day: Decimal
+    # (first day, per day) of each of its rates that comes into force during the stay.
+    later: tuple[tuple[date, Decimal], ...] = ()
+
+    def per_day_on(self, day: date) -> Decimal:
+        """Its amount a day by the rate in force on that day."""
+        return next((amount for starts, amount in reversed(self.later) if starts <= day),
+                    self.per_day)
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,16 @@ class Rate:
     per_diem: Decimal | None = None
     acuity_rates: dict[str, Decimal] = field(default_factory=dict)
     pdpm: PdpmTerms | None = None
+    # The first day it prices when it comes into force during the stay (a later rate).
+    effective_from: date | None = None
+
+
+def rate_of_each_day(referral: Referral, rate: Rate, later_rates: tuple[Rate, ...]) -> list[Rate]:
+    """The rate in force on each day of the stay: `rate` from the first day, then each of
+    `later_rates` (by effective_from) from its first day on."""
+    return [next((r for r in reversed(later_rates)
+                  if r.effective_from <= referral.first_day + timedelta(days=d)), rate)
+            for d in range(referral.length_of_stay_days)]
 
 
 @dataclass(frozen=True)
@@ -152,23 +169,25 @@ def _clamp(value: Decimal) -> Decimal:
     return min(HUNDRED, max(ZERO, value)).quantize(ONE_DP)
 
 
-def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED) -> dict:
-    """Revenue of each day of the stay and in total, with the PDPM detail when it applies, and
-    the payment adjustments Medicare applies as their own lines."""
+def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED,
+            later_rates: tuple[Rate, ...] = ()) -> dict:
+    """Revenue of each day of the stay and in total, each day by the rate in force on it, with
+    the PDPM detail when it applies, and the payment adjustments Medicare applies as their own
+    lines. The rates of one stay are all PDPM or none (the caller's check)."""
     days = referral.length_of_stay_days
+    day_rates = rate_of_each_day(referral, rate, later_rates)
     detail = None
-    if rate.method == "per_diem":
-        amounts = [cents(rate.per_diem)] * days
-    elif rate.method == "acuity":
-        amounts = [cents(rate.acuity_rates[referral.acuity])] * days
+    if rate.method != "pdpm":
+        amounts = [cents(r.per_diem if r.method == "per_diem" else r.acuity_rates[referral.acuity])
+                   for r in day_rates]
     else:
-        amounts, detail = _pdpm_revenue(referral, rate.pdpm)
+        amounts, detail = _pdpm_revenue(referral, [r.pdpm for r in day_rates])
     patient = detail["patient_pays_by_day"] if detail else [ZERO] * days
     facts = detail["day_facts"] if detail else [{} for _ in range(days)]
     first_day = referral.first_day
     by_day = []
     lines = {code: ZERO for code in ADJUSTMENTS}
-    for d, (a, p, fact) in enumerate(zip(amounts, patient, facts)):
+    for d, (a, p, fact, day_rate) in enumerate(zip(amounts, patient, facts, day_rates)):
         day = {"day": d + 1, "date": first_day + timedelta(days=d), "amount": a,
                "patient_pays": p, **fact}
         if detail is None:
@@ -182,7 +201,7 @@ def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED) -
             # The 2% falls on what Original Medicare pays: its share after coinsurance, and
             # (settled on the cost report) its bad debt reimbursement; not on a then-payer's
             # days nor on a Medicare Advantage contract's.
-            original_medicare = fact["covered"] and rate.pdpm.percent_of_pdpm is None
+            original_medicare = fact["covered"] and day_rate.pdpm.percent_of_pdpm is None
             sequestration = (-cents((payer + bad_debt) * SEQUESTRATION) if original_medicare
                              else ZERO)
             day.update(payer_pays=payer, sequestration=sequestration,
@@ -195,8 +214,8 @@ def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED) -
     if detail:
         del detail["patient_pays_by_day"], detail["day_facts"]
         shown = {"hiv_aids_adjustment": referral.hiv_aids,
-                 "qrp_reduction": rate.pdpm.qrp_reduced,
-                 "sequestration": rate.pdpm.percent_of_pdpm is None,
+                 "qrp_reduction": any(r.pdpm.qrp_reduced for r in day_rates),
+                 "sequestration": any(r.pdpm.percent_of_pdpm is None for r in day_rates),
                  "uncollected_coinsurance": detail["coinsurance_total"] > 0,
                  "bad_debt_reimbursement": detail["coinsurance_total"] > 0}
         adjustments = [{"code": code, "label": label, "amount": lines[code]}
@@ -228,7 +247,10 @@ def _coinsurance_of_year(terms: PdpmTerms, year: int) -> tuple[Decimal | None, i
     return terms.coinsurance_by_year[max(known)], max(known)
 
 
-def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], dict]:
+def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
+                  ) -> tuple[list[Decimal], dict]:
+    """Each day by the PDPM terms of the rate in force on it (`terms_by_day`)."""
+    terms = terms_by_day[0]
     tables = terms.tables
     assumed = referral.classification is None
     classification = referral.classification or DEFAULT_CLASSIFICATION[referral.acuity]
@@ -238,35 +260,38 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
     amounts, patient, days = [], [], []
     coinsurance_years: dict[int, dict] = {}
     fiscal_years: dict[int, dict] = {}
-    variants: dict[int, dict] = {}
+    variants: dict[tuple[int, bool], dict] = {}
     qrp_by_method: set[int] = set()
-    for day in range(1, referral.length_of_stay_days + 1):
+    for day, day_terms in enumerate(terms_by_day, start=1):
         when = first_day + timedelta(days=day - 1)
         benefit_day = used + day
         skilled = referral.skilled_days is None or day <= referral.skilled_days
         covered = benefit_day <= pdpm.MAX_COVERED_DAYS and skilled
         # Each day is priced by the tables of the fiscal year it falls in.
         fiscal_year = pdpm.fiscal_year_of(when)
-        day_tables = terms.tables_for(fiscal_year)
-        known = terms.fiscal_years.get(day_tables.fiscal_year)
+        day_tables = day_terms.tables_for(fiscal_year)
+        known = day_terms.fiscal_years.get(day_tables.fiscal_year)
         if day_tables.fiscal_year not in rates_by_year:
-            net_update = known.net_update if known else None
             rates_by_year[day_tables.fiscal_year] = pdpm.component_rates(day_tables,
                                                                          classification)
-            variants[day_tables.fiscal_year] = {
+        # The adjusted rates also depend on the rate's QRP flag, which a later rate may change.
+        variant_key = (day_tables.fiscal_year, day_terms.qrp_reduced)
+        if variant_key not in variants:
+            net_update = known.net_update if known else None
+            variants[variant_key] = {
                 "hiv": pdpm.component_rates(day_tables, classification,
                                             hiv_aids=referral.hiv_aids),
                 "final": pdpm.component_rates(day_tables, classification,
-                                              qrp=terms.qrp_reduced, net_update=net_update,
+                                              qrp=day_terms.qrp_reduced, net_update=net_update,
                                               hiv_aids=referral.hiv_aids)}
-            if terms.qrp_reduced and any(pdpm.qrp_base_rate(day_tables, c, net_update)[1]
-                                         for c in day_tables.base_rates):
+            if day_terms.qrp_reduced and any(pdpm.qrp_base_rate(day_tables, c, net_update)[1]
+                                             for c in day_tables.base_rates):
                 qrp_by_method.add(day_tables.fiscal_year)
         status = known.status if known else None
         year = fiscal_years.setdefault(fiscal_year, {
             "fiscal_year": fiscal_year, "priced_with": day_tables.fiscal_year, "status": status,
             "rule": known.rule if known else None, "notes": known.notes if known else None,
-            "days": 0})
+            "days": 0, "rate_fiscal_year": day_terms.tables.fiscal_year})
         year["days"] += 1
         amount = with_hiv = payment = ZERO
         if covered:
@@ -277,24 +302,25 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
 
             def pay(rates):
                 return pdpm.claim_payment(day_tables, rates, prior_days=vpd_day - 1, days=1,
-                                          wage_index=terms.wage_index,
-                                          vbp_multiplier=terms.vbp_multiplier).payment
+                                          wage_index=day_terms.wage_index,
+                                          vbp_multiplier=day_terms.vbp_multiplier).payment
             amount = pay(rates_by_year[day_tables.fiscal_year])
-            variant = variants[day_tables.fiscal_year]
+            variant = variants[variant_key]
             with_hiv = pay(variant["hiv"]) if referral.hiv_aids else amount
-            payment = pay(variant["final"]) if terms.qrp_reduced else with_hiv
-            if terms.percent_of_pdpm is not None:
-                amount, with_hiv, payment = (cents(v * terms.percent_of_pdpm / HUNDRED)
+            payment = pay(variant["final"]) if day_terms.qrp_reduced else with_hiv
+            if day_terms.percent_of_pdpm is not None:
+                amount, with_hiv, payment = (cents(v * day_terms.percent_of_pdpm / HUNDRED)
                                              for v in (amount, with_hiv, payment))
         elif referral.then_payer:
-            # After Medicare: the then-payer's rate, so the days are not left at $0.
-            amount = with_hiv = payment = cents(referral.then_payer.per_day)
+            # After Medicare: the then-payer's rate in force that day, so the days are not
+            # left at $0.
+            amount = with_hiv = payment = cents(referral.then_payer.per_day_on(when))
         share, amount_year = ZERO, None
         # Coinsurance runs from day 21 of the benefit period, at the amount of the calendar
         # year the day is furnished in, never more than the day's payment.
         if (covered and benefit_day >= pdpm.COINSURANCE_FROM_DAY
-                and terms.percent_of_pdpm is None):
-            per_day, amount_year = _coinsurance_of_year(terms, when.year)
+                and day_terms.percent_of_pdpm is None):
+            per_day, amount_year = _coinsurance_of_year(day_terms, when.year)
             if per_day is not None:
                 share = cents(min(per_day, payment))
                 year = coinsurance_years.setdefault(when.year, {
@@ -358,7 +384,7 @@ def _pdpm_revenue(referral: Referral, terms: PdpmTerms) -> tuple[list[Decimal], 
                         "total": sum((a for a, d in zip(amounts, days)
                                       if d["paid_by"] == "then_payer"), ZERO)}
                        if referral.then_payer else None),
-        "qrp_reduced": terms.qrp_reduced,
+        "qrp_reduced": any(t.qrp_reduced for t in terms_by_day),
         "qrp_by_rule_method": sorted(qrp_by_method),
         "patient_pays_by_day": patient,
         "day_facts": days,
@@ -376,12 +402,14 @@ DAILY_LINES = {"labs": "labs_per_day", "imaging": "imaging_per_day",
 
 
 def therapy_cmis(referral: Referral, rate: Rate) -> dict[str, Decimal] | None:
-    """The PT, OT and SLP case-mix indexes of the referral's own PDPM groups (a HIPPS code or
-    groups given) in the rate's tables; None without them (groups assumed, or no PDPM rate)."""
-    if referral.classification is None or rate.pdpm is None:
+    """The PT, OT and SLP case-mix indexes of the PDPM groups revenue is priced with (the
+    referral's, else those assumed for its acuity) in the rate's tables; None without a PDPM
+    rate."""
+    if rate.pdpm is None:
         return None
     tables = rate.pdpm.tables
-    return {c: tables.cmis[c][referral.classification.group_of(c)] for c in THERAPY_DISCIPLINES}
+    classification = referral.classification or DEFAULT_CLASSIFICATION[referral.acuity]
+    return {c: tables.cmis[c][classification.group_of(c)] for c in THERAPY_DISCIPLINES}
 
 
 def cost(referral: Referral, model: CostModel, cmis: dict[str, Decimal] | None = None) -> dict:
@@ -405,8 +433,13 @@ def cost(referral: Referral, model: CostModel, cmis: dict[str, Decimal] | None =
             by_discipline = {c.lower(): cents((at_cmi_1[c] or ZERO) * cmis[c])
                              for c in THERAPY_DISCIPLINES}
             therapy = sum(by_discipline.values(), ZERO)
+            # Assumed groups are said, as revenue says them: the cost follows the same guess.
+            groups = ("PDPM groups (their CMIs" if referral.classification is not None else
+                      f"PDPM groups revenue assumed for {referral.acuity} acuity (PT/OT "
+                      f"{DEFAULT_CLASSIFICATION[referral.acuity].pt_ot}, SLP "
+                      f"{DEFAULT_CLASSIFICATION[referral.acuity].slp}; their CMIs")
             stated.append(
-                "Therapy cost from the PDPM groups (their CMIs were derived from therapy costs "
+                f"Therapy cost from the {groups} were derived from therapy costs "
                 "a day, 83 FR 39162): "
                 + "; ".join(f"{c} {at_cmi_1[c] or ZERO} at CMI 1.0 x {cmis[c]} = "
                             f"{by_discipline[c.lower()]}" for c in THERAPY_DISCIPLINES)
@@ -450,9 +483,11 @@ def cost(referral: Referral, model: CostModel, cmis: dict[str, Decimal] | None =
 
 
 def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate: Rate,
-             model: CostModel, weights: Weights) -> dict:
-    """The whole evaluation, as plain data the admission models validate and store."""
-    earned = revenue(referral, rate, weights.coinsurance_collection_pct)
+             model: CostModel, weights: Weights, later_rates: tuple[Rate, ...] = ()) -> dict:
+    """The whole evaluation, as plain data the admission models validate and store. `rate`:
+    the payer's rate in force on the stay's first day; `later_rates`: those that come into
+    force during the stay, each pricing the days from its effective_from on."""
+    earned = revenue(referral, rate, weights.coinsurance_collection_pct, later_rates)
     spent = cost(referral, model, therapy_cmis(referral, rate))
     cost_stated = spent.pop("stated")
     # What the facility keeps: the revenue after Medicare's payment adjustments.
@@ -555,12 +590,15 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                     f"{label} are priced on FY{year['priced_with']}'s proposed rates "
                     f"({year['rule']}), not final ones."
                     + (f" {year['notes']}" if year["notes"] else ""))
-        other_years = sorted({y["fiscal_year"] for y in detail["fiscal_years"]
-                              if y["fiscal_year"] != detail["fiscal_year"]})
-        if other_years:
+        # Days of a fiscal year priced by a rate set up for another, by that rate's year.
+        other_years: dict[int, list[int]] = {}
+        for year in detail["fiscal_years"]:
+            if year["rate_fiscal_year"] != year["fiscal_year"]:
+                other_years.setdefault(year["rate_fiscal_year"], []).append(year["fiscal_year"])
+        for rate_year, years in sorted(other_years.items()):
             assumptions.append(
-                f"The rate is set up for FY{detail['fiscal_year']}, but the stay has days in "
-                + ", ".join(f"FY{y}" for y in other_years)
+                f"The rate is set up for FY{rate_year}, but the stay has days in "
+                + ", ".join(f"FY{y}" for y in sorted(years))
                 + ": they are priced with their own year's tables at the rate's wage index and "
                   "VBP multiplier, which CMS also updates each year.")
         if detail["percent_of_pdpm"] is not None:
@@ -579,10 +617,13 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                 f"does not cover the {detail['not_skilled_days']} day(s) after it.")
         then = detail["then_payer"]
         if then and then["days"]:
+            changes = "".join(f", {cents(amount)} from {starts}"
+                              for starts, amount in referral.then_payer.later)
             assumptions.append(
                 f"The {then['days']} day(s) Medicare does not cover are paid by {then['name']} "
-                f"({then['payer_type']}) at {then['per_day']} a day, its rate in force at the "
-                "facility.")
+                f"({then['payer_type']}) at {then['per_day']} a day{changes}, its "
+                + ("rates in force at the facility on those days." if changes else
+                   "rate in force at the facility."))
         if detail["coinsurance_total"] > 0:
             assumptions.append(
                 f"{weights.coinsurance_collection_pct}% of the coinsurance is expected to be "

@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, AwareDatetime, Field, field_validator, model_serializer,
-                      model_validator)
+from pydantic import (AfterValidator, AwareDatetime, BeforeValidator, Field, field_validator,
+                      model_serializer, model_validator)
 
 from shared import catalog
 from shared.catalog import Acuity, PayerType, Service
-from shared.models.common import FieldErrors, Input, Output, PageQuery, Query
+from shared.models.common import FieldErrors, Input, Output, PageQuery, Query, pattern
 from shared.models.rates import Money
 from shared.phi import identifier_kinds
 
@@ -20,7 +20,16 @@ Status = Literal["pending", "accepted", "declined", "admitted", "not_admitted"]
 DECLINE_REASONS = tuple(catalog.DECLINE_REASONS)
 NOT_ADMITTED_REASONS = tuple(catalog.NOT_ADMITTED_REASONS)
 EARLIEST_REFERRAL = datetime(2015, 1, 1, tzinfo=timezone.utc)  # before PDPM, before any data
-LATEST_ADMISSION_AHEAD = timedelta(days=366)  # a referral plans a stay, not a year's census
+CLOCK_SKEW = timedelta(minutes=5)
+# The stay's first day against the day the referral was received (UTC): the received day is
+# UTC while the admission date is the facility's, and a coordinator may log a referral the
+# morning after the patient came in, so two days earlier are allowed; a hospital refers for a
+# discharge days or weeks ahead, so 90 days later covers a planned admission and refuses a
+# mistyped year.
+ADMISSION_BEFORE_RECEIVED_DAYS = 2
+ADMISSION_AFTER_RECEIVED_DAYS = 90
+ADMISSION_WINDOW = (f"from {ADMISSION_BEFORE_RECEIVED_DAYS} days before the day the referral "
+                    f"was received (UTC) to {ADMISSION_AFTER_RECEIVED_DAYS} days after it")
 
 
 def _no_identifiers(note: str | None) -> str | None:
@@ -35,12 +44,26 @@ def _no_identifiers(note: str | None) -> str | None:
 Note = Annotated[str, Field(max_length=280), AfterValidator(_no_identifiers)]
 
 
+def _upper_case(value):
+    return value.upper() if isinstance(value, str) else value
+
+
+def code(regex: str, either_case: str, example: str, rule: str):
+    """A code printed in capitals (HIPPS, PDPM group, case number): typed in either case, kept
+    in capitals. `regex` is checked on the capitals (a 422 says `rule`); the document gives
+    `either_case`, the same pattern in both cases, since it describes what a client may send."""
+    return Annotated[str, BeforeValidator(_upper_case),
+                     Field(pattern=pattern(regex, rule), examples=[example],
+                           json_schema_extra={"pattern": either_case})]
+
+
 class PdpmGroupsIn(Input):
     """The PDPM classification; PT and OT share one group."""
-    pt_ot: Annotated[str, Field(pattern=r"^T[A-P]$", examples=["TK"])]
-    slp: Annotated[str, Field(pattern=r"^S[A-L]$", examples=["SB"])]
-    nursing: Annotated[str, Field(pattern=r"^[A-Z]{2,3}[0-9]?$", examples=["HBC1"])]
-    nta: Annotated[str, Field(pattern=r"^N[A-F]$", examples=["NE"])]
+    pt_ot: code(r"^T[A-P]$", r"^[Tt][A-Pa-p]$", "TK", "must be a PT/OT group, TA to TP")
+    slp: code(r"^S[A-L]$", r"^[Ss][A-La-l]$", "SB", "must be an SLP group, SA to SL")
+    nursing: code(r"^[A-Z]{2,3}[0-9]?$", r"^[A-Za-z]{2,3}[0-9]?$", "HBC1",
+                  "must be a nursing group such as HBC1")
+    nta: code(r"^N[A-F]$", r"^[Nn][A-Fa-f]$", "NE", "must be an NTA group, NA to NF")
 
 
 class ReferralIn(Input):
@@ -51,8 +74,8 @@ class ReferralIn(Input):
                          "facility, after a Medicare Part A payer",
         "hipps_code": "give pdpm_groups or hipps_code, not both",
         "note": "must not look like it identifies the patient (names, long numbers, dates)",
-        "referral_received_at": "not in the future, nor before 2000",
-        "expected_admission_date": "from 2000 to a year from today",
+        "referral_received_at": f"not in the future, nor before {EARLIEST_REFERRAL:%Y-%m-%d}",
+        "expected_admission_date": ADMISSION_WINDOW,
         "prior_case_number": "must be an admitted Medicare Part A stay of the organization at "
                              "the facility, ending within 3 days of this one",
         "": "the facility needs a rate of the payer in force and an active cost model, and "
@@ -66,21 +89,30 @@ class ReferralIn(Input):
         default=None, description="Expected daily medication cost; the cost model's default "
                                   "when omitted.")
     pdpm_groups: PdpmGroupsIn | None = None
-    hipps_code: Annotated[str, Field(pattern=r"^[A-P][A-L][A-Y][A-F][01]?$",
-                                     examples=["KBGE1"])] | None = Field(
+    hipps_code: code(r"^[A-P][A-L][A-Y][A-F][01]?$", r"^[A-Pa-p][A-La-l][A-Ya-y][A-Fa-f][01]?$",
+                     "KBGE1", "must be a HIPPS code: 4 letters and an optional 0 or 1, such "
+                              "as KBGE1") | None = Field(
         default=None, description="The PDPM classification as a HIPPS code, instead of "
                                   "pdpm_groups.")
     referral_received_at: AwareDatetime | None = Field(
-        default=None, description="When the hospital's referral arrived; now when omitted.")
+        default=None, description="When the hospital's referral arrived; now when omitted. "
+                                  "Not in the future (5 minutes' grace for clocks); a referral "
+                                  "logged late keeps the time it arrived.")
     expected_admission_date: date | None = Field(
         default=None, description="The stay's first day; the day the referral was received "
-                                  "(UTC) when omitted. Each day is priced by its date.")
+                                  "(UTC) when omitted. Each day is priced by its date and by "
+                                  f"the rate in force on it. Allowed {ADMISSION_WINDOW}: the "
+                                  "received day is UTC and the admission day the facility's, "
+                                  "and a referral may be logged the morning after the patient "
+                                  "came in; a hospital refers for a discharge days or weeks "
+                                  "ahead, so a later date is a typing slip (a wrong year).")
     benefit_days_used: Annotated[int, Field(ge=0, le=100)] | None = Field(
         default=None, description="Medicare Part A: SNF days of the current benefit period "
                                   "already used before this stay (0-100); assumed 0 when "
                                   "omitted, and said so.")
-    prior_case_number: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{2,60}$",
-                                            examples=["DEMO-2026-000123"])] | None = Field(
+    prior_case_number: code(r"^[A-Z0-9][A-Z0-9-]{2,60}$", r"^[A-Za-z0-9][A-Za-z0-9-]{2,60}$",
+                            "DEMO-2026-000123",
+                            "must be a case number such as DEMO-2026-000123") | None = Field(
         default=None, description="Medicare Part A: the case number of this patient's prior "
                                   "stay at the same facility; a readmission within the 3-day "
                                   "interruption window continues its variable per diem "
@@ -107,16 +139,26 @@ class ReferralIn(Input):
         errors = {}
         if self.pdpm_groups is not None and self.hipps_code is not None:
             errors["hipps_code"] = "give pdpm_groups or hipps_code, not both"
+        now = datetime.now(timezone.utc)
         received = self.referral_received_at
-        if received is not None and received > datetime.now(timezone.utc) + timedelta(minutes=5):
+        if received is not None and received > now + CLOCK_SKEW:
             errors["referral_received_at"] = "is in the future"
         if received is not None and received < EARLIEST_REFERRAL:
             errors["referral_received_at"] = f"is before {EARLIEST_REFERRAL:%Y-%m-%d}"
         admitted = self.expected_admission_date
-        if admitted is not None and not (EARLIEST_REFERRAL.date() <= admitted
-                                         <= date.today() + LATEST_ADMISSION_AHEAD):
-            errors["expected_admission_date"] = (
-                f"must be between {EARLIEST_REFERRAL:%Y-%m-%d} and a year from today")
+        # Only of a received time in range: year 1 at +05:00 is not a UTC date at all.
+        if admitted is not None and "referral_received_at" not in errors:
+            received_day = (received or now).astimezone(timezone.utc).date()
+            if admitted < received_day - timedelta(days=ADMISSION_BEFORE_RECEIVED_DAYS):
+                errors["expected_admission_date"] = (
+                    f"is before the referral was received ({received_day}): a stay starts "
+                    f"after its referral, or at most {ADMISSION_BEFORE_RECEIVED_DAYS} days "
+                    "before it (time zones, a referral logged late)")
+            elif admitted > received_day + timedelta(days=ADMISSION_AFTER_RECEIVED_DAYS):
+                errors["expected_admission_date"] = (
+                    f"is more than {ADMISSION_AFTER_RECEIVED_DAYS} days after the referral was "
+                    f"received ({received_day}): check the year, or evaluate the referral "
+                    "nearer the admission")
         if errors:
             raise FieldErrors(errors)
         return self
@@ -178,6 +220,10 @@ class FiscalYearPricing(Output):
     days: int
     component_rates: dict[str, Decimal]
     labor_related_share: Decimal
+    rate_fiscal_year: int | None = Field(
+        default=None, description="The fiscal year the rate in force on these days is set up "
+                                  "for (its first day's rate); null on evaluations saved "
+                                  "before it was recorded.")
 
 
 class ThenPayerDetail(Output):
@@ -330,10 +376,23 @@ class RateRef(Output):
     effective_to: date | None
 
 
+class RateInStay(RateRef):
+    payer_id: uuid.UUID = Field(description="The payer's, or the then-payer's.")
+    first_day: int = Field(description="The first day of the stay it is in force on (1 is the "
+                                       "admission day).")
+    last_day: int
+    first_date: date
+    last_date: date
+
+
 class Evaluation(Output):
     facility: Named
     payer: PayerRef
-    rate: RateRef
+    rate: RateRef = Field(description="The payer's rate in force on the stay's first day.")
+    rates: list[RateInStay] = Field(
+        default_factory=list, description="Every rate that priced the stay, the payer's then "
+        "the then-payer's, each with the days of the stay it is in force on: each day is priced "
+        "by the rate in force on it. Empty on evaluations saved before it was recorded.")
     length_of_stay_days: int
     revenue: Revenue
     cost: Cost

@@ -6,16 +6,19 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from shared.models.common import FieldErrors, Output, PageQuery, Query
+from shared.models.common import FieldErrors, Output, PageQuery, Query, pattern
 
 
 class AuditFilters(Query):
     rules = {"until": "must not be before since"}
 
     user_id: uuid.UUID | None = None
-    action: str | None = Field(default=None, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$",
+    action: str | None = Field(default=None, max_length=64, pattern=pattern(
+                                   r"^[a-z_]+(\.[a-z_]+)*$", "must be an action such as "
+                                   "admission.reopen, or its start such as admission"),
                                description="An action (admission.reopen) or its start (admission).")
-    object_type: str | None = Field(default=None, max_length=64, pattern=r"^[a-z_]+$")
+    object_type: str | None = Field(default=None, max_length=64, pattern=pattern(
+        r"^[a-z_]+$", "must be an object type such as admission"))
     object_id: uuid.UUID | None = None
     since: date | None = Field(default=None, description="Inclusive, UTC.")
     until: date | None = Field(default=None, description="Inclusive, UTC.")

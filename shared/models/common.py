@@ -11,6 +11,17 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
 T = TypeVar("T")
 
 
+# What each field pattern means, in the words a 422 gives instead of the regular expression
+# (shared.problems); every pattern a model checks is registered through `pattern`.
+PATTERN_RULES: dict[str, str] = {}
+
+
+def pattern(regex: str, rule: str) -> str:
+    """A field's regular expression, registered with what it asks for in plain words."""
+    PATTERN_RULES[regex] = rule
+    return regex
+
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -172,6 +183,12 @@ def not_null(*fields: str):
 
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True, defer_build=True)  # as _Text
+
+
+class FieldWarning(Output):
+    """Something saved that works but is likely wrong, for the form to show at the field."""
+    field: str
+    message: str
 
 
 class Page(Output, Generic[T]):

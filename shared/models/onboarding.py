@@ -6,7 +6,7 @@ import uuid
 from pydantic import Field
 
 from shared.models.business_weights import BusinessWeightsPublic
-from shared.models.common import Input, Output
+from shared.models.common import FieldWarning, Input, Output
 from shared.models.cost_models import CostModelPublic
 from shared.models.payers import PayerPublic
 from shared.models.rates import RatePublic
@@ -26,3 +26,6 @@ class DefaultsOut(Output):
         description="The cost model template made for the facility; null when it had one.")
     business_weights: BusinessWeightsPublic
     kept: list[str] = Field(description="What already existed and was left as it was, in words.")
+    warnings: list[FieldWarning] = Field(
+        default_factory=list, description="What the defaults were built on that is likely "
+        "wrong: the facility's wage index left at 1.0000, which the PDPM rate took.")

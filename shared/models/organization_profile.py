@@ -3,10 +3,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from shared.models.common import Input, Name, Output, not_null
+from shared.models.common import Input, Name, Output, not_null, pattern
 from shared.models.organizations import OrganizationPublic
 
-Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f5f8b"])]
+Color = Annotated[str, Field(pattern=pattern(r"^#[0-9a-fA-F]{6}$",
+                                             "must be a colour written #rrggbb, such as #1f5f8b"),
+                             examples=["#1f5f8b"])]
 
 
 class OrganizationProfile(OrganizationPublic):

@@ -7,6 +7,10 @@ import uuid
 from datetime import date
 
 
+# Accepted, then admitted or not: each was accepted.
+ACCEPTED = ("accepted", "admitted", "not_admitted")
+
+
 def monthly_figures(cur, *, organization_id: uuid.UUID, since: date) -> list[dict]:
     """Rows with facility_id NULL are the organization's totals of the month."""
     cur.execute("""
@@ -14,17 +18,23 @@ def monthly_figures(cur, *, organization_id: uuid.UUID, since: date) -> list[dic
                facility_id, GROUPING(facility_id) = 1 AS overall,
                count(*) AS referrals,
                count(*) FILTER (WHERE status <> 'pending') AS decided,
-               count(*) FILTER (WHERE status IN ('accepted', 'admitted', 'not_admitted'))
-                   AS accepted,
+               count(*) FILTER (WHERE status IN %(accepted)s) AS accepted,
                count(*) FILTER (WHERE status = 'declined') AS declined,
                round(avg(margin_pct), 2) AS average_margin_pct,
+               -- Of the accepted: the margin over the net revenue (margin + cost), and the plain
+               -- average of their percentages.
+               round(100 * sum(margin) FILTER (WHERE status IN %(accepted)s)
+                     / NULLIF(sum(margin + cost_total) FILTER (WHERE status IN %(accepted)s), 0),
+                     2) AS accepted_margin_pct,
+               round(avg(margin_pct) FILTER (WHERE status IN %(accepted)s), 2)
+                   AS accepted_average_margin_pct,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY turnaround_minutes)
                    AS median_turnaround_minutes
           FROM admissions
          WHERE organization_id = %(organization_id)s
            AND referral_received_at >= %(since)s::timestamp AT TIME ZONE 'UTC'
          GROUP BY GROUPING SETS ((1), (1, facility_id))
-    """, {"organization_id": organization_id, "since": since})
+    """, {"organization_id": organization_id, "since": since, "accepted": ACCEPTED})
     return cur.fetchall()
 
 

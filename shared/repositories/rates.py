@@ -62,6 +62,21 @@ def in_force_statement(*, organization_id: uuid.UUID, facility_id: uuid.UUID,
 
 
 
+def in_force_between(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID,
+                     payer_id: uuid.UUID, first: date, last: date) -> list[dict]:
+    """The active rates for this facility and payer in force on any day from first to last
+    (inclusive), by effective_from: the rates over a stay."""
+    cur.execute(f"""
+        SELECT {COLUMNS} FROM rates
+         WHERE organization_id = %(organization_id)s AND facility_id = %(facility_id)s
+           AND payer_id = %(payer_id)s AND is_active
+           AND effective_from <= %(last)s AND (effective_to IS NULL OR effective_to >= %(first)s)
+         ORDER BY effective_from
+    """, {"organization_id": organization_id, "facility_id": facility_id, "payer_id": payer_id,
+          "first": first, "last": last})
+    return cur.fetchall()
+
+
 def lock_pair(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID,
               payer_id: uuid.UUID) -> None:
     """Serialize writes to one facility and payer's rates until the transaction ends, so two

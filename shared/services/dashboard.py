@@ -27,6 +27,8 @@ def _figures(month: date, row: dict | None, mix: dict[str, int]) -> MonthFigures
         acceptance_rate_pct=(Decimal(accepted * 100) / decided).quantize(Decimal("0.1"))
         if decided else None,
         average_margin_pct=row.get("average_margin_pct"),
+        accepted_margin_pct=row.get("accepted_margin_pct"),
+        accepted_average_margin_pct=row.get("accepted_average_margin_pct"),
         median_turnaround_minutes=Decimal(str(median)).quantize(Decimal("0.1"))
         if median is not None else None,
         payer_mix=mix)

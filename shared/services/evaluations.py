@@ -63,12 +63,17 @@ def _stay_tables(cur, area: str, first_day: date, days: int, loaded: list[int],
 
 
 INTERRUPTION_WINDOW_DAYS = 3   # 42 CFR 413.343: the discharge day and the next two
+# 42 CFR 409.60(b)(1): "A benefit period ends when a beneficiary has, for at least 60
+# consecutive days not been an inpatient" of a hospital, a CAH or a SNF. The discharge day is
+# not an inpatient day (a day of discharge is not counted: SSA POMS HI 00601.270).
+BENEFIT_PERIOD_ENDS_AFTER_DAYS = 60
 
 
 def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral: ReferralIn,
-                      first_day: date) -> tuple[dict | None, int | None]:
-    """The prior stay an interrupted stay continues, and the benefit days it used; (None, None)
-    when the readmission falls after the interruption window (a new stay)."""
+                      first_day: date) -> tuple[dict | None, int, int]:
+    """The prior stay an interrupted stay continues (None when the readmission falls after
+    the interruption window: a new stay), the benefit days used by the prior stay (0 when
+    60 days or more lie between: a new benefit period), and the days between."""
     field = "prior_case_number"
     prior = admissions_repository.get_by_case_number(
         cur, organization_id=organization_id, case_number=referral.prior_case_number)
@@ -90,33 +95,117 @@ def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral:
     if gap < 0:
         raise Unprocessable.for_fields({field: f"that stay runs to {discharged}: this one "
                                                "would start inside it"})
-    used = prior_pdpm.get("benefit_days_used", 0) + prior_pdpm["covered_days"]
+    used = (0 if gap >= BENEFIT_PERIOD_ENDS_AFTER_DAYS
+            else prior_pdpm.get("benefit_days_used", 0) + prior_pdpm["covered_days"])
     if gap >= INTERRUPTION_WINDOW_DAYS:
-        return None, used
+        return None, used, gap
     return {"prior_case_number": prior["case_number"],
-            "prior_days": prior["length_of_stay_days"], "gap_days": gap}, used
+            "prior_days": prior["length_of_stay_days"], "gap_days": gap}, used, gap
+
+
+def _unpriced(rates_in_force: list[dict], first_day: date, last_day: date) -> str | None:
+    """The days of the stay no rate covers, in words ("from 2026-10-01 to 2026-10-08 (days 3-10
+    of the stay)"); None when every day has one."""
+    spans, start = [], None
+    # One day past the stay counts as covered, so a span running to its end is closed.
+    for n in range((last_day - first_day).days + 2):
+        day = first_day + timedelta(days=n)
+        covered = day > last_day or any(
+            r["effective_from"] <= day and (r["effective_to"] is None or day <= r["effective_to"])
+            for r in rates_in_force)
+        if not covered and start is None:
+            start = n
+        elif covered and start is not None:
+            a, b = first_day + timedelta(days=start), first_day + timedelta(days=n - 1)
+            spans.append(f"on {a} (day {start + 1} of the stay)" if a == b else
+                         f"from {a} to {b} (days {start + 1}-{n} of the stay)")
+            start = None
+    return " and ".join(spans) or None
+
+
+def _days_in_force(rate: dict, first_day: date, last_day: date) -> dict:
+    """The rate and the days of the stay it is in force on (the evaluation's `rates`)."""
+    start = max(rate["effective_from"], first_day)
+    end = min(rate["effective_to"] or last_day, last_day)
+    return {"id": rate["id"], "payer_id": rate["payer_id"], "method": rate["method"],
+            "effective_from": rate["effective_from"], "effective_to": rate["effective_to"],
+            "first_day": (start - first_day).days + 1, "last_day": (end - first_day).days + 1,
+            "first_date": start, "last_date": end}
+
+
+def _rates_over_stay(cur, organization_id: uuid.UUID, facility: dict, payer: dict, rate: dict,
+                     first_day: date, last_day: date) -> list[dict]:
+    """The payer's rates in force over the stay: `rate`, the first day's, then those after it
+    when it ends before the stay does. A day none covers is the 422 of a stay without a rate."""
+    in_force = [rate]
+    if rate["effective_to"] is not None and rate["effective_to"] < last_day:
+        in_force += rates.in_force_between(
+            cur, organization_id=organization_id, facility_id=facility["id"],
+            payer_id=payer["id"], first=rate["effective_to"] + timedelta(days=1), last=last_day)
+    unpriced = _unpriced(in_force, first_day, last_day)
+    if unpriced:
+        raise Unprocessable(f"No rate of {payer['name']} at {facility['name']} is in force "
+                            f"{unpriced}. Add one under Rates.")
+    if len({r["method"] == "pdpm" for r in in_force}) > 1:
+        change = next(r for r in in_force[1:]
+                      if (r["method"] == "pdpm") != (rate["method"] == "pdpm"))
+        raise Unprocessable(f"The rates of {payer['name']} at {facility['name']} change from "
+                            f"{rate['method']} to {change['method']} on "
+                            f"{change['effective_from']}, during the stay: a stay is priced by "
+                            "PDPM throughout or not at all. Make the rates agree.")
+    return in_force
+
+
+def _terms_in_words(rate: dict, acuity: str) -> str:
+    if rate["method"] == "pdpm":
+        return (f"PDPM FY{rate['fiscal_year']}, wage index {rate['wage_index']}, VBP multiplier "
+                f"{rate['vbp_multiplier']}" + (", QRP-reduced" if rate["qrp_reduced"] else "")
+                + (f", {rate['pdpm_percent']}% of PDPM" if rate["pdpm_percent"] else ""))
+    if rate["method"] == "per_diem":
+        return f"per diem {rate['per_diem']}"
+    return f"{acuity} acuity {_decimals(rate['acuity_rates'])[acuity]} a day"
+
+
+def _rate_change_stated(in_force: list[dict], first_day: date, last_day: date,
+                        acuity: str) -> str:
+    """Which rate priced which days, when more than one did."""
+    parts = []
+    for rate in in_force:
+        days = _days_in_force(rate, first_day, last_day)
+        period = (f"from {rate['effective_from']} to {rate['effective_to']}"
+                  if rate["effective_to"] else f"from {rate['effective_from']}")
+        parts.append(f"days {days['first_day']}-{days['last_day']} ({days['first_date']} to "
+                     f"{days['last_date']}) with its rate in force {period} "
+                     f"({_terms_in_words(rate, acuity)})")
+    return "The payer's rate changes during the stay, so each day is priced by the rate in " \
+           "force on it: " + "; ".join(parts) + "."
 
 
 def _then_payer(cur, organization_id: uuid.UUID, facility: dict, referral: ReferralIn,
-                rate: dict, when: datetime) -> engine.ThenPayer:
-    """Who pays after the Medicare stay, at its per diem (or its rate for the acuity)."""
+                rate: dict, first_day: date, last_day: date
+                ) -> tuple[engine.ThenPayer, list[dict]]:
+    """Who pays after the Medicare stay, at its per diem (or its rate for the acuity) in force
+    on each day, and those rates; they must cover the stay, as the payer's must."""
     field = "then_payer_id"
     if rate["method"] != "pdpm":
         raise Unprocessable.for_fields({field: "a then-payer follows a Medicare Part A (PDPM) "
                                                "stay; this referral's rate is not PDPM"})
     payer = lifecycle.require_referenced(cur, payers, organization_id, referral.then_payer_id,
                                          field)
-    then_rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
-                               payer_id=payer["id"], on=when.date())
-    if then_rate is None:
+    in_force = rates.in_force_between(cur, organization_id=organization_id,
+                                      facility_id=facility["id"], payer_id=payer["id"],
+                                      first=first_day, last=last_day)
+    unpriced = _unpriced(in_force, first_day, last_day)
+    if unpriced:
         raise Unprocessable.for_fields({field: f"{payer['name']} has no rate at "
-                                               f"{facility['name']} in force on {when.date()}"})
-    if then_rate["method"] == "pdpm":
+                                               f"{facility['name']} in force {unpriced}"})
+    if any(r["method"] == "pdpm" for r in in_force):
         raise Unprocessable.for_fields({field: "the then-payer pays by a per diem or acuity "
                                                "rate (Medicaid, private pay), not PDPM"})
-    per_day = (then_rate["per_diem"] if then_rate["method"] == "per_diem"
-               else _decimals(then_rate["acuity_rates"])[referral.acuity])
-    return engine.ThenPayer(name=payer["name"], payer_type=payer["payer_type"], per_day=per_day)
+    amounts = [(r["effective_from"], r["per_diem"] if r["method"] == "per_diem"
+                else _decimals(r["acuity_rates"])[referral.acuity]) for r in in_force]
+    return engine.ThenPayer(name=payer["name"], payer_type=payer["payer_type"],
+                            per_day=amounts[0][1], later=tuple(amounts[1:])), in_force
 
 
 def load_payer(cur, organization_id: uuid.UUID, payer_id: uuid.UUID) -> dict:
@@ -142,8 +231,11 @@ def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classific
 def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn) -> dict:
     """What evaluating a (stamped) referral reads of the organization's configuration, in one
     round trip: its facility and payer (each active, or the 422 naming the field), the rate in
-    force and the cost model (checked by `evaluate`), the business weights."""
-    on = referral.referral_received_at.astimezone(timezone.utc).date()
+    force on the stay's first day and the cost model (checked by `evaluate`), the business
+    weights."""
+    # The rate in force on the stay's first day; evaluate reads any that follow it.
+    on = (referral.expected_admission_date
+          or referral.referral_received_at.astimezone(timezone.utc).date())
     found = together.read(
         cur,
         facility=(facilities.COLUMNS, *facilities.TABLE.get_statement(
@@ -177,66 +269,80 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
     already."""
     referral = stamped(referral)
     when = referral.referral_received_at.astimezone(timezone.utc)
+    first_day = referral.expected_admission_date or when.date()
+    last_day = first_day + timedelta(days=referral.length_of_stay_days - 1)
     if read is not None:
         rate, model, weights = read["rate"], read["model"], read["weights"]
     else:
         rate = rates.in_force(cur, organization_id=organization_id, facility_id=facility["id"],
-                              payer_id=payer["id"], on=when.astimezone(timezone.utc).date())
+                              payer_id=payer["id"], on=first_day)
         model = cost_models.active_for_facility(cur, organization_id=organization_id,
                                                 facility_id=facility["id"])
     if rate is None:
         raise Unprocessable(f"No rate of {payer['name']} at {facility['name']} is in force on "
-                            f"{when.date()}. Add one under Rates.")
+                            f"{first_day}, the stay's first day. Add one under Rates.")
     if model is None:
         raise Unprocessable(f"{facility['name']} has no active cost model. Add one under "
                             "Cost models.")
     weights = weights or get_weights(cur, organization_id)
+    # Each day of the stay is priced by the rate in force on it (tester defect 1).
+    in_force = _rates_over_stay(cur, organization_id, facility, payer, rate, first_day,
+                                last_day)
 
     classification, pdpm_terms, interrupted = None, None, None
     benefit_days_used = referral.benefit_days_used
     stated = []
+    if len(in_force) > 1:
+        stated.append(_rate_change_stated(in_force, first_day, last_day, referral.acuity))
     if referral.prior_case_number and rate["method"] != "pdpm":
         raise Unprocessable.for_fields({"prior_case_number": "an interrupted stay continues a "
                                         "Medicare Part A PDPM stay; this rate is not PDPM"})
-    then_payer = None
+    then_payer, then_rates = None, []
     if referral.then_payer_id is not None:
-        then_payer = _then_payer(cur, organization_id, facility, referral, rate, when)
+        then_payer, then_rates = _then_payer(cur, organization_id, facility, referral, rate,
+                                             first_day, last_day)
     if rate["method"] == "pdpm":
-        mismatches = facility_mismatches(facility, rate)
-        if mismatches:
-            stated.append(
-                "The Medicare rate's " + "; ".join(f"{f.replace('_', ' ')} {m}"
-                                                   for f, m in mismatches.items())
-                + (": kept by an explicit override when it was saved." if
-                   rate["facility_mismatch_override"] else
-                   ": the facility changed after the rate was saved; the rate's was used."))
+        for r in in_force:
+            mismatches = facility_mismatches(facility, r)
+            if mismatches:
+                stated.append(
+                    ("The Medicare rate's " if r is rate
+                     else f"The Medicare rate from {r['effective_from']}: ")
+                    + "; ".join(f"{f.replace('_', ' ')} {m}" for f, m in mismatches.items())
+                    + (": kept by an explicit override when it was saved." if
+                       r["facility_mismatch_override"] else
+                       ": the facility changed after the rate was saved; the rate's was used."))
         if referral.prior_case_number:
-            interrupted, prior_used = _interrupted_stay(
-                cur, organization_id, facility, referral,
-                referral.expected_admission_date or when.date())
+            interrupted, prior_used, gap = _interrupted_stay(
+                cur, organization_id, facility, referral, first_day)
+            prior = referral.prior_case_number
             # The prior stay's days count in the benefit period unless the referral says.
-            if benefit_days_used is None:
+            if benefit_days_used is None and gap >= BENEFIT_PERIOD_ENDS_AFTER_DAYS:
+                benefit_days_used = 0
+                stated.append(
+                    f"{prior} ended {gap} days before this admission: 60 or more days in a row "
+                    "out of hospital and SNF care end a benefit period (42 CFR 409.60(b)(1)), so "
+                    "this stay starts a new benefit period with no days used. That assumes no "
+                    "hospital or SNF stay in the first 60 of those days; after one (the hospital "
+                    "stay this referral comes from included) the benefit period goes on: then "
+                    "give the days used.")
+            elif benefit_days_used is None:
                 benefit_days_used = min(100, prior_used)
-                stated.append(f"Benefit-period days already used taken from "
-                              f"{referral.prior_case_number}: {benefit_days_used} (its covered "
-                              "days and the days used before it).")
-            if interrupted is None:
-                stated.append(f"{referral.prior_case_number} ended 3 or more days before this "
-                              "admission: a new stay, whose variable per diem starts again.")
-        tables = _pdpm_tables(cur, rate["fiscal_year"], rate["locality"])
-        classification = _classification(tables, referral)
+                stated.append(f"Benefit-period days already used taken from {prior}: "
+                              f"{benefit_days_used} (its covered days and the days used before "
+                              f"it); it ended {gap} days before this admission, fewer than 60, "
+                              "so the benefit period goes on (42 CFR 409.60(b)(1)).")
+            if interrupted is None and gap < BENEFIT_PERIOD_ENDS_AFTER_DAYS:
+                stated.append(f"{prior} ended 3 or more days before this admission: a new "
+                              "stay, whose variable per diem starts again.")
         # A few rows: read each time (with the configuration when it was read), so a newly
         # loaded year counts at once.
-        loaded, coinsurance, known = (read["pdpm_reference"] if read is not None
-                                      else pdpm_tables.stay_reference(cur))
-        first_day = referral.expected_admission_date or when.date()
-        pdpm_terms = engine.PdpmTerms(
-            tables=tables, wage_index=rate["wage_index"], vbp_multiplier=rate["vbp_multiplier"],
-            coinsurance_per_day=None, coinsurance_by_year=coinsurance,
-            tables_by_year=_stay_tables(cur, rate["locality"], first_day,
-                                        referral.length_of_stay_days, loaded, known),
-            fiscal_years=known, qrp_reduced=rate["qrp_reduced"],
-            percent_of_pdpm=rate["pdpm_percent"])
+        reference = (read["pdpm_reference"] if read is not None
+                     else pdpm_tables.stay_reference(cur))
+        terms = {r["id"]: _pdpm_terms(cur, r, first_day, referral.length_of_stay_days,
+                                      reference) for r in in_force}
+        pdpm_terms = terms[rate["id"]]
+        classification = _classification(pdpm_terms.tables, referral)
     try:
         result = engine.evaluate(
             engine.Referral(length_of_stay_days=referral.length_of_stay_days,
@@ -253,8 +359,7 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                                  current_census=facility["current_census"],
                                  target_occupancy_pct=facility["target_occupancy_pct"]),
             payer["payer_type"],
-            engine.Rate(method=rate["method"], per_diem=rate["per_diem"],
-                        acuity_rates=_decimals(rate["acuity_rates"]), pdpm=pdpm_terms),
+            _engine_rate(rate, pdpm_terms),
             engine.CostModel(
                 fixed_daily_cost=model["fixed_daily_cost"],
                 nursing_hours_per_day=_decimals(model["nursing_hours_per_day"]),
@@ -277,6 +382,8 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                            accept_threshold=weights.accept_threshold,
                            review_threshold=weights.review_threshold,
                            coinsurance_collection_pct=weights.coinsurance_collection_pct),
+            later_rates=tuple(_engine_rate(r, terms[r["id"]] if pdpm_terms else None,
+                                           starts=r["effective_from"]) for r in in_force[1:]),
         )
     except ValueError as exc:
         # Reference data that cannot price the stay (a QRP rate with no way to derive it).
@@ -286,6 +393,25 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
         "facility": {"id": facility["id"], "name": facility["name"]},
         "payer": {"id": payer["id"], "name": payer["name"], "payer_type": payer["payer_type"]},
         "rate": rate,
+        "rates": [_days_in_force(r, first_day, last_day) for r in in_force + then_rates],
         "length_of_stay_days": referral.length_of_stay_days,
     })
     return evaluation, rate
+
+
+def _pdpm_terms(cur, rate: dict, first_day: date, days: int, reference) -> engine.PdpmTerms:
+    """A PDPM rate's terms, with the tables of each fiscal year the stay's days fall in."""
+    loaded, coinsurance, known = reference
+    return engine.PdpmTerms(
+        tables=_pdpm_tables(cur, rate["fiscal_year"], rate["locality"]),
+        wage_index=rate["wage_index"], vbp_multiplier=rate["vbp_multiplier"],
+        coinsurance_per_day=None, coinsurance_by_year=coinsurance,
+        tables_by_year=_stay_tables(cur, rate["locality"], first_day, days, loaded, known),
+        fiscal_years=known, qrp_reduced=rate["qrp_reduced"], percent_of_pdpm=rate["pdpm_percent"])
+
+
+def _engine_rate(rate: dict, pdpm_terms: engine.PdpmTerms | None,
+                 starts: date | None = None) -> engine.Rate:
+    return engine.Rate(method=rate["method"], per_diem=rate["per_diem"],
+                       acuity_rates=_decimals(rate["acuity_rates"]), pdpm=pdpm_terms,
+                       effective_from=starts)

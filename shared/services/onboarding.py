@@ -11,6 +11,7 @@ from decimal import Decimal
 from shared.errors import Conflict, Unprocessable
 from shared.models.business_weights import DEFAULTS
 from shared.models.cost_models import CostModelCreate
+from shared.models.facilities import wage_index_warning
 from shared.models.onboarding import DefaultsIn, DefaultsOut
 from shared.models.payers import PayerCreate, PayerPublic
 from shared.models.rates import RateCreate
@@ -86,5 +87,8 @@ def start_from_defaults(cur, actor: Actor, data: DefaultsIn) -> DefaultsOut:
         weights = business_weights.put_weights(cur, actor, DEFAULTS)
     else:
         kept.append("The organization's own scoring was kept.")
+    warnings = wage_index_warning(
+        facility.wage_index, f"The PDPM rate was built on {facility.name}'s wage index, "
+                             "1.0000: ") if rate else []
     return DefaultsOut(payer=payer, rate=rate, cost_model=cost_model, business_weights=weights,
-                       kept=kept)
+                       kept=kept, warnings=warnings)

@@ -477,6 +477,8 @@ PHI_NOTES = [
     ("MRN-like number", "Haversham chart 00482913"),
     ("label", "Haversham DOB on file"),
     ("label", "Haversham MRN pending"),
+    ("MBI", "Haversham MBI 1EG4-TE5-MK73, hip fx"),
+    ("MBI", "Haversham 1EG4TE5MK73 hip fx"),
 ]
 
 
@@ -489,7 +491,7 @@ def test_a_note_that_identifies_the_patient_is_refused_without_echoing_it(
     assert fields_named(response) == {"note"}
     assert "identify the patient" in response.json()["errors"][0]["message"]
     assert b"Haversham" not in response.body
-    for fragment in ("6789", "0123", "example.com", "1941", "00482913"):
+    for fragment in ("6789", "0123", "example.com", "1941", "00482913", "MK73"):
         if fragment in note:
             assert fragment.encode() not in response.body
 

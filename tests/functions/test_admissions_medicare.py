@@ -4,12 +4,13 @@ The facility's Medicare rate is PDPM FY2026 urban, wage index 1.1, VBP 1 (tests/
 KBGE per diems: days 1-3 946.52, 4-20 752.23 (test_pdpm.py)."""
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
 
 from tests.factories import (configured_facility, fields_named, new_client, new_org, ok,
-                             org_payers, referral)
+                             org_payers, rate, referral)
 
 EVALUATE = "/api/admissions/evaluate"
 ADMISSIONS = "/api/admissions"
@@ -24,6 +25,10 @@ def site(database, app):
 
 
 def medicare(place, **fields) -> dict:
+    """A KBGE1 referral; one with an admission date was received the day before it."""
+    if "expected_admission_date" in fields and "referral_received_at" not in fields:
+        admission = date.fromisoformat(fields["expected_admission_date"])
+        fields["referral_received_at"] = f"{admission - timedelta(days=1)}T10:00:00Z"
     return referral(place, "medicare_a", hipps_code="KBGE1", **fields)
 
 
@@ -76,13 +81,80 @@ def test_the_inputs_are_stored_with_the_saved_evaluation(site, admin_sql):
     ({"expected_admission_date": "2014-12-31"}, "expected_admission_date"),
     ({"expected_admission_date": "2099-01-01"}, "expected_admission_date"),
     ({"expected_admission_date": "June 1"}, "expected_admission_date"),
+    # Tester 8b: received 2026-06-01 (UTC); the stay from 2 days before to 90 days after.
+    ({"expected_admission_date": "2020-01-01"}, "expected_admission_date"),
+    ({"expected_admission_date": "2026-05-29"}, "expected_admission_date"),
+    ({"expected_admission_date": "2026-08-31"}, "expected_admission_date"),
+    ({"expected_admission_date": "2027-06-01"}, "expected_admission_date"),
+    ({"referral_received_at": "2099-01-01T00:00:00Z"}, "referral_received_at"),
 ])
 def test_bad_stay_inputs_are_a_clear_422(site, fields, bad):
     client, org, place = site
-    response = client.post(EVALUATE, json=medicare(place, **fields), token=org.token)
+    response = client.post(EVALUATE, json=referral(place, "medicare_a", hipps_code="KBGE1",
+                                                   **fields), token=org.token)
     assert response.status in (400, 422), response.body
     assert response.mimetype == "application/problem+json"
     assert fields_named(response) == {bad}
+
+
+def test_codes_typed_in_lower_case_are_taken_in_upper_case(site, admin_sql):
+    """Tester 8c: the engine reads HIPPS codes in either case; the API refused lower case."""
+    client, org, place = site
+    upper = ok(client.post(EVALUATE, json=medicare(place), token=org.token))
+    lower = ok(client.post(EVALUATE, json=referral(place, "medicare_a", hipps_code="kbge1"),
+                           token=org.token))
+    assert lower["revenue"] == upper["revenue"]
+    assert lower["revenue"]["pdpm"]["hipps"] == "KBGE"
+    groups = {"pt_ot": "tk", "slp": "sb", "nursing": "hbc1", "nta": "ne"}
+    saved = client.post(ADMISSIONS, json=referral(place, "medicare_a", pdpm_groups=groups),
+                        token=org.token)
+    assert saved.status == 201, saved.body
+    assert saved.json()["pdpm_groups"] == {k: v.upper() for k, v in groups.items()}
+    assert saved.json()["evaluation"]["revenue"] == upper["revenue"]
+
+
+def test_without_a_hipps_code_therapy_costs_what_the_assumed_groups_cost(site):
+    """Tester defect 4: no HIPPS code priced revenue with the assumed groups (KAPE1 for
+    moderate acuity) but cost therapy at the flat rate, inflating the margin."""
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Dogwood Manor",
+                               cost_model_fields={"pt_cost_per_day_at_cmi_1": "40.20",
+                                                  "ot_cost_per_day_at_cmi_1": "40.20",
+                                                  "slp_cost_per_day_at_cmi_1": "22.55"})
+    body = referral(made, "medicare_a", length_of_stay_days=20)
+    assumed = ok(client.post(EVALUATE, json=body, token=org.token))
+    given = ok(client.post(EVALUATE, json={**body, "hipps_code": "KAPE1"}, token=org.token))
+    assert assumed["revenue"]["pdpm"]["hipps"] == "KAPE"
+    assert assumed["revenue"]["net_total"] == given["revenue"]["net_total"]
+    assert assumed["cost"] == given["cost"]
+    assert D(assumed["cost"]["breakdown"]["therapy"]) == D("131.01")   # 57.89 + 58.69 + 14.43
+    assert (assumed["margin"], assumed["margin_pct"]) == (given["margin"], given["margin_pct"])
+
+
+@pytest.mark.parametrize("received, admission", [
+    ("2026-06-01T10:00:00Z", "2026-05-30"),        # 2 days before: a time zone, a late entry
+    ("2026-06-01T23:30:00-05:00", "2026-05-31"),   # 2 June UTC, 31 May in Chicago
+    ("2026-06-01T10:00:00Z", "2026-08-30"),        # 90 days after: a planned admission
+])
+def test_admission_dates_at_the_edges_of_the_window_are_taken(site, received, admission):
+    client, org, place = site
+    ok(client.post(EVALUATE, json=medicare(place, referral_received_at=received,
+                                           expected_admission_date=admission),
+                   token=org.token))
+
+
+def test_a_referral_logged_a_day_late_is_taken_and_a_stay_far_off_is_refused_plainly(site):
+    client, org, place = site
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    body = medicare(place, referral_received_at=yesterday.isoformat(),
+                    expected_admission_date=yesterday.date().isoformat())
+    assert client.post(ADMISSIONS, json=body, token=org.token).status == 201
+    far = (yesterday.date() + timedelta(days=120)).isoformat()
+    response = client.post(EVALUATE, json={**body, "expected_admission_date": far},
+                           token=org.token)
+    assert fields_named(response) == {"expected_admission_date"}
+    message = response.json()["errors"][0]["message"]
+    assert "90 days after the referral was received" in message, message
 
 
 # --- 4. payment adjustments ------------------------------------------------------------------
@@ -170,6 +242,39 @@ def test_a_readmission_within_the_window_continues_the_schedule(site):
     assert [d["amount"] for d in later["revenue"]["days"]] == ["946.52"] * 3 + ["752.23"]
     assert later["revenue"]["pdpm"]["interrupted_stay"] is None
     assert any("a new stay" in a for a in later["assumptions"])
+
+
+@pytest.mark.parametrize("admission, gap, used", [
+    ("2026-05-29", 59, 30),     # 59 days out: the benefit period goes on
+    ("2026-05-30", 60, 0),      # 60 days out: it ended (42 CFR 409.60(b)(1))
+    ("2026-07-01", 92, 0),      # the tester's case
+])
+def test_sixty_days_out_of_care_start_a_new_benefit_period(site, admission, gap, used):
+    """Tester defect 2: the prior stay's days counted however long the patient was out."""
+    client, org, place = site
+    # 30 days from 1 March: days 1-30 March, discharged (the first day not in it) 31 March.
+    prior = admitted_stay(client, org, place, length_of_stay_days=30,
+                          expected_admission_date="2026-03-01",
+                          referral_received_at="2026-02-27T10:00:00Z")
+    received = (date.fromisoformat(admission) - timedelta(days=2)).isoformat() + "T10:00:00Z"
+    body = medicare(place, length_of_stay_days=30, expected_admission_date=admission,
+                    referral_received_at=received)
+    without = ok(client.post(EVALUATE, json=body, token=org.token))
+    result = ok(client.post(EVALUATE, json={**body, "prior_case_number": prior["case_number"]},
+                            token=org.token))
+
+    detail = result["revenue"]["pdpm"]
+    assert (detail["benefit_days_used"], detail["benefit_days_used_known"]) == (used, True)
+    assert detail["coinsurance_from_day"] == max(1, 21 - used)
+    if used:
+        assert any(f"{gap} days before" in a and "fewer than 60" in a
+                   for a in result["assumptions"])
+    else:
+        assert result["revenue"]["net_total"] == without["revenue"]["net_total"]
+        assert D(detail["coinsurance_total"]) == D("217.00") * 10
+        assert any(f"ended {gap} days before this admission" in a and "409.60" in a
+                   and "new benefit period" in a for a in result["assumptions"])
+        assert not any("covers at most 70" in a for a in result["assumptions"])
 
 
 def test_an_interrupted_stay_needs_an_admitted_stay_of_the_same_facility(site):
@@ -321,3 +426,124 @@ def test_a_stay_with_days_used_across_1_october_and_1_january_with_a_then_payer(
     assert "priced on FY2027's proposed rates" in assumptions
     assert "No SNF coinsurance amount is loaded for 2027" in assumptions
     assert "5 SNF day(s) of the benefit period already used" in assumptions
+
+
+# --- 7. the rate in force on each day of the stay (tester defect 1) --------------------------
+
+def end_rate(client, org, rate_id: str, last_day: str) -> None:
+    ended = client.request("PATCH", f"/api/rates/{rate_id}", json={"effective_to": last_day},
+                           token=org.token)
+    assert ended.status == 200, ended.body
+
+
+@pytest.fixture(scope="module")
+def fy2027(site):
+    """A facility whose FY2026 Medicare rate (wage index 1.1) ended on 30 September 2026 and
+    whose FY2027 rate (0.9700, VBP 1) runs from 1 October, as the tester set it up; its
+    Medicaid per diem 400.00 ended then too, 420.00 from 1 October."""
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Elm Reach")
+    end_rate(client, org, made.rates["medicare_a"]["id"], "2026-09-30")
+    made.rates["medicare_a_2027"] = rate(
+        client, org.token, made.id, made.payer_id("medicare_a"), "pdpm",
+        effective_from="2026-10-01", fiscal_year=2027, locality="urban", wage_index="0.9700",
+        vbp_multiplier="1.00000", facility_mismatch_override=True)
+    end_rate(client, org, made.rates["medicaid"]["id"], "2026-09-30")
+    made.rates["medicaid_2027"] = rate(client, org.token, made.id, made.payer_id("medicaid"),
+                                       effective_from="2026-10-01", per_diem=420)
+    return client, org, made
+
+
+def test_a_stay_is_priced_with_the_rate_in_force_on_its_days_not_on_the_received_day(fy2027):
+    client, org, place = fy2027
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=10, acuity="high", referral_received_at="2026-09-28T10:00:00Z",
+        expected_admission_date="2026-10-02"), token=org.token))
+    # FY2027 proposed urban KBGE: PT 77.45 x 1.44 = 111.53, OT 72.09 x 1.46 = 105.25, SLP
+    # 28.92 x 1.72 = 49.74, nursing 134.99 x 1.76 = 237.58, NTA 101.85 x 0.91 = 92.68 (x 3 on
+    # days 1-3: 278.04), non-case-mix 120.89. Day 1: 903.03; labor 903.03 x 0.719 = 649.28
+    # x 0.97 = 629.80, non-labor 903.03 x 0.281 = 253.75: 883.55 (the tester's 871.35 took
+    # the old wage index, 0.9512, for the labor part). Days 4+: 717.67 -> 516.00 x 0.97 =
+    # 500.52 + 201.67 = 702.19. Stay: 3 x 883.55 + 7 x 702.19 = 7565.98.
+    amounts = [d["amount"] for d in result["revenue"]["days"]]
+    assert amounts == ["883.55"] * 3 + ["702.19"] * 7
+    assert D(result["revenue"]["total"]) == D("7565.98")
+    assert result["rate"]["id"] == place.rates["medicare_a_2027"]["id"]
+    assert [(r["id"], r["first_day"], r["last_day"]) for r in result["rates"]] == [
+        (place.rates["medicare_a_2027"]["id"], 1, 10)]
+    assert not any("set up for FY" in a for a in result["assumptions"])
+
+
+def test_a_stay_crossing_a_rate_change_is_priced_day_by_day_and_says_so(fy2027):
+    client, org, place = fy2027
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=10, acuity="high", expected_admission_date="2026-09-29"),
+        token=org.token))
+    # 29-30 September: the FY2026 rate, 946.52 (wage index 1.1, FY2026 tables); 1 October on:
+    # the FY2027 rate, day 3 883.55 (NTA x 3), days 4-10 702.19.
+    amounts = [d["amount"] for d in result["revenue"]["days"]]
+    assert amounts == ["946.52"] * 2 + ["883.55"] + ["702.19"] * 7
+    assert D(result["revenue"]["total"]) == D("7691.92")
+    old, new = place.rates["medicare_a"]["id"], place.rates["medicare_a_2027"]["id"]
+    assert result["rate"]["id"] == old
+    assert [(r["id"], r["first_day"], r["last_day"], r["first_date"], r["last_date"])
+            for r in result["rates"]] == [(old, 1, 2, "2026-09-29", "2026-09-30"),
+                                          (new, 3, 10, "2026-10-01", "2026-10-08")]
+    said = next(a for a in result["assumptions"] if "rate changes during the stay" in a)
+    assert "days 1-2 (2026-09-29 to 2026-09-30)" in said and "wage index 1.1000" in said
+    assert "days 3-10 (2026-10-01 to 2026-10-08)" in said and "wage index 0.9700" in said
+    assert not any("set up for FY" in a for a in result["assumptions"])
+
+
+def test_the_then_payer_is_paid_at_its_rate_in_force_on_the_days_it_pays(fy2027):
+    client, org, place = fy2027
+    # 95 days used: Medicare covers days 1-5 (28 September - 2 October), Medicaid days 6-10
+    # (3-7 October) at its rate from 1 October, 420.00, not the 400.00 of the received day.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=10, benefit_days_used=95,
+        expected_admission_date="2026-09-28", then_payer_id=place.payer_id("medicaid")),
+        token=org.token))
+    days = result["revenue"]["days"]
+    assert [d["amount"] for d in days[5:]] == ["420.00"] * 5
+    assert result["revenue"]["pdpm"]["then_payer"]["total"] == "2100.00"
+    medicaid = [(r["id"], r["first_day"], r["last_day"]) for r in result["rates"]
+                if r["payer_id"] == place.payer_id("medicaid")]
+    assert medicaid == [(place.rates["medicaid"]["id"], 1, 3),
+                        (place.rates["medicaid_2027"]["id"], 4, 10)]
+
+
+def test_days_no_rate_covers_are_refused_as_a_stay_without_a_rate_is(site):
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Fir Landing")
+    end_rate(client, org, made.rates["medicare_a"]["id"], "2026-09-30")
+    response = client.post(EVALUATE, json=medicare(
+        made, length_of_stay_days=10, expected_admission_date="2026-09-29"), token=org.token)
+    assert response.status == 422, response.body
+    detail = response.json()["detail"]
+    assert "No rate of Medicare Part A at Fir Landing is in force" in detail
+    assert "2026-10-01 to 2026-10-08 (days 3-10 of the stay)" in detail
+    assert "Add one under Rates" in detail
+
+    end_rate(client, org, made.rates["medicaid"]["id"], "2026-09-29")
+    response = client.post(EVALUATE, json=medicare(
+        made, length_of_stay_days=2, expected_admission_date="2026-09-29",
+        then_payer_id=made.payer_id("medicaid")), token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"then_payer_id"}
+
+
+def test_a_stay_whose_rates_change_between_pdpm_and_a_per_diem_is_refused_plainly(site):
+    client, org, place = site
+    made = configured_facility(client, org, place.payers, name="Gale Point")
+    end_rate(client, org, made.rates["medicare_a"]["id"], "2026-09-30")
+    rate(client, org.token, made.id, made.payer_id("medicare_a"), effective_from="2026-10-01",
+         per_diem=500)
+    response = client.post(EVALUATE, json=medicare(
+        made, length_of_stay_days=5, expected_admission_date="2026-09-29"), token=org.token)
+    assert response.status == 422, response.body
+    assert ("change from pdpm to per_diem on 2026-10-01, during the stay"
+            in response.json()["detail"])
+    # A stay on one side of the change is priced as before.
+    ok(client.post(EVALUATE, json=medicare(made, length_of_stay_days=2,
+                                           expected_admission_date="2026-09-29"),
+                   token=org.token))

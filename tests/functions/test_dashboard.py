@@ -14,7 +14,9 @@ from tests.factories import (configured_facility, created, fields_named, iso, ok
 DASHBOARD = "/api/dashboard"
 ZERO_MONTH = {"referrals": 0, "decided": 0, "accepted": 0, "declined": 0,
               "acceptance_rate_pct": None, "average_margin_pct": None,
+              "accepted_margin_pct": None, "accepted_average_margin_pct": None,
               "median_turnaround_minutes": None, "payer_mix": {}}
+ACCEPTED = ("accepted_margin_pct", "accepted_average_margin_pct")
 
 
 def month_start(offset: int, today: date | None = None) -> datetime:
@@ -42,8 +44,9 @@ def by_month(months: list[dict]) -> dict[str, dict]:
 
 
 def figures(month: dict) -> dict:
-    """A month's figures with the decimals as Decimal, for comparing with computed ones."""
-    result = dict(month)
+    """A month's figures with the decimals as Decimal, for comparing with computed ones; the
+    accepted referrals' margins have a test of their own."""
+    result = {k: v for k, v in month.items() if k not in ACCEPTED}
     for key in ("acceptance_rate_pct", "average_margin_pct", "median_turnaround_minutes"):
         if result[key] is not None:
             result[key] = D(result[key])
@@ -198,6 +201,47 @@ def test_the_margin_average_is_over_every_referral_of_the_month_whatever_its_sta
     assert "decline" in statuses and "accept" in statuses   # a2 is a projected loss
     assert D(made["a2"]["margin_pct"]) < 0
     assert D(month["average_margin_pct"]) == margins(activity, "a1", "a2", "b1", "b2")
+
+
+def weighted(activity, *keys) -> D:
+    """Their margin over their net revenue (the margin plus the cost), in percent."""
+    made = [activity["made"][k] for k in keys]
+    margin = sum(D(m["margin"]) for m in made)
+    return (margin * 100 / sum(D(m["margin"]) + D(m["cost_total"]) for m in made)).quantize(
+        D("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_the_margin_of_what_was_accepted_is_its_own_figure_weighted_by_revenue(
+        client, org, activity):
+    """Tester 8a: the average over every referral, declined and pending ones included, read as
+    the margin of what was accepted."""
+    body = dashboard(client, org.token)
+    months = by_month(body["months"])
+    # Two months ago a1 and b1 were accepted; a2 (a projected loss) declined, b2 pending.
+    two_ago = months[month_key(-2)]
+    assert D(two_ago["accepted_margin_pct"]) == weighted(activity, "a1", "b1")
+    assert D(two_ago["accepted_average_margin_pct"]) == margins(activity, "a1", "b1")
+    assert D(two_ago["accepted_margin_pct"]) > D(two_ago["average_margin_pct"])
+    # Last month: a3 admitted and b3 not admitted were both accepted first.
+    last = months[month_key(-1)]
+    assert D(last["accepted_margin_pct"]) == weighted(activity, "a3", "b3")
+    assert D(last["accepted_average_margin_pct"]) == margins(activity, "a3", "b3")
+    # Weighted by revenue: a 20-day stay weighs more than a 5-day one.
+    assert D(last["accepted_margin_pct"]) != D(last["accepted_average_margin_pct"])
+    # This month nothing is accepted yet; eleven months ago b4 was declined.
+    for month in (months[month_key(0)], months[month_key(-11)]):
+        assert (month["accepted_margin_pct"], month["accepted_average_margin_pct"]) == (
+            None, None)
+    alder = by_month(body["facilities"][0]["months"])
+    assert D(alder[month_key(-2)]["accepted_margin_pct"]) == weighted(activity, "a1")
+
+
+def test_the_document_says_what_each_margin_figure_is_over(client):
+    document = ok(client.get("/api/openapi.json"))
+    fields = document["components"]["schemas"]["MonthFigures"]["properties"]
+    assert "declined and pending included" in fields["average_margin_pct"]["description"]
+    assert "weighted by" in fields["accepted_margin_pct"]["description"]
+    assert "each referral counting once" in fields["accepted_average_margin_pct"]["description"]
 
 
 def test_each_facility_has_its_own_months(client, org, activity):

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from shared import paging
-from tests.factories import (facility, fields_named, header, new_client, new_org,
+from tests.factories import (created, facility, fields_named, header, new_client, new_org,
                              without_request_id)
 
 
@@ -84,6 +84,34 @@ def test_create_keeps_every_field_sent(client, org):
     assert (body["name"], body["state"], body["locality"], body["wage_index"],
             body["target_occupancy_pct"], body["current_census"]) == (
         "Lakeside", "OH", "rural", "0.9512", "92.00", 104)
+
+
+WAGE_INDEX_WARNING = "1.0000 is what a facility saved without a wage index gets"
+
+
+def test_a_facility_saved_without_a_wage_index_says_so_until_one_is_set(client, org):
+    """Tester UX item: a facility saved without a wage index silently used 1.0000. It is not
+    required (a facility taking no Medicare Part A needs none): the facility answers with a
+    warning on the field, in every read, until a wage index is set."""
+    body = created(client.post("/api/facilities", json={"name": "Quiet Pines", "bed_count": 40},
+                               token=org.token))
+    assert [w["field"] for w in body["warnings"]] == ["wage_index"]
+    assert WAGE_INDEX_WARNING in body["warnings"][0]["message"]
+    assert "0.8456" in body["warnings"][0]["message"]      # rural Ohio, what it overstates
+    listed = client.get("/api/facilities", token=org.token).json()["items"]
+    assert next(f for f in listed if f["id"] == body["id"])["warnings"] == body["warnings"]
+
+    changed = client.request("PATCH", f"/api/facilities/{body['id']}",
+                             json={"wage_index": 0.8456}, token=org.token)
+    assert changed.status == 200 and changed.json()["warnings"] == []
+    assert client.get(f"/api/facilities/{body['id']}", token=org.token).json()["warnings"] == []
+
+
+def test_the_document_says_the_wage_index_is_optional_and_warned_about(client):
+    document = client.get("/api/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "warnings" in schemas["FacilityCreate"]["properties"]["wage_index"]["description"]
+    assert "warnings" in schemas["FacilityPublic"]["properties"]
 
 
 def test_get_returns_the_facility(client, org, make_facility):

@@ -13,8 +13,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.factories import (add_member, configured_facility, created, header, new_client,
-                             new_org, ok, org_payers, referral)
+from tests.factories import (add_member, configured_facility, created, header, is_plain,
+                             new_client, new_org, ok, org_payers, referral)
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "request_id"}
 
@@ -34,6 +34,7 @@ def named(response) -> dict[str, list[str]]:
     body = problem(response, 422)
     found: dict[str, list[str]] = {}
     for error in body.get("errors", []):
+        assert is_plain(error["message"]), error
         found.setdefault(error["field"], []).append(error["message"])
     return found
 

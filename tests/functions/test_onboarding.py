@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.factories import add_user, audit_rows, count, facility, fields_named, payer
+from tests.factories import add_user, audit_rows, count, created, facility, fields_named, payer
 
 
 def start(client, token, facility_id):
@@ -37,6 +37,7 @@ def test_a_new_facility_starts_from_defaults_and_evaluates_a_medicare_referral(c
     assert model["facility_id"] == made["id"] and "iv_therapy" in model["supported_services"]
     assert set(model["nursing_hours_per_day"]) == {"low", "moderate", "high", "complex"}
     assert body["business_weights"]["is_default"] is False and body["kept"] == []
+    assert body["warnings"] == []
     for kind, object_id in (("payer", body["payer"]["id"]), ("rate", rate["id"]),
                             ("cost_model", model["id"])):
         assert [r["action"] for r in audit_rows(admin_sql, kind, object_id)] == [f"{kind}.create"]
@@ -148,3 +149,18 @@ def test_a_referral_with_a_hipps_code_costs_its_therapy_by_the_groups(client, or
     # + supplies 14 = 420.92 a day; 20 days 8418.40 + transport 250 = 8668.40.
     assert D(evaluated["cost"]["per_day"]) == D("420.92")
     assert D(evaluated["cost"]["total"]) == D("8668.40")
+
+
+def test_defaults_on_a_facility_saved_without_a_wage_index_warn_that_the_rate_uses_1(
+        client, make_org):
+    """Tester UX item: "Start from sensible defaults" built the PDPM rate on the 1.0000 a
+    facility saved without a wage index gets, overstating revenue, and said nothing."""
+    trial = make_org("Onboarding Unset Wage", tier=None)
+    made = created(client.post("/api/facilities", json={"name": "Plain Acres", "bed_count": 30,
+                                                        "locality": "rural"},
+                               token=trial.token))
+    body = start(client, trial.token, made["id"]).json()
+    assert body["rate"]["wage_index"] == "1.0000"
+    assert [w["field"] for w in body["warnings"]] == ["wage_index"]
+    message = body["warnings"][0]["message"]
+    assert "Plain Acres" in message and "PDPM rate" in message and "1.0000" in message

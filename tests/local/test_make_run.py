@@ -12,7 +12,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg2
 import pytest
+from psycopg2.extensions import make_dsn
+
+from local.database import embedded_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,10 +102,10 @@ def test_make_run_serves_the_demo_stops_on_ctrl_c_and_keeps_its_data(local_dir):
     assert any("To: owner@demo.example" in m and "Subject: Welcome" in m for m in welcome)
 
 
-def run_local(local_dir: Path, *args: str) -> subprocess.CompletedProcess:
+def run_local(local_dir: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DB_")}
     env.pop("DATABASE_URL", None)
-    env.update(SNF_LOCAL_DIR=str(local_dir), EMAIL_FILE_DIR=str(local_dir / "mail"))
+    env.update(SNF_LOCAL_DIR=str(local_dir), EMAIL_FILE_DIR=str(local_dir / "mail"), **settings)
     return subprocess.run([sys.executable, "-m", "local", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -110,3 +114,33 @@ def test_an_unknown_timer_name_lists_the_timers(tmp_path):
     ran = run_local(tmp_path, "timer", "no_such_timer")
     assert ran.returncode == 2
     assert "send_email_outbox" in ran.stderr and "purge_old_records" in ran.stderr
+
+
+def test_the_database_database_url_names_is_the_one_used(local_dir):
+    """Tester 8d: DATABASE_URL's database name was ignored, everything went to snf_local, so
+    two checkouts on one server shared their data. The URL's database is used, created when
+    missing; a URL naming the server's maintenance database (the README's example of a role
+    that may create databases) keeps snf_local."""
+    server = embedded_server(local_dir / "pgdata")
+    try:
+        def databases() -> set[str]:
+            with psycopg2.connect(server.get_uri()) as conn, conn.cursor() as cur:
+                cur.execute("SELECT datname FROM pg_database")
+                return {row[0] for row in cur.fetchall()}
+
+        ran = run_local(local_dir, "migrate",
+                        DATABASE_URL=make_dsn(server.get_uri(), dbname="explore_db"))
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert "database explore_db" in ran.stdout
+        assert "explore_db" in databases() and "snf_local" not in databases()
+        with psycopg2.connect(make_dsn(server.get_uri(), dbname="explore_db")) as conn, \
+                conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM schema_migrations")
+            assert cur.fetchone()[0] > 0
+
+        ran = run_local(local_dir, "migrate", DATABASE_URL=server.get_uri())
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert "database snf_local" in ran.stdout
+        assert "snf_local" in databases()
+    finally:
+        server.cleanup()

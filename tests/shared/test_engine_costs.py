@@ -49,18 +49,40 @@ def test_a_lower_therapy_group_costs_less_than_a_higher_one():
     assert result["cost"]["breakdown"]["therapy"] == D("96.84")
 
 
-def test_without_pdpm_groups_the_flat_therapy_cost_is_used_and_said():
+def test_a_rate_other_than_pdpm_costs_the_flat_therapy_and_says_so():
     model = cost_model(therapy_at_cmi_1=AT_CMI_1)
-    # A Medicare referral with no HIPPS code: revenue assumes groups, the cost does not.
-    medicare = run(ref=referral(), rate=pdpm_rate(), payer="medicare_a", model=model)
-    # Not Medicare PDPM at all: a per diem.
-    per_diem = run(ref=referral(), rate=per_diem_rate(), model=model)
-    for result in (medicare, per_diem):
-        assert result["cost"]["breakdown"]["therapy"] == D("50.00")
-        assert "therapy_by_discipline" not in result["cost"]["breakdown"]
-        assert ("Therapy cost: the cost model's flat 50.00 a day, as the referral has no PDPM "
-                "groups (a HIPPS code) to scale its costs at a case-mix index of 1.0 by."
-                in result["assumptions"])
+    result = run(ref=referral(), rate=per_diem_rate(), model=model)
+    assert result["cost"]["breakdown"]["therapy"] == D("50.00")
+    assert "therapy_by_discipline" not in result["cost"]["breakdown"]
+    assert ("Therapy cost: the cost model's flat 50.00 a day, as the referral has no PDPM "
+            "groups (a HIPPS code) to scale its costs at a case-mix index of 1.0 by."
+            in result["assumptions"])
+
+
+def test_without_pdpm_groups_therapy_is_costed_by_the_groups_revenue_assumed():
+    """Tester defect 4: revenue priced the assumed TK/SA groups while cost took the flat 50.00,
+    so the margin of a referral without a HIPPS code was inflated."""
+    model = cost_model(therapy_at_cmi_1=AT_CMI_1)
+    assumed = run(ref=referral(), rate=pdpm_rate(), payer="medicare_a", model=model)
+    given = run(ref=referral(classification=engine.DEFAULT_CLASSIFICATION["moderate"]),
+                rate=pdpm_rate(), payer="medicare_a", model=model)
+
+    # TK (PT 1.44, OT 1.46), SA (SLP 0.64): 40.20 x 1.44 = 57.888 -> 57.89; 40.20 x 1.46 =
+    # 58.692 -> 58.69; 22.55 x 0.64 = 14.432 -> 14.43; 131.01 a day.
+    assert assumed["cost"]["breakdown"]["therapy_by_discipline"] == {
+        "pt": D("57.89"), "ot": D("58.69"), "slp": D("14.43")}
+    assert assumed["cost"] == given["cost"]
+    assert (assumed["revenue"]["net_total"], assumed["margin"]) == (
+        given["revenue"]["net_total"], given["margin"])
+    assert ("Therapy cost from the PDPM groups revenue assumed for moderate acuity (PT/OT TK, "
+            "SLP SA; their CMIs were derived from therapy costs a day, 83 FR 39162): PT 40.20 at "
+            "CMI 1.0 x 1.44 = 57.89; OT 40.20 at CMI 1.0 x 1.46 = 58.69; SLP 22.55 at CMI 1.0 "
+            "x 0.64 = 14.43; 131.01 a day, the same each day of the stay."
+            in assumed["assumptions"])
+    assert not any(a.startswith("Therapy cost: the cost model's flat")
+                   for a in assumed["assumptions"])
+    assert not any("assumed for" in a and a.startswith("Therapy cost")
+                   for a in given["assumptions"])
 
 
 def test_a_discipline_missing_from_the_model_counts_as_0_and_is_said():

@@ -14,12 +14,14 @@ FY2026's (assumed unchanged): PT TK 1.44, OT TK 1.46, SLP SB 1.72, nursing HBC1 
 """
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
 from shared.engine import evaluation as engine
 from shared.engine import pdpm
-from tests.shared.test_engine import KBGE, URBAN_2026, run, tables_from_csv
+from tests.shared.test_engine import (KBGE, URBAN_2026, cost_model, facility, run,
+                                     tables_from_csv, weights)
 from tests.shared.test_engine import referral as engine_referral
 
 D = Decimal
@@ -126,3 +128,119 @@ def test_a_day_before_the_oldest_loaded_year_is_priced_with_the_oldest_and_says_
     assert ("The rate is set up for FY2026, but the stay has days in FY2025: they are priced "
             "with their own year's tables at the rate's wage index and VBP multiplier, which CMS "
             "also updates each year." in result["assumptions"])
+
+
+# --- the rate in force on each day (tester defect 1) -------------------------------------------
+
+FY2027_RATE = dataclasses.replace(
+    medicare(tables=URBAN_2027, wage_index=D("0.9700")), effective_from=date(2026, 10, 1))
+
+
+def run_with(later_rates, ref, rate=None, then_payer=None, **referral_changes) -> dict:
+    if then_payer is not None or referral_changes:
+        ref = dataclasses.replace(ref, then_payer=then_payer, **referral_changes)
+    return engine.evaluate(ref, facility(), "medicare_a", rate or medicare(), cost_model(),
+                           weights(), later_rates=tuple(later_rates))
+
+
+def across_1_october(days: int = 10) -> engine.Referral:
+    return engine_referral(length_of_stay_days=days, classification=KBGE,
+                           admission_date=date(2026, 9, 29))
+
+
+def test_a_later_rate_prices_the_days_from_its_first_day_with_its_own_terms():
+    # 29-30 September: the FY2026 rate at 1.1 (946.52). From 1 October the FY2027 rate at
+    # 0.97: day 3 (NTA x 3) 903.03 -> labor 649.28 x 0.97 = 629.80 + 253.75 = 883.55; days
+    # 4-10 717.67 -> 516.00 x 0.97 = 500.52 + 201.67 = 702.19. 7691.92 in all.
+    result = run_with([FY2027_RATE], across_1_october())
+    assert [d["amount"] for d in result["revenue"]["days"]] == (
+        [D("946.52")] * 2 + [D("883.55")] + [D("702.19")] * 7)
+    assert result["revenue"]["total"] == D("7691.92")
+    years = result["revenue"]["pdpm"]["fiscal_years"]
+    assert [(y["fiscal_year"], y["rate_fiscal_year"]) for y in years] == [(2026, 2026),
+                                                                         (2027, 2027)]
+    # Each year's days by a rate set up for it: nothing priced off its year to say.
+    assert not any("set up for FY" in a for a in result["assumptions"])
+    # The detail's rate terms are the first day's.
+    detail = result["revenue"]["pdpm"]
+    assert (detail["fiscal_year"], detail["wage_index"]) == (2026, D("1.1000"))
+
+
+def test_without_the_later_rate_the_first_prices_every_day_at_its_own_terms():
+    result = run_with([], across_1_october())
+    assert [d["amount"] for d in result["revenue"]["days"]][2:4] == [D("967.96"), D("769.27")]
+
+
+def test_rates_of_another_year_are_said_by_the_year_each_is_set_up_for():
+    # A rate set up for FY2027 from 1 October 2027 prices FY2028's days: said for FY2027's
+    # rate; the FY2026 rate's FY2027 days are said for FY2026's.
+    later = dataclasses.replace(FY2027_RATE, effective_from=date(2027, 10, 1))
+    result = run_with([later], engine_referral(length_of_stay_days=3, classification=KBGE,
+                                               admission_date=date(2027, 9, 30)))
+    said = [a for a in result["assumptions"] if a.startswith("The rate is set up for")]
+    assert said == [
+        "The rate is set up for FY2026, but the stay has days in FY2027: they are priced with "
+        "their own year's tables at the rate's wage index and VBP multiplier, which CMS also "
+        "updates each year.",
+        "The rate is set up for FY2027, but the stay has days in FY2028: they are priced with "
+        "their own year's tables at the rate's wage index and VBP multiplier, which CMS also "
+        "updates each year."]
+
+
+def test_a_qrp_reduced_later_rate_reduces_its_own_days_only():
+    reduced = dataclasses.replace(FY2027_RATE, pdpm=dataclasses.replace(FY2027_RATE.pdpm,
+                                                                        qrp_reduced=True))
+    result = run_with([reduced], across_1_october(4))
+    days = result["revenue"]["days"]
+    assert [d["qrp_reduction"] for d in days[:2]] == [D(0), D(0)]
+    assert all(d["qrp_reduction"] < 0 for d in days[2:])
+    assert result["revenue"]["pdpm"]["qrp_reduced"] is True
+    lines = {a["code"]: a["amount"] for a in result["revenue"]["adjustments"]}
+    assert lines["qrp_reduction"] == sum(d["qrp_reduction"] for d in days)
+    # Its days are reduced as that rate alone reduces them, by FY2027's own reduced rates.
+    alone = run_with([], across_1_october(4), rate=reduced)["revenue"]["days"]
+    assert [d["qrp_reduction"] for d in days[2:]] == [d["qrp_reduction"] for d in alone[2:]]
+    # The unreduced first rate and the reduced later one in one year: each its own rates.
+    same_year = dataclasses.replace(reduced, effective_from=date(2026, 10, 3))
+    split = run_with([FY2027_RATE, same_year], across_1_october(6))
+    assert [d["qrp_reduction"] == 0 for d in split["revenue"]["days"]] == [True] * 4 + [False] * 2
+
+
+def test_a_medicare_advantage_rate_then_original_medicare_sequesters_only_the_latter():
+    advantage = medicare(percent_of_pdpm=D("90.00"))
+    result = run_with([FY2027_RATE], across_1_october(4), rate=advantage)
+    days = result["revenue"]["days"]
+    assert [d["sequestration"] == 0 for d in days] == [True, True, False, False]
+    assert "sequestration" in {a["code"] for a in result["revenue"]["adjustments"]}
+    assert days[0]["amount"] == D("851.87")    # 90% of 946.52 = 851.868
+    only_advantage = run_with([], across_1_october(4), rate=advantage)
+    assert "sequestration" not in {a["code"] for a in only_advantage["revenue"]["adjustments"]}
+
+
+def test_the_then_payer_pays_each_day_at_its_rate_in_force_and_says_so():
+    medicaid = engine.ThenPayer("Ohio Medicaid", "medicaid", D("250.00"),
+                                later=((date(2026, 10, 5), D("262.50")),
+                                       (date(2026, 10, 7), D("270.00"))))
+    # 96 days used: Medicare pays days 1-4 (29 September - 2 October), Medicaid days 5-10:
+    # 3-4 October at 250.00, 5-6 October at 262.50, 7-8 October at 270.00.
+    result = run_with([FY2027_RATE], across_1_october(), then_payer=medicaid,
+                      benefit_days_used=96)
+    days = result["revenue"]["days"]
+    assert [d["amount"] for d in days[4:]] == (
+        [D("250.00")] * 2 + [D("262.50")] * 2 + [D("270.00")] * 2)
+    assert result["revenue"]["pdpm"]["then_payer"]["total"] == D("1565.00")
+    assert ("The 6 day(s) Medicare does not cover are paid by Ohio Medicaid (medicaid) at "
+            "250.00 a day, 262.50 from 2026-10-05, 270.00 from 2026-10-07, its rates in force "
+            "at the facility on those days." in result["assumptions"])
+    assert medicaid.per_day_on(date(2026, 10, 4)) == D("250.00")
+    assert medicaid.per_day_on(date(2026, 10, 5)) == D("262.50")
+
+
+def test_per_diem_and_acuity_rates_may_follow_each_other():
+    per_diem = engine.Rate(method="per_diem", per_diem=D("400.00"))
+    acuity = engine.Rate(method="acuity", acuity_rates={"moderate": D("420.50")},
+                         effective_from=date(2026, 3, 4))
+    stay = engine_referral(length_of_stay_days=4, admission_date=date(2026, 3, 2))
+    earned = engine.revenue(stay, per_diem, later_rates=(acuity,))
+    assert [d["amount"] for d in earned["days"]] == [D("400.00")] * 2 + [D("420.50")] * 2
+    assert (earned["method"], earned["total"]) == ("per_diem", D("1641.00"))
