@@ -107,6 +107,9 @@ def test_the_margin_adds_up_from_the_gross_through_each_adjustment(page: Page, s
 
 
 def _end_session_behind_the_page(page: Page, server: Server) -> None:
+    # The page's own loads after sign-in must be done first: one answered 401 would sign the
+    # page out before the user's click, which is the moment these tests are about.
+    page.wait_for_load_state("networkidle")
     token = page.evaluate("JSON.parse(sessionStorage.getItem('snf.session')).token")
     request = urllib.request.Request(server.base_url + "/api/auth/logout", method="POST",
                                      headers={"Authorization": f"Bearer {token}"})
