@@ -88,6 +88,18 @@ def shot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
 
 
+def compare_wound_vac_under_medicaid(page: Page):
+    """Compare facilities for the demo's 21-day Medicaid wound-vac referral (one demo facility
+    has the program; Medicaid pays under cost for it): the placements' list items."""
+    form = page.locator("#evaluate-form")
+    form.get_by_label("Payer").select_option(label="Ohio Medicaid")
+    form.get_by_label("Expected stay").fill("21")
+    form.get_by_label("Moderate").check()
+    form.get_by_label("Wound vac (negative pressure wound therapy)").check()
+    form.get_by_role("button", name="Compare facilities").click()
+    return page.locator(".placements > li")
+
+
 def sign_in(page: Page, server: Server, *, subdomain=None, email_=None, password=None) -> None:
     page.goto(server.base_url + "/")
     form = page.locator("#login-form")

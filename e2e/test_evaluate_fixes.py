@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 
-from support import Server, shot, sign_in
+from support import Server, compare_wound_vac_under_medicaid, shot, sign_in
 
 MAPLE = "Maple Grove Health & Rehab"
 DRAFT_KEY = "snf.evaluate-draft"
@@ -284,13 +284,7 @@ def test_the_only_facility_is_chosen(page: Page, server: Server):
 def test_compare_at_phone_width_says_why_first(new_page, server: Server):
     page = new_page(390, 844)
     sign_in(page, server)
-    form = page.locator("#evaluate-form")
-    form.get_by_label("Payer").select_option(label="Ohio Medicaid")
-    form.get_by_label("Expected stay").fill("21")
-    form.get_by_label("Moderate").check()
-    form.get_by_label("Wound vac (negative pressure wound therapy)").check()
-    form.get_by_role("button", name="Compare facilities").click()
-    placements = page.locator(".placements > li")
+    placements = compare_wound_vac_under_medicaid(page)
     expect(placements).to_have_count(3)
     # Every one declines (demo Medicaid pays under cost for this stay): which setting decides it.
     summary = page.get_by_test_id("all-declined")

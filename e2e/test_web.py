@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
-from support import Server, shot, sign_in
+from support import Server, compare_wound_vac_under_medicaid, shot, sign_in
 
 NEW_PASSWORD = "amber quartz lantern harbor"
 
@@ -92,13 +92,7 @@ def test_evaluate_save_find_and_accept(page: Page, server: Server):
 
 def test_compare_facilities(page: Page, server: Server):
     sign_in(page, server)
-    form = page.locator("#evaluate-form")
-    form.get_by_label("Payer").select_option(label="Ohio Medicaid")
-    form.get_by_label("Expected stay").fill("21")
-    form.get_by_label("Moderate").check()
-    form.get_by_label("Wound vac (negative pressure wound therapy)").check()
-    form.get_by_role("button", name="Compare facilities").click()
-    placements = page.locator(".placements > li")
+    placements = compare_wound_vac_under_medicaid(page)
     expect(placements).to_have_count(3)
     expect(placements.first.locator(".placement-rank")).to_have_text("1")
     # Only one demo facility has a wound vac program: the others say why, in a sentence.
