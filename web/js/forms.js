@@ -10,68 +10,23 @@ function controlsFor(form, field) {
 }
 
 export function friendlyMessage(error, form = null) {
+  // The API's messages are plain words already (shared/problems.py); the form says a few
+  // things better, knowing its controls: a choice to make, a pattern's example.
   const field = String(error.field ?? "").replace(/^body\./, "");
   const controls = form && field ? controlsFor(form, field) : [];
   const choice = controls.length > 0
     && (controls[0].tagName === "SELECT" || controls[0].type === "radio");
-  switch (error.type) {
-    case "missing": return choice ? "Choose one." : "This field is required.";
-    case "int_type": case "int_parsing": case "int_from_float": return "Enter a whole number.";
-    case "decimal_type": case "decimal_parsing": return "Enter a number, such as 12.50.";
-    case "uuid_parsing": case "uuid_type": return choice ? "Choose one." : "Not a valid id.";
-    case "datetime_parsing": case "datetime_type": case "timezone_aware":
-      return "Enter a date and time.";
-    case "date_parsing": case "date_from_datetime_parsing": return "Enter a date.";
-    case "decimal_max_places": return "Use at most two decimal places.";
-    case "string_pattern_mismatch": {
-      const slot = form && $(`[data-error-for="${CSS.escape(field)}"]`, form);
-      if (slot?.dataset.patternMessage) return slot.dataset.patternMessage;
-      break;
-    }
-    case "less_than_equal": case "less_than": case "greater_than_equal": case "greater_than": {
-      const bound = /(less|greater) than (or equal to )?(-?[\d.]+)/.exec(error.message ?? "");
-      if (!bound) break;
-      const [, side, orEqual, value] = bound;
-      if (orEqual) return side === "less" ? `Enter at most ${value}.` : `Enter at least ${value}.`;
-      return side === "less" ? `Enter less than ${value}.` : `Enter more than ${value}.`;
-    }
-    case "string_too_short": {
-      if (/at least 1 character/.test(error.message ?? "")) return "This field is required.";
-      const least = /at least (\d+)/.exec(error.message ?? "");
-      if (least) return `Use at least ${least[1]} characters.`;
-      break;
-    }
-    case "string_too_long": {
-      const most = /at most (\d+)/.exec(error.message ?? "");
-      if (most) return `Use at most ${most[1]} characters.`;
-      break;
-    }
-    case "too_long": {
-      const most = /at most (\d+)/.exec(error.message ?? "");
-      if (most) return `Choose at most ${most[1]}.`;
-      break;
-    }
-    case "literal_error": case "enum": {
-      if (choice) return "Choose one.";
-      const options = /should be (.+)$/.exec(error.message ?? "");
-      if (options) return `Use one of ${options[1].replace(/'/g, "")}.`;
-      break;
-    }
-    case "bool_type": case "bool_parsing": return "Choose yes or no.";
-    default: break;
+  const slot = form && field ? $(`[data-error-for="${CSS.escape(field)}"]`, form) : null;
+  if (choice && ["missing", "uuid_parsing", "uuid_type", "literal_error", "enum"].includes(error.type)) {
+    return "Choose one.";
   }
-  // Validators' wording ("Value error, ...") and regular expressions are not for people.
-  let message = String(error.message ?? "Invalid value.").replace(/^(Value|Assertion) error,\s*/i, "").trim();
-  if (/\bpattern\b\s*['"`^]/.test(message) || error.type === "string_pattern_mismatch") {
-    const control = controls[0];
-    return control?.placeholder ? `Not in the expected form: enter it like ${control.placeholder}.`
-                                : "Not in the expected form.";
+  if (error.type === "string_pattern_mismatch" && slot?.dataset.patternMessage) {
+    return slot.dataset.patternMessage;
   }
-  // The service's own messages are predicates ("is in the future"): give them their subject.
-  if (form && /^(is|are|must|may|looks|needs|cannot|has|should|not)\b/.test(message)) {
-    const slot = $(`[data-error-for="${CSS.escape(field)}"]`, form);
-    const label = slot?.closest(".field")?.querySelector("label, legend")?.textContent.trim();
-    if (label) message = `${label} ${message}`;
+  let message = String(error.message ?? "Invalid value.").trim();
+  // The API's messages are predicates ("is in the future"): give them their subject.
+  if (field && /^(is|are|must|may|looks|needs|cannot|has|should|not)\b/.test(message)) {
+    message = `${fieldName(form, field)} ${message}`;
   }
   const sentence = message.charAt(0).toUpperCase() + message.slice(1);
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
@@ -101,7 +56,7 @@ function withLabels(form, message) {
 /** A field as people read it: its label on the form, else its name in words
  *  ("pdpm_groups.pt_ot" -> "pdpm groups pt ot"). */
 function fieldName(form, field) {
-  const slot = $(`[data-error-for="${CSS.escape(field)}"]`, form);
+  const slot = form && $(`[data-error-for="${CSS.escape(field)}"]`, form);
   const label = slot?.closest(".field")?.querySelector("label, legend")?.textContent.trim();
   return label || field.replace(/[._]+/g, " ").trim();
 }
