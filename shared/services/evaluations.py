@@ -228,14 +228,19 @@ def _classification(tables: pdpm.Tables, referral: ReferralIn) -> pdpm.Classific
     return None
 
 
+def first_day_of(referral: ReferralIn) -> date:
+    """The stay's first day: the expected admission date, else the day (UTC) it was received."""
+    return (referral.expected_admission_date
+            or referral.referral_received_at.astimezone(timezone.utc).date())
+
+
 def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn) -> dict:
     """What evaluating a (stamped) referral reads of the organization's configuration, in one
     round trip: its facility and payer (each active, or the 422 naming the field), the rate in
     force on the stay's first day and the cost model (checked by `evaluate`), the business
     weights."""
     # The rate in force on the stay's first day; evaluate reads any that follow it.
-    on = (referral.expected_admission_date
-          or referral.referral_received_at.astimezone(timezone.utc).date())
+    on = first_day_of(referral)
     found = together.read(
         cur,
         facility=(facilities.COLUMNS, *facilities.TABLE.get_statement(
@@ -269,7 +274,7 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
     already."""
     referral = stamped(referral)
     when = referral.referral_received_at.astimezone(timezone.utc)
-    first_day = referral.expected_admission_date or when.date()
+    first_day = first_day_of(referral)
     last_day = first_day + timedelta(days=referral.length_of_stay_days - 1)
     if read is not None:
         rate, model, weights = read["rate"], read["model"], read["weights"]
