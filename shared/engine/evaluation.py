@@ -259,6 +259,7 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
     first_day = referral.first_day
     amounts, patient, days = [], [], []
     coinsurance_years: dict[int, dict] = {}
+    coinsurance_days: list[int] = []   # the benefit days that owe Original Medicare's
     fiscal_years: dict[int, dict] = {}
     variants: dict[tuple[int, bool], dict] = {}
     qrp_by_method: set[int] = set()
@@ -317,9 +318,12 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
             amount = with_hiv = payment = cents(referral.then_payer.per_day_on(when))
         share, amount_year = ZERO, None
         # Coinsurance runs from day 21 of the benefit period, at the amount of the calendar
-        # year the day is furnished in, never more than the day's payment.
-        if (covered and benefit_day >= pdpm.COINSURANCE_FROM_DAY
-                and day_terms.percent_of_pdpm is None):
+        # year the day is furnished in, never more than the day's payment. A Medicare
+        # Advantage contract's own cost sharing replaces it.
+        owes_coinsurance = (covered and benefit_day >= pdpm.COINSURANCE_FROM_DAY
+                            and day_terms.percent_of_pdpm is None)
+        if owes_coinsurance:
+            coinsurance_days.append(benefit_day)
             per_day, amount_year = _coinsurance_of_year(day_terms, when.year)
             if per_day is not None:
                 share = cents(min(per_day, payment))
@@ -339,8 +343,8 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
                      "rates_status": status, "hiv_aids_adjustment": with_hiv - amount,
                      "qrp_reduction": payment - with_hiv})
     covered_days = sum(1 for d in days if d["covered"])
-    first_coinsurance = next((d for d in days if d["covered"]
-                              and d["benefit_day"] >= pdpm.COINSURANCE_FROM_DAY), None)
+    first_coinsurance = next((d for d in days if coinsurance_days
+                              and d["benefit_day"] == coinsurance_days[0]), None)
     start_amount, _ = _coinsurance_of_year(
         terms, (first_coinsurance["date"] if first_coinsurance else first_day).year)
     groups = {"pt_ot": classification.pt_ot, "slp": classification.slp,
@@ -364,8 +368,8 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
         "benefit_days_used_known": referral.benefit_days_used is not None,
         "covered_days": covered_days,
         "uncovered_days": referral.length_of_stay_days - covered_days,
-        "coinsurance_from_day": (max(1, pdpm.COINSURANCE_FROM_DAY - used)
-                                 if covered_days and first_coinsurance else None),
+        "coinsurance_from_day": (first_coinsurance["benefit_day"] - used
+                                 if first_coinsurance else None),
         "coinsurance_per_day": cents(start_amount if start_amount is not None else ZERO),
         "coinsurance_known": start_amount is not None,
         "coinsurance_days": sum(1 for p in patient if p > 0),
@@ -560,19 +564,19 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                                f"received, {detail['admission_date']}.")
         used = detail["benefit_days_used"]
         if not detail["benefit_days_used_known"]:
+            # A Medicare Advantage contract's cost sharing replaces the coinsurance: not said.
             assumptions.append(
                 "SNF days already used in the benefit period not given: assumed none (a new "
-                "benefit period), so Medicare covers up to 100 days and coinsurance starts on "
-                "day 21 of this stay.")
+                "benefit period), so Medicare covers up to 100 days"
+                + (" and coinsurance starts on day 21 of this stay."
+                   if detail["percent_of_pdpm"] is None else "."))
         elif used:
             assumptions.append(
                 f"{used} SNF day(s) of the benefit period already used: Medicare covers at most "
                 f"{max(0, pdpm.MAX_COVERED_DAYS - used)} day(s) of this stay"
                 + (f", with coinsurance from day {detail['coinsurance_from_day']} of the stay."
                    if detail["coinsurance_from_day"] else "."))
-        coinsurance_owed = detail["covered_days"] and any(
-            d["benefit_day"] >= pdpm.COINSURANCE_FROM_DAY and d["covered"]
-            for d in earned["days"])
+        coinsurance_owed = detail["coinsurance_from_day"] is not None
         if coinsurance_owed and not detail["coinsurance_known"]:
             assumptions.append(f"No SNF coinsurance amount is loaded for "
                                f"{referral.first_day.year}: the patient's share from day 21 "

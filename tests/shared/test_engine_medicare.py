@@ -424,6 +424,23 @@ def test_a_medicare_advantage_contract_pays_its_percentage_of_pdpm():
     assert all(d["patient_pays"] == 0 and d["sequestration"] == 0 for d in days)
     assert "sequestration" not in lines(result)
     assert result["revenue"]["net_total"] == result["revenue"]["total"]
-    assert result["assumptions"] == SAID_FIRST + [
+    # Nor is Original Medicare's coinsurance said to start on day 21 (tester-3).
+    assert result["assumptions"] == [
+        "The PDPM classification is an estimate until the 5-day assessment.",
+        "SNF days already used in the benefit period not given: assumed none (a new benefit "
+        "period), so Medicare covers up to 100 days.",
         "Medicare Advantage contract: 90% of the PDPM per diem; the plan's own cost sharing, days "
         "and any sequestration pass-through are by contract and not modeled."]
+    assert result["revenue"]["pdpm"]["coinsurance_from_day"] is None
+
+
+def test_a_medicare_advantage_stay_after_days_used_owes_no_coinsurance_from_any_day():
+    # 10 days used: stay day 11 is benefit day 21, where Original Medicare's coinsurance would
+    # start; under the contract nothing starts there, and nothing says it does (tester-3: the
+    # evaluation said "with coinsurance from day 11" and the page "the stay ends by day 20").
+    result = run(ref=stay(30, benefit_days_used=10), rate=medicare(percent_of_pdpm=D(90)))
+    detail = result["revenue"]["pdpm"]
+    assert (detail["coinsurance_from_day"], detail["coinsurance_days"]) == (None, 0)
+    assert ("10 SNF day(s) of the benefit period already used: Medicare covers at most 90 "
+            "day(s) of this stay." in result["assumptions"])
+    assert not [a for a in result["assumptions"] if "coinsurance from day" in a]
