@@ -177,6 +177,23 @@ function dayRuns(days) {
   return runs;
 }
 
+/** The fiscal years a PDPM stay's days fall in, each with its days ("days 1–11") and whose
+ *  tables priced them: the rate's own fiscal year (`fiscal_year`) is not the days' when the
+ *  stay runs past 30 September or the rate was set up for an earlier year. */
+function pdpmYears(p, days) {
+  const years = p.fiscal_years?.length ? p.fiscal_years
+    : [{ fiscal_year: p.fiscal_year, priced_with: p.fiscal_year, component_rates: p.component_rates }];
+  return years.map((y) => {
+    const numbers = days.filter((d) => d.fiscal_year === y.fiscal_year).map((d) => d.day);
+    const span = numbers.length === 0 ? ""
+      : numbers.length === 1 ? `day ${numbers[0]}` : `days ${numbers[0]}–${numbers.at(-1)}`;
+    const priced = y.priced_with !== undefined && y.priced_with !== y.fiscal_year
+      ? `, priced with FY${y.priced_with}'s tables` : "";
+    const proposed = y.status === "proposed" ? " (proposed)" : "";
+    return { ...y, span, label: `FY${y.fiscal_year}${proposed}${priced}` };
+  });
+}
+
 function revenue(evaluation) {
   const { revenue: r } = evaluation;
   const sum = (key) => r.days.reduce((total, d) => total + num(d[key]), 0);
@@ -198,6 +215,7 @@ function revenue(evaluation) {
 
   const p = r.pdpm;
   if (p) {
+    const years = pdpmYears(p, r.days);
     parts.push(el("h4", { text: "PDPM classification" }));
     parts.push(el("dl", { class: "facts-grid" },
       fact("Groups", el("span", { class: "groups" },
@@ -205,7 +223,10 @@ function revenue(evaluation) {
           el("span", { class: "group-key", text: label }), " ", el("strong", { text: p.groups[key] ?? "—" })))),
         p.assumed_groups ? el("span", { class: "badge", dataset: { tone: "warn" }, text: "assumed" }) : null),
       fact("HIPPS", el("code", { text: p.hipps })),
-      fact("Fiscal year", `FY${p.fiscal_year}, ${p.area}`),
+      fact(years.length > 1 ? "Fiscal years" : "Fiscal year",
+           `${years.map((y) => (years.length > 1 ? `${y.label} ${y.span}` : y.label)).join("; ")}, ${p.area}`),
+      years.some((y) => (y.rate_fiscal_year ?? p.fiscal_year) !== y.fiscal_year)
+        ? fact("Rate set up for", `FY${p.fiscal_year}: each day priced with its own year's tables`) : null,
       fact("Wage index", `${p.wage_index} (labor share ${pct(num(p.labor_related_share) * 100)})`),
       fact("VBP multiplier", String(p.vbp_multiplier)),
       p.admission_date ? fact("Admission", day(p.admission_date)) : null,
@@ -215,19 +236,27 @@ function revenue(evaluation) {
                            + (p.uncovered_days ? ` (${p.uncovered_days} not covered by Medicare)` : "")),
       thenPayer ? fact("Then paid by", `${thenPayer}, ${money(p.then_payer.per_day)} a day × ${p.then_payer.days} days`) : null,
       fact("Coinsurance from day 21",
-           p.coinsurance_known
+           p.percent_of_pdpm != null && !p.coinsurance_days
+             ? "none: the Medicare Advantage plan's own cost sharing applies (by contract, not modeled)"
+             : p.coinsurance_known
              ? (p.coinsurance_days
                  ? `${money(p.coinsurance_per_day)} a day × ${p.coinsurance_days} days = ${money(p.coinsurance_total)}`
                  : `none: the stay ends by day 20 (${money(p.coinsurance_per_day)} a day after)`)
              : "not known for this year")));
-    const dayOne = COMPONENTS.reduce((t, [key]) => t + num(p.component_rates[key] ?? 0), 0);
-    parts.push(table("PDPM component rates per day",
-      [["Component"], ["Per day", "num"]],
-      COMPONENTS.filter(([key]) => key in p.component_rates).map(([key, label]) =>
+    // A column of rates for each fiscal year the stay's days fall in: a stay past 30 September
+    // is priced with the next year's rates from 1 October.
+    const sum = (rates) => COMPONENTS.reduce((t, [key]) => t + num(rates[key] ?? 0), 0);
+    const columns = years.length > 1 ? years.map((y) => [`${y.label}, ${y.span}`, "num"])
+      : [["Per day", "num"]];
+    parts.push(table(years.length > 1 ? "PDPM component rates per day, by fiscal year"
+                                      : "PDPM component rates per day",
+      [["Component"], ...columns],
+      COMPONENTS.filter(([key]) => key in years[0].component_rates).map(([key, label]) =>
         el("tr", {}, el("th", { scope: "row", text: label }),
-           el("td", { class: "num", text: money(p.component_rates[key]) }))),
+           years.map((y) => el("td", { class: "num", text: money(y.component_rates[key]) })))),
       { foot: el("tr", {}, el("th", { scope: "row", text: "Sum, before daily adjustments" }),
-                  el("td", { class: "num", text: money(dayOne) })) }));
+                  years.map((y) => el("td", { class: "num", text: money(sum(y.component_rates)) }))),
+        className: "component-rates" }));
   }
 
   // At the payer's rate: each run's days add up to the total above; the adjustments are the
