@@ -2,7 +2,8 @@
 (tester-3, 2026-11-28): a stay that runs past 30 September shows each fiscal year's component
 rates and which days they priced, not the rate's fiscal year over the next year's rates; a
 Medicare Advantage contract's stay says the plan's cost sharing applies, not that the stay
-"ends by day 20"."""
+"ends by day 20"; Setup adds and shows a PDPM rate's Medicare Advantage percentage and QRP
+reduction, which the API took and the page could neither set nor show."""
 from __future__ import annotations
 
 import secrets
@@ -115,3 +116,48 @@ def test_a_medicare_advantage_stay_names_the_plans_cost_sharing(page: Page, serv
         has_text="coinsurance from day")
     expect(assumptions).to_have_count(0)
     shot(page, "evaluate-medicare-advantage-1280")
+
+
+def test_setup_adds_and_shows_an_advantage_percentage_and_the_qrp_reduction(new_page,
+                                                                          server: Server):
+    subdomain = f"contract-{secrets.token_hex(3)}"
+    login = {"subdomain": subdomain, "email": f"owner@{subdomain}.example",
+             "password": "a long passphrase for contracts"}
+    token = server.api("POST", "/signup", {"organization_name": "Linden Contract Care",
+                                           **login})["token"]
+    server.api("POST", "/facilities", {"name": "Linden Court", "bed_count": 80, "state": "OH",
+                                       "locality": "rural", "wage_index": "0.8671"}, token=token)
+    server.api("POST", "/payers", {"name": "Sunrise Medicare Advantage",
+                                   "payer_type": "medicare_advantage"}, token=token)
+    page = new_page(390, 844)
+    sign_in(page, server, subdomain=subdomain, email_=login["email"], password=login["password"])
+    page.goto(server.base_url + "/#setup")
+    form = page.locator("#rate-form")
+    form.get_by_label("Payer").select_option(label="Sunrise Medicare Advantage")
+    form.get_by_label("Method").select_option("pdpm")
+    form.get_by_label("Effective from").fill("2025-10-01")
+    form.get_by_label("Fiscal year").fill("2026")
+    form.get_by_label("Percent of PDPM").fill("95")
+    form.get_by_label("Did not meet the SNF QRP").check()
+    form.get_by_role("button", name="Add rate").click()
+    row = page.locator("#rates-body tr", has_text="Sunrise Medicare Advantage")
+    expect(row).to_contain_text("95% of PDPM")
+    expect(row).to_contain_text("QRP not met")
+    [rate] = server.api("GET", "/rates", token=token)["items"]
+    assert (Decimal(rate["pdpm_percent"]), rate["qrp_reduced"]) == (Decimal("95"), True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "setup-advantage-rate-390")
+
+    # The percentage changes in place; cleared, the rate is Original Medicare's PDPM.
+    row.get_by_role("button", name="Edit the rate from 2025-10-01").click()
+    edit = page.get_by_role("form", name="Edit the rate from 2025-10-01")
+    edit.get_by_label("Percent of PDPM").fill("92.5")
+    edit.get_by_role("button", name="Save rate").click()
+    expect(page.locator("#setup-status")).to_have_text("The rate was saved.")
+    expect(row).to_contain_text("92.5% of PDPM")
+    row.get_by_role("button", name="Edit the rate from 2025-10-01").click()
+    edit.get_by_label("Percent of PDPM").fill("")
+    edit.get_by_role("button", name="Save rate").click()
+    expect(page.locator("#setup-status")).to_have_text("The rate was saved.")
+    expect(row).not_to_contain_text("% of PDPM")
+    assert server.api("GET", "/rates", token=token)["items"][0]["pdpm_percent"] is None

@@ -105,7 +105,10 @@ function amounts(rate) {
   if (rate.method === "acuity") {
     return ACUITY.map((level) => `${acuityName(level)} ${money(rate.acuity_rates?.[level])}`).join(", ");
   }
-  return `FY${rate.fiscal_year} PDPM, ${rate.locality}, wage index ${rate.wage_index}`;
+  // A Medicare Advantage contract's percentage and the QRP reduction change every day's amount.
+  return `FY${rate.fiscal_year} PDPM, ${rate.locality}, wage index ${rate.wage_index}`
+    + (rate.pdpm_percent != null ? `, ${Number(rate.pdpm_percent)}% of PDPM` : "")
+    + (rate.qrp_reduced ? ", QRP not met (reduced rates)" : "");
 }
 
 function renderRates() {
@@ -171,6 +174,7 @@ function rateEditForm(rate) {
   if (rate.method === "pdpm") {
     field("wage_index", "Wage index", rate.wage_index);
     field("vbp_multiplier", "VBP multiplier", rate.vbp_multiplier);
+    field("pdpm_percent", "Percent of PDPM (blank: Original Medicare)", rate.pdpm_percent);
   }
   field("effective_to", "Last day", rate.effective_to, "date");
   const save = el("button", { type: "submit", class: "button small primary", "data-busy-label": "Saving…" }, "Save rate");
@@ -193,7 +197,7 @@ function rateEditForm(rate) {
       if (ACUITY.some((level) => !same(levels[level], rate.acuity_rates?.[level]))) body.acuity_rates = levels;
     }
     if (rate.method === "pdpm") {
-      for (const name of ["wage_index", "vbp_multiplier"]) {
+      for (const name of ["wage_index", "vbp_multiplier", "pdpm_percent"]) {
         const value = decimal(form, name) ?? null;
         if (!same(value, rate[name])) body[name] = value;
       }
@@ -248,7 +252,10 @@ function rateBody(form) {
     Object.assign(body, { fiscal_year: /^\d+$/.test(year) ? Number(year) : year || null,
                           locality: form.elements.namedItem("locality").value,
                           wage_index: decimal(form, "wage_index") ?? null,
-                          vbp_multiplier: decimal(form, "vbp_multiplier") ?? "1" });
+                          vbp_multiplier: decimal(form, "vbp_multiplier") ?? "1",
+                          qrp_reduced: form.elements.namedItem("qrp_reduced").checked });
+    const percent = decimal(form, "pdpm_percent");
+    if (percent !== undefined) body.pdpm_percent = percent;
   }
   return body;
 }
