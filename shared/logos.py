@@ -17,6 +17,23 @@ _SVG_UNSAFE = re.compile(
     re.IGNORECASE)
 
 
+PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+JPEG_EOI = b"\xff\xd9"
+
+
+def _whole(content: bytes, content_type: str) -> bool:
+    """The image runs from its header to its end marker: a PNG's IHDR first (a width and a
+    height) and its IEND chunk last; a JPEG's end-of-image marker after its start. A cut-off
+    upload otherwise shows as a broken image on every sign-in page."""
+    if content_type == "image/png":
+        header = content[8:24]
+        return (len(header) == 16 and header[:8] == b"\x00\x00\x00\x0dIHDR"
+                and int.from_bytes(header[8:12], "big") > 0
+                and int.from_bytes(header[12:16], "big") > 0
+                and content.endswith(PNG_IEND))
+    return content.rfind(JPEG_EOI) > 2
+
+
 def problem_with(content: bytes, content_type: str) -> str | None:
     """Why this logo is refused, or None."""
     if not content:
@@ -26,6 +43,9 @@ def problem_with(content: bytes, content_type: str) -> str | None:
     if content_type in TYPES:
         if not content.startswith(TYPES[content_type]):
             return f"the content is not a {content_type.split('/')[1].upper()} image"
+        if not _whole(content, content_type):
+            return (f"the {content_type.split('/')[1].upper()} image is incomplete or damaged; "
+                    "export it again")
         return None
     if content_type == SVG_TYPE:
         head = content.lstrip()[:1000].lower()

@@ -210,6 +210,12 @@ def test_a_body_over_256_kb_is_too_large(client, org, admin_sql):
     (b"GIF89a\x01\x00\x01\x00", "image/png"),
     (b"<html><body>not an svg</body></html>", "image/svg+xml"),
     (b"", "image/png"),
+    # Only the signature, or an image cut short (an upload broken off): a broken logo on
+    # every sign-in page (tester-3).
+    (b"\x89PNG\r\n\x1a\nxxxx", "image/png"),
+    (png()[:-12], "image/png"),
+    (png(width=0), "image/png"),
+    (JPEG[:-2], "image/jpeg"),
 ])
 def test_content_that_is_not_the_declared_image_is_unprocessable(client, org, admin_sql,
                                                                   content, content_type):
