@@ -442,12 +442,21 @@ class AdmissionPublic(AdmissionSummary):
 
 
 class AdmissionFilters(Query):
+    rules = {"received_to": "must not be before received_from"}
+
     facility_id: uuid.UUID | None = None
     payer_id: uuid.UUID | None = None
     recommendation: Recommendation | None = None
     status: Status | None = None
     received_from: date | None = Field(default=None, description="Inclusive, UTC.")
     received_to: date | None = Field(default=None, description="Inclusive, UTC.")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        # Swapped dates match nothing: said, as the audit log's since and until are.
+        if self.received_from and self.received_to and self.received_to < self.received_from:
+            raise FieldErrors({"received_to": "must not be before received_from"})
+        return self
 
 
 class AdmissionListQuery(AdmissionFilters, PageQuery):
