@@ -428,9 +428,11 @@ def cost(referral: Referral, model: CostModel, cmis: dict[str, Decimal] | None =
     therapy = cents(model.therapy_cost_per_day)
     if any(v is not None for v in at_cmi_1.values()):
         if cmis is None:
+            # Only a PDPM rate prices by groups (the referral's, else those assumed for its
+            # acuity): without one, whatever groups the referral gave are not used.
             stated.append(
-                f"Therapy cost: the cost model's flat {therapy} a day, as the referral has no "
-                "PDPM groups (a HIPPS code) to scale its costs at a case-mix index of 1.0 by.")
+                f"Therapy cost: the cost model's flat {therapy} a day, as the payer's rate is "
+                "not PDPM: no PDPM groups scale its costs at a case-mix index of 1.0.")
         else:
             # PDPM's PT, OT and SLP CMIs were derived from therapy costs a day (FY2019 SNF PPS
             # final rule, 83 FR 39162): the sourced proxy for the therapy a group implies.

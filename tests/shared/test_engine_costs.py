@@ -54,9 +54,10 @@ def test_a_rate_other_than_pdpm_costs_the_flat_therapy_and_says_so():
     result = run(ref=referral(), rate=per_diem_rate(), model=model)
     assert result["cost"]["breakdown"]["therapy"] == D("50.00")
     assert "therapy_by_discipline" not in result["cost"]["breakdown"]
-    assert ("Therapy cost: the cost model's flat 50.00 a day, as the referral has no PDPM "
-            "groups (a HIPPS code) to scale its costs at a case-mix index of 1.0 by."
-            in result["assumptions"])
+    # Not "as the referral has no PDPM groups": a Medicaid referral with a HIPPS code was told
+    # so (tester-3); the reason is the rate.
+    assert ("Therapy cost: the cost model's flat 50.00 a day, as the payer's rate is not PDPM: "
+            "no PDPM groups scale its costs at a case-mix index of 1.0." in result["assumptions"])
 
 
 def test_without_pdpm_groups_therapy_is_costed_by_the_groups_revenue_assumed():
