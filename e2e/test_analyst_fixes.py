@@ -73,6 +73,10 @@ def test_a_stay_past_30_september_shows_each_fiscal_years_rates(new_page, server
     shot(page, "evaluate-fiscal-years-1440")
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Both years' columns in view on a phone, not scrolled out of their box.
+    wrap = rates.locator("xpath=..")
+    assert wrap.evaluate("box => box.scrollWidth <= box.clientWidth"), wrap.evaluate(
+        "box => [box.scrollWidth, box.clientWidth]")
     shot(page, "evaluate-fiscal-years-390")
 
 

@@ -246,7 +246,9 @@ function revenue(evaluation) {
     // A column of rates for each fiscal year the stay's days fall in: a stay past 30 September
     // is priced with the next year's rates from 1 October.
     const sum = (rates) => COMPONENTS.reduce((t, [key]) => t + num(rates[key] ?? 0), 0);
-    const columns = years.length > 1 ? years.map((y) => [`${y.label}, ${y.span}`, "num"])
+    // "1–11" kept on one line (word joiners around the dash).
+    const unbroken = (span) => span.replace("–", "\u2060–\u2060");
+    const columns = years.length > 1 ? years.map((y) => [`${y.label}, ${unbroken(y.span)}`, "num"])
       : [["Per day", "num"]];
     parts.push(table(years.length > 1 ? "PDPM component rates per day, by fiscal year"
                                       : "PDPM component rates per day",
