@@ -99,8 +99,11 @@ def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral:
             else prior_pdpm.get("benefit_days_used", 0) + prior_pdpm["covered_days"])
     if gap >= INTERRUPTION_WINDOW_DAYS:
         return None, used, gap
+    # A prior stay that itself continued an earlier one carries that chain's days: the
+    # schedule goes on from the chain's length, not from the last stay's alone.
+    chained = (prior_pdpm.get("interrupted_stay") or {}).get("prior_days", 0)
     return {"prior_case_number": prior["case_number"],
-            "prior_days": prior["length_of_stay_days"], "gap_days": gap}, used, gap
+            "prior_days": chained + prior["length_of_stay_days"], "gap_days": gap}, used, gap
 
 
 def _unpriced(rates_in_force: list[dict], first_day: date, last_day: date) -> str | None:

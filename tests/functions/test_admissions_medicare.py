@@ -244,6 +244,28 @@ def test_a_readmission_within_the_window_continues_the_schedule(site):
     assert any("a new stay" in a for a in later["assumptions"])
 
 
+def test_a_chain_of_interrupted_stays_continues_the_whole_chains_schedule(site):
+    """Tester defect H1: a readmission after an interrupted stay continued from the last stay's
+    length only, restarting the variable per diem of the days before it."""
+    client, org, place = site
+    first = admitted_stay(client, org, place, length_of_stay_days=10,
+                          expected_admission_date="2026-05-01")
+    # Days 1-10 May, back on 12 May for days 11-20 of the schedule, discharged 22 May.
+    second = admitted_stay(client, org, place, length_of_stay_days=10,
+                           expected_admission_date="2026-05-12",
+                           prior_case_number=first["case_number"])
+    assert second["evaluation"]["revenue"]["pdpm"]["interrupted_stay"]["prior_days"] == 10
+    # Back on 23 May: the schedule goes on from day 21 (PT/OT x 0.98), not from day 11.
+    result = ok(client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=4, expected_admission_date="2026-05-23",
+        prior_case_number=second["case_number"]), token=org.token))
+    assert [d["amount"] for d in result["revenue"]["days"]] == ["747.68"] * 4
+    detail = result["revenue"]["pdpm"]
+    assert detail["interrupted_stay"] == {"prior_case_number": second["case_number"],
+                                          "prior_days": 20, "gap_days": 1}
+    assert detail["benefit_days_used"] == 20
+
+
 @pytest.mark.parametrize("admission, gap, used", [
     ("2026-05-29", 59, 30),     # 59 days out: the benefit period goes on
     ("2026-05-30", 60, 0),      # 60 days out: it ended (42 CFR 409.60(b)(1))
