@@ -211,6 +211,17 @@ def _then_payer(cur, organization_id: uuid.UUID, facility: dict, referral: Refer
                             per_day=amounts[0][1], later=tuple(amounts[1:])), in_force
 
 
+def _medicare_only_given(referral: ReferralIn) -> str:
+    """The Medicare Part A details the referral gave, in words ("the HIPPS code, skilled
+    days"); empty when it gave none."""
+    given = [name for name, value in (
+        ("the HIPPS code", referral.hipps_code), ("the PDPM groups", referral.pdpm_groups),
+        ("benefit days used", referral.benefit_days_used),
+        ("skilled days", referral.skilled_days), ("HIV/AIDS", referral.hiv_aids or None))
+        if value is not None]
+    return ", ".join(given)
+
+
 def load_payer(cur, organization_id: uuid.UUID, payer_id: uuid.UUID) -> dict:
     return lifecycle.require_referenced(cur, payers, organization_id, payer_id, "payer_id")
 
@@ -305,6 +316,9 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
     if referral.prior_case_number and rate["method"] != "pdpm":
         raise Unprocessable.for_fields({"prior_case_number": "an interrupted stay continues a "
                                         "Medicare Part A PDPM stay; this rate is not PDPM"})
+    if rate["method"] != "pdpm" and (unused := _medicare_only_given(referral)):
+        stated.append(f"Not used: {unused}. They price a Medicare Part A PDPM stay; this "
+                      "payer's rate is a per diem.")
     then_payer, then_rates = None, []
     if referral.then_payer_id is not None:
         then_payer, then_rates = _then_payer(cur, organization_id, facility, referral, rate,

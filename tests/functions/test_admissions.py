@@ -252,6 +252,23 @@ def test_a_medicaid_per_diem_referral_adds_up_by_hand(client, clinic, nothing_sa
         "Medication cost not given: the cost model's default was used."]
 
 
+def test_medicare_details_on_a_per_diem_referral_are_said_to_be_unused(client, clinic,
+                                                                      nothing_saved):
+    """Tester H2: a HIPPS code, benefit days, skilled days and HIV/AIDS given with a Medicaid
+    per diem changed nothing, and nothing said so."""
+    plain = ok(client.post(EVALUATE, json=referral(clinic.place, "medicaid"),
+                           token=clinic.token))
+    result = ok(client.post(EVALUATE, json=referral(
+        clinic.place, "medicaid", hipps_code="KBGE1", benefit_days_used=5, skilled_days=4,
+        hiv_aids=True), token=clinic.token))
+
+    assert result["revenue"] == plain["revenue"]
+    assert ("Not used: the HIPPS code, benefit days used, skilled days, HIV/AIDS. They price "
+            "a Medicare Part A PDPM stay; this payer's rate is a per diem."
+            in result["assumptions"])
+    assert not any(a.startswith("Not used") for a in plain["assumptions"])
+
+
 def test_an_acuity_rate_referral_adds_up_by_hand_and_a_margin_under_the_floor_declines(
         client, clinic, nothing_saved):
     response = client.post(EVALUATE, json=referral(
