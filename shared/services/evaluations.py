@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -234,13 +235,64 @@ def first_day_of(referral: ReferralIn) -> date:
             or referral.referral_received_at.astimezone(timezone.utc).date())
 
 
-def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn) -> dict:
-    """What evaluating a (stamped) referral reads of the organization's configuration, in one
-    round trip: its facility and payer (each active, or the 422 naming the field), the rate in
-    force on the stay's first day and the cost model (checked by `evaluate`), the business
-    weights."""
+class Configurations:
+    """The configurations `configuration` read, per process, least recently used first out.
+    Keyed by the organization's configuration version and the reference data's (read with the
+    session in the request's transaction; every write bumps its version in its own statement),
+    with the organization and what selects the rows: a hit is what a read would return."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple) -> dict | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: dict) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# A few kB each; enough for every facility x payer of a few hundred organizations a day.
+configurations = Configurations(size=2048)
+
+
+def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn,
+                  versions: tuple[int, int] | None = None) -> dict:
+    """What evaluating a (stamped) referral reads of the organization's configuration: its
+    facility and payer (each active, or the 422 naming the field), the rate in force on the
+    stay's first day and the cost model (checked by `evaluate`), the business weights, the PDPM
+    reference. With the caller's `versions` (Caller.configuration_versions) from the cache when
+    it holds them, else read in one round trip (and kept). The rows are shared: read only."""
     # The rate in force on the stay's first day; evaluate reads any that follow it.
     on = first_day_of(referral)
+    if versions is None:
+        return _read_configuration(cur, organization_id, referral, on)
+    key = (organization_id, versions, referral.facility_id, referral.payer_id, on)
+    found = configurations.get(key)
+    if found is None:
+        found = _read_configuration(cur, organization_id, referral, on)
+        configurations.put(key, found)
+    return found
+
+
+def _read_configuration(cur, organization_id: uuid.UUID, referral: ReferralIn,
+                        on: date) -> dict:
     found = together.read(
         cur,
         facility=(facilities.COLUMNS, *facilities.TABLE.get_statement(

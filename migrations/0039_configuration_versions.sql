@@ -1,0 +1,33 @@
+-- Versions of what an evaluation reads, so the functions can keep evaluated configurations per
+-- process and send no configuration read on a repeated admission create (issue 14). The session
+-- lookup returns both versions in the request's first round trip.
+
+-- An organization's configuration (facilities, payers, rates, cost models, business weights):
+-- every write to those tables bumps its row in the same statement (the repositories' SQL, a
+-- CTE: shared/repositories/configuration_versions.py); no row yet reads as version 0. A tenant
+-- table rather than a column of organizations: on Citus organizations is a reference table,
+-- written on every node, and its row is what admission creates lock for their case numbers.
+CREATE TABLE configuration_versions (
+    organization_id uuid PRIMARY KEY REFERENCES organizations (id),
+    version bigint NOT NULL
+);
+ALTER TABLE configuration_versions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE configuration_versions FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON configuration_versions
+    USING (organization_id = current_organization_id())
+    WITH CHECK (organization_id = current_organization_id());
+GRANT SELECT, INSERT, UPDATE ON configuration_versions TO %(app_role)s;
+
+-- The PDPM reference data (fiscal years, rates, coinsurance): one row, bumped by the operator's
+-- load of a year (local/pdpm_year.py) and by every later migration that changes that data.
+CREATE TABLE reference_version (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    version bigint NOT NULL
+);
+INSERT INTO reference_version (version) VALUES (1);
+ALTER TABLE reference_version ENABLE ROW LEVEL SECURITY;
+ALTER TABLE reference_version FORCE ROW LEVEL SECURITY;
+CREATE POLICY reference_read ON reference_version FOR SELECT USING (true);
+CREATE POLICY reference_maintenance ON reference_version TO CURRENT_USER
+    USING (true) WITH CHECK (true);
+GRANT SELECT ON reference_version TO %(app_role)s;
