@@ -107,6 +107,10 @@ def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral:
 def _unpriced(rates_in_force: list[dict], first_day: date, last_day: date) -> str | None:
     """The days of the stay no rate covers, in words ("from 2026-10-01 to 2026-10-08 (days 3-10
     of the stay)"); None when every day has one."""
+    if any(r["effective_from"] <= first_day
+           and (r["effective_to"] is None or last_day <= r["effective_to"])
+           for r in rates_in_force):
+        return None  # one rate covers the stay (most stays): no day to look at
     spans, start = [], None
     # One day past the stay counts as covered, so a span running to its end is closed.
     for n in range((last_day - first_day).days + 2):
