@@ -12,9 +12,8 @@ TABLES = ("facilities", "payers", "rates", "cost_models", "business_weights")
 # Runs as a CTE of the write: the write's own statement, its own organization_id parameter.
 _BUMP = """
     configuration_version AS (
-        INSERT INTO configuration_versions AS v (organization_id, version)
-        VALUES (%(organization_id)s, 1)
-        ON CONFLICT (organization_id) DO UPDATE SET version = v.version + 1
+        UPDATE organizations SET configuration_version = configuration_version + 1
+         WHERE id = %(organization_id)s
     )"""
 
 
@@ -30,11 +29,9 @@ def bump(cur, *, organization_id: uuid.UUID) -> None:
 
 
 def get(cur, *, organization_id: uuid.UUID) -> int:
-    cur.execute("SELECT version FROM configuration_versions"
-                " WHERE organization_id = %(organization_id)s",
+    cur.execute("SELECT configuration_version FROM organizations WHERE id = %(organization_id)s",
                 {"organization_id": organization_id})
-    row = cur.fetchone()
-    return row["version"] if row else 0
+    return cur.fetchone()["configuration_version"]
 
 
 def bump_reference(cur) -> None:

@@ -12,12 +12,10 @@ CALLER = """
     SELECT s.id AS session_id, s.expires_at, s.last_used_at,
            u.id AS user_id, u.role, u.email,
            o.id AS organization_id, o.status, o.tier, o.closed_at, o.deletes_at,
-           coalesce(cv.version, 0) AS configuration_version, rv.version AS reference_version
+           o.configuration_version, (SELECT version FROM reference_version) AS reference_version
       FROM sessions s
       JOIN users u ON u.organization_id = s.organization_id AND u.id = s.user_id
       JOIN organizations o ON o.id = s.organization_id
-      LEFT JOIN configuration_versions cv ON cv.organization_id = s.organization_id
-      LEFT JOIN reference_version rv ON true
      WHERE s.organization_id = %(organization_id)s
        AND s.token_hash = %(token_hash)s
        AND s.revoked_at IS NULL

@@ -140,9 +140,8 @@ def test_every_writer_of_the_configuration_tables_bumps_the_version(clinic, admi
     client, org, place = clinic
 
     def version():
-        rows = admin_sql("SELECT version FROM configuration_versions WHERE organization_id = %s",
-                         (str(org.id),))
-        return rows[0]["version"] if rows else 0
+        return admin_sql("SELECT configuration_version FROM organizations WHERE id = %s",
+                         (str(org.id),))[0]["configuration_version"]
 
     for write, _, _ in CHANGES.values():
         before = version()
@@ -160,9 +159,7 @@ def test_another_organization_is_never_served_from_the_cache(database, app, admi
     place_a = configured_facility(client, a, org_payers(client, a))
     org_payers(client, b)
     # The same versions in both: only the organization in the key tells them apart.
-    admin_sql("""INSERT INTO configuration_versions (organization_id, version)
-                 VALUES (%s, 7), (%s, 7)
-                 ON CONFLICT (organization_id) DO UPDATE SET version = 7""",
+    admin_sql("UPDATE organizations SET configuration_version = 7 WHERE id IN (%s, %s)",
               (str(a.id), str(b.id)))
     body = referral(place_a)
     ok(_evaluate(client, a, body))  # cached for A
@@ -180,8 +177,8 @@ def test_the_versions_are_read_with_the_session_in_the_requests_transaction(clin
     data = evaluations.stamped(AdmissionIn.model_validate_json(json.dumps(body)))
     with db.tenant_transaction(org.id, then=caller_lookup(org.id, org.token)) as cur:
         caller = caller_of(cur, organization_id=org.id, row=cur.fetchone())
-        stored = admin_sql("SELECT version FROM configuration_versions"
-                           " WHERE organization_id = %s", (str(org.id),))[0]["version"]
+        stored = admin_sql("SELECT configuration_version FROM organizations WHERE id = %s",
+                           (str(org.id),))[0]["configuration_version"]
         reference = admin_sql("SELECT version FROM reference_version")[0]["version"]
         assert caller.configuration_versions == (stored, reference)
         assert configuration_versions.get(cur, organization_id=org.id) == stored
