@@ -5,7 +5,9 @@ the cache, and the cache is bounded."""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
@@ -220,3 +222,26 @@ def test_the_cache_is_bounded_least_recently_used_first_out():
     assert cache.get(("org", 1)) is None and cache.get(("org", 2)) is None
     assert [cache.get(("org", n)) for n in (0, 3, 4)] == [{"n": 0}, {"n": 3}, {"n": 4}]
     assert evaluations.configurations.size == 2048
+
+
+_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+(" +
+                    "|".join(configuration_versions.TABLES) + r")\b", re.IGNORECASE)
+# Each module that writes those tables by name, and why its writes bump the version. The
+# generic writes of facilities, payers, rates and cost models (shared/repositories/records.py,
+# `{self.name}`) bump in `bumping`, which the tests above exercise through the API.
+KNOWN_WRITERS = {
+    "shared/repositories/business_weights.py": "upsert: bumping(...)",
+    "legacy/tables.py": "legacy/migrate.py _copy_range bumps after each chunk's inserts",
+    "legacy/generate.py": "writes the legacy deployment's own database, not this one",
+}
+
+
+def test_no_other_code_writes_what_an_evaluation_reads():
+    """A new writer of the configuration tables must bump the version (or the cache serves the
+    old configuration): it fails here until it is listed above with how it does."""
+    root = Path(__file__).resolve().parents[2]
+    writers = {str(path.relative_to(root)) for folder in ("shared", "functions", "local", "legacy")
+               for path in (root / folder).rglob("*.py") if _WRITE.search(path.read_text())}
+    assert writers == set(KNOWN_WRITERS)
+    assert "bumping(" in (root / "shared/repositories/business_weights.py").read_text()
+    assert "configuration_versions.bump(" in (root / "legacy/migrate.py").read_text()
