@@ -176,7 +176,7 @@ def _copy_range(legacy, target, organization_id, table, low: int, high: int,
         for statement in table.inserts:
             cur.execute(statement, params)
         if table.name in configuration_versions.TABLES:
-            # Last, so parallel chunks hold the organization's version row only to commit.
+            # Last, so parallel chunks hold the organization's row (its version) only to commit.
             configuration_versions.bump(cur, organization_id=organization_id)
     return staged
 
