@@ -66,6 +66,9 @@ class Result:
     floor_round_trips: int = 0
     endpoint_network_us: float = 0.0   # the same, through bench.network's 1 ms round trip
     floor_network_us: float = 0.0
+    miss_round_trips: int = 0          # the endpoint's, its configuration cache emptied
+    miss_us: float = 0.0
+    miss_floor_us: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -294,5 +297,6 @@ def run(target: Provisioned) -> list[Result]:
               f"ms, floor {miss_floor_us / 1000:.2f} ms, ratio {miss_us / miss_floor_us:.2f}x")
         results.append(Result(case.name, endpoint_us, floor_us, engine_us, sql_us,
                               statement_count(sent), statement_count(floor), round_trips(sent),
-                              round_trips(floor), endpoint_net_us, floor_net_us))
+                              round_trips(floor), endpoint_net_us, floor_net_us,
+                              round_trips(missed), miss_us, miss_floor_us))
     return results
