@@ -4,6 +4,11 @@ The endpoint: `local.router.Router(app).dispatch(...)`: the real decorator (requ
 session, role, tenant transaction, body validation, serialization, problem+json), the admissions
 and evaluations services (facility, payer, rate in force, cost model, business weights, PDPM
 tables and coinsurance, the organization), the engine, and the writes, through the data layer.
+The configuration comes from the evaluations service's per-process cache, keyed by the
+organization's configuration version and the reference data's, which the session lookup returns
+in the first round trip (migration 0039): in the steady state the endpoint sends no
+configuration read. After a configuration write (or in a new process) the first request reads
+it, one more round trip: measured apart, the cache emptied before each request ("a miss").
 
 The floor: `shared.engine.evaluation.evaluate` alone on the same inputs (the dataclasses the
 service built, captured from one endpoint call and reused), plus the round trips that save an
@@ -61,6 +66,9 @@ class Result:
     floor_round_trips: int = 0
     endpoint_network_us: float = 0.0   # the same, through bench.network's 1 ms round trip
     floor_network_us: float = 0.0
+    miss_round_trips: int = 0          # the endpoint's, its configuration cache emptied
+    miss_us: float = 0.0
+    miss_floor_us: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -138,12 +146,15 @@ def floor_statements(statements: list) -> dict:
 
 # --- timing --------------------------------------------------------------------------------
 
-def _endpoint_runner(router, org: Organization, body: bytes):
+def _endpoint_runner(router, org: Organization, body: bytes, miss: bool = False):
+    from shared.services.evaluations import configurations
     dispatch, headers = router.dispatch, org.headers
     clock = time.perf_counter_ns
 
     def run(n: int, samples: list) -> None:
         for _ in range(n):
+            if miss:  # the configuration read again, as after a write
+                configurations.clear()
             started = clock()
             response = dispatch("POST", "/api/admissions", headers, body)
             samples.append(clock() - started)
@@ -194,14 +205,15 @@ def _floor_runner(conn, statements: dict, saved: dict, engine_call, engine_sampl
 
 
 def measure(router, dsn: str, org: Organization, body: bytes, statements: dict, saved: dict,
-            engine_call) -> tuple[float, float, float, float]:
+            engine_call, miss: bool = False) -> tuple[float, float, float, float]:
     """Median microseconds per request: (endpoint, floor, floor's engine, floor's SQL). The
     endpoint uses the process's pool as the caller set it up (fresh: warmed below like the
-    floor's connection); the floor connects to `dsn`."""
+    floor's connection); the floor connects to `dsn`. `miss`: the endpoint's configuration
+    cache emptied before each request."""
     conn = psycopg2.connect(dsn)
     try:
         engine_ns, sql_ns = [], []
-        endpoint = _endpoint_runner(router, org, body)
+        endpoint = _endpoint_runner(router, org, body, miss)
         floor = _floor_runner(conn, statements, saved, engine_call, engine_ns, sql_ns)
         endpoint(WARMUP, [])
         floor(WARMUP, [])
@@ -274,7 +286,17 @@ def run(target: Provisioned) -> list[Result]:
         print(f"through a proxy adding {ONE_WAY_SECONDS * 2000:.0f} ms per round trip: endpoint "
               f"{endpoint_net_us / 1000:.2f} ms, floor {floor_net_us / 1000:.2f} ms, ratio "
               f"{endpoint_net_us / floor_net_us:.2f}x")
+        from shared.services.evaluations import configurations
+        configurations.clear()
+        missed, _, _ = record(router, target, org, body)
+        db.close_pool()
+        miss_us, miss_floor_us, _, _ = measure(router, target.app_dsn, org, body, statements,
+                                               saved, engine_call, miss=True)
+        print(f"a miss (the configuration read, as after a write): {statement_count(missed)} "
+              f"statements in {round_trips(missed)} round trips; endpoint {miss_us / 1000:.2f} "
+              f"ms, floor {miss_floor_us / 1000:.2f} ms, ratio {miss_us / miss_floor_us:.2f}x")
         results.append(Result(case.name, endpoint_us, floor_us, engine_us, sql_us,
                               statement_count(sent), statement_count(floor), round_trips(sent),
-                              round_trips(floor), endpoint_net_us, floor_net_us))
+                              round_trips(floor), endpoint_net_us, floor_net_us,
+                              round_trips(missed), miss_us, miss_floor_us))
     return results

@@ -17,7 +17,8 @@ bp = func.Blueprint()
 @endpoint(summary="Evaluate a referral at a facility; nothing is saved", tag="admissions",
           role=Role.coordinator, body=AdmissionIn, response=Evaluation)
 def evaluate_admission(ctx: Context) -> Evaluation:
-    return admissions.evaluate_referral(ctx.cursor, ctx.caller.organization_id, ctx.body)
+    return admissions.evaluate_referral(ctx.cursor, ctx.caller.organization_id, ctx.body,
+                                        ctx.caller.configuration_versions)
 
 
 @bp.route(route="admissions/compare", methods=["POST"])
@@ -32,7 +33,8 @@ def compare_placements(ctx: Context) -> ComparisonOut:
           tag="admissions", role=Role.coordinator, body=AdmissionIn, response=AdmissionPublic,
           status=201, errors=(402,), idempotent=True)
 def create_admission(ctx: Context) -> AdmissionPublic:
-    return admissions.create_admission(ctx.cursor, ctx.actor, ctx.body)
+    return admissions.create_admission(ctx.cursor, ctx.actor, ctx.body,
+                                       ctx.caller.configuration_versions)
 
 
 @bp.route(route="admissions", methods=["GET"])

@@ -26,6 +26,7 @@ from legacy.connections import (IMPORT_SCOPE, ToolError, close, connect, describ
 from legacy.progress import Step
 from legacy.tables import LEGACY_NOTE, TABLES, ZERO_BREAKDOWN
 from shared import subdomains
+from shared.repositories import configuration_versions
 from shared.settings import Settings
 
 TIERS = ("trial", "starter", "professional", "enterprise")
@@ -174,6 +175,9 @@ def _copy_range(legacy, target, organization_id, table, low: int, high: int,
         staged = cur.fetchone()["n"]
         for statement in table.inserts:
             cur.execute(statement, params)
+        if table.name in configuration_versions.TABLES:
+            # Last, so parallel chunks hold the organization's row (its version) only to commit.
+            configuration_versions.bump(cur, organization_id=organization_id)
     return staged
 
 

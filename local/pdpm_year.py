@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from shared.engine.money import cents
+from shared.repositories import configuration_versions
 
 AIDS_NURSING_FACTOR = Decimal("1.18")   # the pricer's nursing column for HIV/AIDS (S1)
 # file prefix -> (component, rate column, QRP-reduced column) for each component it holds
@@ -217,6 +218,8 @@ def load(cur, *, fiscal_year: int, data: FiscalYearData, labor_share: Decimal, s
         INSERT INTO pdpm_fiscal_years (fiscal_year, status, rule, net_update, sources, notes)
         VALUES (%s, %s, %s, %s, %s, %s)
     """, (fiscal_year, status, rule, net_update, sources, notes))
+    # The functions' cached configurations hold the reference data: the next evaluation reads it.
+    configuration_versions.bump_reference(cur)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ TENANT_COLUMN = "organization_id"
 REFERENCE_TABLES = (
     "organizations", "plans", "pdpm_sources", "pdpm_base_rates", "pdpm_case_mix_indexes",
     "pdpm_labor_shares", "pdpm_variable_per_diem", "pdpm_fiscal_years", "snf_coinsurance",
-    "timer_runs", "legacy_imports",
+    "timer_runs", "legacy_imports", "reference_version",
 )
 COORDINATOR_TABLES = ("schema_migrations", "sign_in_throttle")
 

@@ -25,6 +25,9 @@ class Caller:
     session_expires_at: datetime
     organization_closed_at: datetime | None = None
     organization_deletes_at: datetime | None = None
+    # The versions of the organization's configuration and of the reference data, read with
+    # the session in this transaction: what cached evaluations are keyed by (None: not read).
+    configuration_versions: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,9 @@ def caller_of(cur, *, organization_id: uuid.UUID, row: dict | None) -> Caller:
                   session_id=row["session_id"], role=Role(row["role"]),
                   organization_status=row["status"], session_expires_at=row["expires_at"],
                   organization_closed_at=row["closed_at"],
-                  organization_deletes_at=row["deletes_at"])
+                  organization_deletes_at=row["deletes_at"],
+                  configuration_versions=(row["configuration_version"],
+                                          row["reference_version"]))
 
 
 def require_role(caller: Caller, role: Role) -> None:

@@ -320,7 +320,7 @@ def _cross_tenant_scope(scope: str) -> str:
 OWNER = "the owner"  # the role that ran the migrations; its name differs per database
 REFERENCE_TABLES = ("pdpm_sources", "pdpm_base_rates", "pdpm_case_mix_indexes",
                     "pdpm_labor_shares", "pdpm_variable_per_diem", "snf_coinsurance",
-                    "pdpm_fiscal_years")
+                    "pdpm_fiscal_years", "reference_version")
 # (table, policy) -> (command, roles, USING, WITH CHECK): what each policy admits, beyond the
 # tenant_isolation policy of every tenant table (checked by rule below). A new policy fails
 # until it is listed here.

@@ -6,6 +6,8 @@ import uuid
 from psycopg2.extras import Json
 from pydantic_core import to_jsonable_python
 
+from shared.repositories.configuration_versions import bumping
+
 COLUMNS = ("factor_weights, target_margin_pct, margin_floor_pct, target_occupancy_pct, "
            "payer_preferences, accept_threshold, review_threshold, coinsurance_collection_pct, "
            "updated_at")
@@ -26,7 +28,7 @@ def get_statement(*, organization_id: uuid.UUID) -> tuple[str, dict]:
 def upsert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
     bound = {**values, "factor_weights": Json(to_jsonable_python(values["factor_weights"])),
              "payer_preferences": Json(to_jsonable_python(values["payer_preferences"]))}
-    cur.execute(f"""
+    cur.execute(bumping(f"""
         INSERT INTO business_weights (organization_id, factor_weights, target_margin_pct,
                                       margin_floor_pct, target_occupancy_pct, payer_preferences,
                                       accept_threshold, review_threshold,
@@ -45,5 +47,5 @@ def upsert(cur, *, organization_id: uuid.UUID, values: dict) -> dict:
             coinsurance_collection_pct = EXCLUDED.coinsurance_collection_pct,
             updated_at = now()
         RETURNING {COLUMNS}
-    """, {"organization_id": organization_id, **bound})
+    """), {"organization_id": organization_id, **bound})
     return cur.fetchone()

@@ -1,6 +1,8 @@
 """The SQL every configuration table shares (facilities, payers, rates, cost models): get one,
 insert, update the writable fields, deactivate. Each repository module names its table, columns
-and writable fields once; table and column names are constants, every value is bound."""
+and writable fields once; table and column names are constants, every value is bound. Every
+write bumps the organization's configuration version in its own statement (evaluations are
+cached by it)."""
 from __future__ import annotations
 
 import uuid
@@ -8,6 +10,8 @@ from dataclasses import dataclass
 
 from psycopg2.extras import Json
 from pydantic_core import to_jsonable_python
+
+from shared.repositories.configuration_versions import bumping
 
 
 @dataclass(frozen=True)
@@ -55,29 +59,29 @@ class Table:
 
     def insert(self, cur, *, organization_id: uuid.UUID, values: dict) -> dict:
         fields = [f for f in self.insertable if f in values]
-        cur.execute(f"""
+        cur.execute(bumping(f"""
             INSERT INTO {self.name} (organization_id, {", ".join(fields)})
             VALUES (%(organization_id)s, {", ".join(f"%({f})s" for f in fields)})
             RETURNING {self.columns}
-        """, {"organization_id": organization_id, **self._bind(values)})
+        """), {"organization_id": organization_id, **self._bind(values)})
         return cur.fetchone()
 
     def update(self, cur, *, organization_id: uuid.UUID, id: uuid.UUID, values: dict) -> dict:
         """Set the given writable fields; others in `values` are ignored."""
         assignments = ", ".join(f"{name} = %({name})s" for name in values
                                 if name in self.writable)
-        cur.execute(f"""
+        cur.execute(bumping(f"""
             UPDATE {self.name} SET {assignments}, updated_at = now()
              WHERE organization_id = %(organization_id)s AND id = %(id)s
             RETURNING {self.columns}
-        """, {**self._bind(values), "organization_id": organization_id, "id": id})
+        """), {**self._bind(values), "organization_id": organization_id, "id": id})
         return cur.fetchone()
 
     def deactivate(self, cur, *, organization_id: uuid.UUID, id: uuid.UUID) -> dict | None:
         """Mark inactive; None when it already was."""
-        cur.execute(f"""
+        cur.execute(bumping(f"""
             UPDATE {self.name} SET is_active = false, updated_at = now()
              WHERE organization_id = %(organization_id)s AND id = %(id)s AND is_active
             RETURNING {self.columns}
-        """, {"organization_id": organization_id, "id": id})
+        """), {"organization_id": organization_id, "id": id})
         return cur.fetchone()

@@ -11,7 +11,8 @@ from datetime import datetime
 CALLER = """
     SELECT s.id AS session_id, s.expires_at, s.last_used_at,
            u.id AS user_id, u.role, u.email,
-           o.id AS organization_id, o.status, o.tier, o.closed_at, o.deletes_at
+           o.id AS organization_id, o.status, o.tier, o.closed_at, o.deletes_at,
+           o.configuration_version, (SELECT version FROM reference_version) AS reference_version
       FROM sessions s
       JOIN users u ON u.organization_id = s.organization_id AND u.id = s.user_id
       JOIN organizations o ON o.id = s.organization_id

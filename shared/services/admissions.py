@@ -23,10 +23,12 @@ TRANSITIONS = {"accepted": "pending", "declined": "pending", "admitted": "accept
                "not_admitted": "accepted"}
 
 
-def evaluate_referral(cur, organization_id: uuid.UUID, data: AdmissionIn) -> Evaluation:
-    """The evaluation alone; nothing is saved."""
+def evaluate_referral(cur, organization_id: uuid.UUID, data: AdmissionIn,
+                      versions: tuple[int, int] | None = None) -> Evaluation:
+    """The evaluation alone; nothing is saved. `versions`: the caller's configuration versions
+    (the configuration from the cache when they match)."""
     data = stamped(data)
-    read = configuration(cur, organization_id, data)
+    read = configuration(cur, organization_id, data, versions)
     return evaluate(cur, organization_id, read["facility"], read["payer"], data, read=read)[0]
 
 
@@ -35,10 +37,12 @@ def case_number(subdomain: str, year: int, sequence: int) -> str:
     return f"{subdomain.upper()}-{year}-{sequence:06d}"
 
 
-def create_admission(cur, actor: Actor, data: AdmissionIn) -> AdmissionPublic:
-    """Evaluate and save, with the next case number of the organization's year."""
+def create_admission(cur, actor: Actor, data: AdmissionIn,
+                     versions: tuple[int, int] | None = None) -> AdmissionPublic:
+    """Evaluate and save, with the next case number of the organization's year. `versions`: as
+    evaluate_referral's."""
     data = stamped(data)
-    read = configuration(cur, actor.organization_id, data)  # one round trip
+    read = configuration(cur, actor.organization_id, data, versions)  # cached, or a round trip
     facility, payer = read["facility"], read["payer"]
     evaluation, rate = evaluate(cur, actor.organization_id, facility, payer, data, read=read)
     now = datetime.now(timezone.utc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections import OrderedDict
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -109,6 +110,10 @@ def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral:
 def _unpriced(rates_in_force: list[dict], first_day: date, last_day: date) -> str | None:
     """The days of the stay no rate covers, in words ("from 2026-10-01 to 2026-10-08 (days 3-10
     of the stay)"); None when every day has one."""
+    if any(r["effective_from"] <= first_day
+           and (r["effective_to"] is None or last_day <= r["effective_to"])
+           for r in rates_in_force):
+        return None  # one rate covers the stay (most stays): no day to look at
     spans, start = [], None
     # One day past the stay counts as covered, so a span running to its end is closed.
     for n in range((last_day - first_day).days + 2):
@@ -248,13 +253,64 @@ def first_day_of(referral: ReferralIn) -> date:
             or referral.referral_received_at.astimezone(timezone.utc).date())
 
 
-def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn) -> dict:
-    """What evaluating a (stamped) referral reads of the organization's configuration, in one
-    round trip: its facility and payer (each active, or the 422 naming the field), the rate in
-    force on the stay's first day and the cost model (checked by `evaluate`), the business
-    weights."""
+class Configurations:
+    """The configurations `configuration` read, per process, least recently used first out.
+    Keyed by the organization's configuration version and the reference data's (read with the
+    session in the request's transaction; every write bumps its version in its own statement),
+    with the organization and what selects the rows: a hit is what a read would return."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple) -> dict | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: dict) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# A few kB each; enough for every facility x payer of a few hundred organizations a day.
+configurations = Configurations(size=2048)
+
+
+def configuration(cur, organization_id: uuid.UUID, referral: ReferralIn,
+                  versions: tuple[int, int] | None = None) -> dict:
+    """What evaluating a (stamped) referral reads of the organization's configuration: its
+    facility and payer (each active, or the 422 naming the field), the rate in force on the
+    stay's first day and the cost model (checked by `evaluate`), the business weights, the PDPM
+    reference. With the caller's `versions` (Caller.configuration_versions) from the cache when
+    it holds them, else read in one round trip (and kept). The rows are shared: read only."""
     # The rate in force on the stay's first day; evaluate reads any that follow it.
     on = first_day_of(referral)
+    if versions is None:
+        return _read_configuration(cur, organization_id, referral, on)
+    key = (organization_id, versions, referral.facility_id, referral.payer_id, on)
+    found = configurations.get(key)
+    if found is None:
+        found = _read_configuration(cur, organization_id, referral, on)
+        configurations.put(key, found)
+    return found
+
+
+def _read_configuration(cur, organization_id: uuid.UUID, referral: ReferralIn,
+                        on: date) -> dict:
     found = together.read(
         cur,
         facility=(facilities.COLUMNS, *facilities.TABLE.get_statement(

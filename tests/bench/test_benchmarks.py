@@ -44,7 +44,10 @@ def test_admission_create_runs_both_referrals(small):
     assert [r.name.split()[0] for r in results] == ["Medicare", "Medicaid"]
     for result in results:
         assert result.floor_round_trips == 4
-        assert result.endpoint_round_trips >= result.floor_round_trips
+        # The configuration from the cache: the floor's round trips; read, one more
+        assert result.endpoint_round_trips == result.floor_round_trips
+        assert result.miss_round_trips == result.floor_round_trips + 1
+        assert result.miss_us > 0 and result.miss_floor_us > 0
         assert result.endpoint_network_us > 0 and result.floor_network_us > 0
 
 

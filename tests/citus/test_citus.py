@@ -206,6 +206,12 @@ def test_sign_in_facilities_payers_rates_admissions_and_the_dashboard(http, apar
     admission = created(http.post("/api/admissions", token=token, json=referral(place)))
     assert admission["evaluation"]["recommendation"], admission
     assert ok(http.get(f"/api/admissions/{admission['id']}", token=token))["id"] == admission["id"]
+    # A configuration write bumps the version in its own statement (a CTE on the shard): the
+    # next create does not use the configuration cached by the first
+    ok(http.request("PATCH", f"/api/facilities/{place.id}", token=token,
+                    json={"name": "Renamed on Citus"}))
+    again = created(http.post("/api/admissions", token=token, json=referral(place)))
+    assert again["facility_name"] == "Renamed on Citus", again
     # B (on the other worker) sees none of it: another organization's object is a 404
     assert http.get(f"/api/admissions/{admission['id']}", token=b.token).status == 404
     assert http.get(f"/api/facilities/{place.id}", token=b.token).status == 404

@@ -56,6 +56,10 @@ def test_a_legacy_database_is_moved_verified_used_rolled_back_and_moved_again(
     assert "rows/s" in progress[-1] and "ETA" in progress[-1]
     organization = _organization(admin_sql, subdomain)
     assert (organization["tier"], organization["status"]) == ("enterprise", "active")
+    # The move writes the configuration with SQL of its own, which bumps the version the
+    # functions' cached configurations are keyed by, as the API's writes do
+    assert admin_sql("SELECT configuration_version FROM organizations WHERE id = %s",
+                     (organization["id"],))[0]["configuration_version"] > 0
     by_month = admin_sql("""
         SELECT u.period_start, u.admissions,
                (SELECT count(*) FROM admissions a WHERE a.organization_id = u.organization_id

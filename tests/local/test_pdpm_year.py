@@ -77,10 +77,15 @@ def owner_conn(database):
 def test_a_year_in_the_pricer_layout_loads_with_the_cmis_it_implies(owner_conn, tmp_path):
     base = write_pricer_files(tmp_path, 2099)
     with owner_conn.cursor() as cur:
+        cur.execute("SELECT version FROM reference_version")
+        (version,) = cur.fetchone()
         data = pdpm_year.build(2099, tmp_path, base, pdpm_year.hipps_groups_of_newest_year(cur))
         pdpm_year.load(cur, fiscal_year=2099, data=data, labor_share=D("0.719"),
                        status="final", rule="test year", net_update=D("0.032"), sources="S1",
                        notes=None)
+        # The functions' cached configurations hold the reference data: the load moves its key
+        cur.execute("SELECT version FROM reference_version")
+        assert cur.fetchone() == (version + 1,)
         cur.execute("SELECT component, group_code, cmi FROM pdpm_case_mix_indexes "
                     "WHERE fiscal_year = 2099")
         loaded = {(c, g): cmi for c, g, cmi in cur.fetchall()}
