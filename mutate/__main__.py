@@ -93,6 +93,21 @@ EQUIVALENT["shared/tenancy.py"] = {
     ('scheme, _, token = (authorization or "").partition(" ")',
      'scheme, _, token = (authorization or "XXXX").partition(" ")'):
         "any text without a space is as much not a bearer scheme as the empty one",
+    # caller_of, the one place a Caller is made, passes every field.
+    ("organization_closed_at: datetime | None = None",
+     'organization_closed_at: datetime | None = ""'):
+        "caller_of, the only maker of a Caller, always passes it: the default is unread",
+    ("organization_deletes_at: datetime | None = None",
+     'organization_deletes_at: datetime | None = ""'):
+        "caller_of, the only maker of a Caller, always passes it: the default is unread",
+    ("user_agent: str | None = None  # recorded with a new session, never in an audit row",
+     'user_agent: str | None = ""  # recorded with a new session, never in an audit row'):
+        "its one reader, auth.open_session, is reached only with actors given the request's "
+        "user agent (sign-up, sign-in, code, enrollment, invitation); audit rows never read it",
+    ("if last_used is None or last_used < datetime.now(timezone.utc) - TOUCH_EVERY:",
+     "if last_used is None or last_used <= datetime.now(timezone.utc) - TOUCH_EVERY:"):
+        "differs only for a use exactly one minute before, to the microsecond; and then "
+        "touch's own condition, against the earlier transaction time, writes nothing anyway",
 }
 EQUIVALENT["shared/db.py"] = {
     ('_pool: "Pool | None" = None', '_pool: "XXPool | NoneXX" = None'):
