@@ -62,6 +62,9 @@ def test_a_closed_organization_is_read_only_at_once_and_says_when_it_goes(client
     assert standing["state"] == "read_only" and standing["reason"] == "closed"
     deletes_at = datetime.fromisoformat(standing["deletes_at"])
     assert timedelta(days=30) <= deletes_at - before < timedelta(days=30, minutes=1)
+    closed_at = admin_sql("SELECT closed_at FROM organizations WHERE id = %s",
+                          (str(org.id),))[0]["closed_at"]
+    assert before <= closed_at <= datetime.now(timezone.utc)
     # every write refused, for every role, with a problem that says why and until when
     for token, method, path, body in (
             (org.token, "POST", "/api/facilities", {"name": "New", "bed_count": 10}),
@@ -71,7 +74,12 @@ def test_a_closed_organization_is_read_only_at_once_and_says_when_it_goes(client
         assert refused.status == 409, (path, refused.body)
         problem = refused.json()
         assert refused.mimetype == "application/problem+json"
-        assert problem["state"] == "closed" and "reopen" in problem["detail"]
+        assert problem["state"] == "closed"
+        assert problem["detail"] == (
+            f"This organization was closed and is read-only; its data will be deleted on "
+            f"{deletes_at:%B %-d, %Y}. An owner can export the data or reopen the organization "
+            "until then.")
+        assert datetime.fromisoformat(problem["closed_at"]) == closed_at
         assert datetime.fromisoformat(problem["deletes_at"]) == deletes_at
     # reads work, and sign-in, so that an owner can export or reopen
     assert client.get("/api/facilities", token=coordinator.token).status == 200

@@ -2,6 +2,11 @@
 through the registered functions."""
 from __future__ import annotations
 
+import threading
+
+import psycopg2
+from psycopg2.extensions import make_dsn
+
 from tests.factories import PASSWORD, add_member, fresh_address, ok
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -123,3 +128,53 @@ def test_last_use_is_written_at_most_once_a_minute(client, org, admin_sql):
     assert fresh > stale
     ok(client.get("/api/me", token=token))
     assert last_used() == fresh  # within the minute: no write
+
+
+def _last_used(admin_sql, session_id):
+    return admin_sql("SELECT last_used_at FROM sessions WHERE id = %s",
+                     (session_id,))[0]["last_used_at"]
+
+
+def test_a_session_last_used_over_a_minute_ago_is_written(client, org, admin_sql):
+    # Between one and two minutes: the use is noted, to the minute, not to the second minute.
+    token = sign_in(client, org, agent=FIREFOX, address=fresh_address())
+    session_id = next(s["id"] for s in my_sessions(client, token) if s["current"])
+    admin_sql("UPDATE sessions SET last_used_at = now() - interval '90 seconds' WHERE id = %s",
+              (session_id,))
+    stale = _last_used(admin_sql, session_id)
+
+    ok(client.get("/api/me", token=token))
+
+    assert _last_used(admin_sql, session_id) > stale
+
+
+def test_a_session_with_no_recorded_use_works_and_gets_one(client, org, admin_sql):
+    # Sessions opened before last_used_at existed (migration 0032) have none.
+    token = sign_in(client, org, agent=FIREFOX, address=fresh_address())
+    session_id = next(s["id"] for s in my_sessions(client, token) if s["current"])
+    admin_sql("UPDATE sessions SET last_used_at = NULL WHERE id = %s", (session_id,))
+
+    ok(client.get("/api/me", token=token))
+
+    assert _last_used(admin_sql, session_id) is not None
+
+
+def test_a_session_used_within_the_minute_is_not_written_to(client, org, database):
+    # No write per request: while another transaction holds the sessions table against writes
+    # (SHARE mode conflicts only with writers), a request of a session just used goes through.
+    # One that wrote its use, even a write that changes no row, would wait for the lock.
+    token = sign_in(client, org, agent=FIREFOX, address=fresh_address())
+    answered: list[int] = []
+    request = threading.Thread(
+        target=lambda: answered.append(client.get("/api/me", token=token).status))
+    blocker = psycopg2.connect(make_dsn(database.admin_dsn, dbname=database.database))
+    try:
+        with blocker.cursor() as cur:
+            cur.execute("LOCK TABLE sessions IN SHARE MODE")
+            request.start()
+            request.join(timeout=10)
+            assert answered == [200]
+    finally:
+        blocker.rollback()
+        blocker.close()
+        request.join()

@@ -57,7 +57,9 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client, org)
 
     assert statuses == [401] * 5
     assert 0 < retry_after(locked) <= 900
-    assert locked.json()["detail"] == throttle.SIGN_IN_REFUSED
+    # Word for word: the advice (reset the password) is what gets a locked-out user back in.
+    assert locked.json()["detail"] == ("Too many failed sign-ins. Try again in a few minutes "
+                                       "(15 at most), or reset the password: that lifts the lock.")
     assert "token" not in locked.json()
 
 
@@ -156,8 +158,9 @@ def test_a_lock_about_to_end_says_retry_after_one_second(admin_sql):
 
 # --- per source address -------------------------------------------------------------------
 
-def spray(client, org, address, count=throttle.ORGANIZATION_ADDRESS_LIMIT):
-    """One common password tried on as many made-up accounts of one organization."""
+def spray(client, org, address, count=30):
+    """One common password tried on as many made-up accounts of one organization: by default
+    the README's limit per organization and address, each failure still answered 401."""
     for i in range(count):
         response = login(client, org, address=address, password="hunter2 hunter2",
                          email=f"guess{i}-{secrets.token_hex(2)}@{org.subdomain}.example")
@@ -222,29 +225,35 @@ def test_a_remembered_address_does_not_lift_the_accounts_own_lock(client, org):
 
 
 def test_a_remembered_address_is_forgotten_after_thirty_days(client, org, admin_sql):
-    address = fresh_address()
-    assert login(client, org, address=address).status == 200
-    admin_sql("""UPDATE sign_in_throttle SET window_started_at = now() - interval '31 days'
-                  WHERE key_hash = %s""",
-              (psycopg2.Binary(throttle.known_key(org.subdomain, org.email, address)),))
-    spray(client, org, address)
+    # The README's 30 days, to the hour on either side.
+    lately, long_ago = fresh_address(), fresh_address()
+    for address, age in ((lately, "29 days 23 hours"), (long_ago, "30 days 1 hour")):
+        assert login(client, org, address=address).status == 200
+        admin_sql("""UPDATE sign_in_throttle SET window_started_at = now() - %s::interval
+                      WHERE key_hash = %s""",
+                  (age, psycopg2.Binary(throttle.known_key(org.subdomain, org.email, address))))
+        spray(client, org, address)
 
-    assert 0 < retry_after(login(client, org, address=address)) <= 900
+    assert login(client, org, address=lately).status == 200
+    assert 0 < retry_after(login(client, org, address=long_ago)) <= 900
 
 
 def test_spraying_across_organizations_is_stopped_by_the_address_limit(
         client, org, other_org, admin_sql):
     # Many organizations, a few guesses each: under every organization's limit, past the
-    # address's own. Counted as if it had happened (300 argon2 verifications would take long).
+    # address's own. Counted as if it had happened (300 argon2 verifications would take long):
+    # 299 failures, so the README's 300th is still answered and the attempt after it refused.
     address = fresh_address()
     assert login(client, other_org, address=address).status == 200
-    admin_sql("""UPDATE sign_in_throttle SET failures = %s, window_started_at = now()
-                  WHERE key_hash = %s RETURNING key_hash""",
-              (throttle.ADDRESS_LIMIT, psycopg2.Binary(throttle.address_key(address))))
+    assert admin_sql("""UPDATE sign_in_throttle SET failures = 299, window_started_at = now()
+                         WHERE key_hash = %s RETURNING key_hash""",
+                     (psycopg2.Binary(throttle.address_key(address)),))
 
+    three_hundredth = login(client, org, address=address, password="a wrong password")
     stranger = login(client, org, address=address)
     remembered = login(client, other_org, address=address)
 
+    assert three_hundredth.status == 401, three_hundredth.body
     assert 0 < retry_after(stranger) <= 900
     assert remembered.status == 200, remembered.body
 
@@ -285,6 +294,12 @@ def test_the_throttle_keys_are_the_hashes_of_the_normalised_account_and_address(
     assert throttle.known_key("Lakeside", " Jo@Example.COM ", "2001:db8::1") == sha256(
         "known:lakeside:jo@example.com:2001:db8::1")
     assert throttle.signup_key("2001:db8::1") == sha256("signup:2001:db8::1")
+    # A request whose address cannot be read is counted under "unknown", in every counter.
+    assert throttle.organization_address_key("Lakeside", None) == sha256(
+        "organization-address:lakeside:unknown")
+    assert throttle.known_key("Lakeside", "jo@example.com", None) == sha256(
+        "known:lakeside:jo@example.com:unknown")
+    assert throttle.signup_key(None) == sha256("signup:unknown")
 
 
 def test_the_daily_purge_forgets_closed_windows_and_keeps_open_ones(client, org, admin_sql):
