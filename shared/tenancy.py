@@ -23,11 +23,12 @@ class Caller:
     role: Role
     organization_status: str
     session_expires_at: datetime
+    # The versions of the organization's configuration and of the reference data, read with
+    # the session in this transaction: what cached evaluations are keyed by. No default: a
+    # Caller made without them could be served a configuration cached under a stale key.
+    configuration_versions: tuple[int, int]
     organization_closed_at: datetime | None = None
     organization_deletes_at: datetime | None = None
-    # The versions of the organization's configuration and of the reference data, read with
-    # the session in this transaction: what cached evaluations are keyed by (None: not read).
-    configuration_versions: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
