@@ -62,10 +62,10 @@ class _Watchdog:
         self._thread: threading.Thread | None = None
         self._wakes_at = 0.0  # when it looks next (under _changed)
 
-    @contextmanager
-    def guard(self, conn: "_PooledConnection") -> Iterator[None]:
-        """While the body waits on `conn`'s server: at most conn.answer_seconds."""
-        token = object()
+    def watch(self, key: object, conn: "_PooledConnection") -> None:
+        """From now until done(key), while the caller waits on `conn`'s server: at most
+        conn.answer_seconds. (Two calls around every statement rather than a context manager:
+        a generator-based one cost more than the bookkeeping itself.)"""
         # The socket's number now, in this thread: psycopg2 holds the connection's lock while
         # it waits, so the watchdog must not ask the connection for it then.
         entry = (time.monotonic() + conn.answer_seconds, conn.fileno(), conn)
@@ -76,20 +76,20 @@ class _Watchdog:
                 self._thread.start()
             if entry[0] < self._wakes_at:
                 self._changed.notify()  # it would look too late
-            self._due[token] = entry
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._due.pop(token, None)
+            self._due[key] = entry
+
+    def done(self, key: object) -> None:
+        """The wait watched under `key` is over: its connection is no longer to be cut."""
+        with self._changed:
+            self._due.pop(key, None)
 
     def _run(self) -> None:
         while True:
             with self._changed:
                 now = time.monotonic()
-                for token, (deadline, fd, conn) in list(self._due.items()):
+                for key, (deadline, fd, conn) in list(self._due.items()):
                     if deadline <= now:
-                        del self._due[token]  # under the lock: the call has not returned
+                        del self._due[key]  # under the lock: the call has not returned
                         conn.timed_out = True
                         _cut(fd)
                 self._wakes_at = min([now + self.LONGEST_SLEEP_SECONDS,
@@ -122,16 +122,45 @@ class _PooledConnection(psycopg2.extensions.connection):
         self.citus = False  # the server runs Citus (Pool._connect asks once)
 
 
-class _Cursor(psycopg2.extras.RealDictCursor):
-    """The transaction's cursor: each statement's wait is bounded by the watchdog."""
+class _Cursor(psycopg2.extensions.cursor):
+    """The transaction's cursor: each statement's wait is bounded by the watchdog, and rows
+    come as dicts by column name, zipped from psycopg2's tuples (RealDictCursor builds each
+    row through a Python __setitem__ per column: several times the cost)."""
+
+    _columns: tuple[str, ...] = ()
 
     def execute(self, query, vars=None):
-        with _watchdog.guard(self.connection):
-            return super().execute(query, vars)
+        _watchdog.watch(self, self.connection)  # a cursor runs one statement at a time
+        try:
+            super().execute(query, vars)
+        finally:
+            _watchdog.done(self)
+        self._columns = tuple(column.name for column in self.description or ())
 
     def executemany(self, query, vars_list):
-        with _watchdog.guard(self.connection):
-            return super().executemany(query, vars_list)
+        _watchdog.watch(self, self.connection)
+        try:
+            super().executemany(query, vars_list)
+        finally:
+            _watchdog.done(self)
+        self._columns = tuple(column.name for column in self.description or ())
+
+    def fetchone(self) -> dict | None:
+        row = super().fetchone()
+        return None if row is None else dict(zip(self._columns, row))
+
+    def fetchmany(self, size=None) -> list[dict]:
+        columns = self._columns
+        rows = super().fetchmany(self.arraysize if size is None else size)
+        return [dict(zip(columns, row)) for row in rows]
+
+    def fetchall(self) -> list[dict]:
+        columns = self._columns
+        return [dict(zip(columns, row)) for row in super().fetchall()]
+
+    def __iter__(self):
+        while (row := self.fetchone()) is not None:
+            yield row
 
 
 def connection_parameters(settings: Settings, password: str | None) -> dict:
@@ -294,7 +323,7 @@ def batches(cur, name: str, query: str, params: dict, batch: int = 20) -> Iterat
 
 @contextmanager
 def _transaction(first_statement: str, params: tuple,
-                 then: tuple[str, dict] | None = None) -> Iterator[psycopg2.extras.RealDictCursor]:
+                 then: tuple[str, dict] | None = None) -> Iterator[_Cursor]:
     """Check out a connection, and in one round trip: BEGIN, the transaction's timeouts, the
     statement that scopes it, and `then` (a query whose result the yielded cursor holds: the
     session lookup of every request). Yield the cursor, then COMMIT, or ROLLBACK on any
