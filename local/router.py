@@ -62,14 +62,13 @@ class Router:
         return None
 
     def _unroutable(self, path: str) -> func.HttpResponse:
-        import uuid
-
+        from shared.endpoint import new_request_id
         from shared.errors import MethodNotAllowed, NotFound
         from shared.problems import problem_response
         allowed = allowed_methods(self.app, path.lstrip("/"))
         if not allowed:
             return problem_response(NotFound("There is no such endpoint. See /api/openapi.json."),
-                                    uuid.uuid4().hex)
+                                    new_request_id())
         return problem_response(MethodNotAllowed(
             f"This endpoint answers {', '.join(allowed)}.",
-            headers={"Allow": ", ".join(allowed)}), uuid.uuid4().hex)
+            headers={"Allow": ", ".join(allowed)}), new_request_id())
