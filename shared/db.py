@@ -58,7 +58,10 @@ class _Watchdog:
 
     def __init__(self):
         self._due: dict[object, tuple[float, int, "_PooledConnection"]] = {}
-        self._changed = threading.Condition()
+        # Every statement takes the lock twice: taken as the Lock itself (C), not through the
+        # Condition's Python-level __enter__/__exit__.
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._wakes_at = 0.0  # when it looks next (under _changed)
 
@@ -69,7 +72,7 @@ class _Watchdog:
         # The socket's number now, in this thread: psycopg2 holds the connection's lock while
         # it waits, so the watchdog must not ask the connection for it then.
         entry = (time.monotonic() + conn.answer_seconds, conn.fileno(), conn)
-        with self._changed:
+        with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="db-watchdog",
                                                 daemon=True)
@@ -80,7 +83,7 @@ class _Watchdog:
 
     def done(self, key: object) -> None:
         """The wait watched under `key` is over: its connection is no longer to be cut."""
-        with self._changed:
+        with self._lock:
             self._due.pop(key, None)
 
     def _run(self) -> None:
@@ -135,7 +138,7 @@ class _Cursor(psycopg2.extensions.cursor):
             super().execute(query, vars)
         finally:
             _watchdog.done(self)
-        self._columns = tuple(column.name for column in self.description or ())
+        self._columns = tuple([column.name for column in self.description or ()])
 
     def executemany(self, query, vars_list):
         _watchdog.watch(self, self.connection)
@@ -143,7 +146,7 @@ class _Cursor(psycopg2.extensions.cursor):
             super().executemany(query, vars_list)
         finally:
             _watchdog.done(self)
-        self._columns = tuple(column.name for column in self.description or ())
+        self._columns = tuple([column.name for column in self.description or ()])
 
     def fetchone(self) -> dict | None:
         row = super().fetchone()
@@ -236,7 +239,7 @@ class Pool:
     def release(self, conn, broken: bool = False) -> None:
         with self._lock:
             idle = not broken and not conn.closed and conn.generation == self._generation and (
-                conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE)
+                conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE)
             if idle:
                 self._idle.append(conn)
         if not idle:
@@ -395,9 +398,10 @@ def tenant_transaction(organization_id: uuid.UUID | str, then: tuple[str, dict] 
     """One transaction in which every statement sees only this organization's rows. `then`, a
     (query, parameters) pair, is sent with the transaction's settings, in their round trip:
     the cursor yielded holds its result (the endpoint's session lookup)."""
+    if not isinstance(organization_id, uuid.UUID):  # a string is checked to be one
+        organization_id = uuid.UUID(str(organization_id))
     return _transaction(
-        CITUS_SETTINGS + "SET LOCAL app.organization_id = %s",
-        (str(uuid.UUID(str(organization_id))),), then,
+        CITUS_SETTINGS + "SET LOCAL app.organization_id = %s", (str(organization_id),), then,
     )
 
 
