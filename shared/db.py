@@ -59,8 +59,8 @@ class _Watchdog:
 
     def __init__(self):
         self._due: dict[object, tuple[float, int, "_PooledConnection"]] = {}
-        # Every statement takes the lock twice: taken as the Lock itself (C), not through the
-        # Condition's Python-level __enter__/__exit__.
+        # Taken twice a statement, as the Lock itself (in C) rather than through the
+        # Condition's Python-level __enter__/__exit__; the thread waits on the Condition.
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
