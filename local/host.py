@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from local.router import Router
+from shared.endpoint import new_request_id
 from shared.errors import (BadRequest, HeaderFieldsTooLarge, LengthRequired, MethodNotAllowed,
                            PayloadTooLarge, ProblemError, UriTooLong)
 from shared.problems import problem_response
@@ -111,7 +111,7 @@ def make_server(app, host: str = "127.0.0.1", port: int = 7071) -> ThreadingHTTP
                                            headers={"Allow": allowed}))
 
         def _problem(self, problem: ProblemError):
-            response = problem_response(problem, uuid.uuid4().hex)
+            response = problem_response(problem, new_request_id())
             self._send(response.status_code, dict(response.headers), response.get_body(),
                        response.mimetype)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
 import threading
 import time
 import uuid
@@ -58,38 +59,41 @@ class _Watchdog:
 
     def __init__(self):
         self._due: dict[object, tuple[float, int, "_PooledConnection"]] = {}
-        self._changed = threading.Condition()
+        # Taken twice a statement, as the Lock itself (in C) rather than through the
+        # Condition's Python-level __enter__/__exit__; the thread waits on the Condition.
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._wakes_at = 0.0  # when it looks next (under _changed)
 
-    @contextmanager
-    def guard(self, conn: "_PooledConnection") -> Iterator[None]:
-        """While the body waits on `conn`'s server: at most conn.answer_seconds."""
-        token = object()
+    def watch(self, key: object, conn: "_PooledConnection") -> None:
+        """From now until done(key), while the caller waits on `conn`'s server: at most
+        conn.answer_seconds. (Two calls around every statement rather than a context manager:
+        a generator-based one cost more than the bookkeeping itself.)"""
         # The socket's number now, in this thread: psycopg2 holds the connection's lock while
         # it waits, so the watchdog must not ask the connection for it then.
         entry = (time.monotonic() + conn.answer_seconds, conn.fileno(), conn)
-        with self._changed:
+        with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="db-watchdog",
                                                 daemon=True)
                 self._thread.start()
             if entry[0] < self._wakes_at:
                 self._changed.notify()  # it would look too late
-            self._due[token] = entry
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._due.pop(token, None)
+            self._due[key] = entry
+
+    def done(self, key: object) -> None:
+        """The wait watched under `key` is over: its connection is no longer to be cut."""
+        with self._lock:
+            self._due.pop(key, None)
 
     def _run(self) -> None:
         while True:
             with self._changed:
                 now = time.monotonic()
-                for token, (deadline, fd, conn) in list(self._due.items()):
+                for key, (deadline, fd, conn) in list(self._due.items()):
                     if deadline <= now:
-                        del self._due[token]  # under the lock: the call has not returned
+                        del self._due[key]  # under the lock: the call has not returned
                         conn.timed_out = True
                         _cut(fd)
                 self._wakes_at = min([now + self.LONGEST_SLEEP_SECONDS,
@@ -122,16 +126,45 @@ class _PooledConnection(psycopg2.extensions.connection):
         self.citus = False  # the server runs Citus (Pool._connect asks once)
 
 
-class _Cursor(psycopg2.extras.RealDictCursor):
-    """The transaction's cursor: each statement's wait is bounded by the watchdog."""
+class _Cursor(psycopg2.extensions.cursor):
+    """The transaction's cursor: each statement's wait is bounded by the watchdog, and rows
+    come as dicts by column name, zipped from psycopg2's tuples (RealDictCursor builds each
+    row through a Python __setitem__ per column: several times the cost)."""
+
+    _columns: tuple[str, ...] = ()
 
     def execute(self, query, vars=None):
-        with _watchdog.guard(self.connection):
-            return super().execute(query, vars)
+        _watchdog.watch(self, self.connection)  # a cursor runs one statement at a time
+        try:
+            super().execute(query, vars)
+        finally:
+            _watchdog.done(self)
+        self._columns = tuple([column.name for column in self.description or ()])
 
     def executemany(self, query, vars_list):
-        with _watchdog.guard(self.connection):
-            return super().executemany(query, vars_list)
+        _watchdog.watch(self, self.connection)
+        try:
+            super().executemany(query, vars_list)
+        finally:
+            _watchdog.done(self)
+        self._columns = tuple([column.name for column in self.description or ()])
+
+    def fetchone(self) -> dict | None:
+        row = super().fetchone()
+        return None if row is None else dict(zip(self._columns, row))
+
+    def fetchmany(self, size=None) -> list[dict]:
+        columns = self._columns
+        rows = super().fetchmany(self.arraysize if size is None else size)
+        return [dict(zip(columns, row)) for row in rows]
+
+    def fetchall(self) -> list[dict]:
+        columns = self._columns
+        return [dict(zip(columns, row)) for row in super().fetchall()]
+
+    def __iter__(self):
+        while (row := self.fetchone()) is not None:
+            yield row
 
 
 def connection_parameters(settings: Settings, password: str | None) -> dict:
@@ -175,7 +208,11 @@ class Pool:
         self._settings = settings
         self._idle: list = []
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(settings.db_pool_max)
+        # One token per connection that may be open: a counting semaphore whose get and put
+        # run in C (threading's semaphores are Python code, ten times the cost per request).
+        self._slots: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(settings.db_pool_max):
+            self._slots.put(None)
         self._generation = 0
 
     def _connect(self):
@@ -192,8 +229,10 @@ class Pool:
         return conn
 
     def acquire(self):
-        if not self._slots.acquire(timeout=self._settings.db_connect_timeout_seconds):
-            raise ServiceUnavailable("The service is busy. Try again in a moment.")
+        try:
+            self._slots.get(timeout=self._settings.db_connect_timeout_seconds)
+        except queue.Empty:
+            raise ServiceUnavailable("The service is busy. Try again in a moment.") from None
         try:
             with self._lock:
                 conn = self._idle.pop() if self._idle else None
@@ -201,18 +240,18 @@ class Pool:
                 conn = self._connect()
             return conn
         except BaseException:
-            self._slots.release()
+            self._slots.put(None)
             raise
 
     def release(self, conn, broken: bool = False) -> None:
         with self._lock:
             idle = not broken and not conn.closed and conn.generation == self._generation and (
-                conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE)
+                conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE)
             if idle:
                 self._idle.append(conn)
         if not idle:
             conn.close()
-        self._slots.release()
+        self._slots.put(None)
 
     def found_dead(self, conn) -> None:
         """`conn` was found dead: close every idle connection opened before it was, so that
@@ -294,7 +333,7 @@ def batches(cur, name: str, query: str, params: dict, batch: int = 20) -> Iterat
 
 @contextmanager
 def _transaction(first_statement: str, params: tuple,
-                 then: tuple[str, dict] | None = None) -> Iterator[psycopg2.extras.RealDictCursor]:
+                 then: tuple[str, dict] | None = None) -> Iterator[_Cursor]:
     """Check out a connection, and in one round trip: BEGIN, the transaction's timeouts, the
     statement that scopes it, and `then` (a query whose result the yielded cursor holds: the
     session lookup of every request). Yield the cursor, then COMMIT, or ROLLBACK on any
@@ -366,9 +405,10 @@ def tenant_transaction(organization_id: uuid.UUID | str, then: tuple[str, dict] 
     """One transaction in which every statement sees only this organization's rows. `then`, a
     (query, parameters) pair, is sent with the transaction's settings, in their round trip:
     the cursor yielded holds its result (the endpoint's session lookup)."""
+    if not isinstance(organization_id, uuid.UUID):  # a string is checked to be one
+        organization_id = uuid.UUID(str(organization_id))
     return _transaction(
-        CITUS_SETTINGS + "SET LOCAL app.organization_id = %s",
-        (str(uuid.UUID(str(organization_id))),), then,
+        CITUS_SETTINGS + "SET LOCAL app.organization_id = %s", (str(organization_id),), then,
     )
 
 

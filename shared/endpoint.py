@@ -19,9 +19,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+import secrets
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -63,17 +64,25 @@ class EndpointSpec:
 class Context:
     """What a handler gets: the validated input, the caller, and the tenant transaction."""
     request_id: str
-    source_address: str | None
+    request: func.HttpRequest
     path: Any = None
     query: Any = None
     body: Any = None
     raw_body: bytes = b""
     caller: Caller | None = None
     cursor: Any = None
-    headers: dict = field(default_factory=dict)
     # A public idempotent create's service calls keep_answer(cur, organization_id, result) in
     # the transaction that creates, so the key commits with what it created.
     keep_answer: Callable[[Any, Any, Any], None] | None = None
+
+    # Read from the request when first asked: most requests (every GET) never need them.
+    @cached_property
+    def headers(self) -> dict:
+        return dict(self.request.headers)
+
+    @cached_property
+    def source_address(self) -> str | None:
+        return source_address(self.request)
 
     @property
     def user_agent(self) -> str | None:
@@ -185,10 +194,14 @@ def endpoint(*, summary: str, tag: str, role: Role | None = Role.viewer,
     return decorate
 
 
+def new_request_id() -> str:
+    """32 random hex digits, the form uuid4().hex had, without building a UUID to get them."""
+    return secrets.token_hex(16)
+
+
 def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResponse:
     started = time.perf_counter()
-    ctx = Context(request_id=uuid.uuid4().hex, source_address=source_address(req),
-                  headers=dict(req.headers))
+    ctx = Context(request_id=new_request_id(), request=req)
     try:
         if spec.role is None:
             _inputs(req, spec, ctx)
@@ -215,10 +228,11 @@ def _handle(req: func.HttpRequest, handler, spec: EndpointSpec) -> func.HttpResp
                         idempotency.remember(cur, ctx.caller.organization_id, key, response)
     except Exception as exc:  # the one place where any failure becomes a response
         response = problem_response(exc, ctx.request_id)
-    log.info("%s %s -> %s in %.1f ms request_id=%s organization_id=%s",
-             req.method, _route_of(req), response.status_code,
-             (time.perf_counter() - started) * 1000, ctx.request_id,
-             ctx.caller.organization_id if ctx.caller else "-")
+    if log.isEnabledFor(logging.INFO):  # its arguments (the URL parsed) cost even when unwritten
+        log.info("%s %s -> %s in %.1f ms request_id=%s organization_id=%s",
+                 req.method, _route_of(req), response.status_code,
+                 (time.perf_counter() - started) * 1000, ctx.request_id,
+                 ctx.caller.organization_id if ctx.caller else "-")
     return response
 
 

@@ -14,8 +14,10 @@ class Role(str, Enum):
     viewer = "viewer"
 
     def at_least(self, other: "Role") -> bool:
-        order = list(Role)
-        return order.index(self) <= order.index(other)
+        return _RANKS[self] <= _RANKS[other]
+
+
+_RANKS = {role: rank for rank, role in enumerate(Role)}  # owner 0: the lower, the more it can
 
 
 class UserPublic(Output):

@@ -41,6 +41,20 @@ def test_tenant_transaction_sets_the_organization_for_that_transaction_only(data
     assert row["org"] in (None, "")
 
 
+def test_rows_come_as_dicts_by_column_name_however_they_are_fetched(database):
+    rows = "SELECT n, 'row ' || n AS name FROM generate_series(1, 5) n ORDER BY n"
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        cur.execute(rows)
+        assert cur.fetchone() == {"n": 1, "name": "row 1"}
+        assert cur.fetchmany(2) == [{"n": 2, "name": "row 2"}, {"n": 3, "name": "row 3"}]
+        assert list(cur) == [{"n": 4, "name": "row 4"}, {"n": 5, "name": "row 5"}]
+        assert cur.fetchone() is None
+        cur.execute(rows)
+        assert [row["name"] for row in cur.fetchall()] == [f"row {n}" for n in range(1, 6)]
+        cur.execute("SELECT 1 AS one WHERE false")  # no row: columns known, nothing to zip
+        assert cur.fetchone() is None and cur.fetchall() == []
+
+
 def test_an_exception_rolls_the_transaction_back(database, org, admin_sql):
     with pytest.raises(RuntimeError):
         with db.tenant_transaction(org.id) as cur:
