@@ -39,6 +39,11 @@ TITLES = {
 _where = ""  # the server the last benchmark ran on, for the report
 
 
+def _goal(ratio: float, goal: float) -> str:
+    """A ratio against its goal (issue 14), as the report says it."""
+    return f"goal {goal}x: {'met' if ratio <= goal else 'MISSED'}"
+
+
 def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[str]]:
     """Each benchmark's figures as lines, by benchmark name (what it printed before)."""
     summary: dict[str, list[str]] = {}
@@ -46,9 +51,11 @@ def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[st
     if facility:
         summary["facilities_get"] = [
             f"facility GET: {facility.ratio:.2f}x floor on loopback (endpoint "
-            f"{facility.endpoint_us:.0f} us, floor {facility.floor_us:.0f} us); "
+            f"{facility.endpoint_us:.0f} us, floor {facility.floor_us:.0f} us; "
+            f"{_goal(facility.ratio, facilities_get.GOAL_LOOPBACK)}); "
             f"{facility.network_ratio:.2f}x with a 1 ms round trip (endpoint "
-            f"{facility.endpoint_network_us:.0f} us, floor {facility.floor_network_us:.0f} us); "
+            f"{facility.endpoint_network_us:.0f} us, floor {facility.floor_network_us:.0f} us; "
+            f"{_goal(facility.network_ratio, facilities_get.GOAL_NETWORK)}); "
             f"{facility.statements} statements in {facility.round_trips} round trips (before "
             f"issue 14: {facilities_get.BEFORE[0]} in {facilities_get.BEFORE[1]}; on Citus the "
             "session lookup is a round trip of its own)",
@@ -81,10 +88,13 @@ def _summary(facility, cold, admission, limit, scale, move) -> dict[str, list[st
             f"{case.endpoint_us / 1000:.2f} ms, floor {case.floor_us / 1000:.2f} ms = engine "
             f"{case.engine_us / 1000:.2f} ms + {case.floor_statements} statements in "
             f"{case.floor_round_trips} round trips {case.sql_us / 1000:.2f} ms; the endpoint "
-            f"sends {case.endpoint_statements} in {case.endpoint_round_trips}); "
+            f"sends {case.endpoint_statements} in {case.endpoint_round_trips}; "
+            f"{_goal(case.ratio, admissions_create.GOAL_LOOPBACK)}); "
             f"{case.network_ratio:.2f}x with a 1 ms round trip (endpoint "
             f"{case.endpoint_network_us / 1000:.2f} ms, floor "
-            f"{case.floor_network_us / 1000:.2f} ms); before issue 14 the endpoint sent "
+            f"{case.floor_network_us / 1000:.2f} ms; "
+            f"{_goal(case.network_ratio, admissions_create.GOAL_NETWORK)}); "
+            f"before issue 14 the endpoint sent "
             f"{admissions_create.BEFORE[case.name.split()[0]][0]} statements in "
             f"{admissions_create.BEFORE[case.name.split()[0]][1]} round trips"
             for case in admission]

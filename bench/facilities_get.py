@@ -38,6 +38,9 @@ SESSIONS_PER_USER = 4
 # Before issue 14 (commit b6ff56b): psycopg2's BEGIN, the settings, the session lookup, the
 # SELECT and COMMIT each a round trip of their own. (statements, round trips)
 BEFORE = (9, 5)
+# Issue 14's goals: within these of the floor, on loopback and with a 1 ms round trip.
+GOAL_LOOPBACK = 1.3
+GOAL_NETWORK = 1.2
 WARMUP = 300                   # requests of each kind before measuring
 BLOCKS = 40                    # measured requests are interleaved in blocks to cancel drift
 PER_BLOCK = 50                 # BLOCKS * PER_BLOCK = 2000 of each
