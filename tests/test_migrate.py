@@ -7,6 +7,7 @@ PostgreSQL on 127.0.0.1:5432, else the embedded one) and are dropped afterwards.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import subprocess
@@ -23,7 +24,7 @@ from psycopg2.extensions import make_dsn
 
 import local.database
 from local.database import ROOT, Provisioned, drop, provision
-from shared.migrate import LOCK_KEY, MIGRATIONS_DIR, discover, migrate
+from shared.migrate import LOCK_KEY, MIGRATIONS_DIR, Migration, discover, migrate
 
 FOUNDATION_TABLES = {"organizations", "users", "sessions", "facilities", "audit_logs"}
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
@@ -619,3 +620,28 @@ def test_admissions_saved_before_plans_existed_count_in_their_months(unmigrated,
         {"month": "2026-09-01", "admissions": 1}, {"month": "2026-10-01", "admissions": 2}]
     assert query(unmigrated, "SELECT relforcerowsecurity AS forced FROM pg_class"
                              " WHERE relname = 'admissions'") == [{"forced": True}]
+
+
+# --- the reference data's version (migration 0039) ---------------------------------------------
+
+REFERENCE_WRITE = re.compile(
+    r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+"
+    r"(?:ONLY\s+)?(?:pdpm_\w+|snf_coinsurance)\b", re.IGNORECASE)
+
+
+def reference_writes_without_a_bump(migrations) -> list[str]:
+    """Migrations after 0039 that change the PDPM reference data without bumping
+    reference_version: running processes would go on pricing with what they cached."""
+    return [f"{m.version}_{m.name}" for m in migrations
+            if int(m.version) > 39 and REFERENCE_WRITE.search(m.text)
+            and "reference_version" not in m.text]
+
+
+def test_a_migration_that_changes_the_pdpm_data_bumps_the_reference_version():
+    assert reference_writes_without_a_bump(discover()) == []
+    # What the check refuses, and what it takes.
+    changed = "UPDATE pdpm_base_rates SET rate = 1 WHERE fiscal_year = 2027;"
+    assert reference_writes_without_a_bump([Migration("0040", "fy2027_final", changed)]) == [
+        "0040_fy2027_final"]
+    bumped = changed + "\nUPDATE reference_version SET version = version + 1;"
+    assert reference_writes_without_a_bump([Migration("0040", "fy2027_final", bumped)]) == []
