@@ -131,7 +131,7 @@ class _Cursor(psycopg2.extensions.cursor):
     come as dicts by column name, zipped from psycopg2's tuples (RealDictCursor builds each
     row through a Python __setitem__ per column: several times the cost)."""
 
-    _columns: tuple[str, ...] = ()
+    _columns: tuple[str, ...]  # the last execute's; psycopg2 refuses a fetch before one
 
     def execute(self, query, vars=None):
         _watchdog.watch(self, self.connection)  # a cursor runs one statement at a time
@@ -147,7 +147,7 @@ class _Cursor(psycopg2.extensions.cursor):
             super().executemany(query, vars_list)
         finally:
             _watchdog.done(self)
-        self._columns = tuple([column.name for column in self.description or ()])
+        # No columns to note: psycopg2 keeps no rows of an executemany to fetch.
 
     def fetchone(self) -> dict | None:
         row = super().fetchone()

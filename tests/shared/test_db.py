@@ -8,6 +8,7 @@ import uuid
 
 from contextlib import ExitStack
 
+import psycopg2
 import pytest
 
 from local.environment import settings_environment
@@ -39,6 +40,28 @@ def test_tenant_transaction_sets_the_organization_for_that_transaction_only(data
         row = cur.fetchone()
     assert row["pid"] == pid
     assert row["org"] in (None, "")
+
+
+def test_an_organization_id_given_as_text_is_checked_before_the_transaction(database):
+    organization_id = uuid.uuid4()
+    with db.tenant_transaction(str(organization_id).upper()) as cur:  # any spelling of one
+        cur.execute("SELECT current_setting('app.organization_id', true) AS org")
+        assert cur.fetchone()["org"] == str(organization_id)
+    with pytest.raises(ValueError):
+        with db.tenant_transaction("not an organization"):
+            pass
+
+
+def test_nothing_is_left_to_fetch_after_executemany(database):
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        cur.execute("CREATE TEMP TABLE t (n int)")
+        cur.executemany("INSERT INTO t VALUES (%s)", [(1,), (2,)])
+        assert cur.rowcount == 2
+        with pytest.raises(psycopg2.ProgrammingError):
+            cur.fetchone()
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        with pytest.raises(psycopg2.ProgrammingError):
+            cur.fetchone()  # nothing executed yet
 
 
 def test_rows_come_as_dicts_by_column_name_however_they_are_fetched(database):
