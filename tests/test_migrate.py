@@ -25,6 +25,7 @@ from psycopg2.extensions import make_dsn
 import local.database
 from local.database import ROOT, Provisioned, drop, provision
 from shared.migrate import LOCK_KEY, MIGRATIONS_DIR, Migration, discover, migrate
+from shared.repositories import configuration_versions
 
 FOUNDATION_TABLES = {"organizations", "users", "sessions", "facilities", "audit_logs"}
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
@@ -622,26 +623,39 @@ def test_admissions_saved_before_plans_existed_count_in_their_months(unmigrated,
                              " WHERE relname = 'admissions'") == [{"forced": True}]
 
 
-# --- the reference data's version (migration 0039) ---------------------------------------------
+# --- the versions of what an evaluation reads (migration 0039) ----------------------------------
 
 REFERENCE_WRITE = re.compile(
     r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+"
     r"(?:ONLY\s+)?(?:pdpm_\w+|snf_coinsurance)\b", re.IGNORECASE)
+CONFIGURATION_WRITE = re.compile(
+    r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?(?:"
+    + "|".join(configuration_versions.TABLES) + r")\b", re.IGNORECASE)
+CONFIGURATION_BUMP = re.compile(
+    r"\bconfiguration_version\s*=\s*configuration_version\s*\+\s*1\b", re.IGNORECASE)
 
 
-def reference_writes_without_a_bump(migrations) -> list[str]:
+def writes_without_a_bump(migrations) -> list[str]:
     """Migrations after 0039 that change the PDPM reference data without bumping
-    reference_version: running processes would go on pricing with what they cached."""
-    return [f"{m.version}_{m.name}" for m in migrations
-            if int(m.version) > 39 and REFERENCE_WRITE.search(m.text)
-            and "reference_version" not in m.text]
+    reference_version, or an organization's configuration (what an evaluation reads) without
+    bumping the organizations' configuration_version: running processes would go on pricing
+    with what they cached."""
+    return [f"{m.version}_{m.name}" for m in migrations if int(m.version) > 39 and (
+        (REFERENCE_WRITE.search(m.text) and "reference_version" not in m.text)
+        or (CONFIGURATION_WRITE.search(m.text) and not CONFIGURATION_BUMP.search(m.text)))]
 
 
-def test_a_migration_that_changes_the_pdpm_data_bumps_the_reference_version():
-    assert reference_writes_without_a_bump(discover()) == []
+def test_a_migration_that_changes_what_an_evaluation_reads_bumps_its_version():
+    assert writes_without_a_bump(discover()) == []
     # What the check refuses, and what it takes.
     changed = "UPDATE pdpm_base_rates SET rate = 1 WHERE fiscal_year = 2027;"
-    assert reference_writes_without_a_bump([Migration("0040", "fy2027_final", changed)]) == [
+    assert writes_without_a_bump([Migration("0040", "fy2027_final", changed)]) == [
         "0040_fy2027_final"]
     bumped = changed + "\nUPDATE reference_version SET version = version + 1;"
-    assert reference_writes_without_a_bump([Migration("0040", "fy2027_final", bumped)]) == []
+    assert writes_without_a_bump([Migration("0040", "fy2027_final", bumped)]) == []
+    backfill = "UPDATE rates SET qrp_reduced = false WHERE qrp_reduced IS NULL;"
+    assert writes_without_a_bump([Migration("0041", "qrp_backfill", backfill)]) == [
+        "0041_qrp_backfill"]
+    bumped = backfill + ("\nUPDATE organizations SET configuration_version = "
+                         "configuration_version + 1;")
+    assert writes_without_a_bump([Migration("0041", "qrp_backfill", bumped)]) == []

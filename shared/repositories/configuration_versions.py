@@ -20,18 +20,14 @@ _BUMP = """
 def bumping(query: str) -> str:
     """`query` (a write whose parameters include organization_id) with the organization's
     configuration version bumped in the same statement. `query` must not start with WITH."""
+    if query.lstrip()[:4].upper() == "WITH":
+        raise ValueError("bumping: join the query's own CTEs to the bump's instead")
     return f"WITH {_BUMP}\n{query}"
 
 
 def bump(cur, *, organization_id: uuid.UUID) -> None:
     """Bump it alone: for a writer whose statements are not the repositories' (a bulk import)."""
     cur.execute(f"WITH {_BUMP} SELECT 1", {"organization_id": organization_id})
-
-
-def get(cur, *, organization_id: uuid.UUID) -> int:
-    cur.execute("SELECT configuration_version FROM organizations WHERE id = %(organization_id)s",
-                {"organization_id": organization_id})
-    return cur.fetchone()["configuration_version"]
 
 
 def bump_reference(cur) -> None:

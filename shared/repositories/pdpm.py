@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import NamedTuple
 
 from shared.engine.pdpm import FiscalYear, Tables
 
@@ -62,14 +63,24 @@ def groups(cur, *, fiscal_year: int) -> list[dict]:
 # What a PDPM stay needs besides its rate's tables, as one row: the loaded fiscal years, the
 # coinsurance by calendar year and what is known of each fiscal year, in arrays (which keep
 # their types). One row, so that `together.read` can send it with the configuration's reads.
-STAY_REFERENCE_COLUMNS = ("loaded_years, coinsurance_years, coinsurance_amounts, known_years, "
-                          "statuses, rules, net_updates, notes")
+STAY_REFERENCE_COLUMNS = ("reference_version, loaded_years, coinsurance_years, "
+                          "coinsurance_amounts, known_years, statuses, rules, net_updates, notes")
+
+
+class StayReference(NamedTuple):
+    """What a PDPM stay needs besides its rate's tables. `version`: the reference data's
+    (migration 0039), which keys the tables each process keeps."""
+    version: int
+    fiscal_years: list[int]
+    coinsurance_by_year: dict[int, Decimal]
+    fiscal_year_info: dict[int, FiscalYear]
 
 
 def stay_reference_statement() -> tuple[str, dict]:
     """stay_reference's (query, parameters), to read together with others."""
     return ("""
-        SELECT (SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year)
+        SELECT (SELECT version FROM reference_version) AS reference_version,
+               (SELECT array_agg(DISTINCT fiscal_year ORDER BY fiscal_year)
                   FROM pdpm_base_rates) AS loaded_years,
                (SELECT array_agg(calendar_year ORDER BY calendar_year)
                   FROM snf_coinsurance) AS coinsurance_years,
@@ -85,20 +96,20 @@ def stay_reference_statement() -> tuple[str, dict]:
     """, {})
 
 
-def stay_reference_of(row: dict) -> tuple[list[int], dict[int, Decimal], dict[int, FiscalYear]]:
-    """(fiscal_years, coinsurance_by_year, fiscal_year_info) from stay_reference's row."""
+def stay_reference_of(row: dict) -> StayReference:
+    """The StayReference of stay_reference's row."""
     coinsurance = dict(zip(row["coinsurance_years"] or [], row["coinsurance_amounts"] or []))
     known = {year: FiscalYear(fiscal_year=year, status=status, rule=rule,
                               net_update=net_update, notes=notes)
              for year, status, rule, net_update, notes in zip(
                  row["known_years"] or [], row["statuses"] or [], row["rules"] or [],
                  row["net_updates"] or [], row["notes"] or [])}
-    return row["loaded_years"] or [], coinsurance, known
+    return StayReference(row["reference_version"], row["loaded_years"] or [], coinsurance, known)
 
 
-def stay_reference(cur) -> tuple[list[int], dict[int, Decimal], dict[int, FiscalYear]]:
-    """fiscal_years, coinsurance_by_year and fiscal_year_info in one statement (one round trip
-    for an evaluation that `configuration` did not read it for)."""
+def stay_reference(cur) -> StayReference:
+    """The StayReference in one statement (one round trip for an evaluation that
+    `configuration` did not read it for)."""
     cur.execute(*stay_reference_statement())
     return stay_reference_of(cur.fetchone())
 

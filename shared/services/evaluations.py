@@ -19,21 +19,25 @@ from shared.services import lifecycle
 from shared.services.business_weights import get_weights, weights_of
 from shared.services.rates import facility_mismatches
 
-# PDPM reference data changes only with a migration or the operator's load of a year (which
-# changes its status, proposed to final): keep each year, area and status once per process.
-_tables: dict[tuple[int, str, str | None], pdpm.Tables] = {}
+# PDPM reference data changes only with a migration or the operator's load of a year, each of
+# which bumps the reference version: keep each year and area's tables once per process, for the
+# version the request read, and drop the older versions' when a newer one is seen.
+_tables: dict[tuple[int, int, str], pdpm.Tables] = {}
 _tables_lock = threading.Lock()
 
 
-def _pdpm_tables(cur, fiscal_year: int, area: str, status: str | None = None) -> pdpm.Tables:
-    key = (fiscal_year, area, status)
-    if key not in _tables:
+def _pdpm_tables(cur, version: int, fiscal_year: int, area: str) -> pdpm.Tables:
+    key = (version, fiscal_year, area)
+    tables = _tables.get(key)
+    if tables is None:
         tables = pdpm_tables.load_tables(cur, fiscal_year=fiscal_year, area=area)
         if tables is None:
             raise Unprocessable(f"No Medicare PDPM reference data for FY{fiscal_year}.")
         with _tables_lock:
+            for older in [k for k in _tables if k[0] < version]:
+                del _tables[older]
             _tables[key] = tables
-    return _tables[key]
+    return tables
 
 
 def _decimals(values: dict | None) -> dict[str, Decimal]:
@@ -49,18 +53,18 @@ def stamped(referral: ReferralIn) -> ReferralIn:
     return referral.model_copy(update={"referral_received_at": datetime.now(timezone.utc)})
 
 
-def _stay_tables(cur, area: str, first_day: date, days: int, loaded: list[int],
-                 known: dict[int, pdpm.FiscalYear]) -> dict[int, pdpm.Tables]:
+def _stay_tables(cur, area: str, first_day: date, days: int,
+                 reference: pdpm_tables.StayReference) -> dict[int, pdpm.Tables]:
     """The tables of each fiscal year the stay's days fall in; for a year not loaded, the
     newest (or oldest) loaded year's."""
+    loaded = reference.fiscal_years
     if not loaded:
         return {}
     first = pdpm.fiscal_year_of(first_day)
     last = pdpm.fiscal_year_of(first_day + timedelta(days=days - 1))
     needed = {year if year in loaded else (loaded[-1] if year > loaded[-1] else loaded[0])
               for year in range(first, last + 1)}
-    return {year: _pdpm_tables(cur, year, area, known[year].status if year in known else None)
-            for year in sorted(needed)}
+    return {year: _pdpm_tables(cur, reference.version, year, area) for year in sorted(needed)}
 
 
 INTERRUPTION_WINDOW_DAYS = 3   # 42 CFR 413.343: the discharge day and the next two
@@ -214,6 +218,9 @@ def _then_payer(cur, organization_id: uuid.UUID, facility: dict, referral: Refer
                 else _decimals(r["acuity_rates"])[referral.acuity]) for r in in_force]
     return engine.ThenPayer(name=payer["name"], payer_type=payer["payer_type"],
                             per_day=amounts[0][1], later=tuple(amounts[1:])), in_force
+
+
+RATE_METHOD_WORDS = {"per_diem": "a per diem", "acuity": "by acuity level"}
 
 
 def _medicare_only_given(referral: ReferralIn) -> str:
@@ -374,7 +381,7 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                                         "Medicare Part A PDPM stay; this rate is not PDPM"})
     if rate["method"] != "pdpm" and (unused := _medicare_only_given(referral)):
         stated.append(f"Not used: {unused}. They price a Medicare Part A PDPM stay; this "
-                      "payer's rate is a per diem.")
+                      f"payer's rate is {RATE_METHOD_WORDS[rate['method']]}.")
     then_payer, then_rates = None, []
     if referral.then_payer_id is not None:
         then_payer, then_rates = _then_payer(cur, organization_id, facility, referral, rate,
@@ -477,15 +484,16 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
     return evaluation, rate
 
 
-def _pdpm_terms(cur, rate: dict, first_day: date, days: int, reference) -> engine.PdpmTerms:
+def _pdpm_terms(cur, rate: dict, first_day: date, days: int,
+                reference: pdpm_tables.StayReference) -> engine.PdpmTerms:
     """A PDPM rate's terms, with the tables of each fiscal year the stay's days fall in."""
-    loaded, coinsurance, known = reference
     return engine.PdpmTerms(
-        tables=_pdpm_tables(cur, rate["fiscal_year"], rate["locality"]),
+        tables=_pdpm_tables(cur, reference.version, rate["fiscal_year"], rate["locality"]),
         wage_index=rate["wage_index"], vbp_multiplier=rate["vbp_multiplier"],
-        coinsurance_per_day=None, coinsurance_by_year=coinsurance,
-        tables_by_year=_stay_tables(cur, rate["locality"], first_day, days, loaded, known),
-        fiscal_years=known, qrp_reduced=rate["qrp_reduced"], percent_of_pdpm=rate["pdpm_percent"])
+        coinsurance_per_day=None, coinsurance_by_year=reference.coinsurance_by_year,
+        tables_by_year=_stay_tables(cur, rate["locality"], first_day, days, reference),
+        fiscal_years=reference.fiscal_year_info, qrp_reduced=rate["qrp_reduced"],
+        percent_of_pdpm=rate["pdpm_percent"])
 
 
 def _engine_rate(rate: dict, pdpm_terms: engine.PdpmTerms | None,

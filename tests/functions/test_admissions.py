@@ -269,6 +269,15 @@ def test_medicare_details_on_a_per_diem_referral_are_said_to_be_unused(client, c
     assert not any(a.startswith("Not used") for a in plain["assumptions"])
 
 
+def test_medicare_details_on_an_acuity_rate_referral_say_the_rate_is_by_acuity(client, clinic,
+                                                                                nothing_saved):
+    result = ok(client.post(EVALUATE, json=referral(
+        clinic.place, "commercial", acuity="high", skilled_days=4), token=clinic.token))
+
+    assert ("Not used: skilled days. They price a Medicare Part A PDPM stay; this payer's rate "
+            "is by acuity level." in result["assumptions"])
+
+
 def test_an_acuity_rate_referral_adds_up_by_hand_and_a_margin_under_the_floor_declines(
         client, clinic, nothing_saved):
     response = client.post(EVALUATE, json=referral(

@@ -4,6 +4,7 @@ evaluation reads is seen by the very next evaluation, another organization is ne
 the cache, and the cache is bounded."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 from decimal import Decimal as D
@@ -183,7 +184,6 @@ def test_the_versions_are_read_with_the_session_in_the_requests_transaction(clin
                            (str(org.id),))[0]["configuration_version"]
         reference = admin_sql("SELECT version FROM reference_version")[0]["version"]
         assert caller.configuration_versions == (stored, reference)
-        assert configuration_versions.get(cur, organization_id=org.id) == stored
 
         _rename_facility(client, org, place)  # committed by another transaction
 
@@ -208,6 +208,47 @@ def test_a_change_to_the_reference_data_is_seen_by_the_next_evaluation(clinic, a
                       (row["daily_amount"], row["calendar_year"]))
         admin_sql("UPDATE reference_version SET version = version + 1")
     assert after["revenue"]["net_total"] != before["revenue"]["net_total"]
+
+
+def test_a_change_to_the_pdpm_tables_is_seen_by_the_next_evaluation(clinic, admin_sql):
+    """The base rates and case-mix indexes are kept per process for the reference version: a
+    corrected table, then the bump, prices the next stay with the correction."""
+    client, org, place = clinic
+    body = referral(place, "medicare_a", hipps_code="KBGE1", length_of_stay_days=30)
+    before = ok(_evaluate(client, org, body))
+    try:
+        admin_sql("UPDATE pdpm_base_rates SET rate = rate + 1, qrp_reduced_rate = "
+                  "qrp_reduced_rate + 1")
+        admin_sql("UPDATE reference_version SET version = version + 1")
+        after = ok(_evaluate(client, org, body))
+    finally:
+        admin_sql("UPDATE pdpm_base_rates SET rate = rate - 1, qrp_reduced_rate = "
+                  "qrp_reduced_rate - 1")
+        admin_sql("UPDATE reference_version SET version = version + 1")
+    assert D(str(after["revenue"]["total"])) > D(str(before["revenue"]["total"]))
+    assert ok(_evaluate(client, org, body))["revenue"] == before["revenue"]
+    assert {version for version, _, _ in evaluations._tables} == {
+        admin_sql("SELECT version FROM reference_version")[0]["version"]}  # older ones dropped
+
+
+def test_what_the_cache_holds_is_not_changed_by_the_evaluations_that_use_it(clinic):
+    """Every request of the process shares the cached rows: an evaluation that changed one (a
+    rate's amounts turned to text, a list appended to) would change the next one's answer."""
+    client, org, place = clinic
+    medicare = referral(place, "medicare_a", hipps_code="KBGE1", length_of_stay_days=110,
+                        then_payer_id=place.payer_id("medicaid"))
+    ok(_evaluate(client, org, medicare))
+    ok(_evaluate(client, org, referral(place)))
+
+    def ours():
+        return {key: copy.deepcopy(value) for key, value in evaluations.configurations._entries
+                .items() if key[0] == org.id}
+    before = ours()
+    assert len(before) == 2
+    for body in (medicare, referral(place), referral(place, acuity="high")):
+        ok(_evaluate(client, org, body))
+        created(client.post(ADMISSIONS, json=body, token=org.token))
+    assert ours() == before
 
 
 def test_the_cache_is_bounded_least_recently_used_first_out():
@@ -240,8 +281,15 @@ def test_no_other_code_writes_what_an_evaluation_reads():
     """A new writer of the configuration tables must bump the version (or the cache serves the
     old configuration): it fails here until it is listed above with how it does."""
     root = Path(__file__).resolve().parents[2]
-    writers = {str(path.relative_to(root)) for folder in ("shared", "functions", "local", "legacy")
+    writers = {str(path.relative_to(root)) for folder in ("shared", "functions", "local", "legacy", "ops")
                for path in (root / folder).rglob("*.py") if _WRITE.search(path.read_text())}
     assert writers == set(KNOWN_WRITERS)
     assert "bumping(" in (root / "shared/repositories/business_weights.py").read_text()
     assert "configuration_versions.bump(" in (root / "legacy/migrate.py").read_text()
+
+
+def test_bumping_refuses_a_write_with_its_own_ctes():
+    """Two WITH clauses would not parse: the caller joins its CTEs to the bump's instead."""
+    with pytest.raises(ValueError):
+        configuration_versions.bumping(" with moved AS (SELECT 1) UPDATE rates SET name = 'x'")
+    assert configuration_versions.bumping("UPDATE rates SET name = 'x'").startswith("WITH ")

@@ -534,6 +534,26 @@ def test_the_pool_never_opens_more_than_its_maximum(database):
     assert len(pool._idle) <= maximum
 
 
+def test_every_way_out_of_a_transaction_gives_its_slot_back_exactly_once(database, admin_sql):
+    """A slot lost caps the pool below its maximum for the process's life; a slot given back
+    twice lets it open more connections than the server allows it."""
+    db.close_pool()
+    pool, maximum = db.get_pool(), get_settings().db_pool_max
+    with db.tenant_transaction(uuid.uuid4()) as cur:
+        cur.execute("SELECT 1")
+    with pytest.raises(RuntimeError):
+        with db.tenant_transaction(uuid.uuid4()):
+            raise RuntimeError("the handler's own failure")
+    with pytest.raises(psycopg2.Error):
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            cur.execute("SELECT 1/0")
+    with pytest.raises(ServiceUnavailable):
+        with db.tenant_transaction(uuid.uuid4()) as cur:
+            _terminate(admin_sql, {_backend_pid(cur)})
+            cur.execute("SELECT 1")
+    assert pool._slots.qsize() == maximum
+
+
 def test_database_unreachable_is_a_503_within_the_connect_timeout(database, caplog):
     os.environ["DB_PORT"] = "1"  # nothing listens there
     os.environ["DB_CONNECT_TIMEOUT_SECONDS"] = "2"

@@ -233,10 +233,12 @@ def test_coinsurance_by_year_holds_every_loaded_calendar_year(database):
 def test_the_stay_reference_row_holds_what_the_readers_of_each_part_give(database):
     """The one-row statement that rides with an evaluation's configuration read."""
     with db.tenant_transaction(uuid.uuid4()) as cur:
-        loaded, coinsurance, known = pdpm_repository.stay_reference(cur)
-        assert loaded == pdpm_repository.fiscal_years(cur)
-        assert coinsurance == pdpm_repository.coinsurance_by_year(cur)
-        assert known == pdpm_repository.fiscal_year_info(cur)
+        reference = pdpm_repository.stay_reference(cur)
+        assert reference.fiscal_years == pdpm_repository.fiscal_years(cur)
+        assert reference.coinsurance_by_year == pdpm_repository.coinsurance_by_year(cur)
+        assert reference.fiscal_year_info == pdpm_repository.fiscal_year_info(cur)
+        cur.execute("SELECT version FROM reference_version")
+        assert reference.version == cur.fetchone()["version"]
 
 
 # --- published case-mix adjusted rates ---------------------------------------------------------
