@@ -211,8 +211,14 @@ class _OneConnectionPool:
 def _recording(dsn: str):
     """The data layer's pool replaced by one recording connection, for the duration."""
     from shared import db
+    from shared.distribution import citus_present
     conn = psycopg2.connect(dsn, connection_factory=_RecordingConnection)
     conn.autocommit = True  # as the pool's connections (shared.db.Pool._connect)
+    # As the pool asks each new connection: on Citus the session lookup is a round trip of its
+    # own (shared.db._transaction), and the recording must send what production sends.
+    with conn.cursor() as cur:
+        conn.citus = citus_present(cur)
+    conn.statements.clear()
     db.close_pool()
     db._pool = _OneConnectionPool(conn)
     try:

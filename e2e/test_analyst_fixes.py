@@ -165,3 +165,12 @@ def test_setup_adds_and_shows_an_advantage_percentage_and_the_qrp_reduction(new_
     expect(page.locator("#setup-status")).to_have_text("The rate was saved.")
     expect(row).not_to_contain_text("% of PDPM")
     assert server.api("GET", "/rates", token=token)["items"][0]["pdpm_percent"] is None
+
+    # The QRP reduction changes in place too (tester: only a new rate could set it).
+    row.get_by_role("button", name="Edit the rate from 2025-10-01").click()
+    expect(edit.get_by_label("Did not meet the SNF QRP")).to_be_checked()
+    edit.get_by_label("Did not meet the SNF QRP").uncheck()
+    edit.get_by_role("button", name="Save rate").click()
+    expect(page.locator("#setup-status")).to_have_text("The rate was saved.")
+    expect(row).not_to_contain_text("QRP not met")
+    assert server.api("GET", "/rates", token=token)["items"][0]["qrp_reduced"] is False

@@ -76,8 +76,8 @@ class ReferralIn(Input):
         "note": "must not look like it identifies the patient (names, long numbers, dates)",
         "referral_received_at": f"not in the future, nor before {EARLIEST_REFERRAL:%Y-%m-%d}",
         "expected_admission_date": ADMISSION_WINDOW,
-        "prior_case_number": "must be an admitted Medicare Part A stay of the organization at "
-                             "the facility, ending within 3 days of this one",
+        "prior_case_number": "must be an admitted Medicare Part A stay of the organization, "
+                             "ended before this one starts",
         "": "the facility needs a rate of the payer in force and an active cost model, and "
             "Medicare PDPM reference data for the stay's fiscal years",
     }
@@ -114,9 +114,10 @@ class ReferralIn(Input):
                             "DEMO-2026-000123",
                             "must be a case number such as DEMO-2026-000123") | None = Field(
         default=None, description="Medicare Part A: the case number of this patient's prior "
-                                  "stay at the same facility; a readmission within the 3-day "
-                                  "interruption window continues its variable per diem "
-                                  "schedule (interrupted stay).")
+                                  "stay at any of the organization's facilities. Its days count "
+                                  "in the benefit period; a readmission to the same facility "
+                                  "within the 3-day interruption window continues its variable "
+                                  "per diem schedule (interrupted stay).")
     skilled_days: Annotated[int, Field(ge=1, le=365)] | None = Field(
         default=None, description="Medicare Part A: days of skilled need expected; Medicare "
                                   "covers no day after them. The whole stay when omitted.")

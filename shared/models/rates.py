@@ -12,9 +12,14 @@ from shared.models.common import FieldErrors, Input, Output, PageQuery, not_null
 Money = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=10, decimal_places=2)]
 Method = Literal["per_diem", "acuity", "pdpm"]
 WageIndex = Annotated[Decimal, Field(gt=0, lt=5, max_digits=6, decimal_places=4)]
-VbpMultiplier = Annotated[Decimal, Field(gt=0, lt=2, max_digits=7, decimal_places=5,
-                                         description="The facility's SNF VBP incentive "
-                                                     "payment multiplier (1 when none).")]
+# 42 CFR 413.338: the SNF VBP program withholds 2.0% of every Part A payment and pays part of it
+# back by performance, so no facility's multiplier is below 0.98; the top ones earn a few percent
+# back. Beyond 1.10 is a typing slip (1.9 for 0.99, or a percentage), not a facility's multiplier.
+VbpMultiplier = Annotated[Decimal, Field(ge=Decimal("0.98"), le=Decimal("1.10"), max_digits=7,
+                                         decimal_places=5,
+                                         description="The facility's SNF VBP incentive payment "
+                                                     "multiplier, 0.98 (the whole 2% withhold "
+                                                     "kept) to 1.10; 1 when none.")]
 FiscalYear = Annotated[int, Field(ge=2020, le=2100)]
 PdpmPercent = Annotated[Decimal, Field(gt=0, le=200, max_digits=5, decimal_places=2,
                                        description="A Medicare Advantage contract paying this "

@@ -75,18 +75,17 @@ BENEFIT_PERIOD_ENDS_AFTER_DAYS = 60
 
 
 def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral: ReferralIn,
-                      first_day: date) -> tuple[dict | None, int, int]:
+                      first_day: date) -> tuple[dict | None, int, int, bool]:
     """The prior stay an interrupted stay continues (None when the readmission falls after
-    the interruption window: a new stay), the benefit days used by the prior stay (0 when
-    60 days or more lie between: a new benefit period), and the days between."""
+    the interruption window, or is to another facility: a new stay), the benefit days used by
+    the prior stay (0 when 60 days or more lie between: a new benefit period), the days
+    between, and whether the prior stay was at another facility (its days still count in the
+    benefit period, which is the beneficiary's, not the facility's)."""
     field = "prior_case_number"
     prior = admissions_repository.get_by_case_number(
         cur, organization_id=organization_id, case_number=referral.prior_case_number)
     if prior is None:
         raise Unprocessable.for_fields({field: "no admission of the organization has it"})
-    if prior["facility_id"] != facility["id"]:
-        raise Unprocessable.for_fields({field: "an interrupted stay is a readmission to the "
-                                               "same facility; that stay was at another"})
     prior_pdpm = (prior["evaluation"].get("revenue") or {}).get("pdpm")
     if prior_pdpm is None:
         raise Unprocessable.for_fields({field: "that stay was not a Medicare Part A PDPM stay"})
@@ -102,13 +101,16 @@ def _interrupted_stay(cur, organization_id: uuid.UUID, facility: dict, referral:
                                                "would start inside it"})
     used = (0 if gap >= BENEFIT_PERIOD_ENDS_AFTER_DAYS
             else prior_pdpm.get("benefit_days_used", 0) + prior_pdpm["covered_days"])
-    if gap >= INTERRUPTION_WINDOW_DAYS:
-        return None, used, gap
+    # 42 CFR 413.343: an interrupted stay is a readmission to the same SNF.
+    elsewhere = prior["facility_id"] != facility["id"]
+    if gap >= INTERRUPTION_WINDOW_DAYS or elsewhere:
+        return None, used, gap, elsewhere
     # A prior stay that itself continued an earlier one carries that chain's days: the
     # schedule goes on from the chain's length, not from the last stay's alone.
     chained = (prior_pdpm.get("interrupted_stay") or {}).get("prior_days", 0)
-    return {"prior_case_number": prior["case_number"],
-            "prior_days": chained + prior["length_of_stay_days"], "gap_days": gap}, used, gap
+    interrupted = {"prior_case_number": prior["case_number"],
+                   "prior_days": chained + prior["length_of_stay_days"], "gap_days": gap}
+    return interrupted, used, gap, False
 
 
 def _unpriced(rates_in_force: list[dict], first_day: date, last_day: date) -> str | None:
@@ -398,7 +400,7 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                        r["facility_mismatch_override"] else
                        ": the facility changed after the rate was saved; the rate's was used."))
         if referral.prior_case_number:
-            interrupted, prior_used, gap = _interrupted_stay(
+            interrupted, prior_used, gap, elsewhere = _interrupted_stay(
                 cur, organization_id, facility, referral, first_day)
             prior = referral.prior_case_number
             # The prior stay's days count in the benefit period unless the referral says.
@@ -417,7 +419,11 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                               f"{benefit_days_used} (its covered days and the days used before "
                               f"it); it ended {gap} days before this admission, fewer than 60, "
                               "so the benefit period goes on (42 CFR 409.60(b)(1)).")
-            if interrupted is None and gap < BENEFIT_PERIOD_ENDS_AFTER_DAYS:
+            if elsewhere:
+                stated.append(f"{prior} was at another facility: this is a new stay, whose "
+                              "variable per diem starts again (an interrupted stay is a "
+                              "readmission to the same SNF, 42 CFR 413.343).")
+            elif interrupted is None and gap < BENEFIT_PERIOD_ENDS_AFTER_DAYS:
                 stated.append(f"{prior} ended 3 or more days before this admission: a new "
                               "stay, whose variable per diem starts again.")
         # A few rows: read each time (with the configuration when it was read), so a newly

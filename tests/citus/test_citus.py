@@ -223,6 +223,23 @@ def test_sign_in_facilities_payers_rates_admissions_and_the_dashboard(http, apar
         "role": "coordinator"}).status == 201
 
 
+def test_the_benchmarks_recording_sends_what_the_pool_sends_on_citus(database, app, apart):
+    """bench's recording connection stands in for the pool (`make bench` records the dashboard
+    on a cluster): it must send the session lookup in a round trip of its own there, as the
+    pool's connections do, or Citus refuses it ("cannot execute a distributed query from a
+    query on a shard") and the benchmark dies on a 500."""
+    from bench.facilities_get import _recording
+    from local.router import Router
+    a, _ = apart
+    with _recording(database.app_dsn) as conn:
+        response = Router(app).dispatch("GET", "/api/dashboard",
+                                        {"Authorization": f"Bearer {a.token}"})
+        sent = [" ".join(query.split()) for query, _ in conn.statements]
+    assert response.status_code == 200, response.get_body()
+    assert "app.organization_id" in sent[0] and "FROM sessions" not in sent[0]
+    assert "FROM sessions" in sent[1]
+
+
 def test_the_timers_run_across_organizations_on_both_workers(database, apart):
     from shared.services import email, maintenance, subscription, usage
 

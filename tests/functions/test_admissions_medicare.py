@@ -299,19 +299,57 @@ def test_sixty_days_out_of_care_start_a_new_benefit_period(site, admission, gap,
         assert not any("covers at most 70" in a for a in result["assumptions"])
 
 
-def test_an_interrupted_stay_needs_an_admitted_stay_of_the_same_facility(site):
+def test_an_interrupted_stay_needs_an_admission_of_the_organization(site):
     client, org, place = site
-    other = configured_facility(client, org, place.payers, name="Dogwood")
+    response = client.post(EVALUATE, json=medicare(
+        place, length_of_stay_days=4, expected_admission_date="2026-04-07",
+        prior_case_number="NOPE-2026-000999"), token=org.token)
+    assert response.status == 422, response.body
+    assert fields_named(response) == {"prior_case_number"}
+    assert "no admission" in response.body.decode()
+
+
+def test_a_prior_stay_at_another_facility_is_a_new_stay_whose_days_count_in_the_benefit_period(
+        site):
+    """An interrupted stay is a readmission to the same SNF (42 CFR 413.343); the benefit
+    period is the beneficiary's, so the days used at another facility still count. (Tester: a
+    prior stay elsewhere was a 422, and a comparison naming one failed at every facility.)"""
+    client, org, place = site
+    other = configured_facility(client, org, place.payers, name="Elm Ridge")
+    # Days 1-5 April at Elm Ridge, discharged 6 April; here on 7 April, one day later.
     elsewhere = admitted_stay(client, org, other, length_of_stay_days=5,
                               expected_admission_date="2026-04-01")
-    for case_number, message in ((elsewhere["case_number"], "same facility"),
-                                 ("NOPE-2026-000999", "no admission")):
-        response = client.post(EVALUATE, json=medicare(
-            place, length_of_stay_days=4, expected_admission_date="2026-04-07",
-            prior_case_number=case_number), token=org.token)
-        assert response.status == 422, response.body
-        assert fields_named(response) == {"prior_case_number"}
-        assert message in response.body.decode()
+    body = medicare(place, length_of_stay_days=20, expected_admission_date="2026-04-07")
+    fresh = ok(client.post(EVALUATE, json=body, token=org.token))
+    result = ok(client.post(EVALUATE, json={**body, "prior_case_number": elsewhere["case_number"]},
+                            token=org.token))
+
+    detail = result["revenue"]["pdpm"]
+    assert detail["interrupted_stay"] is None
+    assert ([d["amount"] for d in result["revenue"]["days"]]
+            == [d["amount"] for d in fresh["revenue"]["days"]])  # the schedule starts again
+    assert (detail["benefit_days_used"], detail["coinsurance_from_day"]) == (5, 16)
+    assert any(f"{elsewhere['case_number']} was at another facility" in a and "413.343" in a
+               for a in result["assumptions"])
+
+
+def test_a_comparison_naming_a_prior_stay_evaluates_it_at_every_facility(site):
+    client, org, place = site
+    other = configured_facility(client, org, place.payers, name="Fir Glen")
+    prior = admitted_stay(client, org, place, length_of_stay_days=10,
+                          expected_admission_date="2026-06-01")
+    body = medicare(place, length_of_stay_days=12, expected_admission_date="2026-06-12",
+                    prior_case_number=prior["case_number"])
+    del body["facility_id"]
+
+    placements = {p["facility"]["id"]: p for p in ok(client.post(
+        "/api/admissions/compare", json=body, token=org.token))["placements"]}
+
+    here, there = placements[str(place.id)], placements[str(other.id)]
+    assert here["evaluation"]["revenue"]["pdpm"]["interrupted_stay"] == {
+        "prior_case_number": prior["case_number"], "prior_days": 10, "gap_days": 1}
+    assert there["evaluation"]["revenue"]["pdpm"]["interrupted_stay"] is None
+    assert there["evaluation"]["revenue"]["pdpm"]["benefit_days_used"] == 10
 
 
 # --- 6. then-payer; Medicare Advantage as a percentage of PDPM --------------------------------

@@ -259,6 +259,9 @@ def test_a_wrong_field_on_create_is_named(client, ours, payer_id, admin_sql, cha
     ({"fiscal_year": 2031}, "fiscal_year"), ({"fiscal_year": 2019}, "fiscal_year"),
     ({"locality": "suburban"}, "locality"), ({"wage_index": 0}, "wage_index"),
     ({"wage_index": 5}, "wage_index"), ({"vbp_multiplier": 2}, "vbp_multiplier"),
+    # Tester: 0.5 and 1.9 were taken. 0.98 is the whole 2% withhold kept (42 CFR 413.338).
+    ({"vbp_multiplier": "0.97999"}, "vbp_multiplier"), ({"vbp_multiplier": 1.9}, "vbp_multiplier"),
+    ({"vbp_multiplier": "1.10001"}, "vbp_multiplier"),
 ])
 def test_pdpm_terms_out_of_range_are_named(client, ours, payer_id, admin_sql, change, field):
     response = client.post("/api/rates", json=rate_body(ours.facility_id, payer_id, "pdpm",
@@ -266,6 +269,13 @@ def test_pdpm_terms_out_of_range_are_named(client, ours, payer_id, admin_sql, ch
 
     assert fields_named(response) == {field}
     assert rates_of_pair(admin_sql, ours.facility_id, payer_id) == []
+
+
+@pytest.mark.parametrize("vbp", ["0.98", "1.1"])
+def test_a_vbp_multiplier_at_either_end_of_its_range_is_taken(client, ours, payer_id, vbp):
+    made = rate(client, ours.token, ours.facility_id, payer_id, "pdpm", vbp_multiplier=vbp)
+
+    assert Decimal(made["vbp_multiplier"]) == Decimal(vbp)
 
 
 def test_a_fiscal_year_without_pdpm_reference_data_names_the_loaded_years(client, ours,

@@ -175,6 +175,12 @@ function rateEditForm(rate) {
     field("wage_index", "Wage index", rate.wage_index);
     field("vbp_multiplier", "VBP multiplier", rate.vbp_multiplier);
     field("pdpm_percent", "Percent of PDPM (blank: Original Medicare)", rate.pdpm_percent);
+    fields.push(el("div", { class: "field" },
+      el("label", { class: "check", for: "rate-edit-qrp_reduced" },
+        el("input", { id: "rate-edit-qrp_reduced", name: "qrp_reduced", type: "checkbox",
+                      checked: Boolean(rate.qrp_reduced), "aria-describedby": "rate-edit-qrp_reduced-error" }),
+        " Did not meet the SNF QRP"),
+      el("p", { class: "field-error", id: "rate-edit-qrp_reduced-error", "data-error-for": "qrp_reduced" })));
   }
   field("effective_to", "Last day", rate.effective_to, "date");
   const save = el("button", { type: "submit", class: "button small primary", "data-busy-label": "Saving…" }, "Save rate");
@@ -201,6 +207,8 @@ function rateEditForm(rate) {
         const value = decimal(form, name) ?? null;
         if (!same(value, rate[name])) body[name] = value;
       }
+      const qrp = form.elements.namedItem("qrp_reduced").checked;
+      if (qrp !== Boolean(rate.qrp_reduced)) body.qrp_reduced = qrp;
     }
     const until = form.elements.namedItem("effective_to").value || null;
     if (until !== (rate.effective_to ?? null)) body.effective_to = until;
