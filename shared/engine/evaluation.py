@@ -605,8 +605,9 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
             assumptions.append(
                 f"The rate is set up for FY{rate_year}, but the stay has days in "
                 + ", ".join(f"FY{y}" for y in sorted(years))
-                + ": they are priced with their own year's tables at the rate's wage index and "
-                  "VBP multiplier, which CMS also updates each year.")
+                + ": they are priced with the PDPM tables of the fiscal year each day falls in, "
+                  "at the rate's wage index and VBP multiplier (CMS updates both each year: a "
+                  "rate set up for that year would use the new ones).")
         if detail["percent_of_pdpm"] is not None:
             assumptions.append(
                 f"Medicare Advantage contract: {detail['percent_of_pdpm']}% of the PDPM per "

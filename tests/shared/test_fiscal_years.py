@@ -126,8 +126,9 @@ def test_a_day_before_the_oldest_loaded_year_is_priced_with_the_oldest_and_says_
     assert ("No PDPM tables are loaded for FY2025: 3 day(s) in FY2025 are priced with "
             "FY2026's, the oldest loaded." in result["assumptions"])
     assert ("The rate is set up for FY2026, but the stay has days in FY2025: they are priced "
-            "with their own year's tables at the rate's wage index and VBP multiplier, which CMS "
-            "also updates each year." in result["assumptions"])
+            "with the PDPM tables of the fiscal year each day falls in, at the rate's wage index "
+            "and VBP multiplier (CMS updates both each year: a rate set up for that year would "
+            "use the new ones)." in result["assumptions"])
 
 
 # --- the rate in force on each day (tester defect 1) -------------------------------------------
@@ -180,11 +181,13 @@ def test_rates_of_another_year_are_said_by_the_year_each_is_set_up_for():
     said = [a for a in result["assumptions"] if a.startswith("The rate is set up for")]
     assert said == [
         "The rate is set up for FY2026, but the stay has days in FY2027: they are priced with "
-        "their own year's tables at the rate's wage index and VBP multiplier, which CMS also "
-        "updates each year.",
+        "the PDPM tables of the fiscal year each day falls in, at the rate's wage index and VBP "
+        "multiplier (CMS updates both each year: a rate set up for that year would use the new "
+        "ones).",
         "The rate is set up for FY2027, but the stay has days in FY2028: they are priced with "
-        "their own year's tables at the rate's wage index and VBP multiplier, which CMS also "
-        "updates each year."]
+        "the PDPM tables of the fiscal year each day falls in, at the rate's wage index and VBP "
+        "multiplier (CMS updates both each year: a rate set up for that year would use the new "
+        "ones)."]
 
 
 def test_a_qrp_reduced_later_rate_reduces_its_own_days_only():

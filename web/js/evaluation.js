@@ -226,7 +226,7 @@ function revenue(evaluation) {
       fact(years.length > 1 ? "Fiscal years" : "Fiscal year",
            `${years.map((y) => (years.length > 1 ? `${y.label} ${y.span}` : y.label)).join("; ")}, ${p.area}`),
       years.some((y) => (y.rate_fiscal_year ?? p.fiscal_year) !== y.fiscal_year)
-        ? fact("Rate set up for", `FY${p.fiscal_year}: each day priced with its own year's tables`) : null,
+        ? fact("Rate set up for", `FY${p.fiscal_year}; each day priced with the tables of the fiscal year it falls in`) : null,
       fact("Wage index", `${p.wage_index} (labor share ${pct(num(p.labor_related_share) * 100)})`),
       fact("VBP multiplier", String(p.vbp_multiplier)),
       p.admission_date ? fact("Admission", day(p.admission_date)) : null,
