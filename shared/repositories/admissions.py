@@ -71,25 +71,35 @@ def list_page(cur, *, organization_id: uuid.UUID, facility_id: uuid.UUID | None,
               payer_id: uuid.UUID | None, recommendation: str | None, status: str | None,
               received_from: date | None, received_to: date | None, after: list | None,
               limit: int) -> list[dict]:
-    """Up to limit+1 admissions, newest referral first, after the (received, id) of a cursor."""
+    """Up to limit+1 admissions, newest referral first, after the (received, id) of a cursor.
+    The page is cut from admissions alone, then named: joined first, the planner (its estimate
+    of an organization's rows taken from the table's average once other organizations hold a
+    million) read every admission of the organization through the facility index and sorted
+    them, instead of reading the page's rows in index order (bench/tenant_scale.py: history
+    with 1,000,000 other admissions 1.14x -> about 1.05x)."""
     cur.execute(f"""
-        SELECT {LISTED}, f.name AS facility_name, p.name AS payer_name
-          FROM admissions a
-          JOIN facilities f ON f.organization_id = a.organization_id AND f.id = a.facility_id
-          JOIN payers p ON p.organization_id = a.organization_id AND p.id = a.payer_id
-         WHERE a.organization_id = %(organization_id)s
-           AND (%(facility_id)s::uuid IS NULL OR a.facility_id = %(facility_id)s)
-           AND (%(payer_id)s::uuid IS NULL OR a.payer_id = %(payer_id)s)
-           AND (%(recommendation)s::text IS NULL OR a.recommendation = %(recommendation)s)
-           AND (%(status)s::text IS NULL OR a.status = %(status)s)
-           AND (%(received_from)s::date IS NULL
-                OR a.referral_received_at >= %(received_from)s::date::timestamp AT TIME ZONE 'UTC')
-           AND (%(received_to)s::date IS NULL
-                OR a.referral_received_at < (%(received_to)s::date + 1)::timestamp AT TIME ZONE 'UTC')
-           AND (%(after_at)s::timestamptz IS NULL
-                OR (a.referral_received_at, a.id) < (%(after_at)s::timestamptz, %(after_id)s::uuid))
+        SELECT a.*, f.name AS facility_name, p.name AS payer_name
+          FROM (SELECT {LISTED}
+                  FROM admissions a
+                WHERE a.organization_id = %(organization_id)s
+                  AND (%(facility_id)s::uuid IS NULL OR a.facility_id = %(facility_id)s)
+                  AND (%(payer_id)s::uuid IS NULL OR a.payer_id = %(payer_id)s)
+                  AND (%(recommendation)s::text IS NULL OR a.recommendation = %(recommendation)s)
+                  AND (%(status)s::text IS NULL OR a.status = %(status)s)
+                  AND (%(received_from)s::date IS NULL
+                       OR a.referral_received_at
+                          >= %(received_from)s::date::timestamp AT TIME ZONE 'UTC')
+                  AND (%(received_to)s::date IS NULL
+                       OR a.referral_received_at
+                          < (%(received_to)s::date + 1)::timestamp AT TIME ZONE 'UTC')
+                  AND (%(after_at)s::timestamptz IS NULL
+                       OR (a.referral_received_at, a.id)
+                          < (%(after_at)s::timestamptz, %(after_id)s::uuid))
+                ORDER BY a.referral_received_at DESC, a.id DESC
+                LIMIT %(limit)s) a
+          JOIN facilities f ON f.organization_id = %(organization_id)s AND f.id = a.facility_id
+          JOIN payers p ON p.organization_id = %(organization_id)s AND p.id = a.payer_id
          ORDER BY a.referral_received_at DESC, a.id DESC
-         LIMIT %(limit)s
     """, {"organization_id": organization_id, "facility_id": facility_id, "payer_id": payer_id,
           "recommendation": recommendation, "status": status, "received_from": received_from,
           "received_to": received_to, "after_at": after[0] if after else None,
