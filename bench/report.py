@@ -52,12 +52,19 @@ def _lines(path: str) -> list[str]:
         return []
 
 
-def _commit() -> str:
+def _commit(root: Path | None = None) -> str:
+    """HEAD, and whether the code measured differs from it (the report itself aside): a figure
+    measured before its change was committed names the commit it was measured against."""
+    root = root or REPORT.parent
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=REPORT.parent, check=True).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=root, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                  ".", f":(exclude){REPORT.name}"], capture_output=True,
+                                 text=True, cwd=root, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head} with uncommitted changes" if changed else head
 
 
 def record(section: str, title: str, command: str, lines: list[str], *,
