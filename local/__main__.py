@@ -24,7 +24,8 @@ import signal
 import sys
 import threading
 
-from local.database import LOCAL_DATABASE, LOCAL_DIR, embedded_server, provision, run_database
+from local.database import (LOCAL_DATABASE, LOCAL_DIR, DatabaseTaken, embedded_server, provision,
+                            run_database)
 
 DEMO_LOGIN = LOCAL_DIR / "demo-login.json"
 TOTP_KEY = LOCAL_DIR / "totp-encryption-key"
@@ -42,8 +43,11 @@ def _database():
         server = embedded_server()
         database, admin_url = LOCAL_DATABASE, server.get_uri()
         print(f"embedded PostgreSQL: data in {LOCAL_DIR / 'pgdata'}")
-    target = provision(admin_url, database=database, owner_role="snf_owner",
-                       app_role="snf_app")
+    try:
+        target = provision(admin_url, database=database, owner_role="snf_owner",
+                           app_role="snf_app")
+    except DatabaseTaken as exc:
+        raise SystemExit(str(exc)) from None
     settings = target.function_settings()
     print(f"database {database} on {settings['DB_HOST']}:{settings['DB_PORT']}")
     os.environ.update(settings)

@@ -125,12 +125,50 @@ def database_statements(database: str, owner_role: str, app_role: str) -> list[s
             sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(name, owner, app)]
 
 
+class DatabaseTaken(Exception):
+    """DATABASE_URL names a database another role owns and fills: not ours to migrate."""
+
+
+def _owner_and_tables(admin_dsn: str, database: str) -> tuple[str, int]:
+    conn = psycopg2.connect(make_dsn(admin_dsn, dbname=database), connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("""
+                SELECT pg_get_userbyid(d.datdba),
+                       (SELECT count(*) FROM pg_tables WHERE schemaname = 'public')
+                  FROM pg_database d WHERE d.datname = current_database()""")
+            return cur.fetchone()
+    finally:
+        conn.close()
+
+
+def _adopt(admin_dsn: str, database: str, owner_role: str, app_role: str) -> None:
+    """A database made beforehand by another role (`createdb`, as a user setting DATABASE_URL
+    may do): given to the owner role when it is empty, as if provision had made it; refused by
+    name when it holds tables, which are somebody else's."""
+    owner, tables = _owner_and_tables(admin_dsn, database)
+    if owner == owner_role:
+        return
+    if tables:
+        raise DatabaseTaken(
+            f"Database {database} belongs to {owner} and holds {tables} table(s): name a new "
+            f"database in DATABASE_URL (it is created), or give this one to {owner_role}.")
+    name = sql.Identifier(database)
+    admin_execute(admin_dsn, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+        name, sql.Identifier(owner_role)))
+    for statement in database_statements(database, owner_role, app_role)[1:]:  # the grants
+        admin_execute(admin_dsn, statement)
+
+
 def provision(admin_dsn: str, database: str, owner_role: str, app_role: str) -> Provisioned:
-    """Create the roles and the database if missing, then apply the migrations as the owner."""
+    """Create the roles and the database if missing (or take over an empty one another role
+    made), then apply the migrations as the owner."""
     create_roles(admin_dsn, owner_role, app_role)
     if not _exists(admin_dsn, "SELECT 1 FROM pg_database WHERE datname = %s", database):
         for statement in database_statements(database, owner_role, app_role):
             admin_execute(admin_dsn, statement)
+    else:
+        _adopt(admin_dsn, database, owner_role, app_role)
     target = Provisioned(admin_dsn, database, owner_role, app_role)
     migrate(target.owner_dsn, app_role=app_role)
     return target

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from shared.catalog import SERVICES
+from shared.catalog import PAYER_TYPES, SERVICES
 from shared.engine import pdpm
 from shared.engine.money import ZERO, cents
 
@@ -170,10 +170,12 @@ def _clamp(value: Decimal) -> Decimal:
 
 
 def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED,
-            later_rates: tuple[Rate, ...] = ()) -> dict:
+            later_rates: tuple[Rate, ...] = (), *, payer_type: str) -> dict:
     """Revenue of each day of the stay and in total, each day by the rate in force on it, with
     the PDPM detail when it applies, and the payment adjustments Medicare applies as their own
-    lines. The rates of one stay are all PDPM or none (the caller's check)."""
+    lines. The rates of one stay are all PDPM or none (the caller's check). Original Medicare's
+    rules (the 100-day benefit period, coinsurance, sequestration, bad debt) follow the payer's
+    type, not the rate's method: a state Medicaid program or a contract may pay by PDPM too."""
     days = referral.length_of_stay_days
     day_rates = rate_of_each_day(referral, rate, later_rates)
     detail = None
@@ -181,7 +183,7 @@ def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED,
         amounts = [cents(r.per_diem if r.method == "per_diem" else r.acuity_rates[referral.acuity])
                    for r in day_rates]
     else:
-        amounts, detail = _pdpm_revenue(referral, [r.pdpm for r in day_rates])
+        amounts, detail = _pdpm_revenue(referral, [r.pdpm for r in day_rates], payer_type)
     patient = detail["patient_pays_by_day"] if detail else [ZERO] * days
     facts = detail["day_facts"] if detail else [{} for _ in range(days)]
     first_day = referral.first_day
@@ -201,7 +203,7 @@ def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED,
             # The 2% falls on what Original Medicare pays: its share after coinsurance, and
             # (settled on the cost report) its bad debt reimbursement; not on a then-payer's
             # days nor on a Medicare Advantage contract's.
-            original_medicare = fact["covered"] and day_rate.pdpm.percent_of_pdpm is None
+            original_medicare = fact["covered"] and fact["original_medicare"]
             sequestration = (-cents((payer + bad_debt) * SEQUESTRATION) if original_medicare
                              else ZERO)
             day.update(payer_pays=payer, sequestration=sequestration,
@@ -215,7 +217,7 @@ def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED,
         del detail["patient_pays_by_day"], detail["day_facts"]
         shown = {"hiv_aids_adjustment": referral.hiv_aids,
                  "qrp_reduction": any(r.pdpm.qrp_reduced for r in day_rates),
-                 "sequestration": any(r.pdpm.percent_of_pdpm is None for r in day_rates),
+                 "sequestration": any(f["original_medicare"] for f in facts),
                  "uncollected_coinsurance": detail["coinsurance_total"] > 0,
                  "bad_debt_reimbursement": detail["coinsurance_total"] > 0}
         adjustments = [{"code": code, "label": label, "amount": lines[code]}
@@ -247,9 +249,18 @@ def _coinsurance_of_year(terms: PdpmTerms, year: int) -> tuple[Decimal | None, i
     return terms.coinsurance_by_year[max(known)], max(known)
 
 
-def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
+PART_A = "medicare_a"  # the payer type whose PDPM rate is Original Medicare's
+# Payer types whose days follow the benefit period (100 days, skilled need): Original Medicare,
+# and Medicare Advantage plans, taken to cover SNF days as it does.
+MEDICARE = (PART_A, "medicare_advantage")
+
+
+def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms], payer_type: str
                   ) -> tuple[list[Decimal], dict]:
-    """Each day by the PDPM terms of the rate in force on it (`terms_by_day`)."""
+    """Each day by the PDPM terms of the rate in force on it (`terms_by_day`). Coinsurance
+    and sequestration are Original Medicare's (Part A, not a contract's percentage of PDPM);
+    the benefit period is Medicare's; another payer paying by PDPM pays every day."""
+    medicare = payer_type in MEDICARE
     terms = terms_by_day[0]
     tables = terms.tables
     assumed = referral.classification is None
@@ -262,12 +273,13 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
     coinsurance_days: list[int] = []   # the benefit days that owe Original Medicare's
     fiscal_years: dict[int, dict] = {}
     variants: dict[tuple[int, bool], dict] = {}
-    qrp_by_method: set[int] = set()
+    qrp_by_method: dict[int, list[str]] = {}  # a year's QRP-reduced rates derived, not published
     for day, day_terms in enumerate(terms_by_day, start=1):
         when = first_day + timedelta(days=day - 1)
         benefit_day = used + day
-        skilled = referral.skilled_days is None or day <= referral.skilled_days
-        covered = benefit_day <= pdpm.MAX_COVERED_DAYS and skilled
+        original = payer_type == PART_A and day_terms.percent_of_pdpm is None
+        skilled = not medicare or referral.skilled_days is None or day <= referral.skilled_days
+        covered = skilled and (benefit_day <= pdpm.MAX_COVERED_DAYS or not medicare)
         # Each day is priced by the tables of the fiscal year it falls in.
         fiscal_year = pdpm.fiscal_year_of(when)
         day_tables = day_terms.tables_for(fiscal_year)
@@ -285,9 +297,11 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
                 "final": pdpm.component_rates(day_tables, classification,
                                               qrp=day_terms.qrp_reduced, net_update=net_update,
                                               hiv_aids=referral.hiv_aids)}
-            if day_terms.qrp_reduced and any(pdpm.qrp_base_rate(day_tables, c, net_update)[1]
-                                             for c in day_tables.base_rates):
-                qrp_by_method.add(day_tables.fiscal_year)
+            derived = ([c for c in day_tables.base_rates
+                        if pdpm.qrp_base_rate(day_tables, c, net_update)[1]]
+                       if day_terms.qrp_reduced else [])
+            if derived:
+                qrp_by_method[day_tables.fiscal_year] = derived
         status = known.status if known else None
         year = fiscal_years.setdefault(fiscal_year, {
             "fiscal_year": fiscal_year, "priced_with": day_tables.fiscal_year, "status": status,
@@ -320,8 +334,7 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
         # Coinsurance runs from day 21 of the benefit period, at the amount of the calendar
         # year the day is furnished in, never more than the day's payment. A Medicare
         # Advantage contract's own cost sharing replaces it.
-        owes_coinsurance = (covered and benefit_day >= pdpm.COINSURANCE_FROM_DAY
-                            and day_terms.percent_of_pdpm is None)
+        owes_coinsurance = covered and benefit_day >= pdpm.COINSURANCE_FROM_DAY and original
         if owes_coinsurance:
             coinsurance_days.append(benefit_day)
             per_day, amount_year = _coinsurance_of_year(day_terms, when.year)
@@ -335,8 +348,8 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
         amounts.append(amount)
         patient.append(share)
         days.append({"date": when, "benefit_day": benefit_day, "covered": covered,
-                     "skilled": skilled,
-                     "paid_by": ("medicare" if covered else
+                     "skilled": skilled, "original_medicare": original,
+                     "paid_by": (("medicare" if medicare else "payer") if covered else
                                  "then_payer" if referral.then_payer else None),
                      "coinsurance_year": when.year if share > 0 else None,
                      "fiscal_year": fiscal_year, "priced_with_fiscal_year": day_tables.fiscal_year,
@@ -390,6 +403,7 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms]
                        if referral.then_payer else None),
         "qrp_reduced": any(t.qrp_reduced for t in terms_by_day),
         "qrp_by_rule_method": sorted(qrp_by_method),
+        "qrp_derived": qrp_by_method,
         "patient_pays_by_day": patient,
         "day_facts": days,
     }
@@ -401,6 +415,8 @@ def _hipps_letter(tables: pdpm.Tables, component: str, group: str) -> str:
 
 
 THERAPY_DISCIPLINES = ("PT", "OT", "SLP")
+COMPONENT_WORDS = {"PT": "PT", "OT": "OT", "SLP": "SLP", "NURSING": "nursing", "NTA": "NTA",
+                   "NON_CASE_MIX": "non-case-mix"}
 DAILY_LINES = {"labs": "labs_per_day", "imaging": "imaging_per_day",
                "supplies": "supplies_per_day"}
 
@@ -493,7 +509,8 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
     """The whole evaluation, as plain data the admission models validate and store. `rate`:
     the payer's rate in force on the stay's first day; `later_rates`: those that come into
     force during the stay, each pricing the days from its effective_from on."""
-    earned = revenue(referral, rate, weights.coinsurance_collection_pct, later_rates)
+    earned = revenue(referral, rate, weights.coinsurance_collection_pct, later_rates,
+                     payer_type=payer_type)
     spent = cost(referral, model, therapy_cmis(referral, rate))
     cost_stated = spent.pop("stated")
     # What the facility keeps: the revenue after Medicare's payment adjustments.
@@ -507,7 +524,9 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
     occupancy = Decimal(facility.current_census) / Decimal(facility.bed_count) * HUNDRED
     medication = spent["breakdown"]["medication"]
     revenue_per_day = earned["per_day_average"]
-    medication_share = medication / revenue_per_day if revenue_per_day > 0 else Decimal(1)
+    # No revenue: any drug cost is all of it; none is no risk (not the most).
+    medication_share = (medication / revenue_per_day if revenue_per_day > 0
+                        else Decimal(1) if medication > 0 else ZERO)
     values = {
         "margin": _clamp(margin_pct / weights.target_margin_pct * HUNDRED),
         "census": _clamp(50 + 5 * (facility.target_occupancy_pct - occupancy)),
@@ -565,13 +584,23 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
             assumptions.append(f"Admission date not given: assumed the day the referral was "
                                f"received, {detail['admission_date']}.")
         used = detail["benefit_days_used"]
-        if not detail["benefit_days_used_known"]:
-            # A Medicare Advantage contract's cost sharing replaces the coinsurance: not said.
+        percent = detail["percent_of_pdpm"]
+        original = payer_type == PART_A and percent is None
+        contract = not original and payer_type in MEDICARE
+        if payer_type not in MEDICARE:
+            unused = [name for name, given in (
+                ("benefit days used", referral.benefit_days_used is not None),
+                ("skilled days", referral.skilled_days is not None)) if given]
+            assumptions.append(
+                f"This {PAYER_TYPES[payer_type]} payer's rate is "
+                + ("PDPM" if percent is None else f"{percent}% of PDPM")
+                + ", not Medicare's: the 100-day benefit period, coinsurance and sequestration "
+                  "do not apply to it" + (f"; not used: {', '.join(unused)}." if unused else "."))
+        elif not detail["benefit_days_used_known"]:
             assumptions.append(
                 "SNF days already used in the benefit period not given: assumed none (a new "
                 "benefit period), so Medicare covers up to 100 days"
-                + (" and coinsurance starts on day 21 of this stay."
-                   if detail["percent_of_pdpm"] is None else "."))
+                + (" and coinsurance starts on day 21 of this stay." if original else "."))
         elif used:
             assumptions.append(
                 f"{used} SNF day(s) of the benefit period already used: Medicare covers at most "
@@ -608,12 +637,14 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                 + ": they are priced with the PDPM tables of the fiscal year each day falls in, "
                   "at the rate's wage index and VBP multiplier (CMS updates both each year: a "
                   "rate set up for that year would use the new ones).")
-        if detail["percent_of_pdpm"] is not None:
+        if contract:
+            share = "the PDPM per diem" if percent is None else f"{percent}% of the PDPM per diem"
             assumptions.append(
-                f"Medicare Advantage contract: {detail['percent_of_pdpm']}% of the PDPM per "
-                "diem; the plan's own cost sharing, days and any sequestration pass-through are "
-                "by contract and not modeled.")
-        else:
+                f"Medicare Advantage contract: {share}; the plan's own cost sharing and any "
+                "sequestration pass-through are by contract and not modeled, and its days are "
+                "taken as Original Medicare's (100 a benefit period, while skilled care is "
+                "needed).")
+        elif original:
             assumptions.append(
                 "Medicare's payment after coinsurance, and its bad debt reimbursement, are "
                 "reduced 2% by sequestration (applied day by day here; CMS applies it per claim "
@@ -652,11 +683,13 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
         if detail["qrp_reduced"]:
             assumptions.append("The facility did not meet the SNF Quality Reporting Program: "
                                "its rates are the reduced ones (the annual update less 2 points).")
-        for year in detail["qrp_by_rule_method"]:
+        for year, components in detail["qrp_derived"].items():
+            names = [COMPONENT_WORDS[c] for c in components]
             assumptions.append(
-                f"FY{year} QRP-reduced rates are not published in the loaded tables: derived by "
-                "the rule's method, rate x (1 + update - 0.02) / (1 + update), within a cent of "
-                "CMS's.")
+                f"FY{year}'s QRP-reduced {', '.join(names)} "
+                + ("rate is" if len(names) == 1 else "rates are")
+                + " not published in the loaded tables: derived by the rule's method, rate x "
+                  "(1 + update - 0.02) / (1 + update), within a cent of CMS's.")
         for year in detail["coinsurance_by_year"]:
             if year["amount_of_year"] != year["calendar_year"]:
                 assumptions.append(
@@ -675,6 +708,12 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                 assumptions.append(
                     f"Medicare Part A covers at most {pdpm.MAX_COVERED_DAYS} days; "
                     f"{beyond_cap} day(s) {earn}.")
+    elif payer_type == PART_A:
+        assumptions.append(
+            "Original Medicare Part A pays by PDPM; this payer's rate is "
+            + ("a per diem" if rate.method == "per_diem" else "by acuity level")
+            + ": the stay is priced as it is set up, without the 100-day benefit period, "
+              "coinsurance and sequestration.")
     assumptions.extend(referral.stated)
     assumptions.extend(cost_stated)
     if referral.medication_cost_per_day is None:

@@ -192,8 +192,10 @@ class RevenueDay(Output):
     rates_status: Literal["final", "proposed"] | None = Field(
         default=None, description="Whether those tables are final or only proposed.")
     skilled: bool | None = None
-    paid_by: Literal["medicare", "then_payer"] | None = Field(
-        default=None, description="Medicare Part A stays: who pays the day (null: nobody).")
+    paid_by: Literal["medicare", "payer", "then_payer"] | None = Field(
+        default=None, description="PDPM stays: who pays the day: Original Medicare, the payer "
+                                  "(another payer's PDPM rate, a contract's), the then-payer, "
+                                  "or null: nobody.")
     hiv_aids_adjustment: Decimal | None = None
     qrp_reduction: Decimal | None = None
     sequestration: Decimal | None = None

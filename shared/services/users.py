@@ -43,7 +43,9 @@ def update_user(cur, actor: Actor, caller: Caller, user_id: uuid.UUID,
                if v != current[k] and not (k == "role" and Role(v) == Role(current[k]))}
     if not changes:
         return UserPublic.model_validate(current)
-    if current["role"] == Role.owner.value or changes.get("role") == Role.owner:
+    if current["role"] == Role.owner.value and caller.role != Role.owner:
+        raise Forbidden("Only an owner can change or deactivate an owner.")
+    if changes.get("role") == Role.owner:
         check_can_grant(caller, Role.owner)
     loses_owner = current["role"] == Role.owner.value and current["is_active"] and (
         changes.get("role", Role.owner) != Role.owner or changes.get("is_active") is False)

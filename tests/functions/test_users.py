@@ -215,6 +215,11 @@ def test_an_admin_can_neither_make_an_owner_nor_change_one(client, org, member, 
                  patch_user(client, admin_token, second_owner_id, is_active=False)]
 
     assert [r.status for r in responses] == [403, 403, 403]
+    # Each says what the admin tried (tester: demoting an owner said "make someone an owner").
+    assert [r.json()["detail"] for r in responses] == [
+        "Only an owner can make someone an owner.",
+        "Only an owner can change or deactivate an owner.",
+        "Only an owner can change or deactivate an owner."]
     roles = admin_sql("SELECT id::text, role, is_active FROM users WHERE organization_id = %s",
                       (str(org.id),))
     state = {r["id"]: (r["role"], r["is_active"]) for r in roles}

@@ -108,8 +108,11 @@ def weights(**changes) -> engine.Weights:
     return dataclasses.replace(base, **changes)
 
 
-def run(ref=None, fac=None, payer="medicare_advantage", rate=None, model=None, w=None) -> dict:
-    return engine.evaluate(ref or referral(), fac or facility(), payer, rate or per_diem_rate(),
+def run(ref=None, fac=None, payer=None, rate=None, model=None, w=None) -> dict:
+    """The evaluation; a PDPM rate's payer is Original Medicare Part A unless told."""
+    rate = rate or per_diem_rate()
+    payer = payer or ("medicare_a" if rate.method == "pdpm" else "medicare_advantage")
+    return engine.evaluate(ref or referral(), fac or facility(), payer, rate,
                            model or cost_model(), w or weights())
 
 
@@ -628,9 +631,15 @@ def test_revenue_and_cost_totals_are_the_sums_of_their_days(case):
     assert result["margin"] == revenue["net_total"] - cost["total"]
     if revenue["pdpm"]:
         detail = revenue["pdpm"]
-        assert detail["covered_days"] == min(days, pdpm.MAX_COVERED_DAYS)
         assert detail["covered_days"] + detail["uncovered_days"] == days
-        assert all(d["amount"] == 0 for d in revenue["days"][pdpm.MAX_COVERED_DAYS:])
+        if case["payer_type"] in engine.MEDICARE:  # the benefit period's 100 days
+            assert detail["covered_days"] == min(days, pdpm.MAX_COVERED_DAYS)
+            assert all(d["amount"] == 0 for d in revenue["days"][pdpm.MAX_COVERED_DAYS:])
+        else:  # another payer paying by PDPM pays every day, without Medicare's lines
+            assert detail["covered_days"] == days
+            assert all(d["patient_pays"] == 0 and d["paid_by"] == "payer"
+                       for d in revenue["days"])
+            assert "sequestration" not in [a["code"] for a in revenue["adjustments"]]
 
 
 COST_INPUTS = ["fixed_daily_cost", "nursing_wage_hourly", "nursing_hours", "therapy_cost_per_day",
@@ -714,3 +723,13 @@ def test_score_and_every_factor_value_are_within_0_and_100(case):
                 else "review" if result["score"] >= case["weights"].review_threshold
                 else "decline")
     assert result["recommendation"] == expected
+
+
+def test_with_no_revenue_drug_cost_is_all_the_risk_and_no_drug_cost_none():
+    """Tester: a free stay with no medication scored the risk factor 0, as if drugs cost all
+    of the revenue."""
+    free = per_diem_rate("0.00")
+    assert factor(run(ref=referral(medication_cost_per_day=D(0)), rate=free),
+                  "risk")["value"] == D("100.0")
+    assert factor(run(ref=referral(medication_cost_per_day=D("0.01")), rate=free),
+                  "risk")["value"] == D("0.0")

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from shared.engine import evaluation as engine
 from shared.engine import pdpm
-from tests.shared.test_engine import (KBGE, PROPERTY_SETTINGS, URBAN_2026, referral, run,
+from tests.shared.test_engine import (ACUITY_RATES, KBGE, PROPERTY_SETTINGS, URBAN_2026,
+                                     per_diem_rate, referral, run,
                                      tables_from_csv, weights)
 
 D = Decimal
@@ -273,8 +274,20 @@ def test_qrp_reduced_rates_and_the_rules_method_for_the_unpublished_ncm():
         SEQUESTRATION_SAID,
         "The facility did not meet the SNF Quality Reporting Program: its rates are the reduced "
         "ones (the annual update less 2 points).",
-        "FY2026 QRP-reduced rates are not published in the loaded tables: derived by the rule's "
-        "method, rate x (1 + update - 0.02) / (1 + update), within a cent of CMS's."]
+        "FY2026's QRP-reduced non-case-mix rate is not published in the loaded tables: derived "
+        "by the rule's method, rate x (1 + update - 0.02) / (1 + update), within a cent of "
+        "CMS's."]
+
+
+def test_the_qrp_assumption_names_the_components_it_derived():
+    """Tester: FY2026's five published reduced rates were said to be unpublished, when only the
+    non-case-mix one is derived."""
+    bare = dataclasses.replace(URBAN_2026, qrp_base_rates={})
+    result = run(ref=stay(4), rate=medicare(qrp_reduced=True, tables=bare))
+    [said] = [a for a in result["assumptions"] if "not published" in a]
+    assert said.startswith("FY2026's QRP-reduced ") and " rates are not published" in said
+    named = said.removeprefix("FY2026's QRP-reduced ").split(" rates are")[0].split(", ")
+    assert sorted(named) == sorted(["PT", "OT", "SLP", "nursing", "NTA", "non-case-mix"])
 
 
 def test_the_qrp_method_reproduces_fy2026s_published_reduced_rates_within_a_cent():
@@ -429,8 +442,9 @@ def test_a_medicare_advantage_contract_pays_its_percentage_of_pdpm():
         "The PDPM classification is an estimate until the 5-day assessment.",
         "SNF days already used in the benefit period not given: assumed none (a new benefit "
         "period), so Medicare covers up to 100 days.",
-        "Medicare Advantage contract: 90% of the PDPM per diem; the plan's own cost sharing, days "
-        "and any sequestration pass-through are by contract and not modeled."]
+        "Medicare Advantage contract: 90% of the PDPM per diem; the plan's own cost sharing and "
+        "any sequestration pass-through are by contract and not modeled, and its days are taken "
+        "as Original Medicare's (100 a benefit period, while skilled care is needed)."]
     assert result["revenue"]["pdpm"]["coinsurance_from_day"] is None
 
 
@@ -444,3 +458,62 @@ def test_a_medicare_advantage_stay_after_days_used_owes_no_coinsurance_from_any_
     assert ("10 SNF day(s) of the benefit period already used: Medicare covers at most 90 "
             "day(s) of this stay." in result["assumptions"])
     assert not [a for a in result["assumptions"] if "coinsurance from day" in a]
+
+
+# --- Medicare's rules follow the payer's type, not the rate's method --------------------------
+
+def test_a_medicaid_program_paying_by_pdpm_pays_every_day_without_medicares_rules():
+    """Tester: a Medicaid payer on a PDPM rate was given Medicare's 100-day limit, coinsurance
+    from day 21, bad debt and sequestration. Several state Medicaid programs price by PDPM; none
+    of Original Medicare's benefit rules is theirs."""
+    original = run(ref=stay(120), rate=medicare(), payer="medicare_a")
+    result = run(ref=stay(120, skilled_days=30, benefit_days_used=10), rate=medicare(),
+                 payer="medicaid")
+
+    days = result["revenue"]["days"]
+    detail = result["revenue"]["pdpm"]
+    # The same PDPM per diems, on every one of the 120 days, all the payer's.
+    assert [d["amount"] for d in days[:100]] == [d["amount"] for d in original["revenue"]["days"]
+                                                 [:100]]
+    assert all(d["amount"] > 0 and d["paid_by"] == "payer" and d["patient_pays"] == 0
+               and d["sequestration"] == 0 for d in days)
+    assert (detail["covered_days"], detail["uncovered_days"], detail["coinsurance_total"]) == (
+        120, 0, D(0))
+    assert lines(result) == {}
+    assert result["revenue"]["net_total"] == result["revenue"]["total"]
+    assert ("This Medicaid payer's rate is PDPM, not Medicare's: the 100-day benefit period, "
+            "coinsurance and sequestration do not apply to it; not used: benefit days used, "
+            "skilled days." in result["assumptions"])
+    assert not [a for a in result["assumptions"]
+                if "sequestration" in a.lower() and not a.startswith("This Medicaid")]
+    assert not [a for a in result["assumptions"] if "covers at most" in a or "day 21" in a]
+
+
+def test_a_medicare_advantage_plan_on_pdpm_keeps_the_benefit_period_but_owes_no_coinsurance():
+    result = run(ref=stay(110), rate=medicare(), payer="medicare_advantage")
+
+    detail = result["revenue"]["pdpm"]
+    assert (detail["covered_days"], detail["coinsurance_total"]) == (100, D(0))
+    assert [d["paid_by"] for d in result["revenue"]["days"][99:101]] == ["medicare", None]
+    assert lines(result) == {}
+    assert ("Medicare Advantage contract: the PDPM per diem; the plan's own cost sharing and any "
+            "sequestration pass-through are by contract and not modeled, and its days are taken "
+            "as Original Medicare's (100 a benefit period, while skilled care is needed)."
+            in result["assumptions"])
+    assert ("SNF days already used in the benefit period not given: assumed none (a new benefit "
+            "period), so Medicare covers up to 100 days." in result["assumptions"])
+
+
+def test_a_medicare_part_a_payer_on_a_per_diem_is_priced_as_set_up_and_said_so():
+    result = run(ref=stay(30), rate=per_diem_rate("650.00"), payer="medicare_a")
+
+    assert result["revenue"]["total"] == D("650.00") * 30
+    assert result["revenue"]["adjustments"] == []
+    assert ("Original Medicare Part A pays by PDPM; this payer's rate is a per diem: the stay is "
+            "priced as it is set up, without the 100-day benefit period, coinsurance and "
+            "sequestration." in result["assumptions"])
+    acuity = run(ref=stay(30), rate=engine.Rate(method="acuity", acuity_rates=ACUITY_RATES),
+                 payer="medicare_a")
+    assert any("this payer's rate is by acuity level" in a for a in acuity["assumptions"])
+    assert not any("pays by PDPM" in a for a in run(ref=stay(30), rate=per_diem_rate(),
+                                                     payer="medicaid")["assumptions"])

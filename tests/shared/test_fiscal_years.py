@@ -244,6 +244,6 @@ def test_per_diem_and_acuity_rates_may_follow_each_other():
     acuity = engine.Rate(method="acuity", acuity_rates={"moderate": D("420.50")},
                          effective_from=date(2026, 3, 4))
     stay = engine_referral(length_of_stay_days=4, admission_date=date(2026, 3, 2))
-    earned = engine.revenue(stay, per_diem, later_rates=(acuity,))
+    earned = engine.revenue(stay, per_diem, later_rates=(acuity,), payer_type="medicaid")
     assert [d["amount"] for d in earned["days"]] == [D("400.00")] * 2 + [D("420.50")] * 2
     assert (earned["method"], earned["total"]) == ("per_diem", D("1641.00"))
