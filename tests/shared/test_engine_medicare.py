@@ -517,3 +517,14 @@ def test_a_medicare_part_a_payer_on_a_per_diem_is_priced_as_set_up_and_said_so()
     assert any("this payer's rate is by acuity level" in a for a in acuity["assumptions"])
     assert not any("pays by PDPM" in a for a in run(ref=stay(30), rate=per_diem_rate(),
                                                      payer="medicaid")["assumptions"])
+
+
+def test_a_commercial_contract_at_a_percentage_of_pdpm_is_said_to_be_one():
+    result = run(ref=stay(25), rate=medicare(percent_of_pdpm=D(110)), payer="commercial")
+
+    # 110% of day 1's 946.52 = 1041.172 -> 1041.17; no coinsurance from day 21.
+    assert result["revenue"]["days"][0]["amount"] == D("1041.17")
+    assert result["revenue"]["pdpm"]["coinsurance_total"] == D(0)
+    assert ("This Commercial payer's rate is 110% of PDPM, not Medicare's: the 100-day benefit "
+            "period, coinsurance and sequestration do not apply to it." in result["assumptions"])
+    assert not any(a.startswith("Medicare Advantage") for a in result["assumptions"])
