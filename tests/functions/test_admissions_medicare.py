@@ -9,8 +9,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.factories import (configured_facility, fields_named, new_client, new_org, ok,
-                             org_payers, rate, referral)
+from tests.factories import (MEDICARE_PDPM_TERMS, configured_facility, fields_named, new_client,
+                             new_org, ok, org_payers, payer, rate, referral)
 
 EVALUATE = "/api/admissions/evaluate"
 ADMISSIONS = "/api/admissions"
@@ -607,3 +607,36 @@ def test_a_stay_whose_rates_change_between_pdpm_and_a_per_diem_is_refused_plainl
     ok(client.post(EVALUATE, json=medicare(made, length_of_stay_days=2,
                                            expected_admission_date="2026-09-29"),
                    token=org.token))
+
+
+# --- 7. Medicare's rules follow the payer's type ------------------------------------------------
+
+def test_a_state_medicaid_program_paying_by_pdpm_pays_every_day_without_medicares_rules(site):
+    """Exploratory tester: a Medicaid payer on a PDPM rate was given Medicare's 100-day limit,
+    coinsurance, bad debt and sequestration; so was a Medicare payer switched to Medicaid."""
+    client, org, place = site
+    state = payer(client, org.token, name="Buckeye PDPM Medicaid", payer_type="medicaid")
+    rate(client, org.token, place.id, state["id"], method="pdpm", effective_from="2025-10-01",
+         **MEDICARE_PDPM_TERMS)
+    body = medicare(place, length_of_stay_days=120, expected_admission_date="2026-03-02")
+    original = ok(client.post(EVALUATE, json=body, token=org.token))
+
+    result = ok(client.post(EVALUATE, json={**body, "payer_id": state["id"]}, token=org.token))
+
+    days, detail = result["revenue"]["days"], result["revenue"]["pdpm"]
+    assert [d["amount"] for d in days[:100]] == [d["amount"] for d in
+                                                 original["revenue"]["days"][:100]]
+    assert {d["paid_by"] for d in days} == {"payer"} and all(D(d["amount"]) > 0 for d in days)
+    assert (detail["covered_days"], D(detail["coinsurance_total"])) == (120, D(0))
+    assert result["revenue"]["adjustments"] == []
+    assert any(a.startswith("This Medicaid payer's rate is PDPM, not Medicare's")
+               for a in result["assumptions"])
+    # Original Medicare's, for the same stay: its limit, its coinsurance, its sequestration.
+    assert original["revenue"]["pdpm"]["covered_days"] == 100
+    assert {a["code"] for a in original["revenue"]["adjustments"]} >= {"sequestration"}
+
+    # The payer's type is read at each evaluation: switched to Medicare Part A, it is Medicare.
+    ok(client.patch(f"/api/payers/{state['id']}", json={"payer_type": "medicare_a"},
+                    token=org.token))
+    switched = ok(client.post(EVALUATE, json={**body, "payer_id": state["id"]}, token=org.token))
+    assert switched["revenue"]["pdpm"]["covered_days"] == 100
