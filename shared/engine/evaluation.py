@@ -189,7 +189,7 @@ def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED,
     first_day = referral.first_day
     by_day = []
     lines = {code: ZERO for code in ADJUSTMENTS}
-    for d, (a, p, fact, day_rate) in enumerate(zip(amounts, patient, facts, day_rates)):
+    for d, (a, p, fact) in enumerate(zip(amounts, patient, facts)):
         day = {"day": d + 1, "date": first_day + timedelta(days=d), "amount": a,
                "patient_pays": p, **fact}
         if detail is None:
