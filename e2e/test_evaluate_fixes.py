@@ -362,3 +362,17 @@ def test_validation_messages_are_plain_words(page: Page, server: Server):
                         "prior_case_number": "Enter a case number such as DEMO-2026-000123.",
                         "note": "Short note must be at most 280 characters."}, messages
     assert not any(re.search(r"pattern|\^|Value error|Input should", m) for m in messages.values())
+
+
+def test_a_comparison_where_some_accept_shows_no_stray_text(page: Page, server: Server):
+    """Exploratory tester: a comparison where not every facility declines printed "null" above
+    its placements (the absent all-declined summary, written as text)."""
+    sign_in(page, server)
+    form = page.locator("#evaluate-form")
+    form.get_by_label("Payer").select_option(label="Anthem Commercial")
+    form.get_by_label("Expected stay").fill("20")
+    form.get_by_label("Moderate").check()
+    form.get_by_role("button", name="Compare facilities").click()
+    expect(page.locator(".placements > li").first).to_be_visible()
+    expect(page.get_by_test_id("all-declined")).to_have_count(0)
+    assert "null" not in page.locator("#evaluate-result").inner_text()

@@ -26,7 +26,7 @@ function kpis(months) {
     kpi("Acceptance rate", pct(now.acceptance_rate_pct),
         now.decided ? `${intFormat.format(now.accepted)} accepted of ${intFormat.format(now.decided)} decided` : "Nothing decided yet"),
     kpi("Average projected margin", pct(now.average_margin_pct),
-        now.referrals ? `Over ${intFormat.format(now.referrals)} referrals this month` : "No referrals yet",
+        now.referrals ? `Over ${intFormat.format(now.referrals)} referral${now.referrals === 1 ? "" : "s"} this month` : "No referrals yet",
         { tone: Number.isFinite(margin) && margin < 0 ? "negative" : "" }),
     kpi("Median turnaround", duration(now.median_turnaround_minutes), "From referral to decision"));
 }

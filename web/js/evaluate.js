@@ -343,7 +343,8 @@ function showComparison(comparison, body, weights) {
         el("h3", { id: "ev-result-title", tabindex: "-1", text: "Placements, best first" }),
         el("p", { class: "muted", text: `${payer?.name ?? "Payer"} · ${intFormat.format(body.length_of_stay_days)} days · `
                   + `${ranked.length} of ${comparison.placements.length} facilities could evaluate it.` }))),
-    allDeclined(comparison.placements, weights),
+    // replaceChildren writes a null as the text "null": only a summary that exists goes in.
+    ...[allDeclined(comparison.placements, weights)].filter(Boolean),
     comparison.placements.length
       ? el("ol", { class: "placements" }, comparison.placements.map((p) => placementRow(p, weights)))
       : el("p", { class: "empty", text: "There are no active facilities to compare." }));
