@@ -119,9 +119,14 @@ def create_roles(admin_dsn: str, owner_role: str, app_role: str) -> None:
 
 def database_statements(database: str, owner_role: str, app_role: str) -> list[sql.Composed]:
     """CREATE DATABASE and its grants: only the two roles may connect."""
+    return [sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database),
+                                                          sql.Identifier(owner_role)),
+            *database_grants(database, owner_role, app_role)]
+
+
+def database_grants(database: str, owner_role: str, app_role: str) -> list[sql.Composed]:
     name, owner, app = sql.Identifier(database), sql.Identifier(owner_role), sql.Identifier(app_role)
-    return [sql.SQL("CREATE DATABASE {} OWNER {}").format(name, owner),
-            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name),
+    return [sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name),
             sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}, {}").format(name, owner, app)]
 
 
@@ -156,7 +161,7 @@ def _adopt(admin_dsn: str, database: str, owner_role: str, app_role: str) -> Non
     name = sql.Identifier(database)
     admin_execute(admin_dsn, sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
         name, sql.Identifier(owner_role)))
-    for statement in database_statements(database, owner_role, app_role)[1:]:  # the grants
+    for statement in database_grants(database, owner_role, app_role):
         admin_execute(admin_dsn, statement)
 
 

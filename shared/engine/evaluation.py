@@ -203,8 +203,8 @@ def revenue(referral: Referral, rate: Rate, collection_pct: Decimal = HUNDRED,
             # The 2% falls on what Original Medicare pays: its share after coinsurance, and
             # (settled on the cost report) its bad debt reimbursement; not on a then-payer's
             # days nor on a Medicare Advantage contract's.
-            original_medicare = fact["covered"] and fact["original_medicare"]
-            sequestration = (-cents((payer + bad_debt) * SEQUESTRATION) if original_medicare
+            sequestered = fact["covered"] and fact["original_medicare"]
+            sequestration = (-cents((payer + bad_debt) * SEQUESTRATION) if sequestered
                              else ZERO)
             day.update(payer_pays=payer, sequestration=sequestration,
                        uncollected_coinsurance=-uncollected, bad_debt_reimbursement=bad_debt,
@@ -253,6 +253,14 @@ PART_A = "medicare_a"  # the payer type whose PDPM rate is Original Medicare's
 # Payer types whose days follow the benefit period (100 days, skilled need): Original Medicare,
 # and Medicare Advantage plans, taken to cover SNF days as it does.
 MEDICARE = (PART_A, "medicare_advantage")
+# A rate that is not PDPM, in words (what an assumption says of it).
+RATE_METHOD_WORDS = {"per_diem": "a per diem", "acuity": "by acuity level"}
+
+
+def original_medicare(payer_type: str, percent_of_pdpm: Decimal | None) -> bool:
+    """Original Medicare Part A pays: coinsurance and sequestration apply (not a contract's
+    percentage of PDPM, not another payer paying by PDPM)."""
+    return payer_type == PART_A and percent_of_pdpm is None
 
 
 def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms], payer_type: str
@@ -277,7 +285,7 @@ def _pdpm_revenue(referral: Referral, terms_by_day: list[PdpmTerms], payer_type:
     for day, day_terms in enumerate(terms_by_day, start=1):
         when = first_day + timedelta(days=day - 1)
         benefit_day = used + day
-        original = payer_type == PART_A and day_terms.percent_of_pdpm is None
+        original = original_medicare(payer_type, day_terms.percent_of_pdpm)
         skilled = not medicare or referral.skilled_days is None or day <= referral.skilled_days
         covered = skilled and (benefit_day <= pdpm.MAX_COVERED_DAYS or not medicare)
         # Each day is priced by the tables of the fiscal year it falls in.
@@ -585,7 +593,7 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                                f"received, {detail['admission_date']}.")
         used = detail["benefit_days_used"]
         percent = detail["percent_of_pdpm"]
-        original = payer_type == PART_A and percent is None
+        original = original_medicare(payer_type, percent)
         contract = not original and payer_type in MEDICARE
         if payer_type not in MEDICARE:
             unused = [name for name, given in (
@@ -710,9 +718,8 @@ def evaluate(referral: Referral, facility: FacilityState, payer_type: str, rate:
                     f"{beyond_cap} day(s) {earn}.")
     elif payer_type == PART_A:
         assumptions.append(
-            "Original Medicare Part A pays by PDPM; this payer's rate is "
-            + ("a per diem" if rate.method == "per_diem" else "by acuity level")
-            + ": the stay is priced as it is set up, without the 100-day benefit period, "
+            f"Original Medicare Part A pays by PDPM; this payer's rate is "
+            f"{RATE_METHOD_WORDS[rate.method]}: the stay is priced as it is set up, without the 100-day benefit period, "
               "coinsurance and sequestration.")
     assumptions.extend(referral.stated)
     assumptions.extend(cost_stated)

@@ -222,9 +222,6 @@ def _then_payer(cur, organization_id: uuid.UUID, facility: dict, referral: Refer
                             per_day=amounts[0][1], later=tuple(amounts[1:])), in_force
 
 
-RATE_METHOD_WORDS = {"per_diem": "a per diem", "acuity": "by acuity level"}
-
-
 def _medicare_only_given(referral: ReferralIn) -> str:
     """The Medicare Part A details the referral gave, in words ("the HIPPS code, skilled
     days"); empty when it gave none."""
@@ -383,7 +380,7 @@ def evaluate(cur, organization_id: uuid.UUID, facility: dict, payer: dict,
                                         "Medicare Part A PDPM stay; this rate is not PDPM"})
     if rate["method"] != "pdpm" and (unused := _medicare_only_given(referral)):
         stated.append(f"Not used: {unused}. They price a Medicare Part A PDPM stay; this "
-                      f"payer's rate is {RATE_METHOD_WORDS[rate['method']]}.")
+                      f"payer's rate is {engine.RATE_METHOD_WORDS[rate['method']]}.")
     then_payer, then_rates = None, []
     if referral.then_payer_id is not None:
         then_payer, then_rates = _then_payer(cur, organization_id, facility, referral, rate,
